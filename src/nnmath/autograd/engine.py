@@ -1,0 +1,278 @@
+"""Reverse-mode differentiation: the chain rule applied over the recorded graph.
+
+For an output ``L`` and every recorded op ``y = f(x₁, …, xₙ)``, the gradient of ``L`` with respect to
+each input is the vector-Jacobian product ``x̄ᵢ = ȳ · ∂y/∂xᵢ`` given by the op's ``backward``. A node
+may be used by several later ops; its ``ȳ`` is the *sum* of what each of them sends back
+(the multivariable chain rule), so a node runs only once all its consumers have run. The engine:
+
+1. walks the graph from the outputs once (iteratively: a 100,000-op chain needs no recursion) and
+   counts, for every node, how many edges lead into it;
+2. runs nodes whose count reached zero, sums the gradients they return into their inputs' buffers,
+   after summing each back to its input's shape (broadcasting's derivative, in this one place);
+3. accumulates into ``.grad`` at leaves, calls hooks, and frees saved tensors unless the graph is
+   retained. With ``create_graph=True`` the backward ops are themselves recorded.
+"""
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from nnmath.autograd import function as _function
+from nnmath.autograd.function import Function
+from nnmath.autograd.grad_mode import set_grad_enabled, state
+
+
+def _tensor_cls():
+    return _function.Tensor
+
+
+def _as_tuple(x):
+    if x is None:
+        return None
+    if isinstance(x, (tuple, list)):
+        return tuple(x)
+    return (x,)
+
+
+def _make_root_grads(outputs, grad_outputs, caller):
+    Tensor = _tensor_cls()
+    grads = []
+    grad_outputs = grad_outputs if grad_outputs is not None else (None,) * len(outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"{caller}: got {len(grad_outputs)} gradients for {len(outputs)} outputs")
+    for i, (t, g) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{caller}: outputs must be Tensors, got {type(t).__name__} at position {i}")
+        if not t.requires_grad:
+            raise RuntimeError(f"{caller}: element {i} of tensors does not require grad and does not have "
+                               f"a grad_fn (was it computed under no_grad, or from tensors with "
+                               f"requires_grad=False?)")
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError(f"{caller}: grad can be implicitly created only for scalar outputs; "
+                                   f"output {i} has shape {tuple(t.shape)}: pass gradient= of that shape")
+            g = Tensor._make(np.ones_like(t._data))
+        elif not isinstance(g, Tensor):
+            g = Tensor._make(np.asarray(g, dtype=t._data.dtype))
+        if tuple(g.shape) != tuple(t.shape):
+            raise RuntimeError(f"{caller}: gradient of shape {tuple(g.shape)} does not match output "
+                               f"{i} of shape {tuple(t.shape)}")
+        grads.append(g)
+    return grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate ∂(Σ ⟨grad_tensors, tensors⟩)/∂leaf into every leaf's ``.grad``."""
+    tensors = _as_tuple(tensors)
+    grads = _make_root_grads(tensors, _as_tuple(grad_tensors), "backward")
+    if retain_graph is None:
+        retain_graph = create_graph
+    only = None
+    if inputs is not None:
+        only = {_capture_key(t): None for t in _as_tuple(inputs)}
+    _run(list(zip(tensors, grads)), retain_graph, create_graph, capture=None, only=only)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=None, materialize_grads=False):
+    """Return ∂(Σ ⟨grad_outputs, outputs⟩)/∂input for each input, without touching ``.grad``."""
+    Tensor = _tensor_cls()
+    outputs = _as_tuple(outputs)
+    single_input = isinstance(inputs, Tensor)
+    inputs = _as_tuple(inputs)
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: inputs must be Tensors, got {type(t).__name__} at position {i}")
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} (shape {tuple(t.shape)}) does not require grad")
+    grads = _make_root_grads(outputs, _as_tuple(grad_outputs), "grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    capture = {_capture_key(t): None for t in inputs}
+    _run(list(zip(outputs, grads)), retain_graph, create_graph, capture=capture, only=None)
+    result = []
+    for i, t in enumerate(inputs):
+        g = capture[_capture_key(t)]
+        if g is None:
+            if materialize_grads:
+                g = Tensor._make(np.zeros_like(t._data))
+            elif not allow_unused:
+                raise RuntimeError(f"grad: input {i} (shape {tuple(t.shape)}) was not used in the graph "
+                                   f"of the outputs; pass allow_unused=True if that is intended")
+        result.append(g)
+    return tuple(result)
+
+
+def _capture_key(t):
+    return ("leaf", id(t)) if t.grad_fn is None else (id(t.grad_fn), t._output_nr)
+
+
+def _count_dependencies(roots):
+    deps = {}
+    stack = list(roots)
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for edge in node._edges:
+            if edge is None or edge[1] is None:
+                continue
+            nxt = edge[0]
+            deps[nxt] = deps.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return deps
+
+
+def _run(roots, retain_graph, create_graph, capture, only):
+    Tensor = _tensor_cls()
+    buffers = {}
+    owned_elsewhere = set()  # ids of arrays a leaf must not take without copying
+    with set_grad_enabled(create_graph):
+        for t, g in roots:
+            owned_elsewhere.add(id(g._data))
+            if t.grad_fn is None:
+                _deliver_to_leaf(t, g, create_graph, capture, only, owned_elsewhere)
+                continue
+            buf = buffers.setdefault(t.grad_fn, [None] * len(t.grad_fn._out_meta))
+            nr = t._output_nr
+            buf[nr] = g if buf[nr] is None else buf[nr] + g
+        deps = _count_dependencies(list(buffers))
+        ready = [n for n in buffers if deps.get(n, 0) == 0]
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node, None)
+            if grads is not None:
+                in_grads = _call_backward(node, grads, capture)
+                if not retain_graph:
+                    node._free()
+            else:
+                in_grads = (None,) * len(node._edges)
+            for edge, meta, g in zip(node._edges, node._in_meta, in_grads):
+                if edge is None:
+                    continue
+                target, nr = edge
+                if g is not None:
+                    g = _fit(g, meta, node)
+                if nr is None:
+                    if g is not None:
+                        _deliver_to_leaf(target, g, create_graph, capture, only, owned_elsewhere)
+                    continue
+                if g is not None:
+                    buf = buffers.get(target)
+                    if buf is None:
+                        buf = buffers[target] = [None] * len(target._out_meta)
+                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                    owned_elsewhere.add(id(g._data))
+                deps[target] -= 1
+                if deps[target] == 0:
+                    ready.append(target)
+
+
+def _call_backward(node, grads, capture):
+    Tensor = _tensor_cls()
+    if node._pre_hooks:
+        for nr, hooks in node._pre_hooks.items():
+            for hook in hooks:
+                if grads[nr] is not None:
+                    out = hook(grads[nr])
+                    if out is not None:
+                        grads[nr] = out
+    if capture:
+        for nr, g in enumerate(grads):
+            key = (id(node), nr)
+            if key in capture and g is not None:
+                capture[key] = g if capture[key] is None else capture[key] + g
+    if node.materialize_grads:
+        for i, g in enumerate(grads):
+            if g is None:
+                shape, dtype = node._out_meta[i]
+                grads[i] = Tensor._make(np.zeros(shape, dtype))
+    in_grads = type(node).backward(node, *grads)
+    if not isinstance(in_grads, tuple):
+        in_grads = (in_grads,)
+    n = len(node._edges)
+    if len(in_grads) < n:
+        in_grads = in_grads + (None,) * (n - len(in_grads))
+    elif len(in_grads) > n:
+        raise RuntimeError(f"{node.name()} returned {len(in_grads)} gradients but its forward took {n} "
+                           f"arguments")
+    if state.anomaly:
+        _check_finite(node, in_grads)
+    return in_grads
+
+
+def _fit(g, meta, node):
+    """Sum a gradient back to its input's shape (the derivative of broadcasting) and dtype."""
+    Tensor = _tensor_cls()
+    if not isinstance(g, Tensor):
+        raise TypeError(f"{node.name()} returned a {type(g).__name__} as a gradient; expected a Tensor")
+    shape, dtype = meta
+    if g._data.shape != shape:
+        from nnmath.ops.shape import sum_to
+        try:
+            g = sum_to(g, shape)
+        except ValueError:
+            raise RuntimeError(f"{node.name()} returned a gradient of shape {tuple(g.shape)} for an "
+                               f"input of shape {tuple(shape)}; it must broadcast to it") from None
+    if g._data.dtype != dtype:
+        g = g.to(dtype)
+    return g
+
+
+def _deliver_to_leaf(leaf, g, create_graph, capture, only, owned_elsewhere):
+    Tensor = _tensor_cls()
+    if leaf._hooks:
+        for hook in list(leaf._hooks.values()):
+            out = hook(g)
+            if out is not None:
+                g = out
+    if capture is not None:
+        key = ("leaf", id(leaf))
+        if key in capture:
+            capture[key] = g if capture[key] is None else capture[key] + g
+        return
+    if only is not None and ("leaf", id(leaf)) not in only:
+        return
+    if leaf.grad is None:
+        if create_graph:
+            leaf.grad = g
+            return
+        arr = g._data
+        if id(arr) in owned_elsewhere or arr.base is not None or not arr.flags.writeable:
+            arr = arr.copy()
+        owned_elsewhere.add(id(arr))
+        leaf.grad = Tensor._make(arr)
+    elif create_graph or leaf.grad.requires_grad:
+        leaf.grad = leaf.grad + g
+    else:
+        acc = leaf.grad._data
+        if acc.shape == g._data.shape and acc.dtype == g._data.dtype and acc.flags.writeable:
+            np.add(acc, g._data, out=acc)
+            leaf.grad._vc.value += 1
+        else:
+            leaf.grad = Tensor._make(acc + g._data)
+
+
+def _check_finite(node, in_grads):
+    from nnmath.autograd.anomaly_mode import creation_site
+    for i, g in enumerate(in_grads):
+        if g is not None and g._data.dtype.kind in "fc" and not np.isfinite(g._data).all():
+            where = creation_site(node._stack) if node._stack else "(created before anomaly detection was on)"
+            bad = "nan" if np.isnan(g._data).any() else "inf"
+            raise RuntimeError(f"Function '{node.name()}' returned {bad} values in its {i}th output.\n"
+                               f"The forward op was created at:\n  {where}")
+
+
+def retain_grad_hook(tensor):
+    """A hook that stores a non-leaf's gradient in its ``.grad`` (held weakly: no reference cycle)."""
+    ref = weakref.ref(tensor)
+
+    def hook(g):
+        t = ref()
+        if t is not None:
+            t.grad = g if t.grad is None else t.grad + g
+    return hook

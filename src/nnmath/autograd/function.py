@@ -1,0 +1,246 @@
+"""The one mechanism that defines an op: a :class:`Function` with its forward and its derivative.
+
+A subclass states the mathematics of one primitive in one place::
+
+    class Tanh(Function):
+        '''Forward:  y = tanh(x)
+           VJP:      x̄ = ȳ ⊙ (1 − y²)'''
+        @staticmethod
+        def forward(ctx, x):                 # NumPy arrays in, arrays out
+            y = np.tanh(x)
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, gy):               # Tensors in, Tensors out: itself differentiable
+            y, = ctx.saved_tensors
+            return gy * (1 - y * y)
+
+``Tanh.apply(x)`` runs the forward on ``x``'s array and, when ``x`` requires grad and grad mode is on,
+makes the instance the node of the autograd graph (the output's ``grad_fn``). Because ``backward``
+is written with Tensor ops, running it with ``create_graph=True`` records a graph of the derivative:
+grad-of-grad and Hessians need nothing more. Broadcasting is not the op's concern: the engine sums
+each gradient back to its input's shape (:func:`nnmath.ops.shape.sum_to`).
+
+Differences from ``torch.autograd.Function``: ``forward`` receives arrays (the tensors' data) rather
+than Tensors, and returns arrays; ``save_for_backward`` takes those arrays (inputs, outputs or
+intermediates) and ``ctx.saved_tensors`` gives them back as Tensors connected to the graph.
+"""
+from __future__ import annotations
+
+import traceback
+
+import numpy as np
+
+from nnmath.autograd.grad_mode import state
+
+Tensor = None  # set by nnmath.tensor; breaks the import cycle tensor <-> function
+
+#: Every Function subclass defined inside nnmath: the op table's meta-test checks each has an entry.
+registry: list = []
+
+_FREED = ("Trying to backward through the graph a second time (or directly access saved tensors "
+          "after they have already been freed). Saved intermediate values of the graph are freed when "
+          "you call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+          "through the graph a second time or if you need to access saved tensors after calling backward.")
+
+
+class Function:
+    """Base class of every differentiable op (and of user-defined ones).
+
+    Subclasses define ``forward(ctx, *args)`` on arrays and ``backward(ctx, *grad_outputs)`` on
+    Tensors, returning one gradient (or None) per argument of ``forward``. Call ``Cls.apply(*args)``.
+    Class attribute ``is_view = True`` says the first output shares memory with the first input.
+    """
+
+    is_view = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("nnmath."):
+            registry.append(cls)
+
+    # --- what forward may call on ctx -----------------------------------------------------------
+    def save_for_backward(self, *values):
+        """Keep inputs, outputs or intermediates (arrays or Tensors) for ``backward``."""
+        self._to_save = values
+
+    def mark_non_differentiable(self, *outputs):
+        """Declare outputs (arrays returned by forward) that get no gradient, like indices."""
+        self._non_diff = {id(o) for o in outputs}
+
+    def set_materialize_grads(self, value: bool):
+        """When True (the default) a missing output gradient reaches ``backward`` as zeros, not None."""
+        self.materialize_grads = value
+
+    materialize_grads = True
+    _to_save = ()
+    _non_diff = ()
+    _saved = None
+    _freed = False
+    _pre_hooks = None
+    _stack = None
+
+    # --- what backward may read ------------------------------------------------------------------
+    @property
+    def saved_tensors(self) -> tuple:
+        """The values given to ``save_for_backward``, as Tensors. Raises if the graph was freed or a
+        saved tensor was modified in place since it was saved."""
+        if self._freed:
+            raise RuntimeError(_FREED)
+        if self._saved is None:
+            return tuple(Tensor._make(v) if not isinstance(v, Tensor) else v for v in self._to_save)
+        return tuple(self._unpack(entry) for entry in self._saved)
+
+    def _unpack(self, entry):
+        kind, value, vc, version, output_nr = entry
+        if vc is not None and vc.value != version:
+            shape = tuple((value._data if kind == "in" else value).shape)
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: {self.name()} saved a tensor of shape {shape} at version {version}; it is "
+                f"now at version {vc.value}. Use an out-of-place op (x = x + y instead of x += y), "
+                f"or .clone() the tensor before changing it.")
+        if kind == "in":
+            return value
+        if kind == "out":
+            # Rebuilt rather than kept: holding the output Tensor here would make a reference cycle.
+            return Tensor._make(value, True, self, output_nr)
+        return Tensor._make(value)
+
+    # --- the graph -------------------------------------------------------------------------------
+    @classmethod
+    def apply(cls, *args):
+        """Run the op on ``args`` (Tensors and plain Python values) and record it if needed."""
+        ctx = cls()
+        arrays = []
+        needs = []
+        record = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                req = a.requires_grad
+                needs.append(req)
+                record = record or req
+            else:
+                arrays.append(a)
+                needs.append(False)
+        record = record and state.enabled
+        ctx.needs_input_grad = tuple(needs) if record else (False,) * len(args)
+        out = cls.forward(ctx, *arrays)
+        single = not isinstance(out, tuple)
+        outs = (out,) if single else out
+        if record:
+            results = ctx._record(args, outs)
+        else:
+            results = tuple(Tensor._make(o) for o in outs)
+        if cls.is_view:
+            src = args[0]
+            view = results[0]
+            view._vc = src._vc
+            view._base = src if src._base is None else src._base
+        return results[0] if single else results
+
+    def _record(self, args, outs):
+        self._edges = tuple(
+            ((a.grad_fn, a._output_nr) if a.grad_fn is not None else (a, None))
+            if need else None
+            for a, need in zip(args, self.needs_input_grad))
+        self._in_meta = tuple((a._data.shape, a._data.dtype) if need else None
+                              for a, need in zip(args, self.needs_input_grad))
+        raw_outs = outs
+        outs = tuple(o if isinstance(o, np.ndarray) or not isinstance(o, np.generic) else np.asarray(o)
+                     for o in outs)
+        self._out_meta = tuple((o.shape, o.dtype) for o in outs)
+        non_diff = self._non_diff
+        results = []
+        for i, o in enumerate(outs):
+            diff = o.dtype.kind in "fc" and id(o) not in non_diff
+            results.append(Tensor._make(o, diff, self if diff else None, i))
+        if self._to_save:
+            self._saved = tuple(self._pack(v, args, raw_outs, outs, results) for v in self._to_save)
+            self._to_save = ()
+        if state.anomaly:
+            self._stack = traceback.extract_stack()[:-3]
+        return tuple(results)
+
+    @staticmethod
+    def _pack(value, args, raw_outs, outs, results):
+        if isinstance(value, Tensor):
+            return ("in", value, value._vc, value._vc.value, None)
+        for a in args:
+            if isinstance(a, Tensor) and a._data is value:
+                return ("in", a, a._vc, a._vc.value, None)
+        for i, (raw, o, r) in enumerate(zip(raw_outs, outs, results)):
+            if raw is value or o is value:
+                return ("out", o, r._vc, r._vc.value, i)
+        return ("const", value, None, None, None)
+
+    def _free(self):
+        if self._saved is not None:
+            self._saved = None
+            self._freed = True
+
+    def name(self) -> str:
+        return type(self).__name__ + "Backward"
+
+    @property
+    def next_functions(self) -> tuple:
+        """``(node, output_nr)`` per input, PyTorch-style; a leaf appears as its AccumulateGrad."""
+        return tuple(
+            (None, 0) if e is None else
+            ((AccumulateGrad(e[0]), 0) if e[1] is None else e)
+            for e in getattr(self, "_edges", ()))
+
+    def register_prehook(self, output_nr: int, hook):
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        self._pre_hooks.setdefault(output_nr, []).append(hook)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError("a Function subclass must define forward(ctx, *arrays)")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("a Function subclass must define backward(ctx, *grad_outputs)")
+
+
+class AccumulateGrad:
+    """How a leaf appears in ``next_functions``: the end of a path, where ``.grad`` accumulates."""
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self):
+        return "<AccumulateGrad>"
+
+
+class once_differentiable:
+    """Decorator for a ``backward`` written with NumPy: it runs on arrays and its result cannot be
+    differentiated again (asking for that raises)."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __get__(self, obj, cls):
+        return self
+
+    def __call__(self, ctx, *grads):
+        from nnmath.autograd.grad_mode import no_grad
+        with no_grad():
+            outs = self.fn(ctx, *[g._data if isinstance(g, Tensor) else g for g in grads])
+        single = not isinstance(outs, tuple)
+        outs = (outs,) if single else outs
+        wrapped = tuple(None if o is None else (o if isinstance(o, Tensor) else Tensor._make(np.asarray(o)))
+                        for o in outs)
+        if state.enabled and any(g is not None and g.requires_grad for g in grads):
+            raise RuntimeError(f"{type(ctx).__name__}.backward is once_differentiable: "
+                               "it cannot be differentiated again (create_graph=True)")
+        return wrapped[0] if single else wrapped

@@ -1,0 +1,71 @@
+"""Whether operations are recorded for differentiation: ``no_grad``, ``enable_grad``,
+``set_grad_enabled``, ``inference_mode``. Each works as a context manager and as a decorator."""
+from __future__ import annotations
+
+import functools
+import threading
+
+
+class _State(threading.local):
+    def __init__(self):
+        self.enabled = True
+        self.anomaly = False
+
+
+state = _State()
+
+
+def is_grad_enabled() -> bool:
+    return state.enabled
+
+
+class _GradMode:
+    """Base of the grad-mode context managers; subclasses give the mode to switch to."""
+
+    _mode = True
+
+    def __enter__(self):
+        self._prev = state.enabled
+        state.enabled = self._mode
+        return self
+
+    def __exit__(self, *exc):
+        state.enabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__.__new__(self.__class__) as ctx:
+                ctx.__dict__.update(self.__dict__)
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Do not record operations: results have ``requires_grad=False``. For evaluation and updates."""
+    _mode = False
+
+
+class enable_grad(_GradMode):
+    """Record operations even inside ``no_grad``."""
+    _mode = True
+
+
+class inference_mode(_GradMode):
+    """Like ``no_grad`` (nnmath keeps no extra bookkeeping to skip); ``inference_mode(False)`` records."""
+
+    def __init__(self, mode: bool = True):
+        self._mode = not mode
+
+
+class set_grad_enabled(_GradMode):
+    """Switch recording on or off: a function call, a context manager or a decorator."""
+
+    def __init__(self, mode: bool):
+        self._prev = state.enabled
+        self._mode = bool(mode)
+        state.enabled = self._mode  # takes effect when called as a plain function too
+
+    def __enter__(self):
+        return self

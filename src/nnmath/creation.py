@@ -1,0 +1,280 @@
+"""Creating tensors: from data, filled, ranges, and random (from the global generator by default)."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from nnmath import dtypes
+from nnmath.device import check_available
+from nnmath.ops._util import size_args
+from nnmath.random import rng
+from nnmath.tensor import Tensor
+
+
+def _infer_np_dtype(arr: np.ndarray, data):
+    """PyTorch's inference: Python floats -> default float, ints -> int64, bools -> bool;
+    NumPy arrays keep their dtype."""
+    if isinstance(data, (np.ndarray, np.generic)):
+        return arr.dtype
+    kind = arr.dtype.kind
+    if kind == "f":
+        return dtypes.get_default_dtype().np
+    if kind in "iu":
+        return np.dtype(np.int64)
+    if kind == "c":
+        return dtypes.complex64.np if dtypes.get_default_dtype() is dtypes.float32 else dtypes.complex128.np
+    return arr.dtype
+
+
+def _unwrap(data):
+    """Nested sequences that may contain Tensors, as nested sequences of numbers or arrays."""
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, (list, tuple)):
+        return [_unwrap(d) for d in data]
+    return data
+
+
+def _to_array(data, dtype=None, copy=True) -> np.ndarray:
+    if isinstance(data, Tensor):
+        arr = data._data
+        src = arr
+    else:
+        src = data
+        raw = _unwrap(data)
+        try:
+            arr = np.asarray(raw)
+        except ValueError as e:
+            raise ValueError(f"tensor: could not build a tensor from the data ({e}); nested lists must be "
+                             f"rectangular") from None
+        if arr.dtype == object:
+            raise TypeError(f"tensor: could not infer a numeric dtype from {type(data).__name__}: {data!r:.80}")
+    target = dtypes.to_dtype(dtype).np if dtype is not None else (
+        arr.dtype if isinstance(data, Tensor) else _infer_np_dtype(arr, src))
+    if arr.dtype == target and not copy:
+        return arr
+    return np.array(arr, dtype=target, copy=True) if copy else arr.astype(target, copy=False)
+
+
+def _finish(arr, requires_grad, device=None) -> Tensor:
+    if device is not None:
+        check_available(device)
+    t = Tensor._make(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (nested lists, numbers, NumPy arrays or tensors)."""
+    return _finish(_to_array(data, dtype, copy=True), requires_grad, device)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """A tensor sharing memory with ``data`` when it is already a tensor or array of that dtype."""
+    if isinstance(data, Tensor) and (dtype is None or dtypes.to_dtype(dtype).np == data._data.dtype):
+        return data
+    if isinstance(data, np.ndarray) and (dtype is None or dtypes.to_dtype(dtype).np == data.dtype):
+        return _finish(data, False, device)
+    return _finish(_to_array(data, dtype, copy=False), False, device)
+
+
+asarray = as_tensor
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor sharing memory with a NumPy array (same dtype)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray (got {type(ndarray).__name__})")
+    dtypes.from_numpy_dtype(ndarray.dtype)
+    return Tensor._make(ndarray)
+
+
+def _float_or(dtype):
+    return dtypes.to_dtype(dtype).np if dtype is not None else dtypes.get_default_dtype().np
+
+
+def _filled(fill, size, dtype, requires_grad, device, op):
+    shape = size_args(size, op)
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"{op}: trying to create a tensor with negative dimension: {shape}")
+    return _finish(np.full(shape, fill, dtype=_float_or(dtype)), requires_grad, device)
+
+
+def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of zeros of the given shape (default float dtype)."""
+    return _filled(0, size, dtype, requires_grad, device, "zeros")
+
+
+def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of ones of the given shape (default float dtype)."""
+    return _filled(1, size, dtype, requires_grad, device, "ones")
+
+
+def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    """An uninitialised tensor (nnmath fills it with zeros: reading it is then deterministic)."""
+    return _filled(0, size, dtype, requires_grad, device, "empty")
+
+
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor filled with ``fill_value``; its dtype follows the value (bool, int64 or default float)."""
+    if dtype is None:
+        if isinstance(fill_value, (bool, np.bool_)):
+            dtype = dtypes.bool_
+        elif isinstance(fill_value, numbers.Integral):
+            dtype = dtypes.int64
+    return _filled(fill_value, (size,) if not isinstance(size, (tuple, list)) else (tuple(size),),
+                   dtype, requires_grad, device, "full")
+
+
+def _like(x, dtype):
+    return dtypes.to_dtype(dtype).np if dtype is not None else x._data.dtype
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    return _finish(np.zeros(input.shape, _like(input, dtype)), requires_grad, device)
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    return _finish(np.ones(input.shape, _like(input, dtype)), requires_grad, device)
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    return _finish(np.full(input.shape, fill_value, _like(input, dtype)), requires_grad, device)
+
+
+def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+           requires_grad=False) -> Tensor:
+    """Values from ``start`` up to (not including) ``end`` by ``step``: int64 for integer arguments."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound and larger bound inconsistent with step sign "
+                           f"(start={start}, end={end}, step={step})")
+    args = [float(a) if isinstance(a, Tensor) and a.is_floating_point() else
+            (a.item() if isinstance(a, Tensor) else a) for a in (start, end, step)]
+    if dtype is None:
+        dtype = dtypes.int64 if all(isinstance(a, numbers.Integral) for a in args) else dtypes.get_default_dtype()
+    dt = dtypes.to_dtype(dtype).np
+    n = int(np.ceil((args[1] - args[0]) / args[2]))
+    arr = (args[0] + args[2] * np.arange(max(n, 0), dtype=np.float64)).astype(dt) if dt.kind == "f" \
+        else np.arange(args[0], args[1], args[2]).astype(dt)
+    return _finish(arr, requires_grad, device)
+
+
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if steps < 0:
+        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
+    return _finish(np.linspace(float(start), float(end), int(steps)).astype(_float_or(dtype)), requires_grad, device)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.logspace(float(start), float(end), int(steps), base=base).astype(_float_or(dtype)),
+                   requires_grad, device)
+
+
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+    """The n×m identity matrix."""
+    return _finish(np.eye(n, n if m is None else m, dtype=_float_or(dtype)), requires_grad, device)
+
+
+# --- random -------------------------------------------------------------------------------------
+
+def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform samples on [0, 1)."""
+    shape = size_args(size, "rand")
+    dt = _float_or(dtype)
+    return _finish(rng(generator).random(shape, dtype=dt if dt in (np.float32, np.float64) else np.float64)
+                   .astype(dt, copy=False), requires_grad, device)
+
+
+def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples N(0, 1)."""
+    shape = size_args(size, "randn")
+    dt = _float_or(dtype)
+    return _finish(rng(generator).standard_normal(shape, dtype=dt if dt in (np.float32, np.float64) else np.float64)
+                   .astype(dt, copy=False), requires_grad, device)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Integers uniform on [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
+    if size is None:
+        if isinstance(high, (tuple, list)):
+            low, high, size = 0, low, high
+        else:
+            raise TypeError("randint: missing the size argument")
+    if high is None:
+        raise TypeError("randint: missing the high argument")
+    if high <= low:
+        raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
+    dt = dtypes.to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
+    return _finish(rng(generator).integers(low, high, size=tuple(size)).astype(dt), requires_grad, device)
+
+
+def rand_like(input, *, dtype=None, generator=None, requires_grad=False, device=None) -> Tensor:
+    return rand(tuple(input.shape), generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, generator=None, requires_grad=False, device=None) -> Tensor:
+    return randn(tuple(input.shape), generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, generator=None, requires_grad=False, device=None) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, tuple(input.shape), generator=generator, dtype=dtype or input.dtype)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A random permutation of 0 … n−1."""
+    dt = dtypes.to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
+    return _finish(rng(generator).permutation(int(n)).astype(dt), requires_grad, device)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Samples of N(mean, std²); mean and std may be tensors (broadcast) or numbers with ``size``."""
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
+    shape = tuple(size) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
+    dt = (mean._data.dtype if isinstance(mean, Tensor) else std._data.dtype if isinstance(std, Tensor)
+          else _float_or(dtype))
+    return _finish((m + s * rng(generator).standard_normal(shape)).astype(dt), requires_grad, device)
+
+
+def bernoulli(input, p=None, *, generator=None) -> Tensor:
+    """1 with probability ``input`` (elementwise), else 0; the result has input's dtype."""
+    probs = input._data if p is None else np.full(input.shape, p)
+    if ((probs < 0) | (probs > 1)).any():
+        raise RuntimeError("bernoulli: expected all probabilities in [0, 1]")
+    return Tensor._make((rng(generator).random(input.shape) < probs).astype(input._data.dtype))
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
+    """Indices sampled from the rows of ``input`` (non-negative weights, normalised per row)."""
+    w = np.asarray(input._data, dtype=np.float64)
+    if w.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {w.shape}")
+    if (w < 0).any() or not np.isfinite(w).all():
+        raise RuntimeError("multinomial: probability tensor contains either inf, nan or element < 0")
+    rows = w.reshape(-1, w.shape[-1])
+    sums = rows.sum(1)
+    if (sums <= 0).any():
+        raise RuntimeError("multinomial: invalid distribution: the sum of probabilities is <= 0")
+    if not replacement and num_samples > w.shape[-1]:
+        raise RuntimeError(f"multinomial: cannot sample {num_samples} > {w.shape[-1]} categories without replacement")
+    g = rng(generator)
+    out = np.stack([g.choice(rows.shape[1], size=num_samples, replace=replacement, p=r / s)
+                    for r, s in zip(rows, sums)])
+    return Tensor._make(out.reshape(w.shape[:-1] + (num_samples,)).astype(np.int64))
+
+
+def poisson(input, generator=None) -> Tensor:
+    return Tensor._make(rng(generator).poisson(input._data).astype(input._data.dtype))

@@ -1,0 +1,127 @@
+"""Helpers shared by the ops: operand promotion, dimension arguments, clear shape errors."""
+from __future__ import annotations
+
+import numpy as np
+
+from nnmath import dtypes
+from nnmath.tensor import Tensor
+
+
+def as_tensor_like(value, np_dtype) -> Tensor:
+    """A constant Tensor of ``np_dtype`` from a Python scalar or array-like."""
+    return Tensor._make(np.asarray(value, dtype=np_dtype))
+
+
+def promote(x, y):
+    """Both operands as Tensors of PyTorch's promoted dtype (a Python scalar never widens a tensor)."""
+    if isinstance(x, Tensor) and isinstance(y, Tensor) and x._data.dtype == y._data.dtype:
+        return x, y
+    dt = dtypes.result_type_np(x, y)
+    return _to(x, dt), _to(y, dt)
+
+
+def promote_float(x, y):
+    """Like :func:`promote`, then integers and bools become the default float dtype (true division)."""
+    x, y = promote(x, y)
+    if x._data.dtype.kind not in "fc":
+        dt = dtypes.get_default_dtype().np
+        x, y = _to(x, dt), _to(y, dt)
+    return x, y
+
+
+def _to(v, np_dtype):
+    if isinstance(v, Tensor):
+        if v._data.dtype == np_dtype:
+            return v
+        from nnmath.ops.elementwise import cast
+        return cast(v, dtypes.from_numpy_dtype(np_dtype))
+    return as_tensor_like(v, np_dtype)
+
+
+def to_float(x: Tensor) -> Tensor:
+    """Integer and bool tensors become the default float dtype, for ops defined on reals."""
+    if x._data.dtype.kind in "fc":
+        return x
+    return _to(x, dtypes.get_default_dtype().np)
+
+
+def ensure_tensor(x, op: str) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (int, float, bool, complex, np.ndarray, np.generic, list, tuple)):
+        from nnmath.creation import tensor
+        return tensor(x)
+    raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+
+
+def wrap_dim(dim, ndim: int, op: str) -> int:
+    n = max(ndim, 1)
+    dim = int(dim)
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim % n
+
+
+def reduction_dims(dim, ndim: int, op: str):
+    """``dim`` (None, an int or a sequence of ints) as a sorted tuple of non-negative axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (list, tuple)):
+        if len(dim) == 0:
+            return tuple(range(ndim))
+        dims = tuple(sorted(wrap_dim(d, ndim, op) for d in dim))
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
+        return dims
+    return (wrap_dim(dim, ndim, op),)
+
+
+def kept_shape(shape, dims):
+    """The shape a reduction over ``dims`` has with ``keepdim=True``."""
+    return tuple(1 if i in dims else s for i, s in enumerate(shape))
+
+
+def broadcast_error(op: str, *shapes) -> RuntimeError | None:
+    """The error for shapes that do not broadcast, or None when they do."""
+    try:
+        np.broadcast_shapes(*shapes)
+        return None
+    except ValueError:
+        pass
+    ndim = max(len(s) for s in shapes)
+    padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
+    for axis in range(ndim - 1, -1, -1):
+        sizes = {p[axis] for p in padded} - {1}
+        if len(sizes) > 1:
+            listed = " and ".join(str(tuple(s)) for s in shapes)
+            a, b = sorted(sizes)[:2]
+            return RuntimeError(f"{op}: shapes {listed} do not broadcast: sizes {a} and {b} differ at "
+                                f"dimension {axis - ndim} (each pair of sizes must be equal or one of "
+                                f"them 1)")
+    return RuntimeError(f"{op}: shapes {shapes} do not broadcast")
+
+
+def apply_broadcasting(op: str, fn, *args):
+    """``fn.apply(*args)`` with NumPy's broadcasting failure turned into an error naming ``op``."""
+    try:
+        return fn.apply(*args)
+    except ValueError:
+        err = broadcast_error(op, *[a._data.shape for a in args if isinstance(a, Tensor)])
+        if err is None:
+            raise
+        raise err from None
+
+
+def size_args(size, op: str) -> tuple:
+    """``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` all mean the shape (2, 3)."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = int(s.item())
+        if not isinstance(s, (int, np.integer)):
+            raise TypeError(f"{op}: sizes must be integers, got {s!r}")
+        out.append(int(s))
+    return tuple(out)

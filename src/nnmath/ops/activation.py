@@ -1,0 +1,152 @@
+"""The activations of the seeds (sigmoid, tanh, ReLU) and softmax / log-softmax.
+
+A network is linear maps joined by these nonlinearities; their derivatives are what
+back-propagation multiplies through at every layer.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from nnmath.autograd.function import Function
+from nnmath.ops._util import to_float, wrap_dim
+from nnmath.tensor import Tensor
+
+
+class Sigmoid(Function):
+    """Forward:  y = σ(x) = 1 / (1 + e⁻ˣ)   (computed from e^(−|x|): never overflows)
+    VJP:      x̄ = ȳ ⊙ y ⊙ (1 − y)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        e = np.exp(-np.abs(x))
+        y = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        y, = ctx.saved_tensors
+        return gy * y * (1 - y)
+
+
+class Tanh(Function):
+    """Forward:  y = tanh x = (eˣ − e⁻ˣ) / (eˣ + e⁻ˣ)
+    VJP:      x̄ = ȳ ⊙ (1 − y²)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        y, = ctx.saved_tensors
+        return gy * (1 - y * y)
+
+
+class Relu(Function):
+    """Forward:  y = max(x, 0)
+    VJP:      x̄ = ȳ ⊙ [x > 0]   (0 at x = 0, as PyTorch)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.maximum(x, 0)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        y, = ctx.saved_tensors
+        return gy * Tensor._make((y._data > 0).astype(gy._data.dtype))
+
+
+class Softmax(Function):
+    """Forward:  yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m),  m = maxⱼ xⱼ (the shift cancels; it prevents overflow)
+    VJP:      x̄ = y ⊙ (ȳ − Σⱼ ȳⱼ yⱼ)"""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        e = np.exp(x - x.max(axis=dim, keepdims=True))
+        y = e / e.sum(axis=dim, keepdims=True)
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        y, = ctx.saved_tensors
+        return y * (gy - (gy * y).sum(ctx.dim, keepdim=True))
+
+
+class LogSoftmax(Function):
+    """Forward:  yᵢ = xᵢ − m − ln Σⱼ e^(xⱼ − m)   (log-sum-exp, stable for any x)
+    VJP:      x̄ = ȳ − softmax(x) ⊙ Σⱼ ȳⱼ,  with softmax(x) = eʸ"""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        shifted = x - x.max(axis=dim, keepdims=True)
+        y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        from nnmath.ops.elementwise import exp
+        y, = ctx.saved_tensors
+        return gy - exp(y) * gy.sum(ctx.dim, keepdim=True)
+
+
+def sigmoid(input):
+    """σ(x) = 1 / (1 + e⁻ˣ)."""
+    return Sigmoid.apply(to_float(input))
+
+
+def tanh(input):
+    """tanh x."""
+    return Tanh.apply(to_float(input))
+
+
+def relu(input):
+    """max(x, 0)."""
+    if input._data.dtype.kind not in "fc":
+        return Tensor._make(np.maximum(input._data, 0))
+    return Relu.apply(input)
+
+
+def _softmax_dim(x, dim, name):
+    if dim is None:
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated; pass dim=",
+                      stacklevel=3)
+        dim = 0 if x.ndim in (0, 1, 3) else 1
+    return wrap_dim(dim, x.ndim, name)
+
+
+def _with_dtype(x, dtype):
+    if dtype is not None:
+        return x.to(dtype)
+    return to_float(x)
+
+
+def softmax(input, dim=None, dtype=None, _stacklevel=3):
+    """softmax(x)ᵢ = e^(xᵢ) / Σⱼ e^(xⱼ) along ``dim``."""
+    x = _with_dtype(input, dtype)
+    return Softmax.apply(x, _softmax_dim(x, dim, "softmax"))
+
+
+def log_softmax(input, dim=None, dtype=None, _stacklevel=3):
+    """log softmax(x)ᵢ = xᵢ − log Σⱼ e^(xⱼ) along ``dim``, computed stably."""
+    x = _with_dtype(input, dtype)
+    return LogSoftmax.apply(x, _softmax_dim(x, dim, "log_softmax"))
+
+
+__all__ = [
+    "sigmoid",
+    "tanh",
+    "relu",
+    "softmax",
+    "log_softmax",
+]

@@ -1,0 +1,513 @@
+"""Elementwise functions of one real variable, and the piecewise ones (abs, clamp, max, where).
+
+Each derivative is the scalar derivative f′(x) applied elementwise: x̄ = ȳ ⊙ f′(x).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from nnmath import dtypes
+from nnmath.autograd.function import Function
+from nnmath.ops._util import apply_broadcasting, promote, to_float
+from nnmath.tensor import Tensor
+
+
+class Cast(Function):
+    """Forward:  y = x converted to another dtype
+    VJP:      x̄ = ȳ converted back to x's dtype (no gradient into integer tensors)"""
+
+    @staticmethod
+    def forward(ctx, x, np_dtype):
+        ctx.src = x.dtype
+        return x.astype(np_dtype)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy.to(dtypes.from_numpy_dtype(ctx.src))
+
+
+class Exp(Function):
+    """Forward:  y = eˣ
+    VJP:      x̄ = ȳ ⊙ y"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        y, = ctx.saved_tensors
+        return gy * y
+
+
+class Log(Function):
+    """Forward:  y = ln x
+    VJP:      x̄ = ȳ / x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy / x
+
+
+class Log1p(Function):
+    """Forward:  y = ln(1 + x)   (accurate for small x)
+    VJP:      x̄ = ȳ / (1 + x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy / (x + 1)
+
+
+class Expm1(Function):
+    """Forward:  y = eˣ − 1   (accurate for small x)
+    VJP:      x̄ = ȳ ⊙ (y + 1)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.expm1(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        y, = ctx.saved_tensors
+        return gy * (y + 1)
+
+
+class Sqrt(Function):
+    """Forward:  y = √x
+    VJP:      x̄ = ȳ / (2y)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        y, = ctx.saved_tensors
+        return gy / (y * 2)
+
+
+class Rsqrt(Function):
+    """Forward:  y = 1/√x
+    VJP:      x̄ = −½ ȳ ⊙ y³"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = 1 / np.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        y, = ctx.saved_tensors
+        return gy * (y * y * y) * -0.5
+
+
+class Sin(Function):
+    """Forward:  y = sin x
+    VJP:      x̄ = ȳ ⊙ cos x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy * cos(x)
+
+
+class Cos(Function):
+    """Forward:  y = cos x
+    VJP:      x̄ = −ȳ ⊙ sin x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return -gy * sin(x)
+
+
+class Tan(Function):
+    """Forward:  y = tan x
+    VJP:      x̄ = ȳ ⊙ (1 + y²)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tan(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        y, = ctx.saved_tensors
+        return gy * (y * y + 1)
+
+
+class Atan(Function):
+    """Forward:  y = arctan x
+    VJP:      x̄ = ȳ / (1 + x²)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arctan(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy / (x * x + 1)
+
+
+class Erf(Function):
+    """Forward:  y = erf x = (2/√π) ∫₀ˣ e^(−t²) dt
+    VJP:      x̄ = ȳ ⊙ (2/√π) e^(−x²)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _erf(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy * (exp(-(x * x)) * (2.0 / np.sqrt(np.pi)))
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """erf to double precision with NumPy alone: Taylor series for |x| < 2, the continued fraction
+    of erfc beyond (Abramowitz & Stegun 7.1.5 and 7.1.14); both converge to machine precision."""
+    xd = np.asarray(x, dtype=np.float64)
+    ax = np.abs(xd)
+    out = np.empty_like(xd)
+    small = ax < 2.0
+    if small.any():
+        z = xd[small]
+        term = z.copy()
+        total = z.copy()
+        z2 = z * z
+        for n in range(1, 60):
+            term = -term * z2 / n
+            total = total + term / (2 * n + 1)
+        out[small] = total * (2.0 / np.sqrt(np.pi))
+    big = ~small
+    if big.any():
+        z = ax[big]
+        # erfc(z) = exp(-z²)/√π · 1/(z + 1/2/(z + 1/(z + 3/2/(z + …)))) evaluated from the tail
+        frac = np.zeros_like(z)
+        for k in range(60, 0, -1):
+            frac = (k / 2.0) / (z + frac)
+        erfc = np.exp(-z * z) / np.sqrt(np.pi) / (z + frac)
+        out[big] = np.sign(xd[big]) * (1.0 - erfc)
+    return out.astype(x.dtype, copy=False)
+
+
+class Abs(Function):
+    """Forward:  y = |x|
+    VJP:      x̄ = ȳ ⊙ sign(x)   (0 at x = 0)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy * sign(x)
+
+
+class Clamp(Function):
+    """Forward:  y = min(max(x, lo), hi)
+    VJP:      x̄ = ȳ where lo ≤ x ≤ hi, else 0 (the bounds themselves pass the gradient, as PyTorch)"""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x)
+        ctx.lo, ctx.hi = lo, hi
+        return np.clip(x, lo, hi)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        mask = np.ones(x.shape, dtype=bool)
+        if ctx.lo is not None:
+            mask &= x._data >= ctx.lo
+        if ctx.hi is not None:
+            mask &= x._data <= ctx.hi
+        return gy * Tensor._make(mask.astype(gy._data.dtype))
+
+
+class Maximum(Function):
+    """Forward:  y = max(a, b) elementwise
+    VJP:      ā = ȳ where a > b, ȳ/2 where a = b, else 0;  b̄ likewise (ties split evenly)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        wa = _tie_weights(a._data, b._data, gy._data.dtype)
+        return gy * wa, gy * (1 - wa)
+
+
+class Minimum(Function):
+    """Forward:  y = min(a, b) elementwise
+    VJP:      ā = ȳ where a < b, ȳ/2 where a = b, else 0;  b̄ likewise (ties split evenly)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        wa = _tie_weights(b._data, a._data, gy._data.dtype)
+        return gy * wa, gy * (1 - wa)
+
+
+def _tie_weights(winner, loser, dtype):
+    """1 where winner > loser, ½ where equal, 0 elsewhere: the share of ȳ the first argument gets."""
+    w = (winner > loser).astype(dtype) + (winner == loser).astype(dtype) * 0.5
+    return Tensor._make(w)
+
+
+class Where(Function):
+    """Forward:  y = a where c else b
+    VJP:      ā = ȳ where c else 0,  b̄ = 0 where c else ȳ"""
+
+    @staticmethod
+    def forward(ctx, c, a, b):
+        ctx.c = c
+        return np.where(c, a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        c = Tensor._make(ctx.c)
+        zero = Tensor._make(np.zeros((), gy._data.dtype))
+        ga = where(c, gy, zero) if ctx.needs_input_grad[1] else None
+        gb = where(c, zero, gy) if ctx.needs_input_grad[2] else None
+        return None, ga, gb
+
+
+def cast(x: Tensor, dtype) -> Tensor:
+    """x converted to ``dtype`` (differentiable between floating types)."""
+    return Cast.apply(x, dtypes.to_dtype(dtype).np)
+
+
+def _unary(fn):
+    def op(input):
+        return fn.apply(to_float(input))
+    op.__name__ = fn.__name__.lower()
+    op.__qualname__ = op.__name__
+    op.__doc__ = fn.__doc__
+    return op
+
+
+exp = _unary(Exp)
+log = _unary(Log)
+log1p = _unary(Log1p)
+expm1 = _unary(Expm1)
+sqrt = _unary(Sqrt)
+rsqrt = _unary(Rsqrt)
+sin = _unary(Sin)
+cos = _unary(Cos)
+tan = _unary(Tan)
+atan = _unary(Atan)
+arctan = atan
+erf = _unary(Erf)
+
+
+def log2(input):
+    """y = log₂ x = ln x / ln 2."""
+    return log(input) * (1.0 / np.log(2.0))
+
+
+def log10(input):
+    """y = log₁₀ x = ln x / ln 10."""
+    return log(input) * (1.0 / np.log(10.0))
+
+
+def exp2(input):
+    """y = 2ˣ = e^(x ln 2)."""
+    return exp(to_float(input) * float(np.log(2.0)))
+
+
+def erfc(input):
+    """y = 1 − erf x."""
+    return 1.0 - erf(input)
+
+
+def abs(input):
+    """y = |x|."""
+    if input._data.dtype.kind in "iub":
+        return Tensor._make(np.abs(input._data))
+    return Abs.apply(input)
+
+
+absolute = abs
+
+
+def sign(input):
+    """y = sign(x) ∈ {−1, 0, 1}; its derivative is 0 everywhere it exists."""
+    return Tensor._make(np.sign(input._data))
+
+
+sgn = sign
+
+
+def _piecewise_constant(np_fn, name):
+    def op(input):
+        return Tensor._make(np_fn(input._data))
+    op.__name__ = name
+    op.__doc__ = f"y = {name}(x): piecewise constant, so no gradient flows through it."
+    return op
+
+
+floor = _piecewise_constant(np.floor, "floor")
+ceil = _piecewise_constant(np.ceil, "ceil")
+trunc = _piecewise_constant(np.trunc, "trunc")
+
+
+def round(input, *, decimals=0):
+    """Round half to even, as PyTorch; no gradient flows through it."""
+    return Tensor._make(np.round(input._data, decimals))
+
+
+def frac(input):
+    """y = x − trunc(x); gradient 1."""
+    return input - trunc(input)
+
+
+def clamp(input, min=None, max=None):
+    """y = min(max(x, min), max). Bounds may be numbers or tensors."""
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input
+        if min is not None:
+            out = maximum(out, min if isinstance(min, Tensor) else Tensor._make(np.asarray(min, out._data.dtype)))
+        if max is not None:
+            out = minimum(out, max if isinstance(max, Tensor) else Tensor._make(np.asarray(max, out._data.dtype)))
+        return out
+    if input._data.dtype.kind in "iu" and (isinstance(min, float) or isinstance(max, float)):
+        input = to_float(input)
+    return Clamp.apply(input, min, max)
+
+
+clip = clamp
+
+
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    return clamp(input, max=max)
+
+
+def maximum(input, other):
+    """Elementwise max(a, b); where equal, each gets half the gradient."""
+    a, b = promote(input, other)
+    return apply_broadcasting("maximum", Maximum, a, b)
+
+
+def minimum(input, other):
+    """Elementwise min(a, b); where equal, each gets half the gradient."""
+    a, b = promote(input, other)
+    return apply_broadcasting("minimum", Minimum, a, b)
+
+
+fmax = maximum
+fmin = minimum
+
+
+def where(condition, input=None, other=None):
+    """``where(c, a, b)``: a where c is true, else b (broadcasting). ``where(c)``: the indices."""
+    if input is None and other is None:
+        from nnmath.ops.comparison import nonzero
+        return nonzero(condition, as_tuple=True)
+    cond = condition if isinstance(condition, Tensor) else Tensor._make(np.asarray(condition))
+    if cond._data.dtype != np.bool_:
+        cond = Tensor._make(cond._data.astype(bool))
+    a, b = promote(input, other)
+    return apply_broadcasting("where", Where, cond, a, b)
+
+
+def lerp(input, end, weight):
+    """y = input + weight · (end − input)."""
+    return input + (end - input) * weight
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """Replace NaN and ±inf by finite numbers; gradient passes where the input was finite."""
+    bad = ~np.isfinite(input._data)
+    fixed = np.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf)
+    return where(Tensor._make(bad), Tensor._make(fixed), input)
+
+
+__all__ = [
+    "cast",
+    "exp",
+    "log",
+    "log1p",
+    "expm1",
+    "sqrt",
+    "rsqrt",
+    "sin",
+    "cos",
+    "tan",
+    "atan",
+    "arctan",
+    "erf",
+    "log2",
+    "log10",
+    "exp2",
+    "erfc",
+    "abs",
+    "absolute",
+    "sign",
+    "sgn",
+    "floor",
+    "ceil",
+    "trunc",
+    "round",
+    "frac",
+    "clamp",
+    "clip",
+    "clamp_min",
+    "clamp_max",
+    "maximum",
+    "minimum",
+    "fmax",
+    "fmin",
+    "where",
+    "lerp",
+    "nan_to_num",
+]

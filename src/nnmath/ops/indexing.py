@@ -1,0 +1,309 @@
+"""Indexing: selecting elements (``x[key]``, gather, index_select) and writing them (scatter, setitem).
+
+Selecting is linear: its VJP puts ȳ back where the elements came from, *adding* where one element
+was selected more than once (x[[0, 0]] sends both gradients to x[0]). Writing is the transpose.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from nnmath.autograd.function import Function
+from nnmath.ops._util import wrap_dim
+from nnmath.tensor import Tensor
+
+
+def _normalize_key(key, shape):
+    """A NumPy index from a PyTorch one: tensors become arrays, bool masks become index arrays."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    out = []
+    for k in key:
+        if isinstance(k, Tensor):
+            k = k._data
+        elif isinstance(k, list):
+            k = np.asarray(k)
+        if isinstance(k, np.ndarray):
+            if k.dtype == np.bool_:
+                out.extend(np.nonzero(k)) if k.ndim else out.append(k)
+                continue
+            if k.dtype.kind not in "iu":
+                raise IndexError(f"index: tensors used as indices must be long, int or bool tensors; got {k.dtype}")
+        elif isinstance(k, float):
+            raise IndexError(f"index: only integers, slices, None, Ellipsis and integer or bool tensors are "
+                             f"valid indices; got the float {k}")
+        out.append(k)
+    return tuple(out)
+
+
+def _is_basic(key):
+    return all(isinstance(k, (int, np.integer, slice)) or k is None or k is Ellipsis for k in key)
+
+
+def _index(a, key, op="index"):
+    try:
+        return a[key]
+    except IndexError as e:
+        raise IndexError(f"{op}: {e} (tensor of shape {tuple(a.shape)})") from None
+
+
+class GetItem(Function):
+    """Forward:  y = x[key]
+    VJP:      x̄ = zeros like x, with ȳ added at x[key] (repeated indices accumulate)"""
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, key):
+        ctx.shape, ctx.key = x.shape, key
+        y = _index(x, key)
+        return y if isinstance(y, np.ndarray) else np.asarray(y)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return IndexAdd.apply(gy, ctx.shape, ctx.key)
+
+
+class IndexAdd(Function):
+    """Forward:  y = zeros(shape), then y[key] += g   (the transpose of x[key])
+    VJP:      ḡ = ȳ[key]"""
+
+    @staticmethod
+    def forward(ctx, g, shape, key):
+        ctx.key = key
+        y = np.zeros(shape, dtype=g.dtype)
+        if _is_basic(key):
+            y[key] = g
+        else:
+            np.add.at(y, key, g)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        return GetItem.apply(gy, ctx.key)
+
+
+class IndexPut(Function):
+    """Forward:  y = x with y[key] = v   (out of place; the in-place form rebases x onto y)
+    VJP:      x̄ = ȳ with ȳ[key] set to 0,  v̄ = ȳ[key] (summed to v's shape)"""
+
+    @staticmethod
+    def forward(ctx, x, key, v):
+        ctx.key = key
+        y = x.copy()
+        try:
+            y[key] = v
+        except IndexError as e:
+            raise IndexError(f"index_put: {e} (tensor of shape {tuple(x.shape)})") from None
+        except ValueError:
+            raise RuntimeError(f"index_put: values of shape {tuple(np.shape(v))} cannot be broadcast to the "
+                               f"indexed shape {tuple(x[key].shape)}") from None
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        gx = gv = None
+        if ctx.needs_input_grad[0]:
+            keep = np.ones(gy.shape, dtype=gy._data.dtype)
+            keep[ctx.key] = 0
+            gx = gy * Tensor._make(keep)
+        if ctx.needs_input_grad[2]:
+            gv = GetItem.apply(gy, ctx.key)
+        return gx, None, gv
+
+
+def _along(index, dim):
+    """The full NumPy index that addresses ``index``'s entries along ``dim`` (as gather/scatter do)."""
+    grids = list(np.ogrid[tuple(slice(0, n) for n in index.shape)])
+    grids[dim] = index
+    return tuple(grids)
+
+
+class Gather(Function):
+    """Forward:  y[i][j][k] = x[i][index[i][j][k]][k]   (for dim = 1)
+    VJP:      x̄ = scatter_add(zeros like x, dim, index, ȳ)"""
+
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        ctx.shape, ctx.dim = x.shape, dim
+        ctx.save_for_backward(index)
+        return x[_along(index, dim)]
+
+    @staticmethod
+    def backward(ctx, gy):
+        index, = ctx.saved_tensors
+        zeros = Tensor._make(np.zeros(ctx.shape, gy._data.dtype))
+        return scatter_add(zeros, ctx.dim, index, gy), None, None
+
+
+class ScatterAdd(Function):
+    """Forward:  y = x, then y[i][index[i][j][k]][k] += src[i][j][k]   (for dim = 1)
+    VJP:      x̄ = ȳ,  s̄rc = gather(ȳ, dim, index)"""
+
+    @staticmethod
+    def forward(ctx, x, dim, index, src):
+        ctx.dim = dim
+        ctx.save_for_backward(index)
+        y = x.copy()
+        np.add.at(y, _along(index, dim), src[tuple(slice(0, n) for n in index.shape)])
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        index, = ctx.saved_tensors
+        gsrc = None
+        if ctx.needs_input_grad[3]:
+            gsrc = gather(gy, ctx.dim, index)
+        return gy, None, None, gsrc
+
+
+def _check_index(op, x, dim, index):
+    if not isinstance(index, Tensor) or index._data.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: index must be an int64 tensor, got "
+                           f"{type(index).__name__ if not isinstance(index, Tensor) else index.dtype}")
+    if index.ndim != x.ndim and not (x.ndim == 0 and index.ndim <= 1):
+        raise RuntimeError(f"{op}: index {tuple(index.shape)} and input {tuple(x.shape)} must have the same "
+                           f"number of dimensions")
+    d = wrap_dim(dim, x.ndim, op)
+    for i, (a, b) in enumerate(zip(index.shape, x.shape)):
+        if i != d and a > b:
+            raise RuntimeError(f"{op}: index {tuple(index.shape)} is larger than input {tuple(x.shape)} in "
+                               f"dimension {i}")
+    n = x.shape[d] if x.ndim else 1
+    bad = (index._data >= n) | (index._data < -n)
+    if bad.any():
+        raise IndexError(f"{op}: index {int(index._data[bad].flat[0])} is out of bounds for dimension {d} "
+                         f"with size {n}")
+    return d
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    """``y[i][j] = x[i][index[i][j]]`` along ``dim`` (index has x's number of dimensions)."""
+    d = _check_index("gather", input, dim, index)
+    return Gather.apply(input, d, Tensor._make(index._data % max(input.shape[d] if input.ndim else 1, 1)))
+
+
+def take_along_dim(input, indices, dim=None):
+    if dim is None:
+        from nnmath.ops.shape import flatten
+        return gather(flatten(input), 0, flatten(indices))
+    return gather(input, dim, indices)
+
+
+def scatter_add(input, dim, index, src):
+    """``y = x`` plus ``src`` added at ``index`` along ``dim`` (repeated indices accumulate)."""
+    d = _check_index("scatter_add", input, dim, index)
+    return ScatterAdd.apply(input, d, Tensor._make(index._data % max(input.shape[d], 1)), src)
+
+
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+    """``y = x`` with ``src`` (or the scalar ``value``) written at ``index`` along ``dim``.
+    ``reduce='add'`` adds instead. With repeated indices, which write wins is unspecified."""
+    if src is None:
+        src = value
+    if reduce == "add":
+        if not isinstance(src, Tensor):
+            src = Tensor._make(np.full(index.shape, src, dtype=input._data.dtype))
+        return scatter_add(input, dim, index, src)
+    if reduce is not None:
+        raise NotImplementedError(f"scatter: reduce={reduce!r} is not supported (use 'add' or None)")
+    d = _check_index("scatter", input, dim, index)
+    if not isinstance(src, Tensor):
+        src = Tensor._make(np.full(index.shape, src, dtype=input._data.dtype))
+    hit = np.zeros(input.shape, dtype=bool)
+    hit[_along(index._data % max(input.shape[d], 1), d)] = True
+    zeros = Tensor._make(np.zeros(input.shape, dtype=input._data.dtype))
+    from nnmath.ops.elementwise import where
+    return where(Tensor._make(hit), scatter_add(zeros, d, index, src), input)
+
+
+def index_select(input, dim, index):
+    """The entries of ``index`` along ``dim``: ``x[..., index, ...]``."""
+    d = wrap_dim(dim, input.ndim, "index_select")
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.ndim > 1:
+        raise IndexError(f"index_select: index must be 0-D or 1-D, got shape {idx.shape}")
+    n = input.shape[d] if input.ndim else 1
+    if idx.size and (idx.max() >= n or idx.min() < -n):
+        raise IndexError(f"index_select: index {int(idx.max() if idx.max() >= n else idx.min())} is out of "
+                         f"range for dimension {d} with size {n}")
+    key = (slice(None),) * d + (idx.reshape(-1),)
+    return GetItem.apply(input, key)
+
+
+def narrow(input, dim, start, length):
+    """``length`` entries from ``start`` along ``dim`` (a view)."""
+    d = wrap_dim(dim, input.ndim, "narrow")
+    n = input.shape[d]
+    start = int(start) % n if start < 0 else int(start)
+    if start + length > n:
+        raise RuntimeError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({n})")
+    return GetItem.apply(input, (slice(None),) * d + (slice(start, start + length),))
+
+
+def select(input, dim, index):
+    d = wrap_dim(dim, input.ndim, "select")
+    return GetItem.apply(input, (slice(None),) * d + (int(index),))
+
+
+def masked_fill(input, mask, value):
+    """x with ``value`` wherever ``mask`` is true (mask broadcasts to x)."""
+    from nnmath.ops.elementwise import where
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill: expected a bool mask, got {m.dtype}")
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(f"masked_fill: only supports a 0-dimensional value tensor, got shape "
+                               f"{tuple(value.shape)}")
+        value = value.to(input.dtype)
+    else:
+        value = Tensor._make(np.asarray(value, dtype=input._data.dtype))
+    out = where(Tensor._make(m), value, input)
+    if tuple(out.shape) != tuple(input.shape):
+        raise RuntimeError(f"masked_fill: mask of shape {m.shape} does not broadcast to {tuple(input.shape)}")
+    return out
+
+
+def masked_select(input, mask):
+    """The elements where ``mask`` is true, as a 1-D tensor."""
+    from nnmath.ops.shape import broadcast_to
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    shape = np.broadcast_shapes(m.shape, tuple(input.shape))
+    x = broadcast_to(input, shape)
+    return GetItem.apply(x, np.nonzero(np.broadcast_to(m, shape)))
+
+
+def take(input, index):
+    from nnmath.ops.shape import flatten
+    return getitem(flatten(input), index)
+
+
+def getitem(x, key):
+    """``x[key]`` with PyTorch's indexing: ints, slices, None, Ellipsis, int and bool tensors/lists."""
+    key = _normalize_key(key, x.shape)
+    return GetItem.apply(x, key)
+
+
+def index_put(x, key, values):
+    """Out-of-place ``x[key] = values`` that is differentiable in both."""
+    key = _normalize_key(key, x.shape)
+    if not isinstance(values, Tensor):
+        values = Tensor._make(np.asarray(values, dtype=x._data.dtype))
+    elif values._data.dtype != x._data.dtype:
+        values = values.to(x.dtype)
+    return IndexPut.apply(x, key, values)
+
+
+__all__ = [
+    "gather",
+    "take_along_dim",
+    "scatter_add",
+    "scatter",
+    "index_select",
+    "narrow",
+    "select",
+    "masked_fill",
+    "masked_select",
+    "take",
+    "getitem",
+    "index_put",
+]

@@ -1,0 +1,228 @@
+"""Products of tensors: matrix products (with batch broadcasting), outer and Einstein sums.
+
+For y = A B the chain rule gives Ā = Ȳ Bᵀ and B̄ = Aᵀ Ȳ: the derivative of a linear map is
+the map itself, transposed. Batch dimensions broadcast; the engine sums their gradients back.
+"""
+from __future__ import annotations
+
+import string
+
+import numpy as np
+
+from nnmath.autograd.function import Function
+from nnmath.ops._util import promote
+from nnmath.tensor import Tensor
+
+
+class Matmul(Function):
+    """Forward:  Y = A B   (``@``: 1-D operands are a row / column vector; leading dims broadcast)
+    VJP:      Ā = Ȳ Bᵀ,  B̄ = Aᵀ Ȳ"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        from nnmath.ops.shape import unsqueeze, squeeze
+        a, b = ctx.saved_tensors
+        if a.ndim == 1 and b.ndim == 1:
+            return gy * b, gy * a
+        a2 = unsqueeze(a, 0) if a.ndim == 1 else a
+        b2 = unsqueeze(b, -1) if b.ndim == 1 else b
+        g2 = gy
+        if a.ndim == 1:
+            g2 = unsqueeze(g2, -2)
+        if b.ndim == 1:
+            g2 = unsqueeze(g2, -1)
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = matmul(g2, b2.mT)
+            if a.ndim == 1:
+                ga = squeeze(ga, -2)
+        if ctx.needs_input_grad[1]:
+            gb = matmul(a2.mT, g2)
+            if b.ndim == 1:
+                gb = squeeze(gb, -1)
+        return ga, gb
+
+
+def _matmul_error(a, b):
+    sa, sb = tuple(a.shape), tuple(b.shape)
+    if a.ndim == 0 or b.ndim == 0:
+        return RuntimeError(f"matmul: both arguments need at least 1 dimension; got {sa} @ {sb}")
+    k1 = sa[-1]
+    k2 = sb[-2] if b.ndim > 1 else sb[0]
+    if k1 != k2:
+        return RuntimeError(f"matmul: {sa} @ {sb}: inner sizes {k1} and {k2} differ")
+    return RuntimeError(f"matmul: {sa} @ {sb}: batch dimensions {sa[:-2]} and {sb[:-2]} do not broadcast")
+
+
+def matmul(input, other):
+    """Matrix product with NumPy/PyTorch ``@`` semantics (vectors, matrices, broadcast batches)."""
+    a, b = promote(input, other)
+    if a._data.dtype.kind == "b":
+        raise RuntimeError("matmul: not implemented for bool tensors")
+    try:
+        return Matmul.apply(a, b)
+    except ValueError:
+        raise _matmul_error(a, b) from None
+
+
+def mm(input, mat2):
+    """(n, k) @ (k, m) matrix product; both must be 2-D."""
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"mm: expected 2-D matrices, got shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    """(b, n, k) @ (b, k, m) batched matrix product; both must be 3-D with equal batch size."""
+    if input.ndim != 3 or mat2.ndim != 3:
+        raise RuntimeError(f"bmm: expected 3-D tensors, got shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
+    if input.shape[0] != mat2.shape[0]:
+        raise RuntimeError(f"bmm: batch sizes differ: {tuple(input.shape)} and {tuple(mat2.shape)}")
+    return matmul(input, mat2)
+
+
+def mv(input, vec):
+    """(n, m) @ (m,) matrix-vector product."""
+    if input.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"mv: expected a matrix and a vector, got {tuple(input.shape)} and {tuple(vec.shape)}")
+    return matmul(input, vec)
+
+
+def dot(input, other):
+    """Σᵢ aᵢ bᵢ of two 1-D tensors."""
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"dot: expected 1-D tensors, got {tuple(input.shape)} and {tuple(other.shape)}")
+    if input.shape[0] != other.shape[0]:
+        raise RuntimeError(f"dot: sizes {input.shape[0]} and {other.shape[0]} differ")
+    return matmul(input, other)
+
+
+
+def outer(input, vec2):
+    """(aᵢ bⱼ): the outer product of two vectors."""
+    if input.ndim != 1 or vec2.ndim != 1:
+        raise RuntimeError(f"outer: expected 1-D tensors, got {tuple(input.shape)} and {tuple(vec2.shape)}")
+    from nnmath.ops.shape import unsqueeze
+    return unsqueeze(input, 1) * vec2
+
+
+ger = outer
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """β·input + α·(mat1 @ mat2)."""
+    out = mm(mat1, mat2)
+    if alpha != 1:
+        out = out * alpha
+    return out + (input if beta == 1 else input * beta)
+
+
+class Einsum(Function):
+    """Forward:  y = einsum(equation, x₁, …, xₙ)   (a sum of products over repeated indices)
+    VJP:      x̄ₖ = einsum(ȳ and every xⱼ with j ≠ k, back to xₖ's subscripts): the product is
+              linear in each operand, so its derivative is the same sum with xₖ replaced by ȳ.
+              Indices that appear only in xₖ were summed out; their gradient is a broadcast."""
+
+    @staticmethod
+    def forward(ctx, spec, *operands):
+        ins, out = spec
+        ctx.spec = spec
+        ctx.save_for_backward(*operands)
+        return np.einsum(",".join(ins) + "->" + out, *operands, optimize=len(operands) > 2)
+
+    @staticmethod
+    def backward(ctx, gy):
+        ins, out = ctx.spec
+        xs = ctx.saved_tensors
+        grads = [None]
+        for k, sub in enumerate(ins):
+            if not ctx.needs_input_grad[k + 1]:
+                grads.append(None)
+                continue
+            others = [(s, x) for j, (s, x) in enumerate(zip(ins, xs)) if j != k]
+            present = set(out).union(*[s for s, _ in others])
+            target = "".join(ch for ch in sub if ch in present)
+            g = einsum(",".join([out] + [s for s, _ in others]) + "->" + target, gy, *[x for _, x in others])
+            if target != sub:
+                from nnmath.ops.shape import broadcast_to, reshape
+                shape = [xs[k].shape[i] if ch in present else 1 for i, ch in enumerate(sub)]
+                g = broadcast_to(reshape(g, shape), xs[k].shape)
+            grads.append(g)
+        return tuple(grads)
+
+
+def _parse_einsum(equation: str, operands):
+    eq = equation.replace(" ", "")
+    if "->" in eq:
+        lhs, out = eq.split("->")
+    else:
+        lhs, out = eq, None
+    ins = lhs.split(",")
+    if len(ins) != len(operands):
+        raise RuntimeError(f"einsum: equation {equation!r} names {len(ins)} operands but {len(operands)} were given")
+    used = set(ch for ch in eq if ch.isalpha())
+    spare = [c for c in string.ascii_letters if c not in used]
+    ell_dims = 0
+    for s, x in zip(ins, operands):
+        if "..." in s:
+            ell_dims = max(ell_dims, x.ndim - (len(s) - 3))
+    ell = "".join(spare[:ell_dims])
+    expanded = []
+    for s, x in zip(ins, operands):
+        if "..." in s:
+            n = x.ndim - (len(s) - 3)
+            s = s.replace("...", ell[ell_dims - n:] if n else "")
+        if len(s) != x.ndim:
+            raise RuntimeError(f"einsum: subscripts {s!r} have {len(s)} letters but the operand has shape "
+                               f"{tuple(x.shape)}")
+        expanded.append(s)
+    if out is None:
+        counts = {}
+        for s in expanded:
+            for ch in s:
+                counts[ch] = counts.get(ch, 0) + 1
+        out = ell + "".join(sorted(ch for ch, c in counts.items() if c == 1 and ch not in ell))
+    else:
+        out = out.replace("...", ell)
+    for s in expanded:
+        if len(set(s)) != len(s):
+            raise NotImplementedError(f"einsum: repeated subscripts within one operand ({s!r}, a "
+                                      f"diagonal) are not supported; use nnmath.diagonal")
+    return tuple(expanded), out
+
+
+def einsum(equation, *operands):
+    """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``; ``...`` stands for batch dims."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if len(operands) > 1:
+        first = operands[0]
+        ops = [first]
+        for o in operands[1:]:
+            _, o = promote(first, o)
+            ops.append(o)
+        operands = tuple(ops)
+    spec = _parse_einsum(equation, operands)
+    try:
+        return Einsum.apply(spec, *operands)
+    except ValueError as e:
+        shapes = ", ".join(str(tuple(o.shape)) for o in operands)
+        raise RuntimeError(f"einsum: {equation!r} does not fit operands of shapes {shapes}: {e}") from None
+
+
+__all__ = [
+    "matmul",
+    "mm",
+    "bmm",
+    "mv",
+    "dot",
+    "outer",
+    "ger",
+    "addmm",
+    "einsum",
+]

@@ -1,0 +1,394 @@
+"""Reductions: sums, means, extremes and their relatives over one or more dimensions.
+
+A reduction's VJP spreads ȳ back over the reduced dimensions: a sum copies it to every element,
+an extreme gives it to the elements that attained it.
+"""
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+
+import numpy as np
+
+from nnmath.autograd.function import Function
+from nnmath.ops._util import kept_shape, reduction_dims, to_float, wrap_dim
+from nnmath.tensor import Tensor
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def _spread(gy, in_shape, dims, keepdim):
+    """ȳ of a reduction over ``dims``, broadcast back to the input's shape."""
+    from nnmath.ops.shape import broadcast_to, reshape
+    if not keepdim:
+        gy = reshape(gy, kept_shape(in_shape, dims))
+    return broadcast_to(gy, in_shape)
+
+
+class Sum(Function):
+    """Forward:  y = Σ_{i ∈ dims} xᵢ
+    VJP:      x̄ = ȳ broadcast over the summed dimensions"""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, np_dtype):
+        ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        return np.sum(x, axis=dims, keepdims=keepdim, dtype=np_dtype)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return _spread(gy, ctx.shape, ctx.dims, ctx.keepdim)
+
+
+class Prod(Function):
+    """Forward:  y = Π_{i ∈ dim} xᵢ
+    VJP:      x̄ᵢ = ȳ · Π_{j ≠ i} xⱼ  (= ȳ y / xᵢ when no xᵢ is 0; with zeros, from the
+              products of the elements before and after i, which gives the exact first derivative)"""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        y = np.prod(x, axis=dims, keepdims=keepdim)
+        ctx.save_for_backward(x, y)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        g = _spread(gy, x.shape, ctx.dims, ctx.keepdim)
+        if (x._data != 0).all():
+            return g * _spread(y, x.shape, ctx.dims, ctx.keepdim) / x
+        return g * Tensor._make(_prod_of_others(x._data, ctx.dims))
+
+
+def _prod_of_others(x, dims):
+    """Π_{j ≠ i} xⱼ over ``dims`` for every i, without dividing (exact with zeros)."""
+    moved = np.moveaxis(x, dims, range(x.ndim - len(dims), x.ndim))
+    flat = moved.reshape(moved.shape[:x.ndim - len(dims)] + (-1,))
+    ones = np.ones(flat.shape[:-1] + (1,), x.dtype)
+    before = np.cumprod(np.concatenate([ones, flat[..., :-1]], -1), -1)
+    after = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], -1), -1)[..., ::-1]
+    others = (before * after).reshape(moved.shape)
+    return np.moveaxis(others, range(x.ndim - len(dims), x.ndim), dims)
+
+
+class Amax(Function):
+    """Forward:  y = max_{i ∈ dims} xᵢ
+    VJP:      x̄ᵢ = ȳ / k for the k elements equal to the maximum, 0 elsewhere (ties split evenly)"""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, is_min):
+        y = (np.min if is_min else np.max)(x, axis=dims, keepdims=True)
+        ctx.save_for_backward(x, y)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        return y if keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in dims])
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        hit = (x._data == y._data)
+        share = hit / hit.sum(axis=ctx.dims, keepdims=True)
+        return _spread(gy, x.shape, ctx.dims, ctx.keepdim) * Tensor._make(share.astype(gy._data.dtype))
+
+
+class LogSumExp(Function):
+    """Forward:  y = ln Σᵢ e^(xᵢ) = m + ln Σᵢ e^(xᵢ − m),  m = max x   (never overflows)
+    VJP:      x̄ = ȳ ⊙ e^(x − y) = ȳ ⊙ softmax(x)"""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        m = np.max(x, axis=dims, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)
+        y = m + np.log(np.sum(np.exp(x - m), axis=dims, keepdims=True))
+        ctx.save_for_backward(x, y)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        return y if keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in dims])
+
+    @staticmethod
+    def backward(ctx, gy):
+        from nnmath.ops.elementwise import exp
+        x, y = ctx.saved_tensors
+        return _spread(gy, x.shape, ctx.dims, ctx.keepdim) * exp(x - y)
+
+
+class Cumsum(Function):
+    """Forward:  yᵢ = Σ_{j ≤ i} xⱼ along ``dim``
+    VJP:      x̄ⱼ = Σ_{i ≥ j} ȳᵢ (a cumulative sum from the end)"""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return np.cumsum(x, axis=dim)
+
+    @staticmethod
+    def backward(ctx, gy):
+        from nnmath.ops.shape import flip
+        return flip(cumsum(flip(gy, (ctx.dim,)), ctx.dim), (ctx.dim,))
+
+
+class Norm2(Function):
+    """Forward:  y = ‖x‖₂ = √(Σᵢ xᵢ²) over ``dims``
+    VJP:      x̄ = ȳ ⊙ x / y   (0 where y = 0: the subgradient PyTorch uses)"""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        y = np.sqrt(np.sum(x * x, axis=dims, keepdims=True))
+        ctx.save_for_backward(x, y)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        return y if keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in dims])
+
+    @staticmethod
+    def backward(ctx, gy):
+        from nnmath.ops.elementwise import where
+        x, y = ctx.saved_tensors
+        safe = where(y == 0, 1.0, y)
+        return _spread(gy, x.shape, ctx.dims, ctx.keepdim) * where(y == 0, 0.0, x / safe)
+
+
+def _sum_dtype(x, dtype):
+    if dtype is not None:
+        from nnmath.dtypes import to_dtype
+        return to_dtype(dtype).np
+    if x._data.dtype.kind in "biu":
+        return np.int64
+    return None
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    """Σ of the elements over ``dim`` (all when None). Integers and bools sum to int64."""
+    dims = reduction_dims(dim, input.ndim, "sum")
+    return Sum.apply(input, dims, keepdim, _sum_dtype(input, dtype))
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """Σ over ``dim`` treating NaN as 0."""
+    from nnmath.ops.elementwise import where
+    from nnmath.ops.comparison import isnan
+    return sum(where(isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
+
+
+def _count(shape, dims):
+    n = 1
+    for d in dims:
+        n *= shape[d]
+    return n
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    """(1/n) Σ of the elements over ``dim``."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {input.dtype.name.capitalize()}")
+    dims = reduction_dims(dim, input.ndim, "mean")
+    n = _count(input.shape, dims)
+    return Sum.apply(input, dims, keepdim, None) / n if n else sum(input, dim, keepdim) * float("nan")
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    if unbiased is None:
+        return 1
+    return 1 if unbiased else 0
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Σ (xᵢ − x̄)² / (n − correction): Bessel's correction 1 by default (``unbiased=False``: 0)."""
+    if isinstance(dim, bool):  # var(x, unbiased) legacy form
+        unbiased, dim = dim, None
+    c = _correction(unbiased, correction)
+    x = to_float(input)
+    dims = reduction_dims(dim, x.ndim, "var")
+    n = _count(x.shape, dims)
+    d = x - mean(x, dims, keepdim=True)
+    return sum(d * d, dims, keepdim) / builtins.max(n - c, 0)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """√var."""
+    from nnmath.ops.elementwise import sqrt
+    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(to_float(input), dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(to_float(input), dim, keepdim)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Π of the elements over ``dim`` (one dim, or all when None)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    dims = reduction_dims(dim, input.ndim, "prod")
+    if input._data.dtype.kind in "biu":
+        return Tensor._make(np.prod(input._data, axis=dims, keepdims=keepdim, dtype=np.int64))
+    return Prod.apply(input, dims, keepdim)
+
+
+def _check_nonempty(x, dims, op):
+    if x._data.size == 0 and (not dims or builtins.any(x.shape[d] == 0 for d in dims)):
+        raise IndexError(f"{op}: expected a non-empty tensor along the reduced dimension; got shape "
+                         f"{tuple(x.shape)}")
+
+
+def amax(input, dim=(), keepdim=False):
+    """max over ``dim`` (all when empty); the gradient is split evenly among tied maxima."""
+    dims = reduction_dims(dim, input.ndim, "amax")
+    _check_nonempty(input, dims, "amax")
+    return Amax.apply(input, dims, keepdim, False)
+
+
+def amin(input, dim=(), keepdim=False):
+    """min over ``dim`` (all when empty); the gradient is split evenly among tied minima."""
+    dims = reduction_dims(dim, input.ndim, "amin")
+    _check_nonempty(input, dims, "amin")
+    return Amax.apply(input, dims, keepdim, True)
+
+
+def _arg_extreme(input, dim, keepdim, np_fn, op):
+    a = input._data
+    if dim is None:
+        if a.size == 0:
+            raise IndexError(f"{op}: expected a non-empty tensor")
+        return Tensor._make(np.asarray(np_fn(a.reshape(-1)), dtype=np.int64))
+    d = wrap_dim(dim, a.ndim, op)
+    if a.ndim and a.shape[d] == 0:
+        raise IndexError(f"{op}: expected a non-empty dimension {dim}; got shape {tuple(a.shape)}")
+    if a.ndim == 0:
+        return Tensor._make(np.zeros((), np.int64))
+    return Tensor._make(np_fn(a, axis=d, keepdims=keepdim).astype(np.int64, copy=False))
+
+
+def argmax(input, dim=None, keepdim=False):
+    """Index of the (first) maximum over ``dim``, or of the flattened tensor when None."""
+    return _arg_extreme(input, dim, keepdim, np.argmax, "argmax")
+
+
+def argmin(input, dim=None, keepdim=False):
+    """Index of the (first) minimum over ``dim``, or of the flattened tensor when None."""
+    return _arg_extreme(input, dim, keepdim, np.argmin, "argmin")
+
+
+def _extreme(input, dim, keepdim, other, is_min):
+    op = "min" if is_min else "max"
+    if isinstance(dim, Tensor):
+        other, dim = dim, None
+    if other is not None:
+        from nnmath.ops.elementwise import maximum, minimum
+        return (minimum if is_min else maximum)(input, other)
+    if dim is None:
+        return (amin if is_min else amax)(input)
+    idx = _arg_extreme(input, dim, True, np.argmin if is_min else np.argmax, op)
+    from nnmath.ops.indexing import gather
+    d = wrap_dim(dim, input.ndim, op)
+    values = gather(input, d, idx) if input.ndim else input
+    if not keepdim and input.ndim:
+        from nnmath.ops.shape import squeeze
+        values, idx = squeeze(values, d), Tensor._make(idx._data.squeeze(d))
+    return values_indices(values, idx)
+
+
+def max(input, dim=None, keepdim=False, *, other=None):
+    """``max(x)``: the largest element (gradient split evenly among ties);
+    ``max(x, dim, keepdim)``: (values, indices), gradient to the returned index;
+    ``max(x, y)``: elementwise maximum."""
+    return _extreme(input, dim, keepdim, other, False)
+
+
+def min(input, dim=None, keepdim=False, *, other=None):
+    """Like :func:`max`, for the minimum."""
+    return _extreme(input, dim, keepdim, other, True)
+
+
+def logsumexp(input, dim=None, keepdim=False):
+    """ln Σ e^(xᵢ) over ``dim``, computed without overflow."""
+    x = to_float(input)
+    dims = reduction_dims(dim, x.ndim, "logsumexp")
+    return LogSumExp.apply(x, dims, keepdim)
+
+
+def cumsum(input, dim, *, dtype=None):
+    """Running sum along ``dim``."""
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._data.dtype.kind in "biu":
+        return Tensor._make(np.cumsum(input._data, axis=wrap_dim(dim, input.ndim, "cumsum"), dtype=np.int64))
+    return Cumsum.apply(input, wrap_dim(dim, input.ndim, "cumsum") if input.ndim else None)
+
+
+def cumprod(input, dim, *, dtype=None):
+    """Running product along ``dim``: exp of the running sum of logs is unstable, so it is composed of
+    a product over a growing prefix mask (O(n²) memory in that dim: meant for short dims)."""
+    x = input.to(dtype) if dtype is not None else to_float(input)
+    d = wrap_dim(dim, x.ndim, "cumprod")
+    n = x.shape[d]
+    from nnmath.ops.shape import stack
+    from nnmath.ops.indexing import narrow
+    return stack([prod(narrow(x, d, 0, i + 1), d) for i in range(n)], d)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """‖x‖_p over ``dim``: p = 2 or 'fro' (Euclidean / Frobenius), 1, inf, −inf, 0 (count), or any real."""
+    x = to_float(input) if dtype is None else input.to(dtype)
+    dims = reduction_dims(dim, x.ndim, "norm")
+    from nnmath.ops.elementwise import abs as _abs
+    if p in ("fro", 2, 2.0):
+        return Norm2.apply(x, dims, keepdim)
+    if p == "nuc":
+        raise RuntimeError("norm: p='nuc' is a matrix norm; use nnmath.linalg.matrix_norm")
+    if p in (1, 1.0):
+        return sum(_abs(x), dims, keepdim)
+    if p == float("inf"):
+        return amax(_abs(x), dims, keepdim)
+    if p == float("-inf"):
+        return amin(_abs(x), dims, keepdim)
+    if p == 0:
+        return Tensor._make(np.sum(x._data != 0, axis=dims, keepdims=keepdim).astype(x._data.dtype))
+    return sum(_abs(x) ** p, dims, keepdim) ** (1.0 / p)
+
+
+def all(input, dim=None, keepdim=False):
+    """True where every element (over ``dim``) is nonzero."""
+    axis = None if dim is None else reduction_dims(dim, input.ndim, "all")
+    return Tensor._make(np.all(input._data, axis=axis, keepdims=keepdim))
+
+
+def any(input, dim=None, keepdim=False):
+    """True where some element (over ``dim``) is nonzero."""
+    axis = None if dim is None else reduction_dims(dim, input.ndim, "any")
+    return Tensor._make(np.any(input._data, axis=axis, keepdims=keepdim))
+
+
+def count_nonzero(input, dim=None):
+    axis = None if dim is None else reduction_dims(dim, input.ndim, "count_nonzero")
+    return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=axis), dtype=np.int64))
+
+
+__all__ = [
+    "values_indices",
+    "sum",
+    "nansum",
+    "mean",
+    "var",
+    "std",
+    "var_mean",
+    "std_mean",
+    "prod",
+    "amax",
+    "amin",
+    "argmax",
+    "argmin",
+    "max",
+    "min",
+    "logsumexp",
+    "cumsum",
+    "cumprod",
+    "norm",
+    "all",
+    "any",
+    "count_nonzero",
+]
