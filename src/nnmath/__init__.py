@@ -52,3 +52,14 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
 
 
 __version__ = "0.1.0"
+
+_SUBPACKAGES = {"nn", "optim", "utils", "linalg", "distributions", "info", "prob", "vision", "onnx", "text",
+                "audio", "metrics", "viz", "backend", "random", "special", "fft"}
+
+
+def __getattr__(name):
+    """Subpackages load on first use (``nnmath.nn``, ``nnmath.utils.data``, ``nnmath.linalg``, ...)."""
+    if name in _SUBPACKAGES:
+        import importlib
+        return importlib.import_module(f"nnmath.{name}")
+    raise AttributeError(f"module 'nnmath' has no attribute {name!r}")
