@@ -1,0 +1,108 @@
+"""The op table's entry type and the checks generated from it (see STYLE.md: one table drives the tests).
+
+Any test directory may hold an ``op_db.py`` exporting ``OP_DB``: a list of :class:`OpInfo`.
+``tests/test_op_db.py`` collects every one of them and runs, for each sample of each entry:
+float64 gradcheck and gradgradcheck, PyTorch parity of forward and backward (float32 and float64,
+skipped without torch), and a non-contiguous-input check. ``test_every_function_is_covered`` fails
+when a registered ``Function`` appears in no entry's ``covers``.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class Sample:
+    """One call: ``args`` are NumPy arrays or plain values, ``kwargs`` plain values.
+
+    Floating arrays become differentiable tensors; integer/bool arrays become constant tensors;
+    anything else passes through unchanged.
+    """
+    args: tuple
+    kwargs: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class OpInfo:
+    """One op of the table.
+
+    name:      test id
+    op:        ``op(nnmath_module, *tensors, **kwargs)``; the same callable with ``torch`` as the
+               first argument is the PyTorch reference unless ``torch_op`` is given
+    samples:   ``samples(rng) -> list[Sample]`` (small shapes: gradcheck is O(numel²))
+    covers:    the Function classes whose derivatives this entry proves
+    torch_op:  a separate reference ``torch_op(torch, *tensors, **kwargs)``, or None to reuse ``op``
+    parity:    False when PyTorch has no such op (e.g. nnmath.info)
+    gradgrad:  False for ops whose second derivative is not defined or not claimed
+    rtol/atol: for PyTorch parity in float32 (float64 uses 1e-10 / 1e-12 unless overridden)
+    """
+    name: str
+    op: Callable
+    samples: Callable[[np.random.Generator], list]
+    covers: tuple = ()
+    torch_op: Callable | None = None
+    parity: bool = True
+    gradcheck: bool = True
+    gradgrad: bool = True
+    rtol: float = 1e-5
+    atol: float = 1e-6
+    rtol64: float = 1e-10
+    atol64: float = 1e-12
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def to_nnmath(sample: Sample, dtype, requires_grad=True, noncontiguous=False):
+    import nnmath
+    out = []
+    for a in sample.args:
+        if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+            arr = a.astype(dtype)
+            if noncontiguous and arr.ndim >= 2:
+                arr = np.asfortranarray(arr)
+            t = nnmath.from_numpy(arr.copy(order="K"))
+            out.append(t.requires_grad_(requires_grad))
+        elif isinstance(a, np.ndarray):
+            out.append(nnmath.from_numpy(a.copy()))
+        else:
+            out.append(a)
+    return out
+
+
+def to_torch(sample: Sample, dtype):
+    import torch
+    tdt = {np.float32: torch.float32, np.float64: torch.float64}[np.dtype(dtype).type]
+    out = []
+    for a in sample.args:
+        if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+            out.append(torch.tensor(a.astype(dtype), dtype=tdt, requires_grad=True))
+        elif isinstance(a, np.ndarray):
+            out.append(torch.from_numpy(a.copy()))
+        else:
+            out.append(a)
+    return out
+
+
+def first_tensor_outputs(result):
+    """The floating outputs of a call, as a list (ops may return tuples / namedtuples)."""
+    items = result if isinstance(result, (tuple, list)) else (result,)
+    return [r for r in items if hasattr(r, "shape") and hasattr(r, "dtype") and
+            str(r.dtype).split(".")[-1].startswith(("float", "complex"))]
+
+
+def uniform(rng, *shapes, low=-1.0, high=1.0):
+    """Float64 arrays uniform on [low, high) (away from kinks when the range is chosen so)."""
+    return tuple(rng.uniform(low, high, s) for s in shapes)
+
+
+def positive(rng, *shapes, low=0.5, high=2.0):
+    return uniform(rng, *shapes, low=low, high=high)
+
+
+#: Shapes every elementwise op is sampled on: scalar, vector, matrix, and a broadcasting row.
+UNARY_SHAPES = [(), (3,), (3, 2), (1, 2)]
+#: Pairs of shapes that broadcast against each other.
+BINARY_SHAPES = [((), ()), ((3,), (3,)), ((3, 2), (3, 2)), ((3, 2), (2,)), ((3, 1), (1, 4)), ((2, 3, 2), ()),
+                 ((), (2, 3))]
