@@ -29,8 +29,14 @@ class Tensor:
     ``Tensor(data)`` accepts anything :func:`nnmath.tensor` does.
     """
 
-    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_output_nr", "_vc", "_base",
-                 "_hooks", "_retains_grad", "__weakref__", "__dict__")
+    __slots__ = ("_data", "_requires_grad", "grad_fn", "_output_nr", "_vc", "__weakref__", "__dict__")
+
+    # Rarely set, so class-level defaults rather than per-tensor stores: creating a tensor is the
+    # per-op overhead of every op.
+    grad = None
+    _base = None
+    _hooks = None
+    _retains_grad = False
 
     def __init__(self, data=None, dtype=None, requires_grad=False):
         from nnmath.creation import _to_array
@@ -40,21 +46,21 @@ class Tensor:
     def _init(self, data, requires_grad, grad_fn, output_nr):
         self._data = data
         self._requires_grad = requires_grad
-        self.grad = None
         self.grad_fn = grad_fn
         self._output_nr = output_nr
         self._vc = _VersionCounter()
-        self._base = None
-        self._hooks = None
-        self._retains_grad = False
 
     @classmethod
     def _make(cls, data, requires_grad=False, grad_fn=None, output_nr=0):
         """Wrap an array without copying (internal fast path)."""
-        if not isinstance(data, np.ndarray) and isinstance(data, np.generic):
+        if type(data) is not np.ndarray and isinstance(data, np.generic):
             data = np.asarray(data)
         t = cls.__new__(cls)
-        t._init(data, requires_grad, grad_fn, output_nr)
+        t._data = data
+        t._requires_grad = requires_grad
+        t.grad_fn = grad_fn
+        t._output_nr = output_nr
+        t._vc = _VersionCounter()
         return t
 
     # --- metadata ------------------------------------------------------------------------------

@@ -142,12 +142,17 @@ class Function:
         return results[0] if single else results
 
     def _record(self, args, outs):
-        self._edges = tuple(
-            ((a.grad_fn, a._output_nr) if a.grad_fn is not None else (a, None))
-            if need else None
-            for a, need in zip(args, self.needs_input_grad))
-        self._in_meta = tuple((a._data.shape, a._data.dtype) if need else None
-                              for a, need in zip(args, self.needs_input_grad))
+        edges = []
+        in_meta = []
+        for a, need in zip(args, self.needs_input_grad):
+            if need:
+                edges.append((a.grad_fn, a._output_nr) if a.grad_fn is not None else (a, None))
+                in_meta.append((a._data.shape, a._data.dtype))
+            else:
+                edges.append(None)
+                in_meta.append(None)
+        self._edges = edges
+        self._in_meta = in_meta
         raw_outs = outs
         outs = tuple(o if isinstance(o, np.ndarray) or not isinstance(o, np.generic) else np.asarray(o)
                      for o in outs)

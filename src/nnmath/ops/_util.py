@@ -12,10 +12,19 @@ def as_tensor_like(value, np_dtype) -> Tensor:
     return Tensor._make(np.asarray(value, dtype=np_dtype))
 
 
+_PLAIN_NUMBERS = (int, float)  # never widen a floating tensor (bool is excluded: type(True) is bool)
+
+
 def promote(x, y):
     """Both operands as Tensors of PyTorch's promoted dtype (a Python scalar never widens a tensor)."""
-    if isinstance(x, Tensor) and isinstance(y, Tensor) and x._data.dtype == y._data.dtype:
-        return x, y
+    if isinstance(x, Tensor):
+        if isinstance(y, Tensor):
+            if x._data.dtype == y._data.dtype:
+                return x, y
+        elif type(y) in _PLAIN_NUMBERS and x._data.dtype.kind in "fc":
+            return x, Tensor._make(np.asarray(y, x._data.dtype))
+    elif type(x) in _PLAIN_NUMBERS and isinstance(y, Tensor) and y._data.dtype.kind in "fc":
+        return Tensor._make(np.asarray(x, y._data.dtype)), y
     dt = dtypes.result_type_np(x, y)
     return _to(x, dt), _to(y, dt)
 

@@ -1,0 +1,60 @@
+"""Run nnmath's benchmarks against PyTorch in one process and print the time ratios.
+
+    python benchmarks/run.py             # everything
+    python benchmarks/run.py -k matmul   # cases whose name contains 'matmul'
+
+A ratio is nnmath's time / PyTorch's time on this machine, in this run: below 1 means nnmath is
+faster. PyTorch is optional; without it only nnmath's numbers are printed.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import pathlib
+import platform
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+
+from harness import run  # noqa: E402
+
+SUITES = ["core", "mlp", "cnn", "lstm"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-k", default="", help="only cases whose name contains this text")
+    parser.add_argument("--min-time", type=float, default=0.5, help="seconds of timing per case and library")
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args(argv)
+
+    import numpy as np
+    import nnmath
+    libs = {"nnmath": nnmath}
+    try:
+        import torch
+        libs["torch"] = torch
+        torch_version = torch.__version__
+    except ImportError:
+        torch_version = None
+    print(f"python {platform.python_version()}, numpy {np.__version__}, torch {torch_version}, "
+          f"{os.cpu_count()} cpus, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '-')}")
+    rows = []
+    for suite in SUITES:
+        try:
+            module = importlib.import_module(suite)
+        except ModuleNotFoundError as e:
+            if e.name == suite:
+                continue
+            raise
+        cases = [c for c in module.CASES if args.k in c.name]
+        if cases:
+            rows += run(cases, libs, args.min_time)
+    if args.json:
+        pathlib.Path(args.json).write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
