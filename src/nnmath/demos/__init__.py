@@ -1,0 +1,1 @@
+"""Small self-contained programs behind ``nnmath demo`` and the scripts in ``examples/``."""
