@@ -313,11 +313,16 @@ def logsumexp(input, dim=None, keepdim=False):
 
 def cumsum(input, dim, *, dtype=None):
     """Running sum along ``dim``."""
+    d = wrap_dim(dim, input.ndim, "cumsum")
+    if input.ndim == 0:
+        # A scalar's running sum is itself, of shape (); NumPy has no axis to run along.
+        from nnmath.ops.shape import reshape
+        return reshape(cumsum(reshape(input, (1,)), 0, dtype=dtype), ())
     if dtype is not None:
         input = input.to(dtype)
     elif input._data.dtype.kind in "biu":
-        return Tensor._make(np.cumsum(input._data, axis=wrap_dim(dim, input.ndim, "cumsum"), dtype=np.int64))
-    return Cumsum.apply(input, wrap_dim(dim, input.ndim, "cumsum") if input.ndim else None)
+        return Tensor._make(np.cumsum(input._data, axis=d, dtype=np.int64))
+    return Cumsum.apply(input, d)
 
 
 def cumprod(input, dim, *, dtype=None):
