@@ -1,10 +1,18 @@
 """The op table of nnmath's core ops (``nnmath.ops``). Entries are generated into tests by
-``tests/test_op_db.py``."""
+``tests/test_op_db.py``.
+
+Domains keep samples away from the points where an op is not differentiable (kinks of abs, relu and
+clamp; ties of max/min; singularities of log, sqrt and div): gradcheck's central differences
+straddle such a point and measure an average of two one-sided slopes. Tie rules are tested
+separately, against PyTorch, in ``test_edge_cases.py``.
+"""
 from __future__ import annotations
 
 import numpy as np
 
-from nnmath.ops import activation, arithmetic, elementwise
+from nnmath.ops import activation, arithmetic, elementwise, indexing, reduction, shape
+# ``nnmath.ops.matmul`` the module is shadowed by ``nnmath.ops.matmul`` the function.
+from nnmath.ops.matmul import Einsum, Matmul
 from opinfo import BINARY_SHAPES, UNARY_SHAPES, OpInfo, Sample, positive, uniform
 
 
@@ -16,11 +24,297 @@ def binary(rng, low=-1.0, high=1.0):
     return [Sample(uniform(rng, a, b, low=low, high=high)) for a, b in BINARY_SHAPES]
 
 
+def on(low, high, make=unary):
+    """A sampler like ``make`` on [low, high)."""
+    return lambda rng: make(rng, low=low, high=high)
+
+
+def away_from_zero(rng, *shapes, margin=0.2):
+    """Uniform on ±[margin, 1): the kink of abs/relu at 0 stays outside the finite-difference step."""
+    out = []
+    for s in shapes:
+        magnitude = rng.uniform(margin, 1.0, s)
+        out.append(np.where(rng.random(s) < 0.5, -magnitude, magnitude))
+    return tuple(out)
+
+
+def distinct(rng, *shapes):
+    """Arrays whose values (across all of them) are at least 0.05 apart, in shuffled order: max, min
+    and maximum/minimum then have no ties, and either argument wins somewhere."""
+    sizes = [int(np.prod(s)) for s in shapes]
+    values = rng.permutation(sum(sizes)) * 0.1 + rng.uniform(0.0, 0.05, sum(sizes))
+    values = values - values.mean()
+    pieces = np.split(values, np.cumsum(sizes)[:-1])
+    out = tuple(p.reshape(s) for p, s in zip(pieces, shapes))
+    return out if len(shapes) > 1 else out[0]
+
+
+def reduction_samples(rng, values=lambda rng, s: uniform(rng, s)[0]):
+    """dim None / int / negative int / tuple, keepdim both ways, and a scalar input."""
+    x = values(rng, (3, 4))
+    cube = values(rng, (2, 3, 2))
+    return [Sample((values(rng, ()),)),
+            Sample((values(rng, (3,)),)),
+            Sample((x,)),
+            Sample((x,), dict(dim=1)),
+            Sample((x,), dict(dim=-2, keepdim=True)),
+            Sample((cube,), dict(dim=(0, 2))),
+            Sample((cube,), dict(dim=(-1, 0), keepdim=True)),
+            Sample((values(rng, (1, 2)),), dict(dim=0))]
+
+
+def pad(m, x, pad, mode="constant", value=None):
+    """PyTorch's pad lives in ``torch.nn.functional``; nnmath's at the top level."""
+    if m.__name__ == "torch":
+        import torch.nn.functional as F
+        return F.pad(x, pad, mode=mode) if value is None else F.pad(x, pad, mode=mode, value=value)
+    return m.pad(x, pad, mode=mode, value=value)
+
+
+def setitem_on_copy(m, x, v, key):
+    """``y = x * 1; y[key] = v``: the in-place write into a non-leaf, as a user writes it."""
+    y = x * 1
+    y[key] = v
+    return y
+
+
+LONG = np.int64
+
 OP_DB = [
+    # --- arithmetic ---------------------------------------------------------------------------
     OpInfo("add", lambda m, a, b: a + b, binary, covers=(arithmetic.Add,)),
+    OpInfo("add_alpha_scalar", lambda m, a, b: m.add(a, b, alpha=2.5) + 1.5, binary, covers=(arithmetic.Add,)),
+    OpInfo("sub", lambda m, a, b: a - b, binary, covers=(arithmetic.Sub,)),
+    OpInfo("rsub_scalar", lambda m, x: 2.0 - x, unary, covers=(arithmetic.Sub,)),
     OpInfo("mul", lambda m, a, b: a * b, binary, covers=(arithmetic.Mul,)),
+    OpInfo("div", lambda m, a, b: a / b,
+           lambda rng: [Sample((uniform(rng, a)[0], positive(rng, b)[0])) for a, b in BINARY_SHAPES],
+           covers=(arithmetic.Div,)),
+    OpInfo("rdiv_scalar", lambda m, x: 1.0 / x, on(0.5, 2.0), covers=(arithmetic.Div,)),
+    OpInfo("neg", lambda m, x: -x, unary, covers=(arithmetic.Neg,)),
+    OpInfo("pow_tensor_exponent", lambda m, a, b: m.pow(a, b),
+           lambda rng: [Sample((positive(rng, a)[0], uniform(rng, b, low=-2, high=2)[0])) for a, b in BINARY_SHAPES],
+           covers=(arithmetic.Pow,)),
+    OpInfo("rpow_scalar_base", lambda m, x: 2.0 ** x, unary, covers=(arithmetic.Pow,)),
+    OpInfo("pow_scalar", lambda m, x: x ** 3 + x ** 2 + x ** 1 + x ** 0.5 + x ** -1.5 + x ** 0,
+           on(0.5, 2.0), covers=(arithmetic.PowScalar,)),
+    OpInfo("square", lambda m, x: m.square(x), unary, covers=(arithmetic.PowScalar,)),
+    # --- elementwise --------------------------------------------------------------------------
     OpInfo("exp", lambda m, x: m.exp(x), unary, covers=(elementwise.Exp,)),
-    OpInfo("log", lambda m, x: m.log(x), lambda rng: [Sample(positive(rng, s)) for s in UNARY_SHAPES],
-           covers=(elementwise.Log,)),
-    OpInfo("tanh", lambda m, x: m.tanh(x), unary, covers=(activation.Tanh,)),
+    OpInfo("log", lambda m, x: m.log(x), on(0.5, 2.0), covers=(elementwise.Log,)),
+    OpInfo("log1p", lambda m, x: m.log1p(x), on(-0.5, 2.0), covers=(elementwise.Log1p,)),
+    OpInfo("expm1", lambda m, x: m.expm1(x), unary, covers=(elementwise.Expm1,)),
+    OpInfo("sqrt", lambda m, x: m.sqrt(x), on(0.5, 2.0), covers=(elementwise.Sqrt,)),
+    OpInfo("rsqrt", lambda m, x: m.rsqrt(x), on(0.5, 2.0), covers=(elementwise.Rsqrt,)),
+    OpInfo("sin", lambda m, x: m.sin(x), on(-3.0, 3.0), covers=(elementwise.Sin,)),
+    OpInfo("cos", lambda m, x: m.cos(x), on(-3.0, 3.0), covers=(elementwise.Cos,)),
+    OpInfo("tan", lambda m, x: m.tan(x), on(-1.2, 1.2), covers=(elementwise.Tan,)),
+    OpInfo("atan", lambda m, x: m.atan(x), on(-3.0, 3.0), covers=(elementwise.Atan,)),
+    # erf switches from its series to its continued fraction at |x| = 2: sample both sides.
+    OpInfo("erf", lambda m, x: m.erf(x), on(-3.0, 3.0), covers=(elementwise.Erf,)),
+    OpInfo("abs", lambda m, x: m.abs(x), lambda rng: [Sample(away_from_zero(rng, s)) for s in UNARY_SHAPES],
+           covers=(elementwise.Abs,)),
+    OpInfo("clamp", lambda m, x: m.clamp(x, -0.5, 0.5),
+           lambda rng: [Sample((np.array(v),)) for v in ([-0.9, -0.2, 0.3, 0.8], [[0.1, 0.7], [-0.7, -0.1]], 0.25)],
+           covers=(elementwise.Clamp,)),
+    OpInfo("clamp_min_only", lambda m, x: m.clamp(x, min=0.1),
+           lambda rng: [Sample((np.array([-0.9, -0.2, 0.3, 0.8]),))], covers=(elementwise.Clamp,)),
+    OpInfo("clamp_max_only", lambda m, x: m.clamp(x, max=0.1),
+           lambda rng: [Sample((np.array([-0.9, -0.2, 0.3, 0.8]),))], covers=(elementwise.Clamp,)),
+    OpInfo("clamp_tensor_bounds", lambda m, x, lo, hi: m.clamp(x, lo, hi),
+           lambda rng: [Sample((np.array([[-0.9, 0.0, 0.9], [0.3, 0.6, -0.1]]), np.array([-0.5, 0.2, -0.5]), np.array([[0.5], [0.7]])))],
+           covers=(elementwise.Maximum, elementwise.Minimum)),
+    OpInfo("maximum", lambda m, a, b: m.maximum(a, b),
+           lambda rng: [Sample(distinct(rng, a, b)) for a, b in BINARY_SHAPES], covers=(elementwise.Maximum,)),
+    OpInfo("minimum", lambda m, a, b: m.minimum(a, b),
+           lambda rng: [Sample(distinct(rng, a, b)) for a, b in BINARY_SHAPES], covers=(elementwise.Minimum,)),
+    OpInfo("where", lambda m, c, a, b: m.where(c, a, b),
+           lambda rng: [Sample((np.array([True, False, True]), *uniform(rng, (3,), (3,)))),
+                        Sample((np.array([[True], [False]]), *uniform(rng, (2, 3), ()))),
+                        Sample((np.array(False), *uniform(rng, (), (2,))))],
+           covers=(elementwise.Where,)),
+    OpInfo("cast_roundtrip", lambda m, x: (x.to(m.float32) * 2).to(m.float64), unary,
+           covers=(elementwise.Cast,), gradcheck=False),
+    OpInfo("cast_to_float64", lambda m, x: x.double() * x.double(), unary, covers=(elementwise.Cast,)),
+    # --- activations --------------------------------------------------------------------------
+    OpInfo("sigmoid", lambda m, x: m.sigmoid(x), on(-4.0, 4.0), covers=(activation.Sigmoid,)),
+    OpInfo("tanh", lambda m, x: m.tanh(x), on(-2.0, 2.0), covers=(activation.Tanh,)),
+    OpInfo("relu", lambda m, x: m.relu(x), lambda rng: [Sample(away_from_zero(rng, s)) for s in UNARY_SHAPES],
+           covers=(activation.Relu,)),
+    OpInfo("softmax", lambda m, x, dim: m.softmax(x, dim),
+           lambda rng: [Sample(uniform(rng, (3,)) + (0,)), Sample(uniform(rng, (3, 4)) + (1,)),
+                        Sample(uniform(rng, (2, 3, 2)) + (-2,)), Sample(uniform(rng, (1, 2)) + (0,))],
+           covers=(activation.Softmax,)),
+    OpInfo("log_softmax", lambda m, x, dim: m.log_softmax(x, dim),
+           lambda rng: [Sample(uniform(rng, (3,)) + (0,)), Sample(uniform(rng, (3, 4)) + (1,)),
+                        Sample(uniform(rng, (2, 3, 2)) + (-2,)), Sample(uniform(rng, (1, 2)) + (0,))],
+           covers=(activation.LogSoftmax,)),
+    # --- reductions ---------------------------------------------------------------------------
+    OpInfo("sum", lambda m, x, **kw: m.sum(x, **kw), reduction_samples, covers=(reduction.Sum,)),
+    OpInfo("mean", lambda m, x, **kw: m.mean(x, **kw), reduction_samples, covers=(reduction.Sum,)),
+    OpInfo("var", lambda m, x, **kw: m.var(x, **kw),
+           lambda rng: [s for s in reduction_samples(rng) if s.args[0].size > 1 and s.kwargs != dict(dim=0)],
+           covers=(reduction.Sum,)),
+    OpInfo("var_correction0", lambda m, x: m.var(x, dim=1, correction=0),
+           lambda rng: [Sample(uniform(rng, (3, 4)))], covers=(reduction.Sum,)),
+    OpInfo("std", lambda m, x, **kw: m.std(x, **kw),
+           lambda rng: [s for s in reduction_samples(rng) if s.args[0].size > 1 and s.kwargs != dict(dim=0)],
+           covers=(reduction.Sum, elementwise.Sqrt)),
+    OpInfo("prod", lambda m, x, **kw: m.prod(x, **kw),
+           lambda rng: [Sample(positive(rng, ())), Sample(uniform(rng, (3,))), Sample(uniform(rng, (3, 4)), dict(dim=1)),
+                        Sample(uniform(rng, (3, 4)), dict(dim=-2, keepdim=True)), Sample(uniform(rng, (1, 2)), dict(dim=0))],
+           covers=(reduction.Prod,)),
+    # With one zero, ∂/∂x_zero is the product of the others and all other partials vanish.
+    OpInfo("prod_with_zero", lambda m, x, **kw: m.prod(x, **kw),
+           lambda rng: [Sample((np.array([0.5, 0.0, -1.5, 2.0]),)),
+                        Sample((np.array([[0.5, 0.0, 1.5], [1.2, -0.7, 0.0]]),), dict(dim=1)),
+                        Sample((np.array([[0.0, 0.0], [1.2, -0.7]]),), dict(dim=0, keepdim=True))],
+           covers=(reduction.Prod,)),
+    OpInfo("amax", lambda m, x, **kw: m.amax(x, **kw),
+           lambda rng: [s for s in reduction_samples(rng, distinct)], covers=(reduction.Amax,),
+           torch_op=lambda t, x, **kw: t.amax(x, **({"dim": ()} | kw))),
+    OpInfo("amin", lambda m, x, **kw: m.amin(x, **kw),
+           lambda rng: [s for s in reduction_samples(rng, distinct)], covers=(reduction.Amax,),
+           torch_op=lambda t, x, **kw: t.amin(x, **({"dim": ()} | kw))),
+    OpInfo("max_all", lambda m, x: m.max(x), lambda rng: [Sample((distinct(rng, (3, 4)),))], covers=(reduction.Amax,)),
+    OpInfo("max_dim", lambda m, x, dim, keepdim: m.max(x, dim, keepdim),
+           lambda rng: [Sample((distinct(rng, (3, 4)), 1, False)), Sample((distinct(rng, (3, 4)), -2, True)),
+                        Sample((distinct(rng, (3,)), 0, False))],
+           covers=(indexing.Gather,)),
+    OpInfo("min_dim", lambda m, x, dim: m.min(x, dim).values,
+           lambda rng: [Sample((distinct(rng, (2, 3, 2)), 1))], covers=(indexing.Gather,)),
+    OpInfo("logsumexp", lambda m, x, dim, keepdim=False: m.logsumexp(x, dim, keepdim),
+           lambda rng: [Sample((uniform(rng, (3,))[0], 0)), Sample((uniform(rng, (3, 4))[0], 1)),
+                        Sample((uniform(rng, (3, 4))[0], -2), dict(keepdim=True)),
+                        Sample((uniform(rng, (2, 3, 2))[0], (0, 2))), Sample((uniform(rng, ())[0], ()))],
+           covers=(reduction.LogSumExp,)),
+    OpInfo("cumsum", lambda m, x, dim: m.cumsum(x, dim),
+           lambda rng: [Sample((uniform(rng, (3,))[0], 0)), Sample((uniform(rng, (3, 4))[0], 1)),
+                        Sample((uniform(rng, (2, 3, 2))[0], -2)), Sample((uniform(rng, ())[0], 0))],
+           covers=(reduction.Cumsum,)),
+    OpInfo("norm", lambda m, x, **kw: m.norm(x, **kw),
+           lambda rng: [Sample(uniform(rng, (3,))), Sample(uniform(rng, (3, 4))), Sample(uniform(rng, (3, 4)), dict(dim=1)),
+                        Sample(uniform(rng, (2, 3, 2)), dict(dim=(0, -1), keepdim=True)), Sample(positive(rng, ()))],
+           covers=(reduction.Norm2,)),
+    OpInfo("norm_p", lambda m, x, p: m.norm(x, p, dim=-1),
+           lambda rng: [Sample((*away_from_zero(rng, (3, 4)), p)) for p in (1, 3, 0.5)],
+           covers=(reduction.Sum, elementwise.Abs, arithmetic.PowScalar)),
+    # --- matmul -------------------------------------------------------------------------------
+    OpInfo("matmul", lambda m, a, b: m.matmul(a, b),
+           lambda rng: [Sample(uniform(rng, a, b)) for a, b in [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)),
+                                                                  ((2, 3), (3, 4)), ((2, 2, 3), (3, 4)),
+                                                                  ((2, 1, 2, 3), (3, 3, 2)), ((3,), (2, 3, 2))]],
+           covers=(Matmul,)),
+    OpInfo("einsum", lambda m, eq, *xs: m.einsum(eq, *xs),
+           lambda rng: [Sample(("ij,jk->ik", *uniform(rng, (2, 3), (3, 4)))),
+                        Sample(("ij->", *uniform(rng, (2, 3)))),
+                        Sample(("ij,j->i", *uniform(rng, (2, 3), (3,)))),
+                        Sample(("ij,kl->j", *uniform(rng, (2, 3), (2, 2)))),
+                        Sample(("...ij,...jk->...ik", *uniform(rng, (2, 2, 3), (2, 3, 2)))),
+                        Sample(("b...,b->...", *uniform(rng, (2, 3, 2), (2,)))),
+                        Sample(("i,j", *uniform(rng, (3,), (2,)))),
+                        Sample(("ij,jk,kl->il", *uniform(rng, (2, 3), (3, 2), (2, 2))))],
+           covers=(Einsum,)),
+    # --- shape --------------------------------------------------------------------------------
+    OpInfo("reshape", lambda m, x, s: m.reshape(x, s),
+           lambda rng: [Sample((uniform(rng, (3, 2))[0], (2, 3))), Sample((uniform(rng, (3, 2))[0], (-1,))),
+                        Sample((uniform(rng, ())[0], (1, 1))), Sample((uniform(rng, (1, 2))[0], (2,)))],
+           covers=(shape.Reshape,)),
+    OpInfo("permute", lambda m, x, dims: m.permute(x, dims),
+           lambda rng: [Sample((uniform(rng, (3, 2))[0], (1, 0))), Sample((uniform(rng, (2, 3, 2))[0], (2, 0, 1)))],
+           covers=(shape.Permute,)),
+    OpInfo("transpose_mT", lambda m, x: x.transpose(0, -1) + x.mT.mT.transpose(-1, 0),
+           lambda rng: [Sample(uniform(rng, (3, 2))), Sample(uniform(rng, (2, 3, 2)))], covers=(shape.Permute,)),
+    OpInfo("expand", lambda m, x, *s: x.expand(*s),
+           lambda rng: [Sample((uniform(rng, (3, 1))[0], 3, 4)), Sample((uniform(rng, ())[0], 2, 3)),
+                        Sample((uniform(rng, (1, 2))[0], 2, -1, -1))],
+           covers=(shape.BroadcastTo,)),
+    OpInfo("broadcast_to", lambda m, x, s: m.broadcast_to(x, s),
+           lambda rng: [Sample((uniform(rng, (3,))[0], (2, 3))), Sample((uniform(rng, (3, 1))[0], (2, 3, 4)))],
+           covers=(shape.BroadcastTo,)),
+    OpInfo("sum_to", lambda m, x, s: m.sum_to(x, s),
+           lambda rng: [Sample((uniform(rng, (2, 3))[0], (3,))), Sample((uniform(rng, (2, 3, 4))[0], (3, 1))),
+                        Sample((uniform(rng, (2, 3))[0], (1, 1))), Sample((uniform(rng, (3,))[0], ()))],
+           torch_op=lambda t, x, s: x.sum_to_size(s) if s else x.sum(), covers=(shape.SumTo,)),
+    OpInfo("repeat", lambda m, x, *r: x.repeat(*r),
+           lambda rng: [Sample((uniform(rng, (3,))[0], 2)), Sample((uniform(rng, (2, 3))[0], 2, 1, 2)),
+                        Sample((uniform(rng, ())[0], 3))],
+           covers=(shape.Reshape, shape.BroadcastTo)),
+    OpInfo("cat", lambda m, dim, *xs: m.cat(xs, dim),
+           lambda rng: [Sample((0, *uniform(rng, (2,), (3,)))), Sample((1, *uniform(rng, (2, 1), (2, 3), (2, 2)))),
+                        Sample((-2, *uniform(rng, (1, 2), (3, 2))))],
+           covers=(shape.Cat,)),
+    OpInfo("stack", lambda m, dim, *xs: m.stack(xs, dim),
+           lambda rng: [Sample((0, *uniform(rng, (), ()))), Sample((1, *uniform(rng, (3, 2), (3, 2), (3, 2)))),
+                        Sample((-1, *uniform(rng, (3,), (3,))))],
+           covers=(shape.Cat, shape.Reshape)),
+    OpInfo("split_sizes", lambda m, x, sizes, dim: m.split(x, sizes, dim),
+           lambda rng: [Sample((uniform(rng, (5,))[0], [2, 3], 0)), Sample((uniform(rng, (3, 4))[0], [1, 1, 2], -1))],
+           covers=(shape.Split,)),
+    OpInfo("split_size", lambda m, x, size, dim: m.split(x, size, dim),
+           lambda rng: [Sample((uniform(rng, (5, 2))[0], 2, 0))], covers=(shape.Split,)),
+    # Only one block used: the unused blocks' gradient must be zero, not missing.
+    OpInfo("split_one_block_used", lambda m, x: m.split(x, [1, 2], 1)[1] * 2,
+           lambda rng: [Sample(uniform(rng, (2, 3)))], covers=(shape.Split,)),
+    OpInfo("chunk", lambda m, x, chunks, dim: m.chunk(x, chunks, dim),
+           lambda rng: [Sample((uniform(rng, (5,))[0], 2, 0)), Sample((uniform(rng, (3, 6))[0], 3, 1))],
+           covers=(shape.Split,)),
+    OpInfo("flip", lambda m, x, dims: m.flip(x, dims),
+           lambda rng: [Sample((uniform(rng, (3,))[0], (0,))), Sample((uniform(rng, (3, 2))[0], (0, 1))),
+                        Sample((uniform(rng, (2, 3, 2))[0], (-1,)))],
+           covers=(shape.Flip,)),
+    OpInfo("roll", lambda m, x, shifts, dims: m.roll(x, shifts, dims),
+           lambda rng: [Sample((uniform(rng, (4,))[0], 1, 0)), Sample((uniform(rng, (3, 4))[0], (1, -2), (0, 1))),
+                        Sample((uniform(rng, (3, 2))[0], 2, None))],
+           covers=(shape.Roll,)),
+    OpInfo("tril", lambda m, x, diagonal: m.tril(x, diagonal),
+           lambda rng: [Sample((uniform(rng, (3, 3))[0], 0)), Sample((uniform(rng, (2, 3, 4))[0], -1))],
+           covers=(shape.Triangle,)),
+    OpInfo("triu", lambda m, x, diagonal: m.triu(x, diagonal),
+           lambda rng: [Sample((uniform(rng, (3, 3))[0], 0)), Sample((uniform(rng, (2, 4, 3))[0], 1))],
+           covers=(shape.Triangle,)),
+    OpInfo("pad_constant", lambda m, x, p, **kw: pad(m, x, p, **kw),
+           lambda rng: [Sample((uniform(rng, (3,))[0], (1, 2))), Sample((uniform(rng, (2, 3))[0], (1, 0, 2, 1)), dict(value=0.5)),
+                        Sample((uniform(rng, (2, 4))[0], (-1, 1)))],
+           covers=(shape.ConstantPad,)),
+    OpInfo("pad_reflect_replicate_circular", lambda m, x, p, mode: pad(m, x, p, mode=mode),
+           lambda rng: [Sample((uniform(rng, (1, 2, 4))[0], (2, 1), mode)) for mode in ("reflect", "replicate", "circular")]
+           + [Sample((uniform(rng, (1, 1, 3, 4))[0], (1, 2, 2, 1), mode)) for mode in ("reflect", "replicate", "circular")],
+           covers=(indexing.GetItem,)),
+    OpInfo("clone", lambda m, x: m.clone(x) * 1, unary, covers=(shape.Clone,)),
+    # --- indexing -----------------------------------------------------------------------------
+    # The double-backward of x[key] is IndexAdd (its backward's forward), so gradgradcheck proves it.
+    OpInfo("getitem_basic", lambda m, x: x[1:, ::2][..., None, 0],
+           lambda rng: [Sample(uniform(rng, (3, 4)))], covers=(indexing.GetItem, indexing.IndexAdd)),
+    OpInfo("getitem_int_and_none", lambda m, x: x[1] + x[-1, None],
+           lambda rng: [Sample(uniform(rng, (3, 2)))], covers=(indexing.GetItem, indexing.IndexAdd)),
+    OpInfo("getitem_repeated_indices", lambda m, x, idx: x[idx],
+           lambda rng: [Sample((uniform(rng, (3,))[0], np.array([0, 0, 2, 0], LONG))),
+                        Sample((uniform(rng, (3, 2))[0], np.array([[1, 1], [2, 1]], LONG)))],
+           covers=(indexing.GetItem, indexing.IndexAdd)),
+    OpInfo("getitem_two_index_tensors", lambda m, x, i, j: x[i, j],
+           lambda rng: [Sample((uniform(rng, (3, 4))[0], np.array([0, 2, 0], LONG), np.array([1, 3, 1], LONG)))],
+           covers=(indexing.GetItem, indexing.IndexAdd)),
+    OpInfo("getitem_bool_mask", lambda m, x, mask: x[mask],
+           lambda rng: [Sample((uniform(rng, (3, 2))[0], np.array([[True, False], [False, False], [True, True]]))),
+                        Sample((uniform(rng, (3, 2))[0], np.array([True, False, True])))],
+           covers=(indexing.GetItem, indexing.IndexAdd)),
+    OpInfo("setitem_on_non_leaf", setitem_on_copy,
+           lambda rng: [Sample((*uniform(rng, (3, 4), (4,)), 1)),
+                        Sample((*uniform(rng, (3, 4), (2, 2)), (slice(0, 2), slice(1, 3)))),
+                        Sample((*uniform(rng, (4,), ()), np.array([True, False, False, True])))],
+           covers=(indexing.IndexPut,)),
+    OpInfo("index_select", lambda m, x, dim, idx: m.index_select(x, dim, idx),
+           lambda rng: [Sample((uniform(rng, (3, 4))[0], 1, np.array([3, 0, 3], LONG)))],
+           covers=(indexing.GetItem,)),
+    OpInfo("gather", lambda m, x, dim, idx: m.gather(x, dim, idx),
+           lambda rng: [Sample((uniform(rng, (3, 4))[0], 1, np.array([[0, 0], [1, 3], [2, 2]], LONG))),
+                        Sample((uniform(rng, (3, 2))[0], 0, np.array([[2, 0], [2, 2]], LONG))),
+                        Sample((uniform(rng, (4,))[0], -1, np.array([1, 1, 3], LONG)))],
+           covers=(indexing.Gather,)),
+    OpInfo("scatter_add", lambda m, x, dim, idx, src: m.scatter_add(x, dim, idx, src),
+           lambda rng: [Sample((uniform(rng, (3, 4))[0], 1, np.array([[0, 0], [1, 3], [2, 2]], LONG),
+                                uniform(rng, (3, 2))[0])),
+                        Sample((uniform(rng, (3,))[0], 0, np.array([2, 2, 0, 2], LONG), uniform(rng, (4,))[0]))],
+           covers=(indexing.ScatterAdd,)),
 ]
