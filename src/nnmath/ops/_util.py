@@ -82,8 +82,10 @@ def reduction_dims(dim, ndim: int, op: str):
         dims = tuple(sorted(wrap_dim(d, ndim, op) for d in dim))
         if len(set(dims)) != len(dims):
             raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
-        return dims
-    return (wrap_dim(dim, ndim, op),)
+    else:
+        dims = (wrap_dim(dim, ndim, op),)
+    # A 0-d tensor accepts dim 0 or -1 (as PyTorch), but NumPy has no axis to reduce: reduce none.
+    return dims if ndim else ()
 
 
 def kept_shape(shape, dims):
