@@ -47,8 +47,12 @@ def run(cases, libs, min_time=0.5):
     print(f"{'benchmark':44s} {'nnmath':>18s} {'torch':>18s} {'ratio':>7s}")
     for case in cases:
         times = {}
-        for name, lib in libs.items():
-            times[name] = measure(case.setup(lib), min_time)
+        try:
+            for name, lib in libs.items():
+                times[name] = measure(case.setup(lib), min_time)
+        except (AttributeError, NotImplementedError) as e:
+            print(f"{case.name:44s} unavailable: {type(e).__name__}: {e}", flush=True)
+            continue
         ours = times["nnmath"]
         theirs = times.get("torch")
         ratio = f"{ours / theirs:6.2f}x" if theirs else "   n/a"
