@@ -54,6 +54,7 @@ def reduction_samples(rng, values=lambda rng, s: uniform(rng, s)[0]):
     x = values(rng, (3, 4))
     cube = values(rng, (2, 3, 2))
     return [Sample((values(rng, ()),)),
+            Sample((values(rng, ()),), dict(dim=-1)),
             Sample((values(rng, (3,)),)),
             Sample((x,)),
             Sample((x,), dict(dim=1)),
