@@ -1,6 +1,6 @@
 """nnmath.linalg: PyTorch's ``torch.linalg`` on NumPy, batched over leading dimensions, with derivatives.
 
-- :mod:`~nnmath.linalg.solve`           solve, solve_triangular, inv, det, slogdet, lstsq, matrix_power
+- :mod:`~nnmath.linalg.systems`         solve, solve_triangular, inv, det, slogdet, lstsq, matrix_power
 - :mod:`~nnmath.linalg.decompositions`  cholesky, qr, svd, svdvals, eigh, eigvalsh
 - :mod:`~nnmath.linalg.functions`       matrix_exp, pinv, matrix_rank, cross, multi_dot, vecdot, diagonal
 - :mod:`~nnmath.linalg.norms`           vector_norm, matrix_norm, norm, cond
@@ -12,7 +12,7 @@ from nnmath.linalg._common import LinAlgError
 from nnmath.linalg.decompositions import cholesky, cholesky_ex, eigh, eigvalsh, qr, svd, svdvals
 from nnmath.linalg.functions import cross, diagonal, matrix_exp, matrix_rank, multi_dot, pinv, vecdot
 from nnmath.linalg.norms import cond, matrix_norm, norm, vector_norm
-from nnmath.linalg.solve import (det, inv, inv_ex, logdet, lstsq, matrix_power, slogdet, solve, solve_ex,
+from nnmath.linalg.systems import (det, inv, inv_ex, logdet, lstsq, matrix_power, slogdet, solve, solve_ex,
                                  solve_triangular)
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "eigh", "eigvalsh", "qr", "svd", "svdvals", "cross",

@@ -50,7 +50,7 @@ class Cholesky(Function):
 
     @staticmethod
     def backward(ctx, gL):
-        from nnmath.linalg.solve import solve_triangular
+        from nnmath.linalg.systems import solve_triangular
         L, = ctx.saved_tensors
         P = _phi(L.mT @ gL)
         S = solve_triangular(L.mT, P, upper=True)          # L⁻ᵀ P
@@ -104,7 +104,7 @@ def _copyltu(M: Tensor) -> Tensor:
 
 def _qr_backward_tall(Q, R, gQ, gR):
     """Ā for A = QR, A m×n with m ≥ n (reduced): Ā = (Q̄ + Q copyltu(M)) R⁻ᵀ, M = R R̄ᵀ − Q̄ᵀ Q."""
-    from nnmath.linalg.solve import solve_triangular
+    from nnmath.linalg.systems import solve_triangular
     M = R @ gR.mT - gQ.mT @ Q
     B = gQ + Q @ _copyltu(M)
     return solve_triangular(R, B.mT, upper=True).mT  # B R⁻ᵀ = (R⁻¹ Bᵀ)ᵀ

@@ -88,7 +88,7 @@ def cond(A, p=None, *, out=None):
     """The condition number κ_p(A) = ‖A‖_p ‖A⁻¹‖_p; for p None / 2 / −2 the ratio σ₁/σₙ (or σₙ/σ₁)
     of singular values (any shape); for the other norms A must be square and invertible."""
     from nnmath.linalg.decompositions import svdvals
-    from nnmath.linalg.solve import inv
+    from nnmath.linalg.systems import inv
     check_matrix(A, "linalg.cond")
     if p in (None, 2, -2):
         s = svdvals(A)
