@@ -1,0 +1,687 @@
+"""``nnmath.nn.functional``: the mathematics behind the layers, as functions (PyTorch's ``F``).
+
+Most functions are composed of nnmath ops, so their gradients come from the ops' derivatives.
+Two are primitives of their own, each for a measured reason:
+
+- :class:`Linear`   y = x Wᵀ + b in one GEMM, with its three VJPs in one node (speed),
+- :class:`Softplus` log(1 + e^(βx)) / β computed as max(βx, 0) + log1p(e^(−|βx|)) (stability; it also
+  gives logsigmoid and BCE-with-logits).
+
+Losses take ``reduction='none' | 'mean' | 'sum'`` (and the legacy ``size_average`` / ``reduce``).
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from nnmath import ops
+from nnmath.autograd import no_grad
+from nnmath.autograd.function import Function
+from nnmath.random import rng
+from nnmath.tensor import Tensor
+
+# --- primitives ------------------------------------------------------------------------------------
+
+
+class Linear(Function):
+    """Forward:  y = x Wᵀ + b        (x: (*, in), W: (out, in), b: (out,); one GEMM)
+    VJP:      x̄ = ȳ W,   W̄ = ȳᵀ x,   b̄ = Σ ȳ   (ȳ and x flattened to 2-D over the leading dims)"""
+
+    @staticmethod
+    def forward(ctx, x, W, b):
+        ctx.save_for_backward(x, W)
+        y = x @ W.T
+        if b is not None:
+            y += b
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, W = ctx.saved_tensors
+        need_x, need_W, need_b = ctx.needs_input_grad
+        gx = gy.matmul(W) if need_x else None
+        gy_rows = gy.reshape(-1, W.shape[0])
+        gW = gy_rows.t().matmul(x.reshape(-1, W.shape[1])) if need_W else None
+        gb = gy_rows.sum(0) if need_b else None
+        return gx, gW, gb
+
+
+class Softplus(Function):
+    """Forward:  y = log(1 + e^(βx)) / β = (max(βx, 0) + log1p(e^(−|βx|))) / β;  y = x where βx > threshold
+    VJP:      x̄ = ȳ ⊙ σ(βx)  (ȳ where βx > threshold)"""
+
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        z = x * beta
+        y = (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))) / beta
+        y = np.where(z > threshold, x, y).astype(x.dtype, copy=False)
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        z = x * ctx.beta
+        linear = Tensor._make(z._data > ctx.threshold)
+        return gy * ops.where(linear, 1.0, ops.sigmoid(z))
+
+
+# --- linear maps -----------------------------------------------------------------------------------
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x Wᵀ + b for x of shape (*, in_features), W (out_features, in_features), b (out_features,)."""
+    if input.shape[-1:] != weight.shape[-1:]:
+        raise RuntimeError(f"linear: input of shape {tuple(input.shape)} has {input.shape[-1:] and input.shape[-1]} "
+                           f"features in its last dimension; the weight of shape {tuple(weight.shape)} expects "
+                           f"{weight.shape[-1]}")
+    _check_same_dtype("linear", input, weight, bias)
+    return Linear.apply(input, weight, bias)
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """yₖ = x₁ᵀ Wₖ x₂ + bₖ for x₁ (*, in1), x₂ (*, in2), W (out, in1, in2), b (out,)."""
+    if input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f"bilinear: input1 {tuple(input1.shape)} and input2 {tuple(input2.shape)} must have "
+                           f"the same leading dimensions")
+    if (input1.shape[-1], input2.shape[-1]) != tuple(weight.shape[1:]):
+        raise RuntimeError(f"bilinear: inputs with {input1.shape[-1]} and {input2.shape[-1]} features do not "
+                           f"match the weight of shape {tuple(weight.shape)} (out, in1, in2)")
+    _check_same_dtype("bilinear", input1, input2, weight, bias)
+    y = ops.einsum("...i,kij,...j->...k", input1, weight, input2)
+    return y if bias is None else y + bias
+
+
+def _check_same_dtype(name: str, *tensors) -> None:
+    present = [t for t in tensors if t is not None]
+    if any(t._data.dtype != present[0]._data.dtype for t in present):
+        raise RuntimeError(f"{name}: expected all tensors to have the same dtype, got "
+                           f"{[str(t.dtype) for t in present]} (convert with .float() or .double())")
+
+
+# --- activations ------------------------------------------------------------------------------------
+
+
+def _maybe_inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
+    """PyTorch's ``inplace=True``: write the result into ``input``'s storage and return ``input``."""
+    if not inplace:
+        return result
+    return input.copy_(result)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """ReLU(x) = max(x, 0)."""
+    return input.relu_() if inplace else ops.relu(input)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """ReLU6(x) = min(max(x, 0), 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """LeakyReLU(x) = x if x > 0 else negative_slope · x."""
+    return _maybe_inplace(input, ops.where(input > 0, input, input * negative_slope), inplace)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """ELU(x) = x if x > 0 else α (eˣ − 1)."""
+    # expm1 of min(x, 0): the unused branch never overflows, so its zero gradient stays finite.
+    negative = ops.expm1(ops.clamp_max(input, 0.0)) * alpha
+    return _maybe_inplace(input, ops.where(input > 0, input, negative), inplace)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """SELU(x) = λ · ELU(x, α), λ ≈ 1.0507, α ≈ 1.6733 (self-normalising)."""
+    return _maybe_inplace(input, elu(input, _SELU_ALPHA) * _SELU_SCALE, inplace)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """CELU(x) = max(0, x) + min(0, α (e^(x/α) − 1))."""
+    return _maybe_inplace(input, ops.where(input > 0, input, ops.expm1(ops.clamp_max(input, 0.0) / alpha) * alpha),
+                          inplace)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """GELU(x) = x Φ(x) = x/2 · (1 + erf(x/√2));  approximate='tanh':
+    x/2 · (1 + tanh(√(2/π) (x + 0.044715 x³)))."""
+    if approximate == "none":
+        return input * 0.5 * (1.0 + ops.erf(input * (1.0 / math.sqrt(2.0))))
+    if approximate == "tanh":
+        inner = (input + input * input * input * 0.044715) * math.sqrt(2.0 / math.pi)
+        return input * 0.5 * (1.0 + ops.tanh(inner))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """SiLU(x) = x σ(x)."""
+    return _maybe_inplace(input, input * ops.sigmoid(input), inplace)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """Mish(x) = x tanh(softplus(x))."""
+    return _maybe_inplace(input, input * ops.tanh(softplus(input)), inplace)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """σ(x) = 1 / (1 + e⁻ˣ)."""
+    return ops.sigmoid(input)
+
+
+def tanh(input: Tensor) -> Tensor:
+    """tanh(x)."""
+    return ops.tanh(input)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """Softplus(x) = log(1 + e^(βx)) / β, computed stably; x itself where βx > threshold."""
+    return Softplus.apply(input, beta, threshold)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log σ(x) = −softplus(−x)."""
+    return -softplus(-input)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """Softsign(x) = x / (1 + |x|)."""
+    return input / (1.0 + ops.abs(input))
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """Hardtanh(x) = min(max(x, min_val), max_val); gradient 1 strictly inside, 0 elsewhere (as PyTorch)."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    inside = (input > min_val) & (input < max_val)
+    return _maybe_inplace(input, ops.where(inside, input, ops.clamp(input.detach(), min_val, max_val)), inplace)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """Hardsigmoid(x) = ReLU6(x + 3) / 6."""
+    return _maybe_inplace(input, hardtanh(input + 3.0, 0.0, 6.0) / 6.0, inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """Hardswish(x) = x · ReLU6(x + 3) / 6."""
+    return _maybe_inplace(input, input * hardsigmoid(input), inplace)
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """softmax(x)ᵢ = e^(xᵢ) / Σⱼ e^(xⱼ) along ``dim``."""
+    return ops.softmax(input, dim, dtype)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """log softmax(x)ᵢ = xᵢ − log Σⱼ e^(xⱼ) along ``dim`` (log-sum-exp, stable)."""
+    return ops.log_softmax(input, dim, dtype)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """softmin(x) = softmax(−x)."""
+    return ops.softmax(-input, dim, dtype)
+
+
+# --- dropout ----------------------------------------------------------------------------------------
+
+
+def _check_probability(p: float, name: str = "dropout") -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{name} probability has to be between 0 and 1, but got {p}")
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """y = x ⊙ m / (1 − p), mᵢ ~ Bernoulli(1 − p), in training; y = x otherwise (E[y] = x)."""
+    _check_probability(p)
+    if not training or p == 0.0:
+        return input
+    keep = rng().random(input.shape, dtype=np.float32) >= p
+    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
+    mask = Tensor._make(keep.astype(input._data.dtype) * input._data.dtype.type(scale))
+    return _maybe_inplace(input, input * mask, inplace)
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Dropout that keeps SELU's zero mean and unit variance: dropped units are set to α' = −λα and
+    the result is rescaled by a (x ⊙ m + α'(1 − m)) + b so that mean and variance are preserved."""
+    _check_probability(p)
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    alpha_prime = -_SELU_ALPHA * _SELU_SCALE
+    keep = (rng().random(input.shape) >= p).astype(input._data.dtype)
+    a = (1.0 - p + p * alpha_prime ** 2 * (1.0 - p)) ** -0.5
+    b = -a * alpha_prime * p
+    result = input * Tensor._make(keep * a) + Tensor._make(((1.0 - keep) * alpha_prime * a + b)
+                                                           .astype(input._data.dtype))
+    return _maybe_inplace(input, result, inplace)
+
+
+# --- shapes and encodings ----------------------------------------------------------------------------
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 class indices of shape (*) -> int64 one-hot vectors of shape (*, num_classes);
+    ``num_classes=-1`` uses max(tensor) + 1."""
+    if tensor._data.dtype != np.int64:
+        raise RuntimeError(f"one_hot is only applicable to index tensor of dtype int64, got {tensor.dtype}")
+    indices = tensor._data
+    if indices.size and indices.min() < 0:
+        raise RuntimeError(f"one_hot: class values must be non-negative, got {indices.min()}")
+    if num_classes == -1:
+        if indices.size == 0:
+            raise RuntimeError("one_hot: can not infer total number of classes from empty tensor")
+        num_classes = int(indices.max()) + 1
+    elif indices.size and indices.max() >= num_classes:
+        raise RuntimeError(f"one_hot: class values must be smaller than num_classes: got {indices.max()} "
+                           f"with num_classes={num_classes}")
+    return Tensor._make((indices[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad the last len(pad)/2 dimensions; ``pad = (left, right, top, bottom, ...)`` from the last
+    dimension backwards. Modes: constant, reflect, replicate, circular."""
+    return ops.pad(input, pad, mode, value)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
+    """y = x / max(‖x‖_p, eps) along ``dim``."""
+    if out is not None:
+        raise NotImplementedError("normalize: out= is not supported; use the returned tensor")
+    return input / ops.clamp_min(ops.norm(input, p, dim, keepdim=True), eps)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """cos(x₁, x₂) = Σ (x₁ / max(‖x₁‖, ε)) (x₂ / max(‖x₂‖, ε)) along ``dim`` (inputs broadcast)."""
+    x1, x2 = ops.broadcast_tensors(x1, x2)
+    unit1 = x1 / ops.clamp_min(ops.norm(x1, 2, dim, keepdim=True), eps)
+    unit2 = x2 / ops.clamp_min(ops.norm(x2, 2, dim, keepdim=True), eps)
+    return (unit1 * unit2).sum(dim)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+    """d(x₁, x₂) = ‖x₁ − x₂ + ε‖_p along the last dimension."""
+    return ops.norm(x1 - x2 + eps, p, -1, keepdim=keepdim)
+
+
+# --- normalisation -----------------------------------------------------------------------------------
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """y = (x − E[x]) / √(Var[x] + ε) ⊙ γ + β over the last len(normalized_shape) dimensions
+    (biased variance)."""
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(normalized_shape):]) != normalized_shape:
+        raise RuntimeError(f"layer_norm: input of shape {tuple(input.shape)} does not end with normalized_shape "
+                           f"{list(normalized_shape)}")
+    dims = tuple(range(-len(normalized_shape), 0))
+    mean = input.mean(dims, keepdim=True)
+    centred = input - mean
+    var = (centred * centred).mean(dims, keepdim=True)
+    y = centred * ops.rsqrt(var + eps)
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+def _channel_shape(input: Tensor) -> tuple:
+    """Shape that broadcasts a per-channel vector of length C against an (N, C, *) input."""
+    return (1, input.shape[1]) + (1,) * (input.ndim - 2)
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """y = (x − μ) / √(σ² + ε) ⊙ γ + β per channel of an (N, C, *) input.
+
+    Training: μ, σ² are the batch's mean and biased variance over all dimensions but C, and the running
+    statistics (when given) are updated in place: r ← (1 − momentum) r + momentum · batch, with the
+    unbiased variance for ``running_var``. Evaluation: μ, σ² are the running statistics.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input of shape (N, C, *), got shape {tuple(input.shape)}")
+    shape = _channel_shape(input)
+    if training:
+        dims = (0,) + tuple(range(2, input.ndim))
+        count = input.numel() // input.shape[1]
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                             f"{tuple(input.shape)}")
+        mean = input.mean(dims, keepdim=True)
+        centred = input - mean
+        var = (centred * centred).mean(dims, keepdim=True)
+        if running_mean is not None:
+            _update_running(running_mean, mean, momentum, 1.0)
+        if running_var is not None:
+            _update_running(running_var, var, momentum, count / (count - 1))
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("batch_norm: running_mean and running_var are required when training=False")
+        centred = input - running_mean.reshape(shape)
+        var = running_var.reshape(shape)
+    y = centred * ops.rsqrt(var + eps)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def _update_running(running: Tensor, batch_stat: Tensor, momentum: float, correction: float) -> None:
+    with no_grad():
+        batch = batch_stat._data.reshape(-1) * correction
+        running._data[...] = (1.0 - momentum) * running._data + momentum * batch
+        running._vc.value += 1
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """y = (x − μ_g) / √(σ²_g + ε) ⊙ γ + β, statistics over each group of C / num_groups channels
+    (and all spatial positions) of an (N, C, *) input."""
+    if input.ndim < 2 or input.shape[1] % num_groups:
+        raise RuntimeError(f"group_norm: expected an (N, C, *) input with C divisible by num_groups={num_groups}, "
+                           f"got shape {tuple(input.shape)}")
+    grouped = input.reshape(input.shape[0], num_groups, -1)
+    mean = grouped.mean(-1, keepdim=True)
+    centred = grouped - mean
+    var = (centred * centred).mean(-1, keepdim=True)
+    y = (centred * ops.rsqrt(var + eps)).reshape(tuple(input.shape))
+    shape = _channel_shape(input)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+# --- losses ------------------------------------------------------------------------------------------
+
+
+def _reduction(size_average, reduce, reduction: str) -> str:
+    """The ``reduction`` meant by PyTorch's legacy ``size_average`` / ``reduce`` arguments."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "none":
+        return loss
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    raise ValueError(f"{reduction} is not a valid value for reduction (use 'none', 'mean' or 'sum')")
+
+
+def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(f"{name}: target of shape {tuple(target.shape)} differs from input of shape "
+                         f"{tuple(input.shape)}; they must have the same shape")
+
+
+def _check_float_target(name: str, target: Tensor) -> None:
+    if target._data.dtype.kind not in "fc":
+        raise RuntimeError(f"{name}: expected a floating point target, got {target.dtype} "
+                           f"(convert with target.float())")
+
+
+def _warn_broadcast(name: str, input: Tensor, target: Tensor) -> None:
+    if tuple(input.shape) != tuple(target.shape):
+        warnings.warn(f"{name}: using a target size ({tuple(target.shape)}) that is different to the input size "
+                      f"({tuple(input.shape)}). This will likely lead to incorrect results due to broadcasting. "
+                      f"Please ensure they have the same size.", stacklevel=3)
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+             weight: Tensor | None = None) -> Tensor:
+    """ℓ = (x − y)²;  ∂ℓ/∂x = 2 (x − y)."""
+    _warn_broadcast("mse_loss", input, target)
+    diff = input - target
+    loss = diff * diff
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, _reduction(size_average, reduce, reduction))
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+            weight: Tensor | None = None) -> Tensor:
+    """ℓ = |x − y|;  ∂ℓ/∂x = sign(x − y)."""
+    _warn_broadcast("l1_loss", input, target)
+    loss = ops.abs(input - target)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, _reduction(size_average, reduce, reduction))
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """ℓ = ½ d² / β if |d| < β else |d| − ½ β, d = x − y;  ∂ℓ/∂x = d / β inside, sign(d) outside."""
+    if beta < 0:
+        raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
+    _warn_broadcast("smooth_l1_loss", input, target)
+    diff = input - target
+    distance = ops.abs(diff)
+    if beta == 0.0:
+        loss = distance
+    else:
+        loss = ops.where(distance < beta, diff * diff * (0.5 / beta), distance - 0.5 * beta)
+    return _reduce(loss, _reduction(size_average, reduce, reduction))
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    """ℓ = ½ d² if |d| ≤ δ else δ (|d| − ½ δ), d = x − y;  ∂ℓ/∂x = d inside, δ sign(d) outside."""
+    if delta <= 0:
+        raise RuntimeError(f"huber_loss does not support non-positive values for delta, got {delta}")
+    _warn_broadcast("huber_loss", input, target)
+    diff = input - target
+    distance = ops.abs(diff)
+    loss = ops.where(distance <= delta, diff * diff * 0.5, (distance - 0.5 * delta) * delta)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+                         reduce=None, reduction: str = "mean") -> Tensor:
+    """ℓ = −w (y log x + (1 − y) log(1 − x)), each log clamped at −100 as PyTorch;
+    ∂ℓ/∂x = w (x − y) / (x (1 − x))."""
+    _check_same_shape("binary_cross_entropy", input, target)
+    _check_float_target("binary_cross_entropy", target)
+    data = input._data
+    if data.size and (data.min() < 0 or data.max() > 1):
+        raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1 "
+                           "(apply sigmoid first, or use binary_cross_entropy_with_logits)")
+    log_p = ops.clamp_min(ops.log(input), -100.0)
+    log_not_p = ops.clamp_min(ops.log(1.0 - input), -100.0)
+    loss = -(target * log_p + (1.0 - target) * log_not_p)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, _reduction(size_average, reduce, reduction))
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     size_average=None, reduce=None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """ℓ = −w (p y log σ(x) + (1 − y) log(1 − σ(x))) = w ((1 − y) x + (1 + (p − 1) y) softplus(−x)),
+    stable for any x (p = pos_weight);  ∂ℓ/∂x = w ((1 + (p − 1) y) σ(x) − p y)."""
+    _check_same_shape("binary_cross_entropy_with_logits", input, target)
+    _check_float_target("binary_cross_entropy_with_logits", target)
+    log_weight = 1.0 if pos_weight is None else 1.0 + (pos_weight - 1.0) * target
+    loss = (1.0 - target) * input + log_weight * softplus(-input)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, _reduction(size_average, reduce, reduction))
+
+
+def _check_class_targets(name: str, input: Tensor, target: Tensor) -> None:
+    """Class-index targets: integer dtype, shape = input's without the class dimension, values in [0, C)."""
+    if target._data.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}: expected a target of class indices with integer dtype (int64), got "
+                           f"{target.dtype}; for class probabilities pass a float target of the input's shape "
+                           f"to cross_entropy")
+    expected = tuple(input.shape[:1]) + tuple(input.shape[2:]) if input.ndim >= 2 else ()
+    if tuple(target.shape) != expected:
+        if input.ndim >= 2 and target.ndim >= 1 and target.shape[0] != input.shape[0]:
+            raise ValueError(f"{name}: expected input batch_size ({input.shape[0]}) to match target batch_size "
+                             f"({target.shape[0]})")
+        raise RuntimeError(f"{name}: target of shape {tuple(target.shape)} does not match input of shape "
+                           f"{tuple(input.shape)}; expected target shape {expected}")
+
+
+def _class_dim(input: Tensor) -> int:
+    return 1 if input.ndim >= 2 else 0
+
+
+def _target_weights(name: str, input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int):
+    """Per-element weight w[yᵢ] (0 where yᵢ = ignore_index) and the targets with ignored ones made valid."""
+    num_classes = input.shape[_class_dim(input)]
+    labels = target._data
+    kept = labels != ignore_index
+    bad = kept & ((labels < 0) | (labels >= num_classes))
+    if bad.any():
+        raise IndexError(f"{name}: target {labels[bad].flat[0]} is out of bounds for {num_classes} classes "
+                         f"(valid: 0 to {num_classes - 1}, or ignore_index={ignore_index})")
+    safe = np.where(kept, labels, 0)
+    dtype = input._data.dtype
+    if weight is None:
+        weights = kept.astype(dtype)
+    else:
+        if tuple(weight.shape) != (num_classes,):
+            raise RuntimeError(f"{name}: weight of shape {tuple(weight.shape)} should have one entry per class "
+                               f"({num_classes})")
+        weights = np.where(kept, weight._data[safe], 0).astype(dtype)
+    return weights, safe
+
+
+def _weighted_reduce(loss: Tensor, weights: np.ndarray, reduction: str) -> Tensor:
+    """'mean' divides by the sum of the weights of the non-ignored targets, as PyTorch."""
+    if reduction == "mean":
+        return loss.sum() / Tensor._make(np.asarray(weights.sum(), loss._data.dtype))
+    return _reduce(loss, reduction)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+    """ℓᵢ = −w[yᵢ] x[i, yᵢ] for log-probabilities x of shape (N, C), (C,) or (N, C, d₁, ...);
+    'mean' = Σᵢ ℓᵢ / Σᵢ w[yᵢ] over non-ignored targets;  ∂ℓᵢ/∂x[i, c] = −w[yᵢ] [c = yᵢ]."""
+    _check_class_targets("nll_loss", input, target)
+    reduction = _reduction(size_average, reduce, reduction)
+    weights, safe = _target_weights("nll_loss", input, target, weight, ignore_index)
+    dim = _class_dim(input)
+    picked = ops.gather(input, dim, Tensor._make(np.expand_dims(safe, dim))).squeeze(dim)
+    loss = -picked * Tensor._make(weights)
+    return _weighted_reduce(loss, weights, reduction)
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+                  ignore_index: int = -100, reduce=None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """ℓᵢ = −Σ_c w_c qᵢ_c log softmax(xᵢ)_c with q the one-hot target (class indices) or the given class
+    probabilities, smoothed as q ← (1 − ε) q + ε / C;  ∂ℓᵢ/∂xᵢ = softmax(xᵢ) Σ_c w_c qᵢ_c − w ⊙ qᵢ.
+
+    With class indices, 'mean' divides by Σᵢ w[yᵢ] over non-ignored targets; with probabilities, by the
+    number of elements.
+    """
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    reduction = _reduction(size_average, reduce, reduction)
+    dim = _class_dim(input)
+    log_p = ops.log_softmax(input, dim)
+    if target._data.dtype.kind == "f":
+        return _cross_entropy_probabilities(log_p, target, weight, reduction, label_smoothing)
+    if label_smoothing == 0.0:
+        return nll_loss(log_p, target, weight, ignore_index=ignore_index, reduction=reduction)
+    _check_class_targets("cross_entropy", input, target)
+    weights, safe = _target_weights("cross_entropy", input, target, weight, ignore_index)
+    picked = ops.gather(log_p, dim, Tensor._make(np.expand_dims(safe, dim))).squeeze(dim)
+    num_classes = input.shape[dim]
+    class_weighted = log_p if weight is None else log_p * weight.reshape((-1,) + (1,) * (input.ndim - dim - 1))
+    kept = Tensor._make((target._data != ignore_index).astype(input._data.dtype))
+    smooth = -class_weighted.sum(dim) * kept / num_classes
+    loss = -picked * Tensor._make(weights) * (1.0 - label_smoothing) + smooth * label_smoothing
+    return _weighted_reduce(loss, weights, reduction)
+
+
+def _cross_entropy_probabilities(log_p: Tensor, target: Tensor, weight, reduction: str,
+                                 label_smoothing: float) -> Tensor:
+    _check_same_shape("cross_entropy (class probabilities)", log_p, target)
+    dim = _class_dim(log_p)
+    num_classes = log_p.shape[dim]
+    if label_smoothing > 0.0:
+        target = target * (1.0 - label_smoothing) + label_smoothing / num_classes
+    terms = log_p * target
+    if weight is not None:
+        terms = terms * weight.reshape((-1,) + (1,) * (log_p.ndim - dim - 1))
+    return _reduce(-terms.sum(dim), reduction)
+
+
+def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """ℓ = y (log y − x) for log-probabilities x (y given as log y when ``log_target``), 0 where y = 0;
+    ∂ℓ/∂x = −y.  'batchmean' divides the sum by the batch size (the true KL divergence)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if log_target:
+        loss = ops.exp(target) * (target - input)
+    else:
+        positive = target > 0
+        safe = ops.where(positive, target, 1.0)
+        loss = ops.where(positive, target * ops.log(safe), 0.0) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size. "
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition.",
+                      stacklevel=2)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: bool = False, eps: float = 1e-6,
+                      reduction: str = "mean") -> Tensor:
+    """ℓ = ½ (log max(σ², ε) + (x − y)² / max(σ², ε)) (+ ½ log 2π when ``full``);
+    ∂ℓ/∂x = (x − y) / σ²,  ∂ℓ/∂σ² = ½ (1/σ² − (x − y)²/σ⁴) (the clamp passes the gradient, as PyTorch)."""
+    if not isinstance(var, Tensor):
+        var = Tensor._make(np.full(input.shape, var, input._data.dtype))
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not (tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.shape[-1] == 1):
+            raise ValueError(f"gaussian_nll_loss: var of shape {tuple(var.shape)} is of incorrect size for input "
+                             f"of shape {tuple(input.shape)}")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not valid")
+    if (var._data < 0).any():
+        raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+    # max(σ², ε) with the gradient of σ² itself: the clamp shifts the value by a constant.
+    shift = np.maximum(var._data, eps) - var._data
+    var = var + Tensor._make(shift)
+    diff = input - target
+    loss = 0.5 * (ops.log(var) + diff * diff / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """ℓ = 1 − cos(x₁, x₂) if y = 1;  max(0, cos(x₁, x₂) − margin) if y = −1 (cosine along the last dim)."""
+    cos = cosine_similarity(input1, input2, dim=-1, eps=1e-8)
+    positive = target == 1
+    loss = ops.where(positive, 1.0 - cos, ops.clamp_min(cos - margin, 0.0))
+    return _reduce(loss, _reduction(size_average, reduce, reduction))
+

@@ -1,0 +1,58 @@
+"""Dropout: zero random elements in training (scaled to keep the expectation), identity in eval."""
+from __future__ import annotations
+
+from nnmath.nn import functional as F
+from nnmath.nn.modules.module import Module
+
+
+class _DropoutNd(Module):
+    def __init__(self, p: float = 0.5, inplace: bool = False):
+        super().__init__()
+        F._check_probability(p)
+        self.p = p
+        self.inplace = inplace
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    """y = x ⊙ m / (1 − p), mᵢ ~ Bernoulli(1 − p), in training mode; y = x in eval mode.
+
+    Args:
+        p: probability of zeroing an element (default: 0.5)
+        inplace: overwrite the input (default: False)
+
+    Shape:
+        input (*) -> output (*), same shape
+
+    Example::
+
+        >>> m = nn.Dropout(p=0.2)
+        >>> m(nnmath.randn(20, 16)).shape
+        nnmath.Size([20, 16])
+    """
+
+    def forward(self, input):
+        return F.dropout(input, self.p, self.training, self.inplace)
+
+
+class AlphaDropout(_DropoutNd):
+    """Dropout for SELU networks: dropped units take SELU's negative saturation value and the result
+    is affinely rescaled to keep zero mean and unit variance; identity in eval mode.
+
+    Args:
+        p: probability of dropping an element (default: 0.5)
+        inplace: overwrite the input (default: False)
+
+    Shape:
+        input (*) -> output (*), same shape
+
+    Example::
+
+        >>> nn.AlphaDropout(0.2)(nnmath.randn(20, 16)).shape
+        nnmath.Size([20, 16])
+    """
+
+    def forward(self, input):
+        return F.alpha_dropout(input, self.p, self.training, self.inplace)

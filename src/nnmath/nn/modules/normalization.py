@@ -1,0 +1,188 @@
+"""Normalisation layers: ``LayerNorm`` (per sample) and the batch-norm family (per channel).
+
+``_BatchNorm`` holds everything the batch-norm layers share (parameters, running statistics, the
+momentum rule); a layer for another input rank only states which ranks it accepts.
+"""
+from __future__ import annotations
+
+from nnmath import creation, dtypes
+from nnmath.autograd import no_grad
+from nnmath.nn import functional as F
+from nnmath.nn import init
+from nnmath.nn.modules.module import Module
+from nnmath.nn.parameter import Parameter
+
+
+class LayerNorm(Module):
+    """y = (x − E[x]) / √(Var[x] + ε) ⊙ γ + β, statistics over the last len(normalized_shape) dimensions
+    of each sample (biased variance).
+
+    Args:
+        normalized_shape: the trailing shape to normalise over (an int or a tuple)
+        eps: ε added to the variance (default: 1e-5)
+        elementwise_affine: learn γ and β (default: True)
+        bias: learn β (default: True; only with elementwise_affine)
+
+    Shape:
+        input (*, *normalized_shape) -> output, same shape
+
+    Attributes:
+        weight: γ of shape normalized_shape, initialised to ones
+        bias: β of shape normalized_shape, initialised to zeros
+
+    Example::
+
+        >>> m = nn.LayerNorm(10)
+        >>> m(nnmath.randn(20, 5, 10)).shape
+        nnmath.Size([20, 5, 10])
+    """
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
+                 device=None, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(creation.empty(*self.normalized_shape, dtype=dtype))
+            if bias:
+                self.bias = Parameter(creation.empty(*self.normalized_shape, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        trailing = tuple(input.shape[max(input.ndim - len(self.normalized_shape), 0):])
+        if trailing != self.normalized_shape:
+            raise RuntimeError(f"{self._get_name()}({self.extra_repr()}): input of shape {tuple(input.shape)} does "
+                               f"not end with normalized_shape {self.normalized_shape}")
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class _NormBase(Module):
+    """Per-channel affine parameters and running statistics, shared by batch-norm-type layers.
+
+    Attributes:
+        weight, bias: γ (ones) and β (zeros) of shape (num_features,) when ``affine``
+        running_mean, running_var: buffers (zeros, ones) of shape (num_features,) when
+            ``track_running_stats``
+        num_batches_tracked: int64 buffer counting training batches (for momentum=None)
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device=None, dtype=None):
+        super().__init__()
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        if affine:
+            self.weight = Parameter(creation.empty(num_features, dtype=dtype))
+            self.bias = Parameter(creation.empty(num_features, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype))
+            self.register_buffer("running_var", creation.ones(num_features, dtype=dtype))
+            self.register_buffer("num_batches_tracked", creation.tensor(0, dtype=dtypes.int64))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self.reset_parameters()
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            with no_grad():
+                self.running_mean.zero_()
+                self.running_var.fill_(1)
+                self.num_batches_tracked.zero_()
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def _check_input_dim(self, input) -> None:
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
+    """Batch normalisation of an (N, C, *) input; subclasses only check the input's rank.
+
+    In training, normalises with the batch statistics and updates the running ones:
+    running ← (1 − momentum) · running + momentum · batch (unbiased variance), or the cumulative
+    average over all batches seen when ``momentum=None``. In eval, normalises with the running
+    statistics (or the batch's when ``track_running_stats=False``).
+    """
+
+    def forward(self, input):
+        self._check_input_dim(input)
+        if input.shape[1] != self.num_features:
+            raise ValueError(f"{self._get_name()}({self.extra_repr()}): input has {input.shape[1]} channels in "
+                             f"dimension 1 (shape {tuple(input.shape)}); expected {self.num_features}")
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            with no_grad():
+                self.num_batches_tracked.add_(1)
+            if self.momentum is None:
+                momentum = 1.0 / float(self.num_batches_tracked)
+        use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
+        # Running statistics are updated only when they are tracked and the batch's are used.
+        update = not self.training or self.track_running_stats
+        return F.batch_norm(input,
+                            self.running_mean if update else None,
+                            self.running_var if update else None,
+                            self.weight, self.bias, use_batch_stats, momentum, self.eps)
+
+
+class BatchNorm1d(_BatchNorm):
+    """y = (x − E[x]) / √(Var[x] + ε) ⊙ γ + β per channel, over the batch (and length) dimensions.
+
+    Args:
+        num_features: C, the number of channels
+        eps: ε added to the variance (default: 1e-5)
+        momentum: weight of the batch statistic in the running average (default: 0.1); None for the
+            cumulative average
+        affine: learn γ and β (default: True)
+        track_running_stats: keep running statistics for eval mode (default: True)
+
+    Shape:
+        input (N, C) or (N, C, L) -> output, same shape
+
+    Attributes:
+        weight: γ (C,), ones;  bias: β (C,), zeros
+        running_mean: (C,), zeros;  running_var: (C,), ones;  num_batches_tracked: int64 scalar, 0
+
+    Example::
+
+        >>> m = nn.BatchNorm1d(100)
+        >>> m(nnmath.randn(20, 100)).shape
+        nnmath.Size([20, 100])
+    """
+
+    def _check_input_dim(self, input) -> None:
+        if input.ndim not in (2, 3):
+            raise ValueError(f"{self._get_name()}: expected 2D or 3D input (got {input.ndim}D input of shape "
+                             f"{tuple(input.shape)})")
