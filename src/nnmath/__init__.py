@@ -63,3 +63,5 @@ def __getattr__(name):
         import importlib
         return importlib.import_module(f"nnmath.{name}")
     raise AttributeError(f"module 'nnmath' has no attribute {name!r}")
+
+from nnmath.serialization import save, load  # noqa: E402
