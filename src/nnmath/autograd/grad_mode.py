@@ -36,8 +36,11 @@ class _GradMode:
     def __call__(self, fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with self.__class__.__new__(self.__class__) as ctx:
-                ctx.__dict__.update(self.__dict__)
+            # A fresh copy per call (each entry saves its own previous mode, so calls may nest),
+            # given this one's settings before it is entered.
+            ctx = self.__class__.__new__(self.__class__)
+            ctx.__dict__.update(self.__dict__)
+            with ctx:
                 return fn(*args, **kwargs)
         return wrapper
 
