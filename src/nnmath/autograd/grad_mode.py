@@ -45,18 +45,33 @@ class _GradMode:
         return wrapper
 
 
-class no_grad(_GradMode):
+class _BareDecoratorMixin:
+    """Lets ``@no_grad`` be written without parentheses, as PyTorch allows."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_BareDecoratorMixin, _GradMode):
     """Do not record operations: results have ``requires_grad=False``. For evaluation and updates."""
     _mode = False
 
 
-class enable_grad(_GradMode):
+class enable_grad(_BareDecoratorMixin, _GradMode):
     """Record operations even inside ``no_grad``."""
     _mode = True
 
 
 class inference_mode(_GradMode):
-    """Like ``no_grad`` (nnmath keeps no extra bookkeeping to skip); ``inference_mode(False)`` records."""
+    """Like ``no_grad`` (nnmath keeps no extra bookkeeping to skip); ``inference_mode(False)`` records.
+    ``@inference_mode`` without parentheses decorates, as in PyTorch."""
+
+    def __new__(cls, mode=True):
+        if isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)
 
     def __init__(self, mode: bool = True):
         self._mode = not mode
