@@ -87,3 +87,15 @@ class set_grad_enabled(_GradMode):
 
     def __enter__(self):
         return self
+
+    def __call__(self, fn):
+        # As a decorator the switch made by __init__ must not outlive the decoration: restore it and
+        # switch only while fn runs.
+        state.enabled = self._prev
+        mode = self._mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        return wrapper
