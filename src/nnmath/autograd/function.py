@@ -134,7 +134,9 @@ class Function:
             results = ctx._record(args, outs)
         else:
             results = tuple(Tensor._make(o) for o in outs)
-        if cls.is_view:
+        # Advanced indexing and a reshape of a non-contiguous array copy: only a result that really
+        # shares the input's memory is a view (and shares its version counter).
+        if cls.is_view and np.may_share_memory(results[0]._data, args[0]._data):
             src = args[0]
             view = results[0]
             view._vc = src._vc
