@@ -213,3 +213,21 @@ def test_mismatched_batches_and_sizes():
         LA.matrix_norm(nnmath.zeros(2, 2), 3)
     with pytest.raises(RuntimeError, match="unrecognized mode"):
         LA.qr(nnmath.zeros(2, 2), mode="economic")
+
+
+def test_det_gradient_at_a_singular_matrix_is_the_cofactor_matrix():
+    # d det(A) / dA = cof(A) holds at singular A too (rank n − 1 gives a nonzero cofactor); checked
+    # against the cofactors and finite differences (PyTorch 2.x returns zeros here).
+    from nnmath.autograd import gradcheck
+    A = np.array([[1.0, 2.0], [2.0, 4.0]])
+    a = nnmath.tensor(A, requires_grad=True)
+    LA.det(a).backward()
+    np.testing.assert_allclose(a.grad.numpy(), [[4.0, -2.0], [-2.0, 1.0]], atol=1e-12)
+    B = nnmath.tensor(np.array([[[1.0, 2, 3], [2, 4, 6], [1, 0, 1]], [[2.0, 0, 0], [0, 1, 0], [0, 0, 3]]]),
+                      requires_grad=True)
+    assert gradcheck(LA.det, (B,))
+
+
+def test_solve_left_false_needs_a_matrix_like_torch():
+    with pytest.raises(RuntimeError, match="Incompatible shapes of A and B for the equation XA = B"):
+        LA.solve(nnmath.eye(3), nnmath.ones(3), left=False)

@@ -16,7 +16,7 @@ import collections
 import numpy as np
 
 from nnmath.autograd.function import Function
-from nnmath.linalg._common import (LinAlgError, check_matrix, check_square, eye, singular_error)
+from nnmath.linalg._common import (LinAlgError, check_matrix, check_square, eye, is_singular, singular_error)
 from nnmath.tensor import Tensor
 
 
@@ -69,7 +69,9 @@ class Det(Function):
     """Forward:  y = det(A)
     VJP:      Ā = ȳ det(A) A⁻ᵀ      (Jacobi's formula; Giles 2008, §2.2.4)
 
-    At a singular A this needs A⁻¹ and raises (PyTorch goes through an SVD there)."""
+    At a singular A, det(A) A⁻ᵀ is the cofactor matrix cof(A) = adj(A)ᵀ, computed there from the SVD
+    A = U diag(s) Vh as det(U) det(Vh) U diag(∏_{j≠i} s_j) Vh (as PyTorch does); its own derivative
+    then needs distinct singular values."""
 
     @staticmethod
     def forward(ctx, A):
@@ -81,8 +83,25 @@ class Det(Function):
     def backward(ctx, gy):
         from nnmath.ops.shape import unsqueeze
         A, y = ctx.saved_tensors
+        if any(is_singular(M) for M in A._data.reshape((-1,) + A._data.shape[-2:])):
+            return unsqueeze(unsqueeze(gy, -1), -1) * _cofactor(A)
         scale = unsqueeze(unsqueeze(gy * y, -1), -1)
         return scale * inv(A).mT
+
+
+def _cofactor(A: Tensor) -> Tensor:
+    """cof(A) = adj(A)ᵀ = det(U) det(Vh) U diag(∏_{j≠i} s_j) Vh, defined for singular A too."""
+    from nnmath.linalg.decompositions import svd
+    from nnmath.ops.elementwise import where
+    from nnmath.ops.reduction import prod
+    from nnmath.ops.shape import unsqueeze
+    U, S, Vh = svd(A)
+    n = S.shape[-1]
+    on_diag = Tensor._make(np.eye(n, dtype=bool))
+    others = prod(where(on_diag, 1.0, unsqueeze(S, -2) + 0 * unsqueeze(S, -1)), -1)   # ∏_{j≠i} s_j
+    signs = np.linalg.det(U._data) * np.linalg.det(Vh._data)
+    signs = Tensor._make(np.asarray(signs, dtype=A._data.dtype)[..., None, None])
+    return signs * ((U * unsqueeze(others, -2)) @ Vh)
 
 
 class Slogdet(Function):
@@ -141,9 +160,8 @@ def solve(A, B, *, left=True, out=None):
         raise TypeError(f"linalg.solve: expected B to be a Tensor, got {type(B).__name__}")
     if _is_vector_rhs(A, B):
         if not left:
-            B2 = unsqueeze(B, -2)
-            _check_system(A, B2, "linalg.solve", n_dim=-1)
-            return squeeze(Solve.apply(A.mT, B2.mT, "linalg.solve").mT, -2)
+            raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation XA = B: "
+                               f"A {tuple(A.shape)}, B {tuple(B.shape)} (with left=False B must be a matrix)")
         B2 = unsqueeze(B, -1)
         _check_system(A, B2, "linalg.solve")
         return squeeze(Solve.apply(A, B2, "linalg.solve"), -1)
