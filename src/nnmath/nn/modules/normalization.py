@@ -70,21 +70,23 @@ class LayerNorm(Module):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
 
 
 class _NormBase(Module):
     """Per-channel affine parameters and running statistics, shared by batch-norm-type layers.
 
     Attributes:
-        weight, bias: γ (ones) and β (zeros) of shape (num_features,) when ``affine``
+        weight, bias: γ (ones) and β (zeros) of shape (num_features,) when ``affine`` (β only with
+            ``bias=True``)
         running_mean, running_var: buffers (zeros, ones) of shape (num_features,) when
             ``track_running_stats``
         num_batches_tracked: int64 buffer counting training batches (for momentum=None)
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device=None, dtype=None):
+                 track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True):
         super().__init__()
         self.num_features = num_features
         self.eps = eps
@@ -93,7 +95,10 @@ class _NormBase(Module):
         self.track_running_stats = track_running_stats
         if affine:
             self.weight = Parameter(creation.empty(num_features, dtype=dtype))
-            self.bias = Parameter(creation.empty(num_features, dtype=dtype))
+            if bias:
+                self.bias = Parameter(creation.empty(num_features, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -116,8 +121,9 @@ class _NormBase(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
 
     def _check_input_dim(self, input) -> None:
@@ -125,7 +131,7 @@ class _NormBase(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class _BatchNorm(_NormBase):
@@ -167,6 +173,7 @@ class BatchNorm1d(_BatchNorm):
             cumulative average
         affine: learn γ and β (default: True)
         track_running_stats: keep running statistics for eval mode (default: True)
+        bias: learn β (keyword only, default: True; only with affine)
 
     Shape:
         input (N, C) or (N, C, L) -> output, same shape
