@@ -1,0 +1,107 @@
+"""``Embedding``: a learned table of vectors looked up by integer id (math in :mod:`nnmath.ops.embedding`)."""
+from __future__ import annotations
+
+import nnmath
+from nnmath.autograd import no_grad
+from nnmath.nn.modules.module import Module
+from nnmath.nn.parameter import Parameter
+from nnmath.ops.embedding import embedding
+from nnmath.random import rng
+
+__all__ = ["Embedding"]
+
+
+def _checked_padding_idx(padding_idx, num_embeddings: int):
+    if padding_idx is None:
+        return None
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise AssertionError(f"padding_idx must be within num_embeddings: got padding_idx={padding_idx} for "
+                             f"num_embeddings={num_embeddings}")
+    return padding_idx + num_embeddings if padding_idx < 0 else padding_idx
+
+
+class Embedding(Module):
+    r"""y[...] = weight[input[...]]: one learned row of ``weight`` per integer id.
+
+    The gradient of the table is the scatter-add of the output gradients into the rows that were read:
+    W̄[k] = Σ_{i : idsᵢ = k} ȳᵢ (zero for ``padding_idx``; divided by k's count with
+    ``scale_grad_by_freq``).
+
+    Args:
+        num_embeddings (int): size of the table (ids are 0 … num_embeddings − 1)
+        embedding_dim (int): size of each vector
+        padding_idx (int, optional): this row is zero-initialised and gets no gradient
+        max_norm (float, optional): rows looked up with norm > max_norm are rescaled in place to max_norm
+        norm_type (float): the p of the p-norm for max_norm (default 2)
+        scale_grad_by_freq (bool): divide gradients by the ids' frequency in the mini-batch
+        sparse (bool): sparse gradients are not supported (must be False)
+        _weight (Tensor, optional): initial table (used by :meth:`from_pretrained`)
+        _freeze (bool): whether the table is frozen (requires_grad=False)
+
+    Shape:
+        input: (*) integer ids; output: (*, embedding_dim)
+
+    Attributes:
+        weight (Tensor): (num_embeddings, embedding_dim), initialised from N(0, 1)
+
+    Example::
+
+        >>> emb = nn.Embedding(10, 3, padding_idx=0)
+        >>> emb(nnmath.tensor([[1, 2, 0]])).shape
+        nnmath.Size([1, 3, 3])
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
+                 scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
+        super().__init__()
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        self.padding_idx = _checked_padding_idx(padding_idx, num_embeddings)
+        self.max_norm = max_norm
+        self.norm_type = norm_type
+        self.scale_grad_by_freq = scale_grad_by_freq
+        self.sparse = sparse
+        if _weight is None:
+            kwargs = {"dtype": dtype} if dtype is not None else {}
+            self.weight = Parameter(nnmath.empty(num_embeddings, embedding_dim, **kwargs), requires_grad=not _freeze)
+            self.reset_parameters()
+        else:
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise AssertionError(f"Shape of weight {list(_weight.shape)} does not match num_embeddings and "
+                                     f"embedding_dim ({num_embeddings}, {embedding_dim})")
+            self.weight = Parameter(_weight, requires_grad=not _freeze)
+
+    def reset_parameters(self) -> None:
+        """weight ~ N(0, 1), with the padding row set to zero."""
+        with no_grad():
+            self.weight._data[...] = rng().standard_normal(self.weight.shape)
+            if self.padding_idx is not None:
+                self.weight._data[self.padding_idx] = 0
+
+    def forward(self, input):
+        return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                         self.scale_grad_by_freq, self.sparse)
+
+    def extra_repr(self) -> str:
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq is not False:
+            text += ", scale_grad_by_freq=True"
+        return text
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
+                        scale_grad_by_freq=False, sparse=False) -> "Embedding":
+        """An Embedding whose table is ``embeddings`` (2-D; shared, not copied); frozen unless freeze=False.
+        The padding row keeps its given values (only its gradient is zero)."""
+        if embeddings.dim() != 2:
+            raise AssertionError(f"Embeddings parameter is expected to be 2-dimensional, got "
+                                 f"{embeddings.dim()}-D of shape {list(embeddings.shape)}")
+        rows, cols = embeddings.shape
+        return cls(rows, cols, _weight=embeddings, _freeze=freeze, padding_idx=padding_idx, max_norm=max_norm,
+                   norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
