@@ -12,7 +12,7 @@ import collections
 import numpy as np
 
 from nnmath.autograd.function import Function
-from nnmath.linalg._common import (LinAlgError, batch_where, check_matrix, check_square, diag_embed,
+from nnmath.linalg._common import (LinAlgError, batch_where, check_matrix, check_square, diag, diag_embed,
                                    eye, where_text)
 from nnmath.tensor import Tensor
 
@@ -22,12 +22,7 @@ from nnmath.tensor import Tensor
 def _phi(X: Tensor) -> Tensor:
     """Φ(X): the lower triangle of X with its diagonal halved."""
     from nnmath.ops.shape import tril
-    return tril(X, -1) + 0.5 * diag_embed(_diagonal(X))
-
-
-def _diagonal(X: Tensor) -> Tensor:
-    idx = np.arange(min(X.shape[-2], X.shape[-1]))
-    return X[..., idx, idx]
+    return tril(X, -1) + 0.5 * diag_embed(diag(X))
 
 
 class Cholesky(Function):
