@@ -210,11 +210,16 @@ def _effective_grad(param: np.ndarray, grad: np.ndarray, group: dict) -> np.ndar
     return grad
 
 
+# Scalar counters keep their saved dtype. PyTorch exempts only ``step``; it also casts NAdam's float32
+# ``mu_product`` to the parameter's dtype, after which a resumed run no longer matches a straight one.
+_SCALAR_STATE_KEYS = frozenset({"step", "mu_product"})
+
+
 def _copy_to_param(param: Tensor, value, key=None):
-    """A deep copy of a saved state value; tensors other than ``step`` take ``param``'s float dtype."""
+    """A deep copy of a saved state value; buffers take ``param``'s float dtype, scalar counters do not."""
     if isinstance(value, Tensor):
         array = value._data
-        if key != "step" and param._data.dtype.kind == "f" and array.dtype.kind == "f":
+        if key not in _SCALAR_STATE_KEYS and param._data.dtype.kind == "f" and array.dtype.kind == "f":
             array = array.astype(param._data.dtype)
         return Tensor._make(array.copy())
     if isinstance(value, dict):
