@@ -685,3 +685,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     loss = ops.where(positive, 1.0 - cos, ops.clamp_min(cos - margin, 0.0))
     return _reduce(loss, _reduction(size_average, reduce, reduction))
 
+
+from nnmath.ops.conv import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d,  # noqa: E402,F401
+                             avg_pool1d, avg_pool2d, conv1d, conv2d, conv_transpose1d, conv_transpose2d, dropout1d,
+                             dropout2d, interpolate, max_pool1d, max_pool2d)

@@ -20,3 +20,12 @@ __all__ = [
     "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss",
     "CrossEntropyLoss", "KLDivLoss", "GaussianNLLLoss", "CosineEmbeddingLoss",
 ]
+from nnmath.nn.modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: E402
+from nnmath.nn.modules.pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,  # noqa: E402
+                                       AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d)
+from nnmath.nn.modules.normalization import BatchNorm2d, GroupNorm  # noqa: E402
+from nnmath.nn.modules.dropout import Dropout1d, Dropout2d  # noqa: E402
+
+__all__ += ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "AvgPool1d",
+            "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
+            "BatchNorm2d", "GroupNorm", "Dropout1d", "Dropout2d"]

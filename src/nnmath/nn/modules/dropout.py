@@ -56,3 +56,27 @@ class AlphaDropout(_DropoutNd):
 
     def forward(self, input):
         return F.alpha_dropout(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(_DropoutNd):
+    """Zero whole channels: each feature map x[n, c] is kept (scaled by 1/(1 − p)) with probability 1 − p,
+    else zeroed, in training mode; y = x in eval mode.
+
+    Shape:
+        input (N, C, H, W) or (C, H, W) -> output, same shape
+
+    Example::
+
+        >>> nn.Dropout2d(p=0.2)(nnmath.randn(20, 16, 32, 32)).shape
+        nnmath.Size([20, 16, 32, 32])
+    """
+
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class Dropout1d(_DropoutNd):
+    """Zero whole channels of (N, C, L) or (C, L) (see :class:`Dropout2d`)."""
+
+    def forward(self, input):
+        return F.dropout1d(input, self.p, self.training, self.inplace)

@@ -193,3 +193,75 @@ class BatchNorm1d(_BatchNorm):
         if input.ndim not in (2, 3):
             raise ValueError(f"{self._get_name()}: expected 2D or 3D input (got {input.ndim}D input of shape "
                              f"{tuple(input.shape)})")
+
+
+class BatchNorm2d(_BatchNorm):
+    """y = (x − E[x]) / √(Var[x] + ε) ⊙ γ + β per channel, statistics over (N, H, W).
+
+    Arguments, attributes and running statistics as :class:`BatchNorm1d`.
+
+    Shape:
+        input (N, C, H, W) -> output, same shape
+
+    Example::
+
+        >>> nn.BatchNorm2d(100)(nnmath.randn(20, 100, 35, 45)).shape
+        nnmath.Size([20, 100, 35, 45])
+    """
+
+    def _check_input_dim(self, input) -> None:
+        if input.ndim != 4:
+            raise ValueError(f"{self._get_name()}: expected 4D input (N, C, H, W) (got {input.ndim}D input of shape "
+                             f"{tuple(input.shape)})")
+
+
+class GroupNorm(Module):
+    """y = (x − μ_g) / √(σ²_g + ε) ⊙ γ + β, statistics per sample over each group of C / num_groups
+    channels (and all positions); the same in training and eval.
+
+    Args:
+        num_groups: number of groups (divides num_channels)
+        num_channels: C
+        eps: ε (default 1e-5)
+        affine: learn per-channel γ (ones) and β (zeros) (default True)
+
+    Shape:
+        input (N, C, *) -> output, same shape
+
+    Example::
+
+        >>> nn.GroupNorm(3, 6)(nnmath.randn(20, 6, 10, 10)).shape
+        nnmath.Size([20, 6, 10, 10])
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, device=None,
+                 dtype=None):
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        if affine:
+            self.weight = Parameter(creation.empty(num_channels, dtype=dtype))
+            self.bias = Parameter(creation.empty(num_channels, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        if input.ndim < 2 or input.shape[1] != self.num_channels:
+            raise RuntimeError(f"{self._get_name()}({self.extra_repr()}): expected input of shape (N, "
+                               f"{self.num_channels}, *), got {tuple(input.shape)}")
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
