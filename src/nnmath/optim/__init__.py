@@ -1,5 +1,6 @@
 """``nnmath.optim``: optimizers over leaf tensors, and learning-rate schedulers (``nnmath.optim.lr_scheduler``),
 with PyTorch's names, defaults and ``state_dict`` formats."""
+from nnmath.optim import lr_scheduler
 from nnmath.optim.adadelta import Adadelta
 from nnmath.optim.adagrad import Adagrad
 from nnmath.optim.adam import Adam
@@ -11,4 +12,5 @@ from nnmath.optim.optimizer import Optimizer
 from nnmath.optim.rmsprop import RMSprop
 from nnmath.optim.sgd import SGD
 
-__all__ = ["Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "LBFGS", "NAdam", "Optimizer", "RMSprop", "SGD"]
+__all__ = ["Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "LBFGS", "NAdam", "Optimizer", "RMSprop", "SGD",
+           "lr_scheduler"]
