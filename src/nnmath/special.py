@@ -251,7 +251,7 @@ def _log_gammainc_pair(a, x):
                 denom = denom + 1.0
                 term = term * xx / denom
                 total = total + term
-                if np.all(np.abs(term) <= np.abs(total) * 1e-17):
+                if np.all(np.abs(term) <= np.abs(total) * 1e-16):
                     break
             lp = aa * np.log(xx) - xx - _lgamma_np(aa) + np.log(total)
             log_p[series] = lp
@@ -273,7 +273,7 @@ def _log_gammainc_pair(a, x):
                 d = 1.0 / d
                 delta = d * c
                 h = h * delta
-                if np.all(np.abs(delta - 1.0) <= 1e-16):
+                if np.all(np.abs(delta - 1.0) <= 4e-16):
                     break
             lq = aa * np.log(xx) - xx - _lgamma_np(aa) + np.log(h)
             log_q[frac] = lq
