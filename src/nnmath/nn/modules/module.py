@@ -91,7 +91,6 @@ class Module:
     """
 
     training: bool
-    _version: int = 1
 
     def __init__(self, *args, **kwargs):
         if args or kwargs:
