@@ -689,3 +689,6 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
 from nnmath.ops.conv import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d,  # noqa: E402,F401
                              avg_pool1d, avg_pool2d, conv1d, conv2d, conv_transpose1d, conv_transpose2d, dropout1d,
                              dropout2d, interpolate, max_pool1d, max_pool2d)
+
+
+from nnmath.ops.embedding import embedding  # noqa: E402

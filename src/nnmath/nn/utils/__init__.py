@@ -6,3 +6,5 @@ clip_grad_norm = clip_grad_norm_
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "parameters_to_vector",
            "vector_to_parameters"]
+
+from nnmath.nn.utils import rnn  # noqa: E402,F401
