@@ -39,6 +39,10 @@ Tensor = None  # set by nnmath.tensor; breaks the import cycle tensor <-> functi
 #: Every Function subclass defined inside nnmath: the op table's meta-test checks each has an entry.
 registry: list = []
 
+#: Set only while :func:`nnmath.onnx.export` traces a model: called as ``tracer(cls, args, results)``
+#: after every op, so the exporter sees each op with its non-tensor arguments (dims, shapes, modes).
+tracer = None
+
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors "
           "after they have already been freed). Saved intermediate values of the graph are freed when "
           "you call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
@@ -141,6 +145,8 @@ class Function:
             view = results[0]
             view._vc = src._vc
             view._base = src if src._base is None else src._base
+        if tracer is not None:
+            tracer(cls, args, results)
         return results[0] if single else results
 
     def _record(self, args, outs):
