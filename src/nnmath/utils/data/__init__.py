@@ -1,0 +1,10 @@
+"""``nnmath.utils.data``: datasets, samplers and the ``DataLoader`` that batches them (PyTorch's API)."""
+from nnmath.utils.data.dataloader import DataLoader, default_collate, default_convert, get_worker_info
+from nnmath.utils.data.dataset import (ChainDataset, ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset,
+                                       random_split)
+from nnmath.utils.data.sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
+                                       SubsetRandomSampler, WeightedRandomSampler)
+
+__all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
+           "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
+           "WeightedRandomSampler", "default_collate", "default_convert", "get_worker_info", "random_split"]
