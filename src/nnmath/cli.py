@@ -42,6 +42,64 @@ TRAIN_COMMANDS = {}
 GENERATE_COMMANDS = {}
 
 
+def _char_lm_options(p):
+    p.add_argument("--text", default=None, help="text file (default: Tiny Shakespeare under $NNMATH_DATA)")
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--seq-len", type=int, default=64)
+    p.add_argument("--hidden", type=int, default=256)
+    p.add_argument("--layers", type=int, default=1)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--max-steps", type=int, default=None)
+    p.add_argument("--save", default="char_lm.safetensors")
+
+
+def _train_char_lm(args) -> int:
+    """An LSTM language model on Tiny Shakespeare (nnmath/demos/char_lm.py)."""
+    from nnmath.demos.char_lm import DEFAULT_TEXT, train
+    train(args.text or DEFAULT_TEXT, epochs=args.epochs, batch_size=args.batch_size, seq_len=args.seq_len,
+          hidden_dim=args.hidden, num_layers=args.layers, lr=args.lr, max_steps=args.max_steps, save_path=args.save)
+    return 0
+
+
+def _generate_char_lm_options(p):
+    p.add_argument("--model", default="char_lm.safetensors")
+    p.add_argument("--prompt", default="\n")
+    p.add_argument("--length", type=int, default=500)
+    p.add_argument("--temperature", type=float, default=0.8)
+    p.add_argument("--top-k", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _generate_char_lm(args) -> int:
+    from nnmath.demos.char_lm import load, sample
+    model, vocab = load(args.model)
+    print(sample(model, vocab, args.prompt, args.length, args.temperature, args.top_k, args.seed))
+    return 0
+
+
+def _speech_digits_options(p):
+    p.add_argument("--data", default=None, help="FSDD folder holding recordings/ (default: $NNMATH_DATA/fsdd)")
+    p.add_argument("--epochs", type=int, default=15)
+    p.add_argument("--hidden", type=int, default=128)
+    p.add_argument("--layers", type=int, default=2)
+    p.add_argument("--lr", type=float, default=2e-3)
+
+
+def _train_speech_digits(args) -> int:
+    """The seed's speech LSTM on spoken digits (nnmath/demos/speech_digits.py)."""
+    from nnmath.demos.speech_digits import train
+    train(args.data, epochs=args.epochs, hidden_size=args.hidden, num_layers=args.layers, lr=args.lr)
+    return 0
+
+
+TRAIN_COMMANDS["char-lm"] = ("an LSTM language model on Tiny Shakespeare (truncated BPTT)", _char_lm_options,
+                             _train_char_lm)
+TRAIN_COMMANDS["speech-digits"] = ("an LSTM over MFCC frames on spoken digits (FSDD)", _speech_digits_options,
+                                   _train_speech_digits)
+GENERATE_COMMANDS["char-lm"] = ("sample text from a trained char-LM", _generate_char_lm_options, _generate_char_lm)
+
+
 def _add_group(sub, name, help_text, commands):
     if not commands:
         return

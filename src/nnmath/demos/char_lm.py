@@ -1,0 +1,134 @@
+"""A character-level LSTM language model on Tiny Shakespeare (the seed's RNNModel, predicting every step).
+
+Training is truncated back-propagation through time: the text is cut into ``batch_size`` contiguous
+streams; each window of ``seq_len`` characters starts from the hidden state the previous window ended
+with, detached, so gradients flow ``seq_len`` steps back while the state carries the whole stream.
+The loss is the mean cross-entropy of the next character; perplexity = exp(loss). Gradients are
+clipped to a global norm of ``clip``. The weights and the vocabulary are saved with ``nnmath.save``.
+"""
+from __future__ import annotations
+
+import math
+import os
+import pathlib
+import time
+
+import numpy as np
+
+import nnmath
+import nnmath.nn as nn
+import nnmath.nn.functional as F
+from nnmath.text import CharVocab, batchify, bptt_batches, train_val_split
+
+DEFAULT_TEXT = pathlib.Path(os.environ.get("NNMATH_DATA", "/work/shared/data")) / "tinyshakespeare" / "input.txt"
+
+
+class CharLSTM(nn.Module):
+    """Embedding → LSTM (batch_first) → Linear over every time step: logits for the next character."""
+
+    def __init__(self, vocab_size, embed_dim=128, hidden_dim=256, num_layers=1, dropout=0.0):
+        super().__init__()
+        self.embed = nn.Embedding(vocab_size, embed_dim)
+        self.rnn = nn.LSTM(embed_dim, hidden_dim, num_layers, dropout=dropout, batch_first=True)
+        self.fc = nn.Linear(hidden_dim, vocab_size)
+
+    def forward(self, x, state=None):
+        output, state = self.rnn(self.embed(x), state)
+        return self.fc(output), state
+
+
+def _progress(iterable, total, desc):
+    try:
+        from tqdm import tqdm
+        return tqdm(iterable, total=total, desc=desc, leave=False)
+    except ImportError:
+        return iterable
+
+
+def _detach(state):
+    return tuple(s.detach() for s in state)
+
+
+def evaluate(model, streams, seq_len) -> float:
+    """Mean next-character cross-entropy over the validation streams (state carried across windows)."""
+    model.eval()
+    total, count, state = 0.0, 0, None
+    with nnmath.no_grad():
+        for x, y in bptt_batches(streams, seq_len):
+            logits, state = model(x, state)
+            total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum").item()
+            count += y.numel()
+    model.train()
+    return total / count
+
+
+def train(text_path=DEFAULT_TEXT, epochs=1, batch_size=32, seq_len=64, embed_dim=128, hidden_dim=256,
+          num_layers=1, dropout=0.0, lr=2e-3, clip=5.0, max_steps=None, val_fraction=0.1, seed=0,
+          save_path="char_lm.safetensors", log=print) -> dict:
+    """Train, report validation loss and perplexity after each epoch, save, and return the history."""
+    nnmath.manual_seed(seed)
+    text = pathlib.Path(text_path).read_text()
+    vocab = CharVocab.from_text(text)
+    train_ids, val_ids = train_val_split(vocab.encode(text), val_fraction)
+    train_streams, val_streams = batchify(train_ids, batch_size), batchify(val_ids, batch_size)
+    model = CharLSTM(vocab.size, embed_dim, hidden_dim, num_layers, dropout)
+    optimizer = nnmath.optim.Adam(model.parameters(), lr=lr)
+    history = {"step_loss": [], "train_loss": [], "val_loss": [], "val_perplexity": []}
+    steps_per_epoch = math.ceil((train_streams.shape[1] - 1) / seq_len)
+    step = 0
+    for epoch in range(epochs):
+        state, start, losses = None, time.perf_counter(), []
+        for x, y in _progress(bptt_batches(train_streams, seq_len), steps_per_epoch, f"epoch {epoch + 1}"):
+            logits, state = model(x, None if state is None else _detach(state))
+            loss = F.cross_entropy(logits.reshape(-1, vocab.size), y.reshape(-1))
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
+            optimizer.step()
+            losses.append(loss.item())
+            history["step_loss"].append(losses[-1])
+            step += 1
+            if max_steps is not None and step >= max_steps:
+                break
+        val_loss = evaluate(model, val_streams, seq_len)
+        history["train_loss"].append(float(np.mean(losses)))
+        history["val_loss"].append(val_loss)
+        history["val_perplexity"].append(math.exp(val_loss))
+        log(f"epoch {epoch + 1}: train loss {np.mean(losses):.4f}, validation loss {val_loss:.4f}, "
+            f"perplexity {math.exp(val_loss):.2f} ({len(losses)} steps, {time.perf_counter() - start:.0f} s)")
+        if max_steps is not None and step >= max_steps:
+            break
+    if save_path:
+        config = dict(embed_dim=embed_dim, hidden_dim=hidden_dim, num_layers=num_layers)
+        nnmath.save({"model": model.state_dict(), "vocab": "".join(vocab.itos), "config": config}, str(save_path))
+        log(f"saved {save_path}")
+    return history
+
+
+def load(path):
+    """(model, vocab) from a file written by :func:`train`."""
+    checkpoint = nnmath.load(str(path))
+    vocab = CharVocab(checkpoint["vocab"])
+    model = CharLSTM(vocab.size, **checkpoint["config"])
+    model.load_state_dict(checkpoint["model"])
+    model.eval()
+    return model, vocab
+
+
+def sample(model, vocab, prompt="\n", length=300, temperature=0.8, top_k=None, seed=0) -> str:
+    """Continue ``prompt`` by sampling each next character from softmax(logits / temperature),
+    restricted to the ``top_k`` most likely characters when given."""
+    rng = np.random.default_rng(seed)
+    out = list(prompt)
+    with nnmath.no_grad():
+        logits, state = model(nnmath.from_numpy(vocab.encode(prompt)[None, :]))
+        for _ in range(length):
+            scores = logits[0, -1].numpy().astype(np.float64) / max(temperature, 1e-8)
+            if top_k is not None and top_k < scores.size:
+                scores[scores < np.sort(scores)[-top_k]] = -np.inf
+            probabilities = np.exp(scores - scores.max())
+            probabilities /= probabilities.sum()
+            next_id = int(rng.choice(scores.size, p=probabilities))
+            out.append(vocab.itos[next_id])
+            logits, state = model(nnmath.tensor([[next_id]]), state)
+    return "".join(out)
