@@ -100,6 +100,20 @@ TRAIN_COMMANDS["speech-digits"] = ("an LSTM over MFCC frames on spoken digits (F
 GENERATE_COMMANDS["char-lm"] = ("sample text from a trained char-LM", _generate_char_lm_options, _generate_char_lm)
 
 
+def _export_options(p):
+    from nnmath.onnx.command import add_options
+    add_options(p)
+
+
+def _export(args) -> int:
+    """A trained model to ONNX (nnmath/onnx/command.py)."""
+    from nnmath.onnx.command import run
+    return run(args)
+
+
+COMMANDS["export"] = ("a trained model to an ONNX file (nnmath[export])", _export_options, _export)
+
+
 def _add_group(sub, name, help_text, commands):
     if not commands:
         return

@@ -107,3 +107,21 @@ def test_untraced_mask_is_refused():
 
     with pytest.raises(nnmath.onnx.UnsupportedOperatorError, match="comparisons are not traced"):
         nnmath.onnx.export(Masked(), nnmath.randn(2, 3), io.BytesIO())
+
+
+def test_cli_exports_a_trained_char_lm(tmp_path, capsys):
+    char_lm = pytest.importorskip("nnmath.demos.char_lm")
+    from nnmath.cli import main
+    model = char_lm.CharLSTM(10, embed_dim=8, hidden_dim=16, num_layers=2)
+    config = {"embed_dim": 8, "hidden_dim": 16, "num_layers": 2}
+    nnmath.save({"model": model.state_dict(), "vocab": list("abcdefghij"), "config": config},
+                tmp_path / "lm.safetensors")
+    assert main(["export", "--model", "char-lm", "--weights", str(tmp_path / "lm.safetensors"),
+                 "--out", str(tmp_path / "lm.onnx")]) == 0
+    tokens = np.random.default_rng(0).integers(0, 10, (3, 11))  # another batch size and length
+    logits, h_n, c_n = ort.InferenceSession(str(tmp_path / "lm.onnx")).run(None, {"tokens": tokens})
+    model.eval()
+    with nnmath.no_grad():
+        expected_logits, (expected_h, expected_c) = model(nnmath.tensor(tokens))
+    for got, expected in ((logits, expected_logits), (h_n, expected_h), (c_n, expected_c)):
+        np.testing.assert_allclose(got, expected.numpy(), rtol=1e-5, atol=1e-5)

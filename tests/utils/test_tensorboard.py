@@ -61,3 +61,12 @@ def test_default_log_dir_has_comment(tmp_path, monkeypatch):
         writer.add_scalar("x", 1.0, 0)
     assert writer.log_dir.startswith("runs") and writer.log_dir.endswith("_mlp")
     assert (tmp_path / writer.log_dir).is_dir()
+
+
+def test_add_graph_shows_the_traced_model(tmp_path):
+    pytest.importorskip("onnx")
+    model = nnmath.nn.Sequential(nnmath.nn.Linear(3, 4), nnmath.nn.ReLU(), nnmath.nn.Linear(4, 1))
+    with SummaryWriter(tmp_path) as writer:
+        writer.add_graph(model, nnmath.randn(2, 3))
+    graph = read_events(tmp_path).Graph()
+    assert {"Gemm", "Relu"} <= {node.op for node in graph.node}

@@ -109,8 +109,18 @@ def _linear(g, args, results):
 # --- shapes ---------------------------------------------------------------------------------------------
 def _reshape(g, args, results):
     x = args[0]
-    target = list(results[0]._data.shape)
-    if x._data.ndim and target and x._data.shape[0] == target[0]:
+    in_shape, target = x._data.shape, list(results[0]._data.shape)
+    if [d for d in in_shape if d != 1] == [d for d in target if d != 1]:
+        # Only size-1 axes come and go (unsqueeze, squeeze): say so, and every other axis stays free.
+        y = g.name(x)
+        dropped = [axis for axis, size in enumerate(in_shape) if size == 1]
+        added = [axis for axis, size in enumerate(target) if size == 1]
+        if dropped:
+            y = g.node1("Squeeze", [y, g.int64s(dropped)])
+        if added:
+            y = g.node1("Unsqueeze", [y, g.int64s(added)])
+        return y if dropped or added else g.node1("Identity", [y])
+    if in_shape and target and in_shape[0] == target[0] != 1:
         target[0] = 0  # "copy the input's first dimension": the batch size stays free
     return g.node1("Reshape", [g.name(x), g.int64s(target)])
 

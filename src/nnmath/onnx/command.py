@@ -1,0 +1,38 @@
+"""``nnmath export``: a model trained by an ``nnmath train`` command, to an ONNX file.
+
+    nnmath export --model char-lm --weights char_lm.safetensors --out char_lm.onnx
+
+The batch (and, for sequence models, the time) axis of the inputs and outputs stays dynamic.
+"""
+from __future__ import annotations
+
+
+def _char_lm(weights):
+    """The char-LM of ``nnmath train char-lm``, with a batch of token ids as the example input."""
+    import nnmath
+    from nnmath.demos.char_lm import load
+    model, _ = load(weights)
+    tokens = nnmath.zeros(2, 8, dtype=nnmath.int64)  # batch 2, not 1: a size-1 axis hides which one is the batch
+    return model, tokens, ["tokens"], ["logits", "h_n", "c_n"], \
+        {"tokens": {0: "batch", 1: "sequence"}, "logits": {0: "batch", 1: "sequence"},
+         "h_n": {1: "batch"}, "c_n": {1: "batch"}}
+
+
+#: model name -> loader(weights) -> (model, example input, input names, output names, dynamic axes)
+MODELS = {"char-lm": _char_lm}
+
+
+def add_options(parser) -> None:
+    parser.add_argument("--model", required=True, choices=sorted(MODELS), help="which trained model")
+    parser.add_argument("--weights", required=True, help="the file the train command saved")
+    parser.add_argument("--out", required=True, help="the ONNX file to write")
+    parser.add_argument("--opset", type=int, default=17)
+
+
+def run(args) -> int:
+    from nnmath.onnx import export
+    model, example, input_names, output_names, dynamic_axes = MODELS[args.model](args.weights)
+    export(model, example, args.out, input_names=input_names, output_names=output_names,
+           dynamic_axes=dynamic_axes, opset_version=args.opset)
+    print(f"wrote {args.out}: inputs {input_names}, outputs {output_names}")
+    return 0
