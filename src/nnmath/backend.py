@@ -7,8 +7,14 @@ import numpy as np
 
 
 def get_array_module(*arrays):
-    """``numpy`` for NumPy arrays; ``cupy`` when any argument is a CuPy array."""
+    """``numpy`` for NumPy arrays; ``cupy`` when any argument is a CuPy array.
+
+    NumPy's own functions already dispatch to the arrays' module (``np.exp(cupy_array)`` runs on
+    the GPU, through ``__array_ufunc__`` / ``__array_function__``); what cannot dispatch is making a
+    *new* array from a shape, so ops create arrays through the module this returns."""
     for a in arrays:
+        if type(a) is np.ndarray:
+            continue
         mod = type(a).__module__
         if mod.startswith("cupy"):
             import cupy

@@ -21,6 +21,7 @@ import numpy as np
 from nnmath.autograd import function as _function
 from nnmath.autograd.function import Function
 from nnmath.autograd.grad_mode import set_grad_enabled, state
+from nnmath.backend import get_array_module
 
 
 def _tensor_cls():
@@ -186,11 +187,12 @@ def _call_backward(node, grads, capture):
             key = (id(node), nr)
             if key in capture and g is not None:
                 capture[key] = g if capture[key] is None else capture[key] + g
-    if node.materialize_grads:
+    if node.materialize_grads and None in grads:
+        xp = get_array_module(*[g._data for g in grads if g is not None])
         for i, g in enumerate(grads):
             if g is None:
                 shape, dtype = node._out_meta[i]
-                grads[i] = Tensor._make(np.zeros(shape, dtype))
+                grads[i] = Tensor._make(xp.zeros(shape, dtype))
     in_grads = type(node).backward(node, *grads)
     if not isinstance(in_grads, tuple):
         in_grads = (in_grads,)

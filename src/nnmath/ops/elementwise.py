@@ -8,6 +8,7 @@ import numpy as np
 
 from nnmath import dtypes
 from nnmath.autograd.function import Function
+from nnmath.backend import get_array_module
 from nnmath.ops._util import apply_broadcasting, promote, to_float
 from nnmath.tensor import Tensor
 
@@ -252,7 +253,7 @@ class Clamp(Function):
     @staticmethod
     def backward(ctx, gy):
         x, = ctx.saved_tensors
-        mask = np.ones(x.shape, dtype=bool)
+        mask = get_array_module(x._data).ones(x.shape, dtype=bool)
         if ctx.lo is not None:
             mask &= x._data >= ctx.lo
         if ctx.hi is not None:
@@ -310,7 +311,7 @@ class Where(Function):
     @staticmethod
     def backward(ctx, gy):
         c = Tensor._make(ctx.c)
-        zero = Tensor._make(np.zeros((), gy._data.dtype))
+        zero = Tensor._make(get_array_module(gy._data).zeros((), gy._data.dtype))
         ga = where(c, gy, zero) if ctx.needs_input_grad[1] else None
         gb = where(c, zero, gy) if ctx.needs_input_grad[2] else None
         return None, ga, gb

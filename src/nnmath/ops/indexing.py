@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnmath.autograd.function import Function
+from nnmath.backend import get_array_module
 from nnmath.ops._util import wrap_dim
 from nnmath.tensor import Tensor
 
@@ -69,7 +70,7 @@ class IndexAdd(Function):
     @staticmethod
     def forward(ctx, g, shape, key):
         ctx.key = key
-        y = np.zeros(shape, dtype=g.dtype)
+        y = get_array_module(g).zeros(shape, dtype=g.dtype)
         if _is_basic(key):
             y[key] = g
         else:
@@ -102,7 +103,7 @@ class IndexPut(Function):
     def backward(ctx, gy):
         gx = gv = None
         if ctx.needs_input_grad[0]:
-            keep = np.ones(gy.shape, dtype=gy._data.dtype)
+            keep = get_array_module(gy._data).ones(gy.shape, dtype=gy._data.dtype)
             keep[ctx.key] = 0
             gx = gy * Tensor._make(keep)
         if ctx.needs_input_grad[2]:
@@ -130,7 +131,7 @@ class Gather(Function):
     @staticmethod
     def backward(ctx, gy):
         index, = ctx.saved_tensors
-        zeros = Tensor._make(np.zeros(ctx.shape, gy._data.dtype))
+        zeros = Tensor._make(get_array_module(gy._data).zeros(ctx.shape, gy._data.dtype))
         return scatter_add(zeros, ctx.dim, index, gy), None, None
 
 
@@ -197,20 +198,19 @@ def scatter_add(input, dim, index, src):
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     """``y = x`` with ``src`` (or the scalar ``value``) written at ``index`` along ``dim``.
     ``reduce='add'`` adds instead. With repeated indices, which write wins is unspecified."""
+    xp = get_array_module(input._data)
     if src is None:
         src = value
+    if not isinstance(src, Tensor):
+        src = Tensor._make(xp.full(index.shape, src, dtype=input._data.dtype))
     if reduce == "add":
-        if not isinstance(src, Tensor):
-            src = Tensor._make(np.full(index.shape, src, dtype=input._data.dtype))
         return scatter_add(input, dim, index, src)
     if reduce is not None:
         raise NotImplementedError(f"scatter: reduce={reduce!r} is not supported (use 'add' or None)")
     d = _check_index("scatter", input, dim, index)
-    if not isinstance(src, Tensor):
-        src = Tensor._make(np.full(index.shape, src, dtype=input._data.dtype))
-    hit = np.zeros(input.shape, dtype=bool)
+    hit = xp.zeros(input.shape, dtype=bool)
     hit[_along(index._data % max(input.shape[d], 1), d)] = True
-    zeros = Tensor._make(np.zeros(input.shape, dtype=input._data.dtype))
+    zeros = Tensor._make(xp.zeros(input.shape, dtype=input._data.dtype))
     from nnmath.ops.elementwise import where
     return where(Tensor._make(hit), scatter_add(zeros, d, index, src), input)
 

@@ -11,6 +11,7 @@ from collections import namedtuple
 import numpy as np
 
 from nnmath.autograd.function import Function
+from nnmath.backend import get_array_module
 from nnmath.ops._util import kept_shape, reduction_dims, to_float, wrap_dim
 from nnmath.tensor import Tensor
 
@@ -64,7 +65,7 @@ def _prod_of_others(x, dims):
     """Π_{j ≠ i} xⱼ over ``dims`` for every i, without dividing (exact with zeros)."""
     moved = np.moveaxis(x, dims, range(x.ndim - len(dims), x.ndim))
     flat = moved.reshape(moved.shape[:x.ndim - len(dims)] + (-1,))
-    ones = np.ones(flat.shape[:-1] + (1,), x.dtype)
+    ones = get_array_module(x).ones(flat.shape[:-1] + (1,), x.dtype)
     before = np.cumprod(np.concatenate([ones, flat[..., :-1]], -1), -1)
     after = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], -1), -1)[..., ::-1]
     others = (before * after).reshape(moved.shape)
@@ -259,7 +260,7 @@ def _arg_extreme(input, dim, keepdim, np_fn, op):
     if a.ndim and a.shape[d] == 0:
         raise IndexError(f"{op}: expected a non-empty dimension {dim}; got shape {tuple(a.shape)}")
     if a.ndim == 0:
-        return Tensor._make(np.zeros((), np.int64))
+        return Tensor._make(get_array_module(a).zeros((), np.int64))
     return Tensor._make(np_fn(a, axis=d, keepdims=keepdim).astype(np.int64, copy=False))
 
 
