@@ -35,11 +35,13 @@ def save_figure(fig, out, filename: str) -> str:
     return path
 
 
-def figure(*subplots_args, **kwargs):
-    """A matplotlib Figure on the Agg canvas (no pyplot, no display needed) with ``subplots(...)`` axes."""
+def figure(*subplots_args, figsize=None, **subplots_kwargs):
+    """A matplotlib Figure on the Agg canvas (no pyplot, no display needed) and its ``subplots(...)`` axes
+    (None when no arguments are given: add subfigures or axes yourself)."""
     from matplotlib.figure import Figure
-    fig = Figure(figsize=kwargs.pop("figsize", None), layout=kwargs.pop("layout", "constrained"))
-    return fig, fig.subplots(*subplots_args, **kwargs)
+    fig = Figure(figsize=figsize, layout="constrained")
+    axes = fig.subplots(*subplots_args, **subplots_kwargs) if subplots_args or subplots_kwargs else None
+    return fig, axes
 
 
 def load_mnist(data_dir, train: bool = True, n: int | None = None, seed: int = 0):
