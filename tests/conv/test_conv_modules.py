@@ -167,3 +167,10 @@ def test_seed_cnn_step_matches_torch():
     np.testing.assert_allclose(ln.item(), lt.item(), rtol=1e-5)
     for p, tp in zip(ours.parameters(), theirs.parameters()):
         np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-3, atol=1e-5)
+
+
+def test_dropout2d_on_2d_input_drops_rows_like_torch():
+    nnmath.manual_seed(0)
+    with pytest.warns(UserWarning, match="unbatched"):
+        y = F.dropout2d(nnmath.ones(32, 8), 0.5).numpy()
+    assert (y.min(1) == y.max(1)).all() and 0 < (y[:, 0] == 0).mean() < 1

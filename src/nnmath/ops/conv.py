@@ -479,6 +479,25 @@ def _gather_from_image(x, arg, geom, out_hw):
     return _nchw(np.take_along_axis(win, arg[:, :, :, None, :], axis=3)[:, :, :, 0])
 
 
+def _first_argmax(offsets, best):
+    """The first offset k (row-major in the window) where offsets[k] equals the maximum ``best`` (or is
+    NaN), as PyTorch's argmax: k = Σ_{j < K−1} [no offset ≤ j holds the maximum], with boolean passes."""
+    has_nan = best.dtype.kind == "f" and bool(np.isnan(best).any())
+
+    def hit(v):
+        return (v == best) | (v != v) if has_nan else v == best
+    last = len(offsets) - 1
+    dtype = np.int8 if last < 127 else np.int32
+    if last == 0:
+        return np.zeros(best.shape, dtype)
+    seen = hit(offsets[0])
+    count = seen.astype(dtype)
+    for v in offsets[1:last]:
+        np.logical_or(seen, hit(v), out=seen)
+        count += seen
+    return dtype(last) - count
+
+
 class MaxPool2d(Function):
     """Forward:  y[n,c,i,j] = max over the window (i, j) of x_pad (padding = −∞); a = its first argmax
     VJP:      x̄ = scatter(ȳ, a): each ȳ[n,c,i,j] added at the position a[n,c,i,j] of its window"""
@@ -488,11 +507,11 @@ class MaxPool2d(Function):
         fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
         win = _windows(_pad_nhwc(_nhwc(x), geom.padding, fill), geom, *out_hw)
         n, oh, ow, kh, kw, c = win.shape
-        best = win.max(axis=(3, 4))                                      # NaN propagates, as PyTorch
-        # the first offset (row-major in the window) holding the maximum, as PyTorch's argmax
-        arg = np.full(best.shape, kh * kw - 1, dtype=np.int8 if kh * kw < 128 else np.int32)
-        for k in range(kh * kw - 2, -1, -1):
-            arg = np.where(win[:, :, :, k // kw, k % kw] == best, arg.dtype.type(k), arg)
+        offsets = [win[:, :, :, k // kw, k % kw] for k in range(kh * kw)]    # (N, OH, OW, C) views
+        best = offsets[0].copy()
+        for v in offsets[1:]:
+            np.maximum(best, v, out=best)                                # NaN propagates, as PyTorch
+        arg = _first_argmax(offsets, best)
         y = _nchw(best)
         ctx.geom, ctx.arg, ctx.x_shape, ctx.out_hw = geom, arg, x.shape, out_hw
         if not return_indices:
@@ -742,10 +761,15 @@ def _channel_dropout(input, p, training, inplace, spatial, op, generator=None):
     if not training or p == 0.0:
         return input
     from nnmath.random import rng
-    unbatched = input.ndim == spatial + 1
+    if spatial == 1 and input.ndim not in (2, 3):
+        raise RuntimeError(f"{op}: expected a 2-D or 3-D input (C, L) or (N, C, L), got size {tuple(input.shape)}")
+    if spatial == 2 and input.ndim not in (3, 4):
+        import warnings
+        warnings.warn(f"{op}: received a {input.ndim}-D input; as PyTorch, it is taken as unbatched with its first "
+                      f"dimension as the channels (so whole rows are dropped). Use dropout for element-wise dropout.",
+                      UserWarning, stacklevel=3)
+    unbatched = input.ndim != spatial + 2
     x = input.unsqueeze(0) if unbatched else input
-    if x.ndim < 2:
-        raise RuntimeError(f"{op}: expected an input with a channel dimension, got size {tuple(input.shape)}")
     dt = x._data.dtype
     keep = rng(generator).random(tuple(x.shape[:2]) + (1,) * (x.ndim - 2)) >= p
     scale = np.zeros((), dt) if p == 1.0 else np.asarray(1.0 / (1.0 - p), dt)
@@ -759,7 +783,8 @@ def _channel_dropout(input, p, training, inplace, spatial, op, generator=None):
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels: each (n, c) feature map is kept with probability 1 − p (and scaled by
-    1/(1 − p)) or zeroed. Input (N, C, H, W) or (C, H, W); a 3-D input is taken as unbatched (C, H, W)."""
+    1/(1 − p)) or zeroed. Input (N, C, H, W) or (C, H, W); as PyTorch, any input that is not 4-D is taken
+    as unbatched, its first dimension being the channels (a 2-D (N, F) input loses whole rows)."""
     return _channel_dropout(input, p, training, inplace, 2, "dropout2d")
 
 
