@@ -69,13 +69,41 @@ def _windows(xp, geom, oh, ow):
                       writeable=False)
 
 
+#: Large temporaries kept for the next step, by (shape, dtype): a fresh 40 MB array is mapped and zeroed
+#: by the OS page by page on every call, a reused one is not. Only arrays nothing else refers to any
+#: more (the column matrix once the weight gradient used it, convᵀ's products) are given back.
+_scratch: dict = {}
+
+
+def _take(shape, dtype):
+    stack = _scratch.get((tuple(shape), np.dtype(dtype)))
+    if stack:
+        try:
+            return stack.pop()
+        except IndexError:
+            pass
+    return np.empty(shape, dtype)
+
+
+def _give(array):
+    if array is None or array.nbytes < (1 << 20) or not array.flags.c_contiguous or array.base is not None:
+        return
+    if len(_scratch) > 8:
+        _scratch.clear()
+    stack = _scratch.setdefault((array.shape, array.dtype), [])
+    if len(stack) < 2:
+        stack.append(array)
+
+
 def _im2col(x_nhwc, geom, oh, ow):
     """Columns (G, N·OH·OW, KH·KW·C/G): row m holds the window of output pixel m, one copy."""
     win = _windows(_pad_nhwc(x_nhwc, geom.padding), geom, oh, ow)
     n, _, _, kh, kw, c = win.shape
     g = geom.groups
     if g == 1:
-        return win.reshape(1, n * oh * ow, kh * kw * c)
+        cols = _take((1, n * oh * ow, kh * kw * c), win.dtype)
+        np.copyto(cols.reshape(win.shape), win)
+        return cols
     win = win.reshape(n, oh, ow, kh, kw, g, c // g).transpose(5, 0, 1, 2, 3, 4, 6)
     return win.reshape(g, n * oh * ow, kh * kw * (c // g))
 
@@ -153,8 +181,9 @@ def _conv_adjoint(gy, W, geom, in_hw):
     o, cg, kh, kw = W.shape
     g = geom.groups
     Wk = W.reshape(g, o // g, cg, kh, kw).transpose(0, 3, 4, 1, 2).reshape(g, kh * kw, o // g, cg)
-    cols = np.matmul(_rows(gy, g)[:, None], Wk)                          # (G, KH·KW, M, C/G)
-    cols = cols.reshape(g, kh, kw, n, oh, ow, cg)
+    products = _take((g, kh * kw, n * oh * ow, cg), np.result_type(gy, W))
+    np.matmul(_rows(gy, g)[:, None], Wk, out=products)                  # (G, KH·KW, M, C/G)
+    cols = products.reshape(g, kh, kw, n, oh, ow, cg)
     h, w = in_hw
     top, bottom, left, right = geom.padding
     xp = np.zeros((n, h + top + bottom, w + left + right, g, cg), dtype=cols.dtype)
@@ -163,6 +192,7 @@ def _conv_adjoint(gy, W, geom, in_hw):
     else:
         part = lambda a, b: cols[:, a, b].transpose(1, 2, 3, 0, 4)  # noqa: E731
     _col2im(part, geom, oh, ow, xp)
+    _give(products)
     xp = xp.reshape(xp.shape[:3] + (g * cg,))
     return _nchw(_crop(xp, geom.padding, h, w))
 
@@ -187,6 +217,8 @@ class Conv2d(Function):
         y, cols = _conv_forward(x, W, b, geom)
         ctx.geom, ctx.in_hw = geom, x.shape[2:]
         ctx.cols = cols if ctx.needs_input_grad[1] else None
+        if ctx.cols is None:
+            _give(cols)
         ctx.save_for_backward(x, W)
         return y
 
@@ -198,6 +230,7 @@ class Conv2d(Function):
             gx = ConvTranspose2d.apply(gy, W, None, ctx.geom, ctx.in_hw)
         if ctx.needs_input_grad[1]:
             gW = ConvWeightGrad.apply(x, gy, ctx.geom, tuple(W.shape), ctx.cols)
+            _give(ctx.cols)              # ConvWeightGrad keeps no reference to it
             ctx.cols = None
         if ctx.needs_input_grad[2]:
             gb = gy.sum((0, 2, 3))
