@@ -174,3 +174,18 @@ def test_dropout2d_on_2d_input_drops_rows_like_torch():
     with pytest.warns(UserWarning, match="unbatched"):
         y = F.dropout2d(nnmath.ones(32, 8), 0.5).numpy()
     assert (y.min(1) == y.max(1)).all() and 0 < (y[:, 0] == 0).mean() < 1
+
+
+def test_two_forwards_before_backward_and_retain_graph():
+    """The column matrix is reused between steps only once its weight gradient is computed."""
+    conv, tconv = nn.Conv2d(3, 4, 3), torch.nn.Conv2d(3, 4, 3)
+    _copy_params(conv, tconv)
+    rng = np.random.default_rng(0)
+    x1, x2 = (rng.standard_normal((2, 3, 40, 40)).astype(np.float32) for _ in range(2))
+    y1, y2 = conv(nnmath.tensor(x1)), conv(nnmath.tensor(x2))
+    (y1.sum() + (y2 * y2).sum()).backward(retain_graph=True)
+    (y1.sum()).backward()
+    t1, t2 = tconv(torch.tensor(x1)), tconv(torch.tensor(x2))
+    (t1.sum() + (t2 * t2).sum()).backward(retain_graph=True)
+    t1.sum().backward()
+    np.testing.assert_allclose(conv.weight.grad.numpy(), tconv.weight.grad.numpy(), rtol=1e-4, atol=1e-3)
