@@ -241,7 +241,8 @@ class ConvTranspose2d(Function):
     """The adjoint of :class:`Conv2d` in x, for a convolution with weight W (O, C/G, KH, KW) whose input
     has spatial size ``in_hw``:
 
-    Forward:  y = convᵀ(x, W) + b   (x: (N, O, OH, OW) -> y: (N, C, H, W)),  ⟨convᵀ(x, W), z⟩ = ⟨x, conv(z, W)⟩
+    Forward:  y = convᵀ(x, W) + b   (x: (N, O, OH, OW) -> y: (N, C, H, W)),
+              ⟨convᵀ(x, W), z⟩ = ⟨x, conv(z, W)⟩
     VJP:      x̄ = conv(ȳ, W),  W̄ = wgrad(ȳ, x),  b̄ = Σ_{n,i,j} ȳ[n,·,i,j]"""
 
     @staticmethod

@@ -129,8 +129,8 @@ class Normalize:
 
     def __call__(self, tensor):
         if not isinstance(tensor, Tensor) or tensor._data.dtype.kind != "f":
-            raise TypeError(f"Normalize: expected a float tensor (apply ToTensor first), got "
-                            f"{type(tensor).__name__}{'' if not isinstance(tensor, Tensor) else ' ' + str(tensor.dtype)}")
+            got = f"{type(tensor).__name__} {tensor.dtype}" if isinstance(tensor, Tensor) else type(tensor).__name__
+            raise TypeError(f"Normalize: expected a float tensor (apply ToTensor first), got {got}")
         if tensor.ndim < 3:
             raise ValueError(f"Normalize: expected a tensor image of size (C, H, W), got {tuple(tensor.shape)}")
         if tensor.requires_grad:
