@@ -15,6 +15,7 @@ import least_squares  # noqa: E402
 import mutual_information_mnist  # noqa: E402
 import pca_mnist  # noqa: E402
 import prediction_entropy  # noqa: E402
+import vae  # noqa: E402
 
 MNIST_DIR = os.environ.get("NNMATH_MNIST_DIR", "/work/shared/data/mnist")
 
@@ -117,4 +118,14 @@ def test_prediction_entropy_is_within_bounds(tmp_path, mnist_dir):
     for entropy in out["entropy"]:
         assert math.isfinite(entropy) and 0 <= entropy <= math.log2(10) + 1e-6
     assert all(0 <= a <= 1 for a in out["accuracy"])
+    assert_png(out["png"])
+
+
+def test_vae_elbo_is_a_bound_and_improves(tmp_path, mnist_dir):
+    out = vae.main(out=tmp_path, data_dir=mnist_dir, n_samples=500, n_test=200, epochs=2, print_fn=quiet)
+    elbos = out["test_elbo"]
+    # Bernoulli log-likelihoods are ≤ 0 and the KL is ≥ 0, so ELBO ≤ 0; it improves with training.
+    assert all(math.isfinite(e) and e <= 0 for e in elbos)
+    assert elbos[1] > elbos[0]
+    assert out["latent_means"].shape == (200, 2)
     assert_png(out["png"])
