@@ -20,12 +20,13 @@ the gradient flows into μ and L) and the KL term in closed form (``kl_divergenc
 - full-rank q = N(μ, LLᵀ) (``MultivariateNormal(scale_tril=L)``) contains the posterior, so the optimum
   is q = p(w | y): μ → m, LLᵀ → S, ELBO → log p(y);
 - mean-field q = N(μ, diag(s²)) (``Independent(Normal)``): minimising KL(q ‖ p(w | y)) =
-  ½[tr(ΛΣ_q) + (μ − m)ᵀΛ(μ − m) − log det Σ_q − log det S] − 1 gives μ = m exactly but s_i² = 1/Λ_ii
+  ½[tr(ΛΣ_q) + (μ − m)ᵀΛ(μ − m) − log det Σ_q + log det S] − 1 gives μ = m exactly but s_i² = 1/Λ_ii
   (≤ S_ii: mean-field VI underestimates the variance when the weights are correlated), and the ELBO
   falls short of log p(y) by ½(Σ_i log Λ_ii − log det Λ).
 
 It prints those numbers and writes ``bayesian_linear_regression.png``: the data with posterior-predictive
-bands of the regression line and sampled lines, the 2-σ ellipses of the three posteriors over (w₀, w₁), and the ELBO curves.
+bands of the regression line and sampled lines, the 2-σ ellipses of the three posteriors over (w₀, w₁),
+and the ELBO curves.
 """
 from __future__ import annotations
 

@@ -67,8 +67,8 @@ def main(out=None, data_dir=None, n_samples: int = 2000, seed: int = 0, print_fn
     ax.plot(ks, ratio, label="per component s_k² / Σ s²")
     for k in (10, 50):
         if k <= len(ratio):
-            ax.annotate(f"{k}: {cumulative[k - 1]:.3f}", (k, cumulative[k - 1]), xytext=(k * 2.5, cumulative[k - 1] - 0.12),
-                        arrowprops={"arrowstyle": "->"})
+            ax.annotate(f"{k}: {cumulative[k - 1]:.3f}", (k, cumulative[k - 1]),
+                        xytext=(k * 2.5, cumulative[k - 1] - 0.12), arrowprops={"arrowstyle": "->"})
     ax.set(xscale="log", xlabel="number of components k", ylabel="fraction of variance", ylim=(0, 1.02),
            title="explained variance")
     ax.grid(alpha=0.3)
