@@ -169,11 +169,15 @@ def test_seed_cnn_step_matches_torch():
         np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-3, atol=1e-5)
 
 
-def test_dropout2d_on_2d_input_drops_rows_like_torch():
+def test_dropout2d_masks_the_first_two_dimensions_like_torch():
+    """PyTorch's rule: a 2-D input is dropped element-wise (warning), a 3-D one as (N, C, L)."""
     nnmath.manual_seed(0)
-    with pytest.warns(UserWarning, match="unbatched"):
-        y = F.dropout2d(nnmath.ones(32, 8), 0.5).numpy()
-    assert (y.min(1) == y.max(1)).all() and 0 < (y[:, 0] == 0).mean() < 1
+    with pytest.warns(UserWarning, match="2-D input"):
+        y = F.dropout2d(nnmath.ones(64, 8), 0.5).numpy()
+    assert not (y.min(1) == y.max(1)).all()                     # not whole rows
+    y3 = F.dropout2d(nnmath.ones(4, 8, 5), 0.5).numpy()
+    assert (y3.min(2) == y3.max(2)).all() and 0 < (y3[:, :, 0] == 0).mean() < 1
+    assert set(np.unique(F.dropout1d(nnmath.ones(8, 5), 0.5).numpy().min(1))) <= {0.0, 2.0}
 
 
 def test_two_forwards_before_backward_and_retain_graph():

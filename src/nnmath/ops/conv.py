@@ -799,10 +799,12 @@ def _channel_dropout(input, p, training, inplace, spatial, op, generator=None):
         raise RuntimeError(f"{op}: expected a 2-D or 3-D input (C, L) or (N, C, L), got size {tuple(input.shape)}")
     if spatial == 2 and input.ndim not in (3, 4):
         import warnings
-        warnings.warn(f"{op}: received a {input.ndim}-D input; as PyTorch, it is taken as unbatched with its first "
-                      f"dimension as the channels (so whole rows are dropped). Use dropout for element-wise dropout.",
-                      UserWarning, stacklevel=3)
-    unbatched = input.ndim != spatial + 2
+        warnings.warn(f"{op}: received a {input.ndim}-D input; dropout2d drops whole channels of 3-D or 4-D "
+                      f"inputs. As PyTorch, the mask covers the first two dimensions (so a 2-D input is dropped "
+                      f"element-wise); use dropout for that.", UserWarning, stacklevel=3)
+    # PyTorch's rule: dropout1d takes a 2-D input as unbatched (C, L); dropout2d always masks the
+    # first two dimensions, so a 3-D input is read as (N, C, L) (PyTorch issue 77081).
+    unbatched = spatial == 1 and input.ndim == 2
     x = input.unsqueeze(0) if unbatched else input
     dt = x._data.dtype
     keep = rng(generator).random(tuple(x.shape[:2]) + (1,) * (x.ndim - 2)) >= p
@@ -817,8 +819,8 @@ def _channel_dropout(input, p, training, inplace, spatial, op, generator=None):
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels: each (n, c) feature map is kept with probability 1 − p (and scaled by
-    1/(1 − p)) or zeroed. Input (N, C, H, W) or (C, H, W); as PyTorch, any input that is not 4-D is taken
-    as unbatched, its first dimension being the channels (a 2-D (N, F) input loses whole rows)."""
+    1/(1 − p)) or zeroed. Input (N, C, H, W). As PyTorch, the mask always covers the first two
+    dimensions: a 3-D input is read as (N, C, L), a 2-D one is dropped element-wise (with a warning)."""
     return _channel_dropout(input, p, training, inplace, 2, "dropout2d")
 
 
