@@ -42,6 +42,20 @@ TRAIN_COMMANDS = {}
 GENERATE_COMMANDS = {}
 
 
+def _mnist_options(p):
+    from nnmath.demos.mnist import add_options
+    add_options(p)
+
+
+def _train_mnist(args) -> int:
+    """The seed CNN on MNIST / Fashion-MNIST (nnmath/demos/mnist.py)."""
+    from nnmath.demos.mnist import run
+    return run(args)
+
+
+TRAIN_COMMANDS["mnist"] = ("the seed CNN on MNIST or Fashion-MNIST (--fashion)", _mnist_options, _train_mnist)
+
+
 def _char_lm_options(p):
     p.add_argument("--text", default=None, help="text file (default: Tiny Shakespeare under $NNMATH_DATA)")
     p.add_argument("--epochs", type=int, default=1)

@@ -1,0 +1,174 @@
+"""The seed CNN (seed 000 §5.2) trained on MNIST or Fashion-MNIST: ``nnmath train mnist``.
+
+conv 3×3 (1→32) → ReLU → conv 3×3 (32→64) → ReLU → max-pool 2 → dropout 0.25 → flatten (9216)
+→ linear 128 → ReLU → dropout 0.5 → linear 10 → log-softmax, trained with Adam on the
+cross-entropy, as the seed does. Each epoch ends with an evaluation on the test set, a row in
+``metrics.csv`` and ``curves.png``, and a checkpoint from which ``--resume`` continues exactly
+(weights, optimizer, random streams and the data order). At the end the weights are saved to
+``model.safetensors`` and the confusion matrix is printed and drawn to ``confusion.png``.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import time
+
+import nnmath
+import nnmath.nn as nn
+import nnmath.nn.functional as F
+from nnmath import metrics
+from nnmath.training.checkpoint import load_checkpoint, save_checkpoint
+from nnmath.utils.data import DataLoader, Subset
+
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                   "Ankle boot"]
+
+
+class SeedCNN(nn.Module):
+    """The network of seed 000 §5.2, unchanged."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, 1)
+        self.conv2 = nn.Conv2d(32, 64, 3, 1)
+        self.dropout1 = nn.Dropout2d(0.25)
+        self.dropout2 = nn.Dropout2d(0.5)
+        self.fc1 = nn.Linear(9216, 128)
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = F.relu(self.conv1(x))
+        x = F.relu(self.conv2(x))
+        x = F.max_pool2d(x, 2)
+        x = self.dropout1(x)
+        x = nnmath.flatten(x, 1)
+        x = F.relu(self.fc1(x))
+        x = self.dropout2(x)
+        return F.log_softmax(self.fc2(x), dim=1)
+
+
+def _datasets(data_dir, fashion, limit):
+    from nnmath.vision import datasets, transforms
+    cls = datasets.FashionMNIST if fashion else datasets.MNIST
+    root = data_dir or os.environ.get("NNMATH_DATA") or "data"
+    train = cls(root, train=True, transform=transforms.ToTensor(), download=True)
+    test = cls(root, train=False, transform=transforms.ToTensor(), download=True)
+    if limit:
+        train, test = Subset(train, range(min(limit, len(train)))), Subset(test, range(min(limit, len(test))))
+    return train, test
+
+
+def _progress(loader, desc, enabled):
+    if not enabled:
+        return loader
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return loader
+    return tqdm(loader, desc=desc, unit="batch", leave=False, dynamic_ncols=True)
+
+
+def evaluate(model, loader):
+    """Mean test loss, accuracy and the predicted classes (for the confusion matrix)."""
+    model.eval()
+    total, correct, count, predictions, targets = 0.0, 0, 0, [], []
+    with nnmath.no_grad():
+        for data, target in loader:
+            output = model(data)
+            total += F.nll_loss(output, target, reduction="sum").item()
+            predicted = output.argmax(1)
+            correct += (predicted == target).sum().item()
+            count += target.shape[0]
+            predictions.append(predicted)
+            targets.append(target)
+    model.train()
+    return total / count, correct / count, nnmath.cat(predictions), nnmath.cat(targets)
+
+
+def _train_epoch(model, loader, optimizer, criterion, desc, progress, log):
+    losses, seen, start = [], 0, time.perf_counter()
+    bar = _progress(loader, desc, progress)
+    for data, target in bar:
+        optimizer.zero_grad()
+        loss = criterion(model(data), target)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        seen += target.shape[0]
+        if hasattr(bar, "set_postfix"):
+            bar.set_postfix(loss=f"{losses[-1]:.4f}", img_per_s=f"{seen / (time.perf_counter() - start):.0f}")
+    return sum(losses) / max(len(losses), 1), seen / (time.perf_counter() - start)
+
+
+def train(epochs=10, batch_size=64, lr=1e-3, data_dir=None, fashion=False, out="runs/mnist", seed=0,
+          resume=None, limit=None, progress=True, log=print) -> dict:
+    """Train the seed CNN; returns the history of test accuracy and the final confusion matrix."""
+    from nnmath.utils.metrics_log import MetricsLogger
+    out = pathlib.Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    nnmath.manual_seed(seed)
+    train_set, test_set = _datasets(data_dir, fashion, limit)
+    order = nnmath.Generator().manual_seed(seed)
+    train_loader = DataLoader(train_set, batch_size=batch_size, shuffle=True, generator=order)
+    test_loader = DataLoader(test_set, batch_size=1000)
+    model = SeedCNN()
+    optimizer = nnmath.optim.Adam(model.parameters(), lr=lr)
+    criterion = nn.CrossEntropyLoss()
+    checkpoint = out / "checkpoint.safetensors"
+    first_epoch = 0
+    if resume:
+        first_epoch = load_checkpoint(resume, model, optimizer, dataloader=train_loader)["epoch"]
+        log(f"resumed from {resume} after epoch {first_epoch}")
+    history = []
+    with MetricsLogger(out) as curves:
+        try:
+            for epoch in range(first_epoch, epochs):
+                train_loss, speed = _train_epoch(model, train_loader, optimizer, criterion,
+                                                 f"epoch {epoch + 1}/{epochs}", progress, log)
+                test_loss, accuracy, predicted, target = evaluate(model, test_loader)
+                history.append(accuracy)
+                log(f"epoch {epoch + 1}/{epochs}: train loss {train_loss:.4f}, test loss {test_loss:.4f}, "
+                    f"test accuracy {100 * accuracy:.2f} % ({speed:.0f} images/s)")
+                curves.log(epoch + 1, train_loss=train_loss, test_loss=test_loss, test_accuracy=accuracy)
+                curves.plot()
+                save_checkpoint(checkpoint, model, optimizer, epoch=epoch + 1, dataloader=train_loader)
+        except KeyboardInterrupt:
+            log(f"\ninterrupted: the last completed epoch is saved in {checkpoint}; continue with "
+                f"nnmath train mnist --resume {checkpoint}")
+            raise
+    nnmath.save(model.state_dict(), out / "model.safetensors")
+    result = {"accuracy": history}
+    if first_epoch < epochs:
+        names = FASHION_CLASSES if fashion else None
+        confusion = metrics.confusion_matrix(predicted, target, num_classes=10)
+        log(metrics.format_confusion_matrix(confusion, names))
+        try:
+            metrics.plot_confusion_matrix(confusion, out / "confusion.png", names)
+        except ImportError as e:
+            log(f"(no confusion.png: {e})")
+        result["confusion"] = confusion
+    log(f"saved {out / 'model.safetensors'}, {out / 'metrics.csv'}, {out / 'curves.png'}")
+    return result
+
+
+def add_options(parser):
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--data-dir", help="torchvision root or a folder with the four .gz files (default: "
+                                           "$NNMATH_DATA, else ./data; downloads when missing)")
+    parser.add_argument("--fashion", action="store_true", help="Fashion-MNIST instead of MNIST")
+    parser.add_argument("--out", default="runs/mnist", help="directory for weights, curves and checkpoints")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--resume", help="a checkpoint.safetensors to continue from")
+    parser.add_argument("--limit", type=int, help="use only the first N training and test images")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args) -> int:
+    try:
+        train(args.epochs, args.batch_size, args.lr, args.data_dir, args.fashion, args.out, args.seed,
+              args.resume, args.limit, not args.no_progress)
+    except KeyboardInterrupt:
+        return 130
+    return 0
