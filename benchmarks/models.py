@@ -18,28 +18,8 @@ def mlp(lib):
 
 def seed_cnn(lib):
     """The CNN of seed 000 §5.2 (conv 32, conv 64, max-pool, dropout, fc 128, fc 10, log-softmax)."""
-    nn, F = lib.nn, lib.nn.functional
-
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = nn.Conv2d(1, 32, 3, 1)
-            self.conv2 = nn.Conv2d(32, 64, 3, 1)
-            self.dropout1 = nn.Dropout2d(0.25)
-            self.dropout2 = nn.Dropout2d(0.5)
-            self.fc1 = nn.Linear(9216, 128)
-            self.fc2 = nn.Linear(128, 10)
-
-        def forward(self, x):
-            x = F.relu(self.conv1(x))
-            x = F.relu(self.conv2(x))
-            x = F.max_pool2d(x, 2)
-            x = self.dropout1(x)
-            x = lib.flatten(x, 1)
-            x = F.relu(self.fc1(x))
-            x = self.dropout2(x)
-            return F.log_softmax(self.fc2(x), dim=1)
-    return Net()
+    from nnmath.demos.mnist import seed_cnn_class
+    return seed_cnn_class(lib)()
 
 
 def char_lstm(lib):
