@@ -64,13 +64,26 @@ def test_dropout_between_layers_only_in_training():
     assert not np.allclose(lstm(x)[0].detach().numpy(), first.detach().numpy())
 
 
-def test_second_derivative_through_lstm_raises_clearly():
+def test_first_derivative_with_create_graph_works_and_the_second_raises_clearly():
+    lstm = LSTM(2, 3)
+    x = nnmath.randn(4, 1, 2, requires_grad=True)
+    out, _ = lstm(x)
+    g, = nnmath.autograd.grad(out.sum(), x, create_graph=True)
+    plain, = nnmath.autograd.grad(lstm(x)[0].sum(), x)
+    np.testing.assert_array_equal(g.detach().numpy(), plain.numpy())
+    assert g.requires_grad
+    with pytest.raises(RuntimeError, match="RecurrentLayer.backward is once_differentiable"):
+        nnmath.autograd.grad((g * g).sum(), x)
+
+
+def test_second_derivative_through_a_cotangent_raises_clearly():
     lstm = LSTM(2, 3)
     x = nnmath.randn(4, 1, 2, requires_grad=True)
     out, _ = lstm(x)
     cotangent = nnmath.ones(*out.shape, requires_grad=True)
+    g, = nnmath.autograd.grad(out, x, cotangent, create_graph=True)
     with pytest.raises(RuntimeError, match="once_differentiable"):
-        nnmath.autograd.grad(out, x, cotangent, create_graph=True)
+        g.sum().backward()
 
 
 # --- error messages -------------------------------------------------------------------------------

@@ -235,9 +235,27 @@ class AccumulateGrad:
         return "<AccumulateGrad>"
 
 
+class DelayedError(Function):
+    """Forward:  y = g   (a gradient computed by a ``once_differentiable`` backward)
+    VJP:      none: differentiating y raises, naming the op whose backward is not differentiable.
+
+    Under ``create_graph=True`` such gradients are still returned (first derivatives work); this node
+    links them to the op's inputs so that only an attempt to go one order further fails, clearly."""
+
+    @staticmethod
+    def forward(ctx, g, op_name, *sources):
+        ctx.op_name = op_name
+        return g
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError(f"{ctx.op_name}.backward is once_differentiable (written with NumPy): its gradient "
+                           f"cannot be differentiated again, so this higher-order derivative is not available")
+
+
 class once_differentiable:
     """Decorator for a ``backward`` written with NumPy: it runs on arrays and its result cannot be
-    differentiated again (asking for that raises)."""
+    differentiated again (asking for that raises, naming the op)."""
 
     def __init__(self, fn):
         self.fn = fn
@@ -247,13 +265,17 @@ class once_differentiable:
 
     def __call__(self, ctx, *grads):
         from nnmath.autograd.grad_mode import no_grad
+        sources = ()
+        if state.enabled:  # create_graph=True: the engine is recording this backward
+            sources = tuple(t for t in ctx.saved_tensors if t.requires_grad) + \
+                tuple(g for g in grads if isinstance(g, Tensor) and g.requires_grad)
         with no_grad():
             outs = self.fn(ctx, *[g._data if isinstance(g, Tensor) else g for g in grads])
         single = not isinstance(outs, tuple)
         outs = (outs,) if single else outs
         wrapped = tuple(None if o is None else (o if isinstance(o, Tensor) else Tensor._make(np.asarray(o)))
                         for o in outs)
-        if state.enabled and any(g is not None and g.requires_grad for g in grads):
-            raise RuntimeError(f"{type(ctx).__name__}.backward is once_differentiable: "
-                               "it cannot be differentiated again (create_graph=True)")
+        if sources:
+            wrapped = tuple(None if w is None else DelayedError.apply(w, type(ctx).__name__, *sources)
+                            for w in wrapped)
         return wrapped[0] if single else wrapped
