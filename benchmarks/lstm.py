@@ -14,7 +14,8 @@ def _lstm_step(lib):
     model = build_pair(char_lstm, lib)
 
     def loss_fn(out, target):
-        return lib.nn.functional.cross_entropy(out.reshape(-1, 65), target.reshape(-1))
+        logits, _ = out
+        return lib.nn.functional.cross_entropy(logits.reshape(-1, 65), target.reshape(-1))
     return training_step(model, lib, lambda p: lib.optim.Adam(p, lr=2e-3), x, y, loss_fn)
 
 

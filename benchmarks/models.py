@@ -23,20 +23,9 @@ def seed_cnn(lib):
 
 
 def char_lstm(lib):
-    """Embedding(65, 128) -> LSTM(128, 256) -> Linear(256, 65), batch first."""
-    nn = lib.nn
-
-    class CharLSTM(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.embed = nn.Embedding(65, 128)
-            self.rnn = nn.LSTM(128, 256, batch_first=True)
-            self.fc = nn.Linear(256, 65)
-
-        def forward(self, x):
-            out, _ = self.rnn(self.embed(x))
-            return self.fc(out)
-    return CharLSTM()
+    """Embedding(65, 128) -> LSTM(128, 256) -> Linear(256, 65), batch first (the char-LM demo's model)."""
+    from nnmath.demos.char_lm import char_lstm_class
+    return char_lstm_class(lib)(65, 128, 256)
 
 
 def build_pair(factory, lib, cache={}):

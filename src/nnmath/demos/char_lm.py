@@ -23,18 +23,26 @@ from nnmath.text import CharVocab, batchify, bptt_batches, train_val_split
 DEFAULT_TEXT = pathlib.Path(os.environ.get("NNMATH_DATA", "/work/shared/data")) / "tinyshakespeare" / "input.txt"
 
 
-class CharLSTM(nn.Module):
-    """Embedding → LSTM (batch_first) → Linear over every time step: logits for the next character."""
+def char_lstm_class(lib=nnmath):
+    """Embedding → LSTM (batch_first) → Linear over every time step: logits for the next character.
+    Built from ``lib``'s ``nn``: nnmath's here; ``char_lstm_class(torch)`` gives PyTorch's twin for
+    the benchmarks."""
+    nn = lib.nn
 
-    def __init__(self, vocab_size, embed_dim=128, hidden_dim=256, num_layers=1, dropout=0.0):
-        super().__init__()
-        self.embed = nn.Embedding(vocab_size, embed_dim)
-        self.rnn = nn.LSTM(embed_dim, hidden_dim, num_layers, dropout=dropout, batch_first=True)
-        self.fc = nn.Linear(hidden_dim, vocab_size)
+    class CharLSTM(nn.Module):
+        def __init__(self, vocab_size, embed_dim=128, hidden_dim=256, num_layers=1, dropout=0.0):
+            super().__init__()
+            self.embed = nn.Embedding(vocab_size, embed_dim)
+            self.rnn = nn.LSTM(embed_dim, hidden_dim, num_layers, dropout=dropout, batch_first=True)
+            self.fc = nn.Linear(hidden_dim, vocab_size)
 
-    def forward(self, x, state=None):
-        output, state = self.rnn(self.embed(x), state)
-        return self.fc(output), state
+        def forward(self, x, state=None):
+            output, state = self.rnn(self.embed(x), state)
+            return self.fc(output), state
+    return CharLSTM
+
+
+CharLSTM = char_lstm_class()
 
 
 def _progress(iterable, total, desc):
