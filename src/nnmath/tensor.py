@@ -10,8 +10,7 @@ import numpy as np
 
 from nnmath import dtypes
 from nnmath.autograd import function as _function
-from nnmath.autograd.grad_mode import state as _grad_state
-from nnmath.device import CPU, check_available, device as _device
+from nnmath.device import CPU, check_available
 
 
 class _VersionCounter:

@@ -1,7 +1,6 @@
 """Op-table entry of the Gamma reparameterisation (z = F⁻¹(u; α), differentiated implicitly)."""
 from __future__ import annotations
 
-import numpy as np
 
 from nnmath.distributions.continuous import StandardGamma
 from opinfo import OpInfo, Sample, positive

@@ -1,7 +1,6 @@
 """Op-table entries of nnmath.info (compositions; PyTorch has no nnmath.info, so parity=False)."""
 from __future__ import annotations
 
-import numpy as np
 
 from opinfo import OpInfo, Sample
 

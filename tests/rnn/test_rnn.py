@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 import nnmath
-import nnmath.nn as nn
-from nnmath.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from nnmath.nn.modules.rnn import GRU, LSTM, RNN
 from nnmath.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 torch = pytest.importorskip("torch")

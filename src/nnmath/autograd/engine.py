@@ -19,7 +19,6 @@ import weakref
 import numpy as np
 
 from nnmath.autograd import function as _function
-from nnmath.autograd.function import Function
 from nnmath.autograd.grad_mode import set_grad_enabled, state
 from nnmath.backend import get_array_module
 
@@ -80,7 +79,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     """Return ∂(Σ ⟨grad_outputs, outputs⟩)/∂input for each input, without touching ``.grad``."""
     Tensor = _tensor_cls()
     outputs = _as_tuple(outputs)
-    single_input = isinstance(inputs, Tensor)
     inputs = _as_tuple(inputs)
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor):
@@ -129,7 +127,6 @@ def _count_dependencies(roots):
 
 
 def _run(roots, retain_graph, create_graph, capture, only):
-    Tensor = _tensor_cls()
     buffers = {}
     owned_elsewhere = set()  # ids of arrays a leaf must not take without copying
     with set_grad_enabled(create_graph):

@@ -273,7 +273,6 @@ class StandardGamma(Function):
 
     @staticmethod
     def forward(ctx, alpha, u, z_init=None):
-        from nnmath.special import _log_gammainc_pair, _lgamma_np
         a = np.asarray(alpha, dtype=np.float64)
         u = np.broadcast_to(np.asarray(u, dtype=np.float64), a.shape)
         if z_init is not None:

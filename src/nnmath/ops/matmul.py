@@ -11,7 +11,6 @@ import numpy as np
 
 from nnmath.autograd.function import Function
 from nnmath.ops._util import promote
-from nnmath.tensor import Tensor
 
 
 class Matmul(Function):

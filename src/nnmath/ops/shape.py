@@ -392,7 +392,6 @@ def cat(tensors, dim=0):
     tensors = [t for t in tensors]
     if not tensors:
         raise RuntimeError("cat: expected a non-empty list of Tensors")
-    from nnmath.ops._util import promote
     ref = tensors[0]
     if ref.ndim == 0:
         raise RuntimeError("cat: zero-dimensional tensor (at position 0) cannot be concatenated")

@@ -9,8 +9,6 @@ from __future__ import annotations
 import math
 import warnings
 
-import numpy as np
-
 import nnmath
 from nnmath.autograd import no_grad
 from nnmath.nn.modules.module import Module
