@@ -28,6 +28,30 @@ def test_cli_trains_and_writes_weights_curves_and_confusion(tmp_path):
     assert rows[0].split(",")[:2] == ["step", "train_loss"] and len(rows) == 2
 
 
+def test_tensorboard_receives_losses_gradient_norms_and_weight_histograms(tmp_path):
+    accumulator_module = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    mnist.train(epochs=1, batch_size=64, data_dir=str(DATA), limit=128, progress=False, log=_quiet, out=tmp_path)
+    events = accumulator_module.EventAccumulator(str(tmp_path / "tensorboard"), size_guidance={"histograms": 0})
+    events.Reload()
+    scalars = set(events.Tags()["scalars"])
+    assert {"train_loss", "test_accuracy", "lr", "grad_norm/conv1.weight", "grad_norm/fc2.bias"} <= scalars
+    assert "weights/fc1.weight" in events.Tags()["histograms"]
+    assert events.Scalars("lr")[0].value == pytest.approx(1e-3)
+
+
+def test_export_writes_an_onnx_file_of_the_trained_cnn(tmp_path):
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    model = mnist.SeedCNN().eval()
+    nnmath.save(model.state_dict(), tmp_path / "w.safetensors")
+    assert cli_main(["export", "--model", "mnist-cnn", "--weights", str(tmp_path / "w.safetensors"),
+                     "--out", str(tmp_path / "cnn.onnx")]) == 0
+    images = np.random.default_rng(0).random((3, 1, 28, 28), dtype=np.float32)
+    (ours,) = ort.InferenceSession(str(tmp_path / "cnn.onnx")).run(None, {"images": images})
+    with nnmath.no_grad():
+        np.testing.assert_allclose(ours, model(nnmath.from_numpy(images)).numpy(), rtol=1e-5, atol=1e-5)
+
+
 def test_interrupted_and_resumed_training_equals_an_uninterrupted_run(tmp_path):
     kwargs = dict(batch_size=64, data_dir=str(DATA), limit=192, progress=False, log=_quiet, seed=3)
     mnist.train(epochs=2, out=tmp_path / "straight", **kwargs)

@@ -6,6 +6,8 @@ cross-entropy, as the seed does. Each epoch ends with an evaluation on the test 
 ``metrics.csv`` and ``curves.png``, and a checkpoint from which ``--resume`` continues exactly
 (weights, optimizer, random streams and the data order). At the end the weights are saved to
 ``model.safetensors`` and the confusion matrix is printed and drawn to ``confusion.png``.
+When TensorBoard's writer is installed (``nnmath[viz]``), ``OUT/tensorboard`` also receives, per
+epoch, the losses, the accuracy, the learning rate, each layer's gradient norm and weight histograms.
 """
 from __future__ import annotations
 
@@ -92,6 +94,33 @@ def evaluate(model, loader):
     return total / count, correct / count, nnmath.cat(predictions), nnmath.cat(targets)
 
 
+def _tensorboard(out, log):
+    try:
+        from nnmath.utils.tensorboard import SummaryWriter
+        return SummaryWriter(str(out / "tensorboard"))
+    except ImportError as e:
+        log(f"(no TensorBoard logs: {e})")
+        return None
+
+
+def _log_to_tensorboard(writer, epoch, model, optimizer, scalars, grad_norms):
+    if writer is None:
+        return
+    for name, value in scalars.items():
+        writer.add_scalar(name, value, epoch)
+    writer.add_scalar("lr", optimizer.param_groups[0]["lr"], epoch)
+    for name, norm in grad_norms.items():
+        writer.add_scalar(f"grad_norm/{name}", norm, epoch)
+    for name, p in model.named_parameters():
+        writer.add_histogram(f"weights/{name}", p.detach(), epoch)
+    writer.flush()
+
+
+def _grad_norms(model):
+    """‖∂L/∂θ‖₂ of each parameter after the last step of the epoch: where the gradient signal goes."""
+    return {name: p.grad.norm().item() for name, p in model.named_parameters() if p.grad is not None}
+
+
 def _train_epoch(model, loader, optimizer, criterion, desc, progress, log):
     losses, seen, start = [], 0, time.perf_counter()
     bar = _progress(loader, desc, progress)
@@ -127,6 +156,7 @@ def train(epochs=10, batch_size=64, lr=1e-3, data_dir=None, fashion=False, out="
         first_epoch = load_checkpoint(resume, model, optimizer, dataloader=train_loader)["epoch"]
         log(f"resumed from {resume} after epoch {first_epoch}")
     history = []
+    writer = _tensorboard(out, log)
     with MetricsLogger(out) as curves:
         try:
             for epoch in range(first_epoch, epochs):
@@ -136,13 +166,18 @@ def train(epochs=10, batch_size=64, lr=1e-3, data_dir=None, fashion=False, out="
                 history.append(accuracy)
                 log(f"epoch {epoch + 1}/{epochs}: train loss {train_loss:.4f}, test loss {test_loss:.4f}, "
                     f"test accuracy {100 * accuracy:.2f} % ({speed:.0f} images/s)")
-                curves.log(epoch + 1, train_loss=train_loss, test_loss=test_loss, test_accuracy=accuracy)
+                scalars = dict(train_loss=train_loss, test_loss=test_loss, test_accuracy=accuracy)
+                curves.log(epoch + 1, **scalars)
+                _log_to_tensorboard(writer, epoch + 1, model, optimizer, scalars, _grad_norms(model))
                 curves.plot()
                 save_checkpoint(checkpoint, model, optimizer, epoch=epoch + 1, dataloader=train_loader)
         except KeyboardInterrupt:
             log(f"\ninterrupted: the last completed epoch is saved in {checkpoint}; continue with "
                 f"nnmath train mnist --resume {checkpoint}")
             raise
+        finally:
+            if writer is not None:
+                writer.close()
     nnmath.save(model.state_dict(), out / "model.safetensors")
     result = {"accuracy": history}
     if first_epoch < epochs:

@@ -18,8 +18,18 @@ def _char_lm(weights):
          "h_n": {1: "batch"}, "c_n": {1: "batch"}}
 
 
+def _mnist_cnn(weights):
+    """The seed CNN of ``nnmath train mnist``, with a batch of 28x28 images as the example input."""
+    import nnmath
+    from nnmath.demos.mnist import SeedCNN
+    model = SeedCNN()
+    model.load_state_dict(nnmath.load(weights))
+    images = nnmath.zeros(2, 1, 28, 28)
+    return model, images, ["images"], ["log_probs"], {"images": {0: "batch"}, "log_probs": {0: "batch"}}
+
+
 #: model name -> loader(weights) -> (model, example input, input names, output names, dynamic axes)
-MODELS = {"char-lm": _char_lm}
+MODELS = {"char-lm": _char_lm, "mnist-cnn": _mnist_cnn}
 
 
 def add_options(parser) -> None:
