@@ -66,13 +66,15 @@ def _char_lm_options(p):
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--max-steps", type=int, default=None)
     p.add_argument("--save", default="char_lm.safetensors")
+    p.add_argument("--resume", help="a NAME.checkpoint.safetensors written after an epoch, to continue from")
 
 
 def _train_char_lm(args) -> int:
     """An LSTM language model on Tiny Shakespeare (nnmath/demos/char_lm.py)."""
     from nnmath.demos.char_lm import DEFAULT_TEXT, train
     train(args.text or DEFAULT_TEXT, epochs=args.epochs, batch_size=args.batch_size, seq_len=args.seq_len,
-          hidden_dim=args.hidden, num_layers=args.layers, lr=args.lr, max_steps=args.max_steps, save_path=args.save)
+          hidden_dim=args.hidden, num_layers=args.layers, lr=args.lr, max_steps=args.max_steps, save_path=args.save,
+          resume=args.resume)
     return 0
 
 
@@ -98,12 +100,15 @@ def _speech_digits_options(p):
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--out", default="runs/speech_digits", help="directory for weights, checkpoint and confusion.png")
+    p.add_argument("--resume", help="a checkpoint.safetensors to continue from")
 
 
 def _train_speech_digits(args) -> int:
     """The seed's speech LSTM on spoken digits (nnmath/demos/speech_digits.py)."""
     from nnmath.demos.speech_digits import train
-    train(args.data, epochs=args.epochs, hidden_size=args.hidden, num_layers=args.layers, lr=args.lr)
+    train(args.data, epochs=args.epochs, hidden_size=args.hidden, num_layers=args.layers, lr=args.lr,
+          out=args.out, resume=args.resume)
     return 0
 
 

@@ -19,6 +19,7 @@ import nnmath
 import nnmath.nn as nn
 import nnmath.nn.functional as F
 from nnmath.text import CharVocab, batchify, bptt_batches, train_val_split
+from nnmath.training.checkpoint import load_checkpoint, save_checkpoint
 
 DEFAULT_TEXT = pathlib.Path(os.environ.get("NNMATH_DATA", "/work/shared/data")) / "tinyshakespeare" / "input.txt"
 
@@ -72,8 +73,11 @@ def evaluate(model, streams, seq_len) -> float:
 
 def train(text_path=DEFAULT_TEXT, epochs=1, batch_size=32, seq_len=64, embed_dim=128, hidden_dim=256,
           num_layers=1, dropout=0.0, lr=2e-3, clip=5.0, max_steps=None, val_fraction=0.1, seed=0,
-          save_path="char_lm.safetensors", log=print) -> dict:
-    """Train, report validation loss and perplexity after each epoch, save, and return the history."""
+          save_path="char_lm.safetensors", resume=None, log=print) -> dict:
+    """Train, report validation loss and perplexity after each epoch, save, and return the history.
+
+    After each epoch a checkpoint (weights, optimizer, random streams) is written next to ``save_path``
+    (``NAME.checkpoint.safetensors``); ``resume`` names one to continue from, exactly."""
     nnmath.manual_seed(seed)
     text = pathlib.Path(text_path).read_text()
     vocab = CharVocab.from_text(text)
@@ -84,7 +88,12 @@ def train(text_path=DEFAULT_TEXT, epochs=1, batch_size=32, seq_len=64, embed_dim
     history = {"step_loss": [], "train_loss": [], "val_loss": [], "val_perplexity": []}
     steps_per_epoch = math.ceil((train_streams.shape[1] - 1) / seq_len)
     step = 0
-    for epoch in range(epochs):
+    checkpoint = _checkpoint_path(save_path)
+    first_epoch = 0
+    if resume:
+        first_epoch = load_checkpoint(resume, model, optimizer)["epoch"]
+        log(f"resumed from {resume} after epoch {first_epoch}")
+    for epoch in range(first_epoch, epochs):
         state, start, losses = None, time.perf_counter(), []
         for x, y in _progress(bptt_batches(train_streams, seq_len), steps_per_epoch, f"epoch {epoch + 1}"):
             logits, state = model(x, None if state is None else _detach(state))
@@ -104,6 +113,8 @@ def train(text_path=DEFAULT_TEXT, epochs=1, batch_size=32, seq_len=64, embed_dim
         history["val_perplexity"].append(math.exp(val_loss))
         log(f"epoch {epoch + 1}: train loss {np.mean(losses):.4f}, validation loss {val_loss:.4f}, "
             f"perplexity {math.exp(val_loss):.2f} ({len(losses)} steps, {time.perf_counter() - start:.0f} s)")
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, model, optimizer, epoch=epoch + 1)
         if max_steps is not None and step >= max_steps:
             break
     if save_path:
@@ -111,6 +122,13 @@ def train(text_path=DEFAULT_TEXT, epochs=1, batch_size=32, seq_len=64, embed_dim
         nnmath.save({"model": model.state_dict(), "vocab": "".join(vocab.itos), "config": config}, str(save_path))
         log(f"saved {save_path}")
     return history
+
+
+def _checkpoint_path(save_path):
+    if not save_path:
+        return None
+    path = pathlib.Path(save_path)
+    return path.with_name(path.name.removesuffix(".safetensors") + ".checkpoint.safetensors")
 
 
 def load(path):

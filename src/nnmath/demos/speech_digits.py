@@ -5,14 +5,19 @@ Features: 13 MFCCs per 10 ms frame (n_fft 256, hop 80 at 8 kHz, 40 HTK mel bands
 standardised with the training set's per-coefficient mean and standard deviation, and cut or
 zero-padded at the front to ``max_frames`` so the last time step sees the end of the recording.
 The split is FSDD's official one (recordings 0–4 of each speaker and digit are the test set).
+Each epoch ends with a checkpoint in ``out`` from which ``resume`` continues exactly; the confusion
+matrix is printed and drawn to ``out/confusion.png``.
 """
 from __future__ import annotations
 
+import pathlib
 import time
 
 import numpy as np
 
 import nnmath
+from nnmath import metrics
+from nnmath.training.checkpoint import load_checkpoint, save_checkpoint
 import nnmath.nn as nn
 import nnmath.nn.functional as F
 from nnmath.audio import FSDD, mfcc
@@ -51,13 +56,6 @@ def load_features(root=None, n_mfcc=13, max_frames=80):
     return (standardise(x_train), y_train), (standardise(x_test), y_test)
 
 
-def confusion_matrix(predicted, actual, classes=10) -> np.ndarray:
-    """counts[true digit, predicted digit]."""
-    counts = np.zeros((classes, classes), dtype=np.int64)
-    np.add.at(counts, (actual, predicted), 1)
-    return counts
-
-
 def predict(model, x, batch_size=300):
     model.eval()
     predictions = []
@@ -72,18 +70,23 @@ def predict(model, x, batch_size=300):
 
 
 def train(root=None, epochs=15, batch_size=32, hidden_size=128, num_layers=2, dropout=0.3, lr=2e-3, seed=0,
-          max_frames=80, log=print) -> dict:
+          max_frames=80, out="runs/speech_digits", resume=None, log=print) -> dict:
     """Train on the official training split; report test accuracy per epoch and the final confusion matrix."""
     nnmath.manual_seed(seed)
-    rng = np.random.default_rng(seed)
+    out = pathlib.Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     (x_train, y_train), (x_test, y_test) = load_features(root, max_frames=max_frames)
     log(f"features: train {x_train.shape}, test {x_test.shape} ({time.perf_counter() - start:.0f} s)")
     model = SpeechRecognitionModel(10, x_train.shape[2], hidden_size, num_layers, dropout)
     optimizer = nnmath.optim.Adam(model.parameters(), lr=lr)
     history = {"test_accuracy": [], "train_loss": []}
-    for epoch in range(epochs):
-        order = rng.permutation(len(x_train))
+    first_epoch = 0
+    if resume:
+        first_epoch = load_checkpoint(resume, model, optimizer)["epoch"]
+        log(f"resumed from {resume} after epoch {first_epoch}")
+    for epoch in range(first_epoch, epochs):
+        order = nnmath.randperm(len(x_train)).numpy()  # the global generator: checkpoints restore it
         losses = []
         for first in range(0, len(order), batch_size):
             rows = order[first:first + batch_size]
@@ -100,6 +103,13 @@ def train(root=None, epochs=15, batch_size=32, hidden_size=128, num_layers=2, dr
         history["test_accuracy"].append(accuracy)
         log(f"epoch {epoch + 1}: train loss {np.mean(losses):.4f}, test accuracy {100 * accuracy:.1f} % "
             f"({time.perf_counter() - start:.0f} s)")
-    history["confusion_matrix"] = confusion_matrix(predict(model, x_test), y_test)
-    log("confusion matrix (rows: true digit, columns: predicted):\n" + str(history["confusion_matrix"]))
+        save_checkpoint(out / "checkpoint.safetensors", model, optimizer, epoch=epoch + 1)
+    nnmath.save(model.state_dict(), out / "model.safetensors")
+    confusion = metrics.confusion_matrix(predict(model, x_test), y_test, num_classes=10)
+    history["confusion_matrix"] = confusion.numpy()
+    log("confusion matrix (rows: true digit, columns: predicted):\n" + metrics.format_confusion_matrix(confusion))
+    try:
+        metrics.plot_confusion_matrix(confusion, out / "confusion.png", title="Spoken digits (FSDD test split)")
+    except ImportError as e:
+        log(f"(no confusion.png: {e})")
     return history
