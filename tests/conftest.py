@@ -1,7 +1,22 @@
+import os
+
 import numpy as np
 import pytest
 
 import nnmath
+
+
+def pytest_configure(config):
+    """Each pytest-xdist worker takes its share of the cores for BLAS (and PyTorch): workers that each
+    start a thread per core oversubscribe the machine, and OpenBLAS then runs several times slower."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    nnmath.set_num_threads(threads)
+    try:
+        import torch
+        torch.set_num_threads(threads)
+    except ImportError:
+        pass
 
 
 def pytest_addoption(parser):

@@ -17,6 +17,7 @@ from nnmath.creation import (arange, as_tensor, asarray, bernoulli, empty, empty
                              zeros_like)
 from nnmath.random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from nnmath.device import device
+from nnmath.parallel import get_num_threads, set_num_threads
 from nnmath import _methods  # noqa: F401  (binds Tensor methods and operators)
 from nnmath import accelerator, autograd, ops  # noqa: F401
 

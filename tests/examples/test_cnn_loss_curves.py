@@ -2,9 +2,6 @@
 initial weights, on the same real MNIST batches in the same order, gives the same loss curve up to float32
 noise for the first 100 Adam steps."""
 import contextlib
-import ctypes
-import glob
-import os
 import pathlib
 import sys
 
@@ -26,32 +23,17 @@ IMAGES, BATCH, STEPS = 320, 32, 100
 
 
 @contextlib.contextmanager
-def _one_blas_thread():
-    """NumPy's OpenBLAS limited to one thread, as ``torch.set_num_threads(1)`` limits PyTorch: on a busy
-    two-core machine a second BLAS thread makes nnmath's step several times slower. Does nothing when
-    NumPy's BLAS is not the scipy-openblas build whose setter is known (the test is then only slower)."""
-    import numpy
-    found = glob.glob(os.path.join(os.path.dirname(numpy.__file__), os.pardir, "numpy.libs", "*openblas64_*"))
-    blas = ctypes.CDLL(found[0]) if found else None
-    if blas is None or not hasattr(blas, "scipy_openblas_set_num_threads64_"):
-        yield
-        return
-    before = blas.scipy_openblas_get_num_threads64_()
-    blas.scipy_openblas_set_num_threads64_(1)
-    try:
-        yield
-    finally:
-        blas.scipy_openblas_set_num_threads64_(before)
-
-
-@contextlib.contextmanager
-def _one_torch_thread():
-    before = torch.get_num_threads()
+def _one_thread_each():
+    """One thread for NumPy's BLAS and for PyTorch: on a busy two-core machine a second thread makes each
+    step several times slower, and the comparison needs no speed."""
+    before = nnmath.get_num_threads(), torch.get_num_threads()
+    nnmath.set_num_threads(1)
     torch.set_num_threads(1)
     try:
         yield
     finally:
-        torch.set_num_threads(before)
+        nnmath.set_num_threads(before[0])
+        torch.set_num_threads(before[1])
 
 
 def _first_images():
@@ -93,7 +75,7 @@ def test_seed_cnn_loss_curve_matches_pytorch_from_the_same_weights():
     # its own random stream, and the curves would differ by far more than rounding.
     ours.eval()
     theirs.eval()
-    with _one_blas_thread(), _one_torch_thread():
+    with _one_thread_each():
         ours_curve = _loss_curve(nnmath, ours, x, y)
         theirs_curve = _loss_curve(torch, theirs, x, y)
 
