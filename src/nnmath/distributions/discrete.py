@@ -37,7 +37,23 @@ def _one_of(name, probs, logits):
         raise ValueError(f"{name}: give either probs or logits, not both and not neither")
 
 
-class Bernoulli(Distribution):
+class _BinaryParameters:
+    """One success probability per element, given as ``probs`` p or ``logits`` ln(p / (1 − p));
+    the other is derived on first use."""
+
+    def _param_event_ndim(self, name):
+        return 0
+
+    @cached_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @cached_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
+
+
+class Bernoulli(_BinaryParameters, Distribution):
     """Bernoulli distribution on {0, 1} with P(X = 1) = p = σ(logits).
 
     Mass:     P(x) = pˣ (1 − p)¹⁻ˣ;  ln P(x) = x·ℓ − ln(1 + e^ℓ) with ℓ = logits
@@ -57,17 +73,6 @@ class Bernoulli(Distribution):
             (self.logits,) = broadcast_all(logits)
             param = self.logits
         super().__init__(param.shape, (), validate_args)
-
-    def _param_event_ndim(self, name):
-        return 0
-
-    @cached_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @cached_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self):
@@ -262,7 +267,7 @@ class OneHotCategorical(Distribution):
         return self._categorical.entropy()
 
 
-class Binomial(Distribution):
+class Binomial(_BinaryParameters, Distribution):
     """Binomial distribution: the number of successes in ``total_count`` Bernoulli(p) trials.
 
     Mass:     P(k) = C(n, k) pᵏ (1 − p)ⁿ⁻ᵏ,  ln C(n, k) = ln Γ(n+1) − ln Γ(k+1) − ln Γ(n−k+1)
@@ -282,17 +287,6 @@ class Binomial(Distribution):
             param = self.logits
         self.total_count = self.total_count.to(param.dtype)
         super().__init__(param.shape, (), validate_args)
-
-    def _param_event_ndim(self, name):
-        return 0
-
-    @cached_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @cached_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def support(self):
