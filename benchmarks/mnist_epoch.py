@@ -110,7 +110,7 @@ def _memory_child(lib_name, batch_file, steps):
     """Run in a fresh process: peak-RSS growth (MB) over ``steps`` training steps, as JSON on stdout."""
     import numpy as np
     lib = __import__(lib_name)
-    from nnmath.demos.mnist import seed_cnn_class
+    from nnmath.apps.mnist import seed_cnn_class
     batch = np.load(batch_file)
     model = seed_cnn_class(lib)()
     model.train()

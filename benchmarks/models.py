@@ -18,13 +18,13 @@ def mlp(lib):
 
 def seed_cnn(lib):
     """The CNN of seed 000 §5.2 (conv 32, conv 64, max-pool, dropout, fc 128, fc 10, log-softmax)."""
-    from nnmath.demos.mnist import seed_cnn_class
+    from nnmath.apps.mnist import seed_cnn_class
     return seed_cnn_class(lib)()
 
 
 def char_lstm(lib):
     """Embedding(65, 128) -> LSTM(128, 256) -> Linear(256, 65), batch first (the char-LM demo's model)."""
-    from nnmath.demos.char_lm import char_lstm_class
+    from nnmath.apps.char_lm import char_lstm_class
     return char_lstm_class(lib)(65, 128, 256)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from nnmath.demos.mnist import seed_cnn_class
+from nnmath.apps.mnist import seed_cnn_class
 from nnmath.vision import datasets
 
 

@@ -4,7 +4,7 @@
 """
 import sys
 
-from nnmath.demos.char_lm import load, sample, train
+from nnmath.apps.char_lm import load, sample, train
 
 if __name__ == "__main__":
     train(epochs=int(sys.argv[1]) if len(sys.argv) > 1 else 1, save_path="char_lm.safetensors")

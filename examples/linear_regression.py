@@ -3,9 +3,9 @@ with finite differences that the hand-written gradients of seeds 001 and 004 are
 
     python examples/linear_regression.py
 
-The code lives in ``nnmath/demos/linear_regression.py`` so that ``nnmath demo`` runs it too.
+The code lives in ``nnmath/apps/linear_regression.py`` so that ``nnmath demo`` runs it too.
 """
-from nnmath.demos.linear_regression import main
+from nnmath.apps.linear_regression import main
 
 if __name__ == "__main__":
     main()

@@ -3,11 +3,11 @@ with both; print train and test accuracy and loss, and draw the four decision bo
 
     python examples/mlp_classifier.py [--out runs/mlp_classifier] [--seed 0] [--steps 1500]
 
-The code lives in ``nnmath/demos/mlp_classifier.py``.
+The code lives in ``nnmath/apps/mlp_classifier.py``.
 """
 import argparse
 
-from nnmath.demos.mlp_classifier import main
+from nnmath.apps.mlp_classifier import main
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -4,7 +4,7 @@
 """
 import sys
 
-from nnmath.demos.speech_digits import train
+from nnmath.apps.speech_digits import train
 
 if __name__ == "__main__":
     train(epochs=int(sys.argv[1]) if len(sys.argv) > 1 else 15)

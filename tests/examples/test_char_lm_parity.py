@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import nnmath
-from nnmath.demos.char_lm import char_lstm_class
+from nnmath.apps.char_lm import char_lstm_class
 from nnmath.text import CharVocab, batchify, bptt_batches, train_val_split
 
 TEXT = pathlib.Path(__file__).parents[2].parent / "shared" / "data" / "tinyshakespeare" / "input.txt"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import nnmath
-from nnmath.demos.mnist import seed_cnn_class
+from nnmath.apps.mnist import seed_cnn_class
 from nnmath.utils.data import DataLoader
 from nnmath.vision import datasets, transforms
 

@@ -1,6 +1,6 @@
 import numpy as np
 
-from nnmath.demos import linear_regression as lr
+from nnmath.apps import linear_regression as lr
 
 
 def test_autodiff_recovers_the_line_and_agrees_with_the_normal_equations():

@@ -1,7 +1,7 @@
 import numpy as np
 
 import nnmath as nm
-from nnmath.demos import mlp_classifier as demo
+from nnmath.apps import mlp_classifier as demo
 
 REGULARISED = ["L2", "dropout", "L2 + dropout"]
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import nnmath
-from nnmath.cli import main as cli_main
-from nnmath.demos import mnist
+from nnmath.apps.cli import main as cli_main
+from nnmath.apps import mnist
 
 DATA = pathlib.Path(__file__).parents[2].parent / "shared" / "data" / "mnist"
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="shared/data/mnist is absent")

@@ -110,8 +110,8 @@ def test_untraced_mask_is_refused():
 
 
 def test_cli_exports_a_trained_char_lm(tmp_path, capsys):
-    char_lm = pytest.importorskip("nnmath.demos.char_lm")
-    from nnmath.cli import main
+    char_lm = pytest.importorskip("nnmath.apps.char_lm")
+    from nnmath.apps.cli import main
     model = char_lm.CharLSTM(10, embed_dim=8, hidden_dim=16, num_layers=2)
     config = {"embed_dim": 8, "hidden_dim": 16, "num_layers": 2}
     nnmath.save({"model": model.state_dict(), "vocab": list("abcdefghij"), "config": config},

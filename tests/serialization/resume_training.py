@@ -7,7 +7,7 @@ import random
 import numpy as np
 
 import nnmath
-from nnmath.training import load_checkpoint, save_checkpoint
+from nnmath.apps.checkpoint import load_checkpoint, save_checkpoint
 from nnmath.utils.data import DataLoader, TensorDataset
 
 

@@ -10,7 +10,7 @@ import pytest
 
 import nnmath
 from nnmath.serialization import FileFormatError
-from nnmath.training import load_checkpoint, save_checkpoint
+from nnmath.apps.checkpoint import load_checkpoint, save_checkpoint
 
 SCRIPT = pathlib.Path(__file__).with_name("resume_training.py")
 

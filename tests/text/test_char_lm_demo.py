@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnmath.demos.char_lm import load, sample, train
+from nnmath.apps.char_lm import load, sample, train
 
 TEXT = "the quick brown fox jumps over the lazy dog. " * 40
 

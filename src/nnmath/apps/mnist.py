@@ -19,7 +19,7 @@ import nnmath
 import nnmath.nn as nn
 import nnmath.nn.functional as F
 from nnmath import metrics
-from nnmath.training.checkpoint import load_checkpoint, save_checkpoint
+from nnmath.apps.checkpoint import load_checkpoint, save_checkpoint
 from nnmath.utils.data import DataLoader, Subset
 
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",

@@ -8,7 +8,7 @@
     nnmath export [...]               a trained model to ONNX
 
 Each command is a small function below that parses nothing itself: it receives the parsed
-arguments and calls the program in ``nnmath.demos``. A command registers itself in
+arguments and calls the program in ``nnmath.apps``. A command registers itself in
 ``TRAIN_COMMANDS`` (``nnmath train NAME``) or ``COMMANDS`` (``nnmath NAME``) with a function that
 adds its options to an argparse parser.
 """
@@ -25,8 +25,8 @@ def _demo_options(p):
 
 
 def _demo(args) -> int:
-    """The seeds' linear regression done right (nnmath/demos/linear_regression.py)."""
-    from nnmath.demos.linear_regression import main
+    """The seeds' linear regression done right (nnmath/apps/linear_regression.py)."""
+    from nnmath.apps.linear_regression import main
     main(lr=args.lr, steps=args.steps, seed=args.seed)
     return 0
 
@@ -43,13 +43,13 @@ GENERATE_COMMANDS = {}
 
 
 def _mnist_options(p):
-    from nnmath.demos.mnist import add_options
+    from nnmath.apps.mnist import add_options
     add_options(p)
 
 
 def _train_mnist(args) -> int:
-    """The seed CNN on MNIST / Fashion-MNIST (nnmath/demos/mnist.py)."""
-    from nnmath.demos.mnist import run
+    """The seed CNN on MNIST / Fashion-MNIST (nnmath/apps/mnist.py)."""
+    from nnmath.apps.mnist import run
     return run(args)
 
 
@@ -70,8 +70,8 @@ def _char_lm_options(p):
 
 
 def _train_char_lm(args) -> int:
-    """An LSTM language model on Tiny Shakespeare (nnmath/demos/char_lm.py)."""
-    from nnmath.demos.char_lm import DEFAULT_TEXT, train
+    """An LSTM language model on Tiny Shakespeare (nnmath/apps/char_lm.py)."""
+    from nnmath.apps.char_lm import DEFAULT_TEXT, train
     train(args.text or DEFAULT_TEXT, epochs=args.epochs, batch_size=args.batch_size, seq_len=args.seq_len,
           hidden_dim=args.hidden, num_layers=args.layers, lr=args.lr, max_steps=args.max_steps, save_path=args.save,
           resume=args.resume)
@@ -88,7 +88,7 @@ def _generate_char_lm_options(p):
 
 
 def _generate_char_lm(args) -> int:
-    from nnmath.demos.char_lm import load, sample
+    from nnmath.apps.char_lm import load, sample
     model, vocab = load(args.model)
     print(sample(model, vocab, args.prompt, args.length, args.temperature, args.top_k, args.seed))
     return 0
@@ -105,8 +105,8 @@ def _speech_digits_options(p):
 
 
 def _train_speech_digits(args) -> int:
-    """The seed's speech LSTM on spoken digits (nnmath/demos/speech_digits.py)."""
-    from nnmath.demos.speech_digits import train
+    """The seed's speech LSTM on spoken digits (nnmath/apps/speech_digits.py)."""
+    from nnmath.apps.speech_digits import train
     train(args.data, epochs=args.epochs, hidden_size=args.hidden, num_layers=args.layers, lr=args.lr,
           out=args.out, resume=args.resume)
     return 0
@@ -120,13 +120,13 @@ GENERATE_COMMANDS["char-lm"] = ("sample text from a trained char-LM", _generate_
 
 
 def _export_options(p):
-    from nnmath.onnx.command import add_options
+    from nnmath.apps.export import add_options
     add_options(p)
 
 
 def _export(args) -> int:
-    """A trained model to ONNX (nnmath/onnx/command.py)."""
-    from nnmath.onnx.command import run
+    """A trained model to ONNX (nnmath/apps/export.py)."""
+    from nnmath.apps.export import run
     return run(args)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 def _char_lm(weights):
     """The char-LM of ``nnmath train char-lm``, with a batch of token ids as the example input."""
     import nnmath
-    from nnmath.demos.char_lm import load
+    from nnmath.apps.char_lm import load
     model, _ = load(weights)
     tokens = nnmath.zeros(2, 8, dtype=nnmath.int64)  # batch 2, not 1: a size-1 axis hides which one is the batch
     return model, tokens, ["tokens"], ["logits", "h_n", "c_n"], \
@@ -21,7 +21,7 @@ def _char_lm(weights):
 def _mnist_cnn(weights):
     """The seed CNN of ``nnmath train mnist``, with a batch of 28x28 images as the example input."""
     import nnmath
-    from nnmath.demos.mnist import SeedCNN
+    from nnmath.apps.mnist import SeedCNN
     model = SeedCNN()
     model.load_state_dict(nnmath.load(weights))
     images = nnmath.zeros(2, 1, 28, 28)

@@ -19,7 +19,7 @@ import nnmath
 import nnmath.nn as nn
 import nnmath.nn.functional as F
 from nnmath.text import CharVocab, batchify, bptt_batches, train_val_split
-from nnmath.training.checkpoint import load_checkpoint, save_checkpoint
+from nnmath.apps.checkpoint import load_checkpoint, save_checkpoint
 
 DEFAULT_TEXT = pathlib.Path(os.environ.get("NNMATH_DATA", "/work/shared/data")) / "tinyshakespeare" / "input.txt"
 

@@ -17,7 +17,7 @@ import numpy as np
 
 import nnmath
 from nnmath import metrics
-from nnmath.training.checkpoint import load_checkpoint, save_checkpoint
+from nnmath.apps.checkpoint import load_checkpoint, save_checkpoint
 import nnmath.nn as nn
 import nnmath.nn.functional as F
 from nnmath.audio import FSDD, mfcc

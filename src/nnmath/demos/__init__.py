@@ -1,1 +1,0 @@
-"""Small self-contained programs behind ``nnmath demo`` and the scripts in ``examples/``."""
