@@ -20,6 +20,7 @@ from nnmath.device import device
 from nnmath.parallel import get_num_threads, set_num_threads
 from nnmath import _methods  # noqa: F401  (binds Tensor methods and operators)
 from nnmath import accelerator, autograd, ops  # noqa: F401
+from nnmath.amp import autocast
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
@@ -55,7 +56,8 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
 __version__ = "0.1.0"
 
 _SUBPACKAGES = {"nn", "optim", "utils", "linalg", "distributions", "info", "prob", "vision", "onnx", "text",
-                "audio", "metrics", "viz", "backend", "random", "special", "fft"}
+                "audio", "metrics", "viz", "backend", "random", "special", "fft", "amp", "cuda", "cpu", "backends",
+                "multiprocessing"}
 
 
 def __getattr__(name):
