@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnmath import ops
+from nnmath import _shared_memory, ops
 from nnmath.autograd.grad_mode import no_grad, state
 from nnmath.ops._util import size_args
 from nnmath.ops.indexing import _normalize_key
@@ -342,3 +342,6 @@ def _apply_(self, fn):
 
 
 Tensor.apply_ = _apply_
+
+Tensor.share_memory_ = _shared_memory.share_memory_
+Tensor.is_shared = _shared_memory.is_shared
