@@ -101,6 +101,10 @@ def is_shared(self: Tensor) -> bool:
 def reduce_tensor(tensor: Tensor):
     """How :mod:`multiprocessing` pickles a tensor: its file's descriptor (moved to shared memory first,
     as PyTorch does), the byte offset from the file's start, the shape, the strides and the dtype."""
+    if tensor.requires_grad and not tensor.is_leaf:
+        raise RuntimeError(f"cannot send a non-leaf tensor that requires grad (made by "
+                           f"{type(tensor.grad_fn).__name__}) to another process: autograd graphs do not cross "
+                           f"process boundaries; send tensor.detach() to transfer the data")
     share_memory_(tensor)
     array = tensor._data
     offset = array.__array_interface__["data"][0] - _root_of(array).__array_interface__["data"][0]

@@ -36,6 +36,16 @@ def test_pickle_writes_values_not_shared_memory():
     assert copy.is_shared() is False and x.tolist() == [1.0, 1.0, 1.0]
 
 
+def test_a_graph_does_not_cross_processes_as_in_torch():
+    torch = pytest.importorskip("torch")
+    from multiprocessing.reduction import ForkingPickler
+    for lib in (torch, nnmath):
+        with pytest.raises(RuntimeError, match="detach"):
+            ForkingPickler.dumps(lib.ones(2, requires_grad=True) * 2)
+    leaf = nnmath.ones(2, requires_grad=True)
+    assert pickle.loads(ForkingPickler.dumps(leaf)).requires_grad
+
+
 def test_the_memory_is_released_with_the_tensor():
     gc.collect()
     before = _open_descriptors()
