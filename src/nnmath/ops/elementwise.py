@@ -6,25 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnmath import dtypes
+from nnmath.autograd.fit import cast
 from nnmath.autograd.function import Function
 from nnmath.backend import get_array_module
 from nnmath.ops._util import apply_broadcasting, promote, to_float
 from nnmath.tensor import Tensor
-
-
-class Cast(Function):
-    """Forward:  y = x converted to another dtype
-    VJP:      x̄ = ȳ converted back to x's dtype (no gradient into integer tensors)"""
-
-    @staticmethod
-    def forward(ctx, x, np_dtype):
-        ctx.src = x.dtype
-        return x.astype(np_dtype)
-
-    @staticmethod
-    def backward(ctx, gy):
-        return gy.to(dtypes.from_numpy_dtype(ctx.src))
 
 
 class Exp(Function):
@@ -315,11 +301,6 @@ class Where(Function):
         ga = where(c, gy, zero) if ctx.needs_input_grad[1] else None
         gb = where(c, zero, gy) if ctx.needs_input_grad[2] else None
         return None, ga, gb
-
-
-def cast(x: Tensor, dtype) -> Tensor:
-    """x converted to ``dtype`` (differentiable between floating types)."""
-    return Cast.apply(x, dtypes.to_dtype(dtype).np)
 
 
 def _unary(fn):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnmath.autograd.fit import broadcast_to, sum_to
 from nnmath.autograd.function import Function
 from nnmath.ops._util import size_args, wrap_dim
 from nnmath.tensor import Tensor
@@ -41,47 +42,6 @@ class Permute(Function):
     @staticmethod
     def backward(ctx, gy):
         return permute(gy, tuple(np.argsort(ctx.dims)))
-
-
-class BroadcastTo(Function):
-    """Forward:  y = x repeated along dimensions of size 1 (and new leading ones) to shape s
-    VJP:      x̄ = sum_to(ȳ, x.shape)"""
-    is_view = True
-
-    @staticmethod
-    def forward(ctx, x, shape):
-        ctx.shape = x.shape
-        return np.broadcast_to(x, shape)
-
-    @staticmethod
-    def backward(ctx, gy):
-        return sum_to(gy, ctx.shape)
-
-
-class SumTo(Function):
-    """Forward:  y = x summed over the dimensions broadcasting added or expanded, to shape s
-    VJP:      x̄ = broadcast_to(ȳ, x.shape)"""
-
-    @staticmethod
-    def forward(ctx, x, shape):
-        ctx.shape = x.shape
-        return _sum_to_array(x, shape)
-
-    @staticmethod
-    def backward(ctx, gy):
-        return broadcast_to(gy, ctx.shape)
-
-
-def _sum_to_array(x, shape):
-    lead = x.ndim - len(shape)
-    if lead < 0:
-        raise ValueError(f"sum_to: cannot sum shape {x.shape} to the larger {tuple(shape)}")
-    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1)
-    for i, s in enumerate(shape):
-        if s != 1 and x.shape[lead + i] != s:
-            raise ValueError(f"sum_to: shape {x.shape} does not reduce to {tuple(shape)}")
-    y = x.sum(axis=axes, keepdims=True) if axes else x
-    return y.reshape(shape)
 
 
 class Cat(Function):
@@ -181,10 +141,6 @@ class Clone(Function):
     @staticmethod
     def backward(ctx, gy):
         return gy
-
-
-def _is_tensor(x):
-    return isinstance(x, Tensor)
 
 
 def reshape(input, *shape):
@@ -319,26 +275,6 @@ def expand(input, *sizes):
 
 def expand_as(input, other):
     return broadcast_to(input, tuple(other.shape))
-
-
-def broadcast_to(input, shape):
-    """Repeat along dimensions of size 1 (and new leading dims) to reach ``shape``."""
-    shape = tuple(shape)
-    if tuple(input.shape) == shape:
-        return input
-    try:
-        return BroadcastTo.apply(input, shape)
-    except ValueError:
-        raise RuntimeError(f"broadcast_to: shape {tuple(input.shape)} cannot be broadcast to {shape} "
-                           f"(sizes must match or be 1)") from None
-
-
-def sum_to(input, shape):
-    """Sum over broadcast dimensions so that the result has ``shape``: the VJP of broadcasting."""
-    shape = tuple(shape)
-    if tuple(input.shape) == shape:
-        return input
-    return SumTo.apply(input, shape)
 
 
 def broadcast_tensors(*tensors):
