@@ -11,9 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from nnmath.autograd import fit
-from nnmath.ops import activation, arithmetic, elementwise, indexing, reduction, shape
-# ``nnmath.ops.matmul`` the module is shadowed by ``nnmath.ops.matmul`` the function.
-from nnmath.ops.matmul import Einsum, Matmul
+from nnmath.ops import activation, arithmetic, elementwise, indexing, padding, reduction, shape
+from nnmath.ops.products import Einsum, Matmul
 from opinfo import BINARY_SHAPES, UNARY_SHAPES, OpInfo, Sample, positive, uniform
 
 
@@ -278,7 +277,7 @@ OP_DB = [
     OpInfo("pad_constant", lambda m, x, p, **kw: pad(m, x, p, **kw),
            lambda rng: [Sample((uniform(rng, (3,))[0], (1, 2))), Sample((uniform(rng, (2, 3))[0], (1, 0, 2, 1)), dict(value=0.5)),
                         Sample((uniform(rng, (2, 4))[0], (-1, 1)))],
-           covers=(shape.ConstantPad,)),
+           covers=(padding.ConstantPad,)),
     OpInfo("pad_reflect_replicate_circular", lambda m, x, p, mode: pad(m, x, p, mode=mode),
            lambda rng: [Sample((uniform(rng, (1, 2, 4))[0], (2, 1), mode)) for mode in ("reflect", "replicate", "circular")]
            + [Sample((uniform(rng, (1, 1, 3, 4))[0], (1, 2, 2, 1), mode)) for mode in ("reflect", "replicate", "circular")],

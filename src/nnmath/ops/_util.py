@@ -1,11 +1,17 @@
 """Helpers shared by the ops: operand promotion, dimension arguments, clear shape errors."""
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from nnmath import dtypes
 from nnmath.autograd.fit import cast
 from nnmath.tensor import Tensor, wrap_dim
+
+
+#: What ``max(x, dim)``, ``sort``, ``topk``, ``kthvalue`` return: a named pair, as PyTorch's return types.
+values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
 def as_tensor_like(value, np_dtype) -> Tensor:
@@ -118,3 +124,10 @@ def size_args(size, op: str) -> tuple:
             raise TypeError(f"{op}: sizes must be integers, got {s!r}")
         out.append(int(s))
     return tuple(out)
+
+
+def check_same_dtype(name: str, *tensors) -> None:
+    present = [t for t in tensors if t is not None]
+    if any(t._data.dtype != present[0]._data.dtype for t in present):
+        raise RuntimeError(f"{name}: expected all tensors to have the same dtype, got "
+                           f"{[str(t.dtype) for t in present]} (convert with .float() or .double())")

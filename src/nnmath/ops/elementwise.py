@@ -10,6 +10,7 @@ from nnmath.autograd.fit import cast
 from nnmath.autograd.function import Function
 from nnmath.backend import get_array_module
 from nnmath.ops._util import apply_broadcasting, promote, to_float
+from nnmath.ops.comparison import nonzero
 from nnmath.tensor import Tensor
 
 
@@ -433,7 +434,6 @@ fmin = minimum
 def where(condition, input=None, other=None):
     """``where(c, a, b)``: a where c is true, else b (broadcasting). ``where(c)``: the indices."""
     if input is None and other is None:
-        from nnmath.ops.comparison import nonzero
         return nonzero(condition, as_tuple=True)
     cond = condition if isinstance(condition, Tensor) else Tensor._make(np.asarray(condition))
     if cond._data.dtype != np.bool_:
