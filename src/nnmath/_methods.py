@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnmath import creation, dtypes, ops
+from nnmath import creation, dtypes, ops, special
 from nnmath.autograd import engine
 from nnmath.autograd.fit import cast
 from nnmath.autograd.grad_mode import no_grad, state
@@ -34,6 +34,8 @@ trunc unbind unflatten unique unsqueeze var view_as where relu
 for _name in _SAME_NAME:
     if hasattr(ops, _name):
         setattr(Tensor, _name, getattr(ops, _name))
+Tensor.erf = special.erf
+Tensor.erfc = special.erfc
 
 
 class _EngineAndOpMethods:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnmath import special
 from nnmath.autograd import fit
 from nnmath.ops import activation, arithmetic, elementwise, indexing, padding, reduction, shape
 from nnmath.ops.products import Einsum, Matmul
@@ -112,7 +113,7 @@ OP_DB = [
     OpInfo("tan", lambda m, x: m.tan(x), on(-1.2, 1.2), covers=(elementwise.Tan,)),
     OpInfo("atan", lambda m, x: m.atan(x), on(-3.0, 3.0), covers=(elementwise.Atan,)),
     # erf switches from its series to its continued fraction at |x| = 2: sample both sides.
-    OpInfo("erf", lambda m, x: m.erf(x), on(-3.0, 3.0), covers=(elementwise.Erf,)),
+    OpInfo("erf", lambda m, x: m.erf(x), on(-3.0, 3.0), covers=(special.Erf,)),
     OpInfo("abs", lambda m, x: m.abs(x), lambda rng: [Sample(away_from_zero(rng, s)) for s in UNARY_SHAPES],
            covers=(elementwise.Abs,)),
     OpInfo("clamp", lambda m, x: m.clamp(x, -0.5, 0.5),

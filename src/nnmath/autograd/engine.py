@@ -105,7 +105,8 @@ def _capture_key(t):
     return ("leaf", id(t)) if t.grad_fn is None else (id(t.grad_fn), t._output_nr)
 
 
-def _count_dependencies(roots):
+def count_dependencies(roots):
+    """For every node reachable from ``roots``, how many edges lead into it (its consumers)."""
     deps = {}
     stack = list(roots)
     seen = set(stack)
@@ -134,7 +135,7 @@ def _run(roots, retain_graph, create_graph, capture, only):
             buf = buffers.setdefault(t.grad_fn, [None] * len(t.grad_fn._out_meta))
             nr = t._output_nr
             buf[nr] = g if buf[nr] is None else buf[nr] + g
-        deps = _count_dependencies(list(buffers))
+        deps = count_dependencies(list(buffers))
         ready = [n for n in buffers if deps.get(n, 0) == 0]
         while ready:
             node = ready.pop()

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from nnmath import ops
+from nnmath import ops, special
 from nnmath.autograd import no_grad
 from nnmath.ops._util import check_same_dtype
 # The layers' primitives, offered here under PyTorch's names (F.linear, F.conv2d, ...).
@@ -27,7 +27,6 @@ from nnmath.ops.recurrent import recurrent_layer  # noqa: F401  (PyTorch's inter
 from nnmath.ops.resample import interpolate  # noqa: F401
 from nnmath.random import rng
 from nnmath.tensor import Tensor
-
 
 # --- linear maps -----------------------------------------------------------------------------------
 
@@ -96,7 +95,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """GELU(x) = x Φ(x) = x/2 · (1 + erf(x/√2));  approximate='tanh':
     x/2 · (1 + tanh(√(2/π) (x + 0.044715 x³)))."""
     if approximate == "none":
-        return input * 0.5 * (1.0 + ops.erf(input * (1.0 / math.sqrt(2.0))))
+        return input * 0.5 * (1.0 + special.erf(input * (1.0 / math.sqrt(2.0))))
     if approximate == "tanh":
         inner = (input + input * input * input * 0.044715) * math.sqrt(2.0 / math.pi)
         return input * 0.5 * (1.0 + ops.tanh(inner))

@@ -9,7 +9,6 @@ from nnmath import dtypes
 from nnmath.autograd.fit import cast
 from nnmath.tensor import Tensor, wrap_dim
 
-
 #: What ``max(x, dim)``, ``sort``, ``topk``, ``kthvalue`` return: a named pair, as PyTorch's return types.
 values_indices = namedtuple("values_indices", ["values", "indices"])
 

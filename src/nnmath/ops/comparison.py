@@ -7,6 +7,7 @@ import numpy as np
 from nnmath.ops._util import broadcast_error, promote
 from nnmath.tensor import Tensor
 
+
 def _compare(np_fn, name):
     def op(input, other):
         a, b = promote(input, other)

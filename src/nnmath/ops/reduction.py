@@ -6,6 +6,7 @@ an extreme gives it to the elements that attained it.
 from __future__ import annotations
 
 import builtins
+
 import numpy as np
 
 from nnmath import dtypes
@@ -19,6 +20,7 @@ from nnmath.ops.elementwise import exp, maximum, minimum, sqrt, where
 from nnmath.ops.indexing import gather, narrow
 from nnmath.ops.shape import flip, reshape, squeeze, stack
 from nnmath.tensor import Tensor, wrap_dim
+
 
 def _spread(gy, in_shape, dims, keepdim):
     """ȳ of a reduction over ``dims``, broadcast back to the input's shape."""

@@ -5,7 +5,6 @@ holds W and b, initialises them as PyTorch does, checks its input, and calls the
 """
 from __future__ import annotations
 
-
 from nnmath import creation
 from nnmath.nn import functional as F
 from nnmath.nn import init

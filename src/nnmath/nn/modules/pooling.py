@@ -1,8 +1,8 @@
 """Pooling layers: max, average and adaptive pooling (the mathematics is in :mod:`nnmath.ops.pooling`)."""
 from __future__ import annotations
 
-from nnmath.nn.modules.module import Module
 from nnmath.nn import functional as F
+from nnmath.nn.modules.module import Module
 
 
 class _MaxPoolNd(Module):
