@@ -2,7 +2,7 @@
 
 Under ``torch.autocast``, PyTorch runs selected ops (matmul, convolutions, linear) in a lower precision
 (float16 on a GPU, bfloat16 on the CPU). nnmath has no reduced-precision kernels (NumPy has no bfloat16,
-and float16 matmuls on the CPU are slower, not faster), so an enabled ``autocast`` warns once that it is
+and float16 matmuls on the CPU are slower, not faster), so an enabled ``autocast`` warns that it is
 disabled, as PyTorch does when it cannot autocast (CUDA absent, an unsupported dtype); every op then keeps
 its input dtypes, as it would with ``enabled=False``. Programs that wrap their forward pass in
 ``autocast`` therefore run, in float32, and say so.
