@@ -2,6 +2,7 @@
 (base seed from the loader's generator, worker w seeded base_seed + w), worker_init_fn, get_worker_info,
 persistent workers, prefetching; a worker's exception re-raised with its traceback; a dead or slow worker
 ends the iteration with a clear RuntimeError instead of a hang."""
+import pickle
 import random
 import time
 
@@ -217,3 +218,13 @@ def test_a_dead_worker_raises_instead_of_hanging():
 def test_timeout_raises():
     with pytest.raises(RuntimeError, match="DataLoader timed out after 0.5 seconds"):
         _epoch(helpers.Slow(4), batch_size=1, num_workers=1, timeout=0.5)
+
+
+def test_a_dataset_spawn_cannot_pickle_fails_clearly_and_leaves_no_worker():
+    import multiprocessing
+    before = set(multiprocessing.active_children())
+    unpicklable = helpers.Numbers(4)
+    unpicklable.transform = lambda x: x  # a lambda: 'spawn' has to pickle the dataset for each worker
+    with pytest.raises((AttributeError, TypeError, pickle.PicklingError), match="(?i)pickle"):
+        _epoch(unpicklable, batch_size=2, num_workers=2, multiprocessing_context="spawn")
+    assert set(multiprocessing.active_children()) <= before

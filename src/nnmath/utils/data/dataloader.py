@@ -262,21 +262,28 @@ class _MultiProcessIterator:
         self._result_queue = context.Queue()
         self._done_event = context.Event()
         self._index_queues, self._workers = [], []
-        base_seed = _draw_base_seed(loader.generator)
-        for worker_id in range(self._num_workers):
-            index_queue = context.Queue()
-            index_queue.cancel_join_thread()  # at shutdown, do not wait to flush tasks nobody will take
-            worker = context.Process(
-                target=_worker.worker_loop, daemon=True,
-                args=(loader._fetcher_class, loader.dataset, index_queue, self._result_queue, self._done_event,
-                      loader._auto_collation, loader.collate_fn, loader.drop_last, base_seed,
-                      loader.worker_init_fn, worker_id, self._num_workers, os.getpid()))
-            worker.start()
-            self._index_queues.append(index_queue)
-            self._workers.append(worker)
         self._owner_pid = os.getpid()  # a forked child inherits this object; only the parent may end the workers
         self._shutdown = False
+        base_seed = _draw_base_seed(loader.generator)
+        try:
+            for worker_id in range(self._num_workers):
+                self._start_worker(context, loader, worker_id, base_seed)
+        except BaseException:  # e.g. a dataset that 'spawn' cannot pickle: end the workers already started
+            self._shutdown_workers()
+            raise
         self._start_epoch()
+
+    def _start_worker(self, context, loader: DataLoader, worker_id: int, base_seed: int) -> None:
+        index_queue = context.Queue()
+        index_queue.cancel_join_thread()  # at shutdown, do not wait to flush tasks nobody will take
+        self._index_queues.append(index_queue)
+        worker = context.Process(
+            target=_worker.worker_loop, daemon=True,
+            args=(loader._fetcher_class, loader.dataset, index_queue, self._result_queue, self._done_event,
+                  loader._auto_collation, loader.collate_fn, loader.drop_last, base_seed, loader.worker_init_fn,
+                  worker_id, self._num_workers, os.getpid()))
+        worker.start()
+        self._workers.append(worker)
 
     def _start_epoch(self) -> None:
         self._indices = iter(self._index_sampler)
