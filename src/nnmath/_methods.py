@@ -5,16 +5,19 @@ tensor in place (see :func:`_inplace` for how that stays correct under autograd)
 """
 from __future__ import annotations
 
+import functools
+import inspect
+import types
+
 import numpy as np
 
-from nnmath import _shared_memory, creation, dtypes, ops, special
+from nnmath import _shared_memory, creation, dtypes, ops, random, special, tensor_types
 from nnmath.autograd import engine
 from nnmath.autograd.fit import cast
 from nnmath.autograd.grad_mode import no_grad, state
 from nnmath.device import check_available
 from nnmath.ops._util import size_args
 from nnmath.ops.indexing import normalize_key
-from nnmath.random import rng
 from nnmath.tensor import Tensor
 
 _SAME_NAME = """
@@ -82,11 +85,6 @@ class _EngineAndOpMethods:
         if dtype is None or dtypes.to_dtype(dtype).np == self._data.dtype:
             return self.clone() if copy else self
         return cast(self, dtype)
-
-    def type(self, dtype=None):
-        if dtype is None:
-            return f"nnmath.{self.dtype.name.capitalize()}Tensor"
-        return self.to(dtype)
 
     def cpu(self) -> "Tensor":
         return self
@@ -375,22 +373,35 @@ Tensor.masked_fill_ = _masked_fill_
 
 def _uniform_(self, a=0.0, b=1.0, *, generator=None):
     with no_grad():
-        self._data[...] = rng(generator).uniform(a, b, self._data.shape)
+        self._data[...] = random.uniform(self._data.shape, self._data.dtype, a, b, generator)
     self._vc.value += 1
     return self
 
 
 def _normal_(self, mean=0.0, std=1.0, *, generator=None):
     with no_grad():
-        self._data[...] = rng(generator).normal(mean, std, self._data.shape)
+        self._data[...] = random.normal(self._data.shape, self._data.dtype, mean, std, generator)
     self._vc.value += 1
     return self
 
 
 def _bernoulli_(self, p=0.5, *, generator=None):
-    self._data[...] = rng(generator).random(self._data.shape) < p
+    if isinstance(p, Tensor):
+        self._data[...] = random.bernoulli_probs(np.broadcast_to(p._data, self._data.shape), generator)
+    else:
+        self._data[...] = random.bernoulli(self._data.shape, p, generator)
     self._vc.value += 1
     return self
+
+
+def _exponential_(self, lambd=1.0, *, generator=None):
+    """Fill with samples of the exponential distribution of rate ``lambd``."""
+    self._data[...] = random.exponential(self._data.shape, self._data.dtype, lambd, generator)
+    self._vc.value += 1
+    return self
+
+
+Tensor.exponential_ = _exponential_
 
 
 Tensor.uniform_ = _uniform_
@@ -448,3 +459,119 @@ Tensor.apply_ = _apply_
 
 Tensor.share_memory_ = _shared_memory.share_memory_
 Tensor.is_shared = _shared_memory.is_shared
+
+
+# --- PyTorch's further method names, legacy forms and NumPy's argument names --------------------
+
+Tensor.type = tensor_types.tensor_type
+
+for _name in """asin arcsin sinh cosh asinh arcsinh acosh arccosh atanh arctanh atan2 arctan2 arctan diag
+                diagflat diag_embed trace ravel rot90 median nanmean aminmax diff hsplit vsplit dsplit""".split():
+    setattr(Tensor, _name, getattr(ops, _name))
+for _name in "asin sinh cosh asinh acosh atanh atan2 tan atan".split():
+    setattr(Tensor, _name + "_", _make_inplace(_name + "_", getattr(ops, _name)))
+Tensor.arcsin_, Tensor.arcsinh_, Tensor.arccosh_ = Tensor.asin_, Tensor.asinh_, Tensor.acosh_
+Tensor.arctanh_, Tensor.arctan_, Tensor.arctan2_ = Tensor.atanh_, Tensor.atan_, Tensor.atan2_
+
+
+def _type_as(self, other):
+    """This tensor converted to ``other``'s dtype (itself when it already has it)."""
+    return self.to(other.dtype)
+
+
+def _random_(self, from_=0, to=None, *, generator=None):
+    """Fill with integers uniform on [from, to): ``random_(to)``, ``random_(from, to)``, or, with no
+    bounds, on [0, 2^mantissa] for floating types and [0, max] for integer types (as PyTorch)."""
+    if to is None and from_ != 0:
+        from_, to = 0, from_
+    if to is None:
+        self._data[...] = random.random_full(self._data.shape, self._data.dtype, generator)
+    else:
+        self._data[...] = random.randint(int(from_), int(to), self._data.shape, generator).astype(self._data.dtype)
+    self._vc.value += 1
+    return self
+
+
+def _multinomial(self, num_samples, replacement=False, *, generator=None):
+    return creation.multinomial(self, num_samples, replacement, generator=generator)
+
+
+def _resize_(self, *sizes, memory_format=None):
+    """Give the tensor the shape ``sizes`` in place: its elements in row-major order keep their values
+    as far as they go; new elements are zeros (PyTorch leaves them uninitialised)."""
+    shape = size_args(sizes, "resize_")
+    if self.requires_grad:
+        raise RuntimeError("resize_: cannot resize a tensor that requires grad")
+    if self._base is not None and int(np.prod(shape)) != self._data.size:
+        raise RuntimeError("resize_: cannot resize a view to a different number of elements")
+    n = int(np.prod(shape))
+    if n == self._data.size:
+        self._data = self._data.reshape(shape)
+    else:
+        flat = np.zeros(n, self._data.dtype)
+        keep = min(n, self._data.size)
+        flat[:keep] = self._data.reshape(-1)[:keep]
+        self._data = flat.reshape(shape)
+    self._vc.value += 1
+    return self
+
+
+def _resize_as_(self, other, memory_format=None):
+    return _resize_(self, tuple(other.shape))
+
+
+def _get_device(self) -> int:
+    """The index of the tensor's device: −1 for the CPU, where nnmath's tensors live."""
+    return -1
+
+
+def _is_pinned(self, device=None) -> bool:
+    """Whether the tensor is in page-locked memory for fast GPU copies: never without a GPU."""
+    return False
+
+
+def _pin_memory(self, device=None):
+    """Page-locked memory exists only with a GPU; without one PyTorch raises, as nnmath does."""
+    raise RuntimeError("pin_memory: cannot access an accelerator device when none is available "
+                       "(page-locked memory needs a GPU)")
+
+
+Tensor.type_as = _type_as
+Tensor.random_ = _random_
+Tensor.multinomial = _multinomial
+Tensor.resize_ = _resize_
+Tensor.resize_as_ = _resize_as_
+Tensor.get_device = _get_device
+Tensor.is_pinned = _is_pinned
+Tensor.pin_memory = _pin_memory
+
+
+def accept_numpy_names(fn):
+    """``fn``, also accepting NumPy's names for its dimension arguments as PyTorch's functions and
+    methods do: ``axis`` for ``dim`` and ``keepdims`` for ``keepdim`` (``x.sum(axis=0)``)."""
+    if not isinstance(fn, types.FunctionType):
+        return fn
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return fn
+    renames = tuple((numpy_name, name) for numpy_name, name in (("axis", "dim"), ("keepdims", "keepdim"))
+                    if name in params and numpy_name not in params)
+    if not renames:
+        return fn
+
+    @functools.wraps(fn)
+    def with_numpy_names(*args, **kwargs):
+        if kwargs:
+            for numpy_name, name in renames:
+                if numpy_name in kwargs:
+                    if name in kwargs:
+                        raise TypeError(f"{fn.__name__}() got both {name!r} and its NumPy name {numpy_name!r}")
+                    kwargs[name] = kwargs.pop(numpy_name)
+        return fn(*args, **kwargs)
+    return with_numpy_names
+
+
+for _name, _member in list(vars(Tensor).items()):
+    if not _name.startswith("_"):
+        setattr(Tensor, _name, accept_numpy_names(_member))

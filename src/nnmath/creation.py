@@ -8,6 +8,7 @@ import numpy as np
 from nnmath import dtypes
 from nnmath.device import check_available
 from nnmath.ops._util import size_args
+from nnmath import random as _random
 from nnmath.random import rng
 from nnmath.tensor import Tensor, to_array
 
@@ -46,30 +47,39 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     return Tensor._make(ndarray)
 
 
+def _shape(args, size, op):
+    """The shape from ``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))`` (PyTorch accepts all three)."""
+    if size is not None:
+        if args:
+            raise TypeError(f"{op}() got the size both positionally {args} and as size={size}")
+        args = (size,)
+    return size_args(args, op)
+
+
 def _float_or(dtype):
     return dtypes.to_dtype(dtype).np if dtype is not None else dtypes.get_default_dtype().np
 
 
-def _filled(fill, size, dtype, requires_grad, device, op):
-    shape = size_args(size, op)
+def _filled(fill, shape, dtype, requires_grad, device, op):
     if any(s < 0 for s in shape):
         raise RuntimeError(f"{op}: trying to create a tensor with negative dimension: {shape}")
     return _finish(np.full(shape, fill, dtype=_float_or(dtype)), requires_grad, device)
 
 
-def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+def zeros(*args, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of zeros of the given shape (default float dtype)."""
-    return _filled(0, size, dtype, requires_grad, device, "zeros")
+    return _filled(0, _shape(args, size, "zeros"), dtype, requires_grad, device, "zeros")
 
 
-def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+def ones(*args, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of ones of the given shape (default float dtype)."""
-    return _filled(1, size, dtype, requires_grad, device, "ones")
+    return _filled(1, _shape(args, size, "ones"), dtype, requires_grad, device, "ones")
 
 
-def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+def empty(*args, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          memory_format=None) -> Tensor:
     """An uninitialised tensor (nnmath fills it with zeros: reading it is then deterministic)."""
-    return _filled(0, size, dtype, requires_grad, device, "empty")
+    return _filled(0, _shape(args, size, "empty"), dtype, requires_grad, device, "empty")
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
@@ -79,8 +89,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
             dtype = dtypes.bool_
         elif isinstance(fill_value, numbers.Integral):
             dtype = dtypes.int64
-    return _filled(fill_value, (size,) if not isinstance(size, (tuple, list)) else (tuple(size),),
-                   dtype, requires_grad, device, "full")
+    return _filled(fill_value, size_args((size,), "full"), dtype, requires_grad, device, "full")
 
 
 def _like(x, dtype):
@@ -143,20 +152,18 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
 
 # --- random -------------------------------------------------------------------------------------
 
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+def rand(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False) -> Tensor:
     """Uniform samples on [0, 1)."""
-    shape = size_args(size, "rand")
-    dt = _float_or(dtype)
-    return _finish(rng(generator).random(shape, dtype=dt if dt in (np.float32, np.float64) else np.float64)
-                   .astype(dt, copy=False), requires_grad, device)
+    shape = _shape(args, size, "rand")
+    return _finish(_random.uniform(shape, _float_or(dtype), generator=generator), requires_grad, device)
 
 
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+def randn(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False) -> Tensor:
     """Standard normal samples N(0, 1)."""
-    shape = size_args(size, "randn")
-    dt = _float_or(dtype)
-    return _finish(rng(generator).standard_normal(shape, dtype=dt if dt in (np.float32, np.float64) else np.float64)
-                   .astype(dt, copy=False), requires_grad, device)
+    shape = _shape(args, size, "randn")
+    return _finish(_random.normal(shape, _float_or(dtype), generator=generator), requires_grad, device)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -171,7 +178,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     if high <= low:
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
     dt = dtypes.to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
-    return _finish(rng(generator).integers(low, high, size=tuple(size)).astype(dt), requires_grad, device)
+    return _finish(_random.randint(low, high, tuple(size), generator).astype(dt), requires_grad, device)
 
 
 def rand_like(input, *, dtype=None, generator=None, requires_grad=False, device=None) -> Tensor:
@@ -191,17 +198,23 @@ def randint_like(input, low=0, high=None, *, dtype=None, generator=None, require
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of 0 … n−1."""
     dt = dtypes.to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
-    return _finish(rng(generator).permutation(int(n)).astype(dt), requires_grad, device)
+    return _finish(_random.randperm(n, generator).astype(dt), requires_grad, device)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Samples of N(mean, std²); mean and std may be tensors (broadcast) or numbers with ``size``."""
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
-    shape = tuple(size) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
     dt = (mean._data.dtype if isinstance(mean, Tensor) else std._data.dtype if isinstance(std, Tensor)
           else _float_or(dtype))
-    return _finish((m + s * rng(generator).standard_normal(shape)).astype(dt), requires_grad, device)
+    if size is not None or not (isinstance(mean, Tensor) or isinstance(std, Tensor)):
+        # numbers: PyTorch's normal_(mean, std) on a new tensor of ``size``
+        shape = tuple(size) if size is not None else ()
+        return _finish(_random.normal(shape, dt, float(m), float(s), generator), requires_grad, device)
+    # tensors: standard normals, then scaled and shifted (PyTorch's order: ·std, then +mean)
+    shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+    z = _random.normal(shape, dt, generator=generator)
+    return _finish((z * np.asarray(s, dt) + np.asarray(m, dt)).astype(dt), requires_grad, device)
 
 
 def bernoulli(input, p=None, *, generator=None) -> Tensor:
@@ -209,7 +222,8 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:
     probs = input._data if p is None else np.full(input.shape, p)
     if ((probs < 0) | (probs > 1)).any():
         raise RuntimeError("bernoulli: expected all probabilities in [0, 1]")
-    return Tensor._make((rng(generator).random(input.shape) < probs).astype(input._data.dtype))
+    drawn = _random.bernoulli_probs(probs, generator) if p is None else _random.bernoulli(input.shape, p, generator)
+    return Tensor._make(drawn.astype(input._data.dtype))
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
@@ -225,11 +239,28 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
         raise RuntimeError("multinomial: invalid distribution: the sum of probabilities is <= 0")
     if not replacement and num_samples > w.shape[-1]:
         raise RuntimeError(f"multinomial: cannot sample {num_samples} > {w.shape[-1]} categories without replacement")
-    g = rng(generator)
-    out = np.stack([g.choice(rows.shape[1], size=num_samples, replace=replacement, p=r / s)
-                    for r, s in zip(rows, sums)])
+    out = _random.multinomial(rows.astype(input._data.dtype if input._data.dtype.kind == "f" else np.float64),
+                              num_samples, replacement, generator)
     return Tensor._make(out.reshape(w.shape[:-1] + (num_samples,)).astype(np.int64))
 
 
 def poisson(input, generator=None) -> Tensor:
     return Tensor._make(rng(generator).poisson(input._data).astype(input._data.dtype))
+
+
+def _triangle_indices(row, col, offset, lower, dtype):
+    rows, cols = np.tril_indices(row, offset, col) if lower else np.triu_indices(row, offset, col)
+    dt = dtypes.to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
+    return Tensor._make(np.stack([rows, cols]).astype(dt).reshape(2, -1))
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
+    """The (row, column) coordinates of the lower triangle of a row × col matrix (on and below the
+    ``offset``-th diagonal), as a 2 × N tensor in row-major order."""
+    return _triangle_indices(row, col, offset, True, dtype)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
+    """The (row, column) coordinates of the upper triangle of a row × col matrix (on and above the
+    ``offset``-th diagonal), as a 2 × N tensor in row-major order."""
+    return _triangle_indices(row, col, offset, False, dtype)

@@ -72,7 +72,9 @@ class Tensor:
     """A multi-dimensional array with PyTorch's semantics and reverse-mode autodiff.
 
     Create one with :func:`nnmath.tensor`, :func:`nnmath.zeros`, ... rather than this constructor.
-    ``Tensor(data)`` accepts anything :func:`nnmath.tensor` does.
+    As PyTorch's legacy constructor, ``Tensor(data)`` holds ``data`` (anything :func:`nnmath.tensor`
+    accepts) in the default float dtype (a tensor keeps its dtype), and ``Tensor(2, 3)`` is a float
+    tensor of shape (2, 3).
     """
 
     __slots__ = ("_data", "_requires_grad", "grad_fn", "_output_nr", "_vc", "__weakref__", "__dict__")
@@ -84,8 +86,18 @@ class Tensor:
     _hooks = None
     _retains_grad = False
 
-    def __init__(self, data=None, dtype=None, requires_grad=False):
-        arr = to_array([] if data is None else data, dtype)
+    def __init__(self, data=None, *sizes, dtype=None, requires_grad=False):
+        if isinstance(data, int) and not isinstance(data, bool) and all(
+                isinstance(s, int) and not isinstance(s, bool) for s in sizes):
+            # PyTorch's legacy constructor: Tensor(2, 3) is a float tensor of that shape
+            arr = np.zeros((data,) + sizes, dtypes.get_default_dtype().np)
+        elif sizes:
+            raise TypeError(f"Tensor(): expected sizes (ints) or one sequence of data, got {(data,) + sizes!r:.80}")
+        else:
+            # Tensor(data) is PyTorch's FloatTensor(data): the default float dtype, unless data is a tensor
+            if dtype is None and not isinstance(data, Tensor):
+                dtype = dtypes.get_default_dtype()
+            arr = to_array([] if data is None else data, dtype)
         self._init(arr, requires_grad, None, 0)
 
     def _init(self, data, requires_grad, grad_fn, output_nr):

@@ -25,7 +25,7 @@ from nnmath.ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adapti
 from nnmath.ops.products import linear  # noqa: F401
 from nnmath.ops.recurrent import recurrent_layer  # noqa: F401  (PyTorch's internal _VF.lstm/gru/rnn_*)
 from nnmath.ops.resample import interpolate  # noqa: F401
-from nnmath.random import rng
+from nnmath import random
 from nnmath.tensor import Tensor
 
 # --- linear maps -----------------------------------------------------------------------------------
@@ -178,9 +178,11 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     _check_probability(p)
     if not training or p == 0.0:
         return input
-    keep = rng().random(input.shape, dtype=np.float32) >= p
-    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-    mask = Tensor._make(keep.astype(input._data.dtype) * input._data.dtype.type(scale))
+    if p == 1.0:
+        return _maybe_inplace(input, input * 0.0, inplace)
+    keep = random.bernoulli(input.shape, 1.0 - p)  # PyTorch's draws: the same seed drops the same units
+    dt = input._data.dtype.type
+    mask = Tensor._make(keep.astype(input._data.dtype) * (dt(1) / dt(1.0 - p)))
     return _maybe_inplace(input, input * mask, inplace)
 
 
@@ -193,7 +195,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
     if p == 1.0:
         return input * 0.0
     alpha_prime = -_SELU_ALPHA * _SELU_SCALE
-    keep = (rng().random(input.shape) >= p).astype(input._data.dtype)
+    keep = random.bernoulli(input.shape, 1.0 - p).astype(input._data.dtype)
     a = (1.0 - p + p * alpha_prime ** 2 * (1.0 - p)) ** -0.5
     b = -a * alpha_prime * p
     result = input * Tensor._make(keep * a) + Tensor._make(((1.0 - keep) * alpha_prime * a + b)
@@ -216,8 +218,10 @@ def _channel_dropout(input, p, training, inplace, spatial, op, generator=None):
     unbatched = spatial == 1 and input.ndim == 2
     x = input.unsqueeze(0) if unbatched else input
     dt = x._data.dtype
-    keep = rng(generator).random(tuple(x.shape[:2]) + (1,) * (x.ndim - 2)) >= p
-    scale = np.zeros((), dt) if p == 1.0 else np.asarray(1.0 / (1.0 - p), dt)
+    if p == 1.0:
+        return _maybe_inplace(input, input * 0.0, inplace)
+    keep = random.bernoulli(tuple(x.shape[:2]) + (1,) * (x.ndim - 2), 1.0 - p, generator)
+    scale = dt.type(1) / dt.type(1.0 - p)
     y = x * Tensor._make(keep.astype(dt) * scale)
     return _maybe_inplace(input, y.squeeze(0) if unbatched else y, inplace)
 

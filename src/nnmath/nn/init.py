@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from nnmath.autograd import no_grad
+from nnmath import random
 from nnmath.random import rng
 from nnmath.tensor import Tensor
 
@@ -71,13 +72,13 @@ def _fill(tensor: Tensor, values) -> Tensor:
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
-    """w ~ U(a, b)."""
-    return _fill(tensor, rng(generator).uniform(a, b, tensor.shape))
+    """w ~ U(a, b) (PyTorch's stream: the same seed gives the same weights)."""
+    return _fill(tensor, random.uniform(tuple(tensor.shape), tensor._data.dtype, a, b, generator))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
-    """w ~ N(mean, std²)."""
-    return _fill(tensor, rng(generator).normal(mean, std, tensor.shape))
+    """w ~ N(mean, std²) (PyTorch's stream: the same seed gives the same weights)."""
+    return _fill(tensor, random.normal(tuple(tensor.shape), tensor._data.dtype, mean, std, generator))
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
@@ -188,7 +189,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = rng(generator).standard_normal((rows, cols))
+    flat = random.normal((rows, cols), tensor._data.dtype, generator=generator)
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)

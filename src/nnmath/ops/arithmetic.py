@@ -9,7 +9,7 @@ import numpy as np
 
 from nnmath.autograd.function import Function
 from nnmath.ops._util import apply_broadcasting, promote, promote_float, to_float
-from nnmath.ops.elementwise import log, where
+from nnmath.ops.elementwise import abs, exp, log, log1p, maximum, sin, sqrt, where
 from nnmath.tensor import Tensor
 
 
@@ -251,6 +251,74 @@ def reciprocal(input):
     return div(1.0, to_float(input))
 
 
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """y = input + value · tensor1 ⊙ tensor2 (broadcast)."""
+    return add(input, mul(tensor1, tensor2), alpha=value)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """y = input + value · tensor1 / tensor2 (broadcast)."""
+    return add(input, div(tensor1, tensor2), alpha=value)
+
+
+def hypot(input, other):
+    """y = √(a² + b²), the length of the hypotenuse (elementwise)."""
+    return sqrt(add(mul(input, input), mul(other, other)))
+
+
+def logaddexp(input, other):
+    """y = log(eᵃ + eᵇ) = max(a, b) + log1p(e^(−|a − b|)), stable for large |a|, |b|."""
+    a, b = promote_float(input, other)
+    return add(maximum(a, b), log1p(exp(neg(abs(sub(a, b))))))
+
+
+def logaddexp2(input, other):
+    """y = log₂(2ᵃ + 2ᵇ)."""
+    ln2 = float(np.log(2.0))
+    return div(logaddexp(mul(to_float(input), ln2), mul(to_float(other), ln2)), ln2)
+
+
+def deg2rad(input):
+    """Degrees to radians: y = x · π / 180."""
+    return mul(to_float(input), float(np.pi / 180.0))
+
+
+def rad2deg(input):
+    """Radians to degrees: y = x · 180 / π."""
+    return mul(to_float(input), float(180.0 / np.pi))
+
+
+def sinc(input):
+    """The normalised sinc: y = sin(πx) / (πx), with y = 1 (and y′ = 0) at x = 0."""
+    x = to_float(input)
+    zero = Tensor._make(x._data == 0)
+    safe = where(zero, Tensor._make(np.ones((), x._data.dtype)), x)
+    pix = mul(safe, float(np.pi))
+    return where(zero, Tensor._make(np.ones((), x._data.dtype)), div(sin(pix), pix))
+
+
+def float_power(input, exponent):
+    """input ** exponent computed in double precision (float64 result, as PyTorch)."""
+    a = input.double() if isinstance(input, Tensor) else input
+    b = exponent.double() if isinstance(exponent, Tensor) else exponent
+    if not isinstance(a, Tensor):
+        a = Tensor._make(np.asarray(a, np.float64))
+    return pow(a, b)
+
+
+def heaviside(input, values):
+    """The step function: 0 where x < 0, ``values`` where x = 0, 1 where x > 0 (no gradient)."""
+    x, v = promote(input, values)
+    return Tensor._make(np.heaviside(x._data, v._data).astype(x._data.dtype))
+
+
+def copysign(input, other):
+    """|input| with the sign of ``other`` (elementwise); the gradient flows to ``input``."""
+    a, b = promote_float(input, other)
+    flip = Tensor._make(np.signbit(a._data) != np.signbit(b._data))
+    return where(flip, neg(a), a)
+
+
 __all__ = [
     "add",
     "sub",
@@ -269,4 +337,15 @@ __all__ = [
     "pow",
     "square",
     "reciprocal",
+    "addcmul",
+    "addcdiv",
+    "hypot",
+    "logaddexp",
+    "logaddexp2",
+    "deg2rad",
+    "rad2deg",
+    "sinc",
+    "float_power",
+    "heaviside",
+    "copysign",
 ]

@@ -261,6 +261,112 @@ class Where(Function):
         return None, ga, gb
 
 
+class Asin(Function):
+    """Forward:  y = arcsin x   (x ∈ [−1, 1])
+    VJP:      x̄ = ȳ / √(1 − x²)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arcsin(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy * rsqrt(1 - x * x)
+
+
+class Sinh(Function):
+    """Forward:  y = sinh x = (eˣ − e⁻ˣ) / 2
+    VJP:      x̄ = ȳ ⊙ cosh x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sinh(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy * cosh(x)
+
+
+class Cosh(Function):
+    """Forward:  y = cosh x = (eˣ + e⁻ˣ) / 2
+    VJP:      x̄ = ȳ ⊙ sinh x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cosh(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy * sinh(x)
+
+
+class Asinh(Function):
+    """Forward:  y = arsinh x = ln(x + √(x² + 1))
+    VJP:      x̄ = ȳ / √(x² + 1)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arcsinh(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy * rsqrt(x * x + 1)
+
+
+class Acosh(Function):
+    """Forward:  y = arcosh x = ln(x + √(x² − 1))   (x ≥ 1)
+    VJP:      x̄ = ȳ / √(x² − 1)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arccosh(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy * rsqrt(x * x - 1)
+
+
+class Atanh(Function):
+    """Forward:  y = artanh x = ½ ln((1 + x) / (1 − x))   (|x| < 1)
+    VJP:      x̄ = ȳ / (1 − x²)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arctanh(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy / (1 - x * x)
+
+
+class Atan2(Function):
+    """Forward:  θ = atan2(a, b), the angle of the point (b, a), in (−π, π]
+    VJP:      ā = ȳ ⊙ b / (a² + b²),   b̄ = −ȳ ⊙ a / (a² + b²)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.arctan2(a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        g = gy / (a * a + b * b)
+        return g * b, -(g * a)
+
+
 def _unary(fn):
     def op(input):
         return fn.apply(to_float(input))
@@ -281,6 +387,21 @@ cos = _unary(Cos)
 tan = _unary(Tan)
 atan = _unary(Atan)
 arctan = atan
+asin = arcsin = _unary(Asin)
+sinh = _unary(Sinh)
+cosh = _unary(Cosh)
+asinh = arcsinh = _unary(Asinh)
+acosh = arccosh = _unary(Acosh)
+atanh = arctanh = _unary(Atanh)
+
+
+def atan2(input, other):
+    """θ = atan2(input, other): the angle of the point (other, input), elementwise (broadcast)."""
+    a, b = promote(input, other)
+    return apply_broadcasting("atan2", Atan2, to_float(a), to_float(b))
+
+
+arctan2 = atan2
 
 
 def log2(input):
@@ -418,6 +539,18 @@ __all__ = [
     "tan",
     "atan",
     "arctan",
+    "asin",
+    "arcsin",
+    "sinh",
+    "cosh",
+    "asinh",
+    "arcsinh",
+    "acosh",
+    "arccosh",
+    "atanh",
+    "arctanh",
+    "atan2",
+    "arctan2",
     "log2",
     "log10",
     "exp2",

@@ -11,7 +11,9 @@ import numpy as np
 
 from nnmath.autograd.function import Function
 from nnmath.ops._util import check_same_dtype, promote
-from nnmath.ops.shape import broadcast_to, reshape, squeeze, unsqueeze
+from nnmath.ops.reduction import norm, sum
+from nnmath.ops.shape import broadcast_to, permute, reshape, squeeze, unsqueeze
+from nnmath.tensor import wrap_dim
 
 
 class Matmul(Function):
@@ -245,6 +247,90 @@ def einsum(equation, *operands):
         raise RuntimeError(f"einsum: {equation!r} does not fit operands of shapes {shapes}: {e}") from None
 
 
+def _scaled_sum(input, product, beta, alpha):
+    """β·input + α·product, with β = 0 ignoring input (NaN included), as PyTorch's add* ops."""
+    out = product if alpha == 1 else product * alpha
+    if beta == 0:
+        return broadcast_to(out * 1, tuple(np.broadcast_shapes(tuple(input.shape), tuple(out.shape))))
+    return out + (input if beta == 1 else input * beta)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """β·input + α·(mat @ vec)."""
+    return _scaled_sum(input, mv(mat, vec), beta, alpha)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """β·input + α·(vec1 ⊗ vec2), the outer product."""
+    return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """β·input + α·(batch1 @ batch2), batch by batch."""
+    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """β·input + α·Σᵦ batch1[b] @ batch2[b]."""
+    return _scaled_sum(input, sum(bmm(batch1, batch2), 0), beta, alpha)
+
+
+def chain_matmul(*matrices):
+    """The product of the matrices, left to right."""
+    if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
+        matrices = tuple(matrices[0])
+    out = matrices[0]
+    for m in matrices[1:]:
+        out = mm(out, m)
+    return out
+
+
+def kron(input, other):
+    """The Kronecker product: block (i, j) of the result is input[i, j] · other (any number of dims)."""
+    nd = max(input.ndim, other.ndim)
+    a = reshape(input, (1,) * (nd - input.ndim) + tuple(input.shape))
+    b = reshape(other, (1,) * (nd - other.ndim) + tuple(other.shape))
+    a_spread = reshape(a, tuple(x for n in a.shape for x in (n, 1)))
+    b_spread = reshape(b, tuple(x for n in b.shape for x in (1, n)))
+    product = a_spread * b_spread
+    return reshape(product, tuple(m * n for m, n in zip(a.shape, b.shape)))
+
+
+def tensordot(a, b, dims=2, out=None):
+    """Σ over the paired dimensions of a·b: ``dims`` = n pairs a's last n with b's first n; or two
+    lists of dimensions to pair."""
+    if isinstance(dims, (int, np.integer)):
+        if dims < 0:
+            raise RuntimeError(f"tensordot: expects dims >= 0, but got dims={dims}")
+        dims_a, dims_b = list(range(a.ndim - int(dims), a.ndim)), list(range(int(dims)))
+    else:
+        dims_a, dims_b = dims
+        dims_a = [dims_a] if isinstance(dims_a, (int, np.integer)) else list(dims_a)
+        dims_b = [dims_b] if isinstance(dims_b, (int, np.integer)) else list(dims_b)
+    dims_a = [wrap_dim(d, a.ndim, "tensordot") for d in dims_a]
+    dims_b = [wrap_dim(d, b.ndim, "tensordot") for d in dims_b]
+    for da, db in zip(dims_a, dims_b):
+        if a.shape[da] != b.shape[db]:
+            raise RuntimeError(f"tensordot: contracted dimensions need to match, but first has size "
+                               f"{a.shape[da]} in dim {da} and second has size {b.shape[db]} in dim {db}")
+    free_a = [d for d in range(a.ndim) if d not in dims_a]
+    free_b = [d for d in range(b.ndim) if d not in dims_b]
+    k = int(np.prod([a.shape[d] for d in dims_a]))
+    left = reshape(permute(a, free_a + dims_a), (-1, k))
+    right = reshape(permute(b, dims_b + free_b), (k, -1))
+    return reshape(mm(left, right), tuple(a.shape[d] for d in free_a) + tuple(b.shape[d] for d in free_b))
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """The p-norm distance between each row of x1 and each row of x2 (batched over leading dims):
+    out[..., i, j] = ‖x1[..., i, :] − x2[..., j, :]‖_p."""
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"cdist: X1 and X2 must have the same number of columns, got {x1.shape[-1]} "
+                           f"and {x2.shape[-1]}")
+    difference = unsqueeze(x1, -2) - unsqueeze(x2, -3)
+    return norm(difference, p, -1)
+
+
 __all__ = [
     "matmul",
     "mm",
@@ -255,4 +341,12 @@ __all__ = [
     "ger",
     "addmm",
     "einsum",
+    "addmv",
+    "addr",
+    "baddbmm",
+    "addbmm",
+    "chain_matmul",
+    "kron",
+    "tensordot",
+    "cdist",
 ]

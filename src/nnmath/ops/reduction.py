@@ -6,6 +6,7 @@ an extreme gives it to the elements that attained it.
 from __future__ import annotations
 
 import builtins
+from collections import namedtuple
 
 import numpy as np
 
@@ -18,7 +19,8 @@ from nnmath.ops.comparison import isnan
 from nnmath.ops.elementwise import abs as _abs
 from nnmath.ops.elementwise import exp, maximum, minimum, sqrt, where
 from nnmath.ops.indexing import gather, narrow
-from nnmath.ops.shape import flip, reshape, squeeze, stack
+from nnmath.ops.shape import DiagExtract, cat, flip, reshape, squeeze, stack
+from nnmath.ops.sorting import sort
 from nnmath.tensor import Tensor, wrap_dim
 
 
@@ -368,6 +370,67 @@ def count_nonzero(input, dim=None):
     return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=axis), dtype=np.int64))
 
 
+def trace(input):
+    """tr X = Σᵢ X[i, i], the sum of a matrix's main diagonal."""
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, got a tensor of shape {tuple(input.shape)}")
+    if input._data.dtype.kind in "biu":
+        return Tensor._make(np.asarray(np.trace(input._data), dtype=np.int64))
+    return sum(DiagExtract.apply(input, 0))
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """The mean of the non-NaN elements over ``dim`` (NaN where all are NaN)."""
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError(f"nanmean: expected a floating-point input, got {input.dtype}")
+    count = sum(~isnan(input), dim, keepdim).to(input.dtype if dtype is None else dtype)
+    return nansum(input, dim, keepdim, dtype=dtype) / count
+
+
+def median(input, dim=None, keepdim=False):
+    """The lower median: the ⌊(n−1)/2⌋-th smallest value. Without ``dim``, of all elements (a 0-D
+    tensor); with ``dim``, a (values, indices) pair along it. The gradient goes to the selected
+    element."""
+    if dim is None:
+        if input.numel() == 0:
+            return Tensor._make(np.asarray(np.nan, input._data.dtype))
+        flat = reshape(input, -1)
+        values, _ = sort(flat, 0, stable=True)
+        return reshape(narrow(values, 0, (flat.shape[0] - 1) // 2, 1), ())
+    d = wrap_dim(dim, input.ndim, "median")
+    if input.ndim == 0:
+        return values_indices(input, Tensor._make(np.zeros((), np.int64)))
+    values, indices = sort(input, d, stable=True)
+    k = (input.shape[d] - 1) // 2
+    v, i = narrow(values, d, k, 1), narrow(indices, d, k, 1)
+    if not keepdim:
+        v, i = squeeze(v, d), squeeze(i, d)
+    return values_indices(v, i)
+
+
+_minmax = namedtuple("aminmax", ["min", "max"])  # PyTorch's return type
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    """The pair (min, max) over ``dim`` (all elements without it)."""
+    return _minmax(amin(input, () if dim is None else dim, keepdim), amax(input, () if dim is None else dim, keepdim))
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The n-th forward difference along ``dim``: out[i] = x[i+1] − x[i], applied n times, after
+    joining ``prepend`` and ``append`` to the input along ``dim``."""
+    d = wrap_dim(dim, input.ndim, "diff")
+    pieces = [t for t in (prepend, input, append) if t is not None]
+    x = cat(pieces, d) if len(pieces) > 1 else input
+    for _ in range(n):
+        length = x.shape[d]
+        if length == 0:
+            break
+        after, before = narrow(x, d, 1, length - 1), narrow(x, d, 0, length - 1)
+        x = (after != before) if x._data.dtype == np.bool_ else after - before
+    return x
+
+
 __all__ = [
     "sum",
     "nansum",
@@ -390,4 +453,9 @@ __all__ = [
     "all",
     "any",
     "count_nonzero",
+    "trace",
+    "nanmean",
+    "median",
+    "aminmax",
+    "diff",
 ]

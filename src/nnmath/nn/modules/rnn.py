@@ -16,7 +16,7 @@ from nnmath.nn.modules.module import Module
 from nnmath.nn.parameter import Parameter
 from nnmath.nn.utils.rnn import PackedSequence, packed_from_padded, padded_from_packed
 from nnmath.ops.recurrent import CELLS
-from nnmath.random import rng
+from nnmath import random
 from nnmath.tensor import Tensor
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -32,7 +32,7 @@ def _reset_uniform(parameters, hidden_size: int) -> None:
     bound = 1.0 / math.sqrt(hidden_size) if hidden_size > 0 else 0.0
     with no_grad():
         for p in parameters:
-            p._data[...] = rng().uniform(-bound, bound, p.shape)
+            p._data[...] = random.uniform(tuple(p.shape), p._data.dtype, -bound, bound)
 
 
 def _check_shape(what: str, tensor: Tensor, expected: tuple) -> None:

@@ -6,7 +6,7 @@ from nnmath.autograd import no_grad
 from nnmath.nn import functional as F
 from nnmath.nn.modules.module import Module
 from nnmath.nn.parameter import Parameter
-from nnmath.random import rng
+from nnmath import random
 
 __all__ = ["Embedding"]
 
@@ -74,7 +74,7 @@ class Embedding(Module):
     def reset_parameters(self) -> None:
         """weight ~ N(0, 1), with the padding row set to zero."""
         with no_grad():
-            self.weight._data[...] = rng().standard_normal(self.weight.shape)
+            self.weight._data[...] = random.normal(tuple(self.weight.shape), self.weight._data.dtype)
             if self.padding_idx is not None:
                 self.weight._data[self.padding_idx] = 0
 
