@@ -367,6 +367,9 @@ def _format(t: Tensor) -> str:
             body = np.array2string(a, floatmode="unique", **kwargs)
         else:
             body = np.array2string(a, precision=4, floatmode="fixed", **kwargs)
+    elif a.dtype == np.bool_:  # PyTorch pads to the widest word present: "True" alone needs no pad
+        width = 5 if (~a).any() else 4
+        body = np.array2string(a, formatter={"bool": lambda v: str(bool(v)).rjust(width)}, **kwargs)
     else:
         body = np.array2string(a, **kwargs)
     extras = []

@@ -66,6 +66,28 @@ LAYERS = {
     "Sequential": (lambda m: m.nn.Sequential(m.nn.Linear(4, 8), m.nn.Tanh(), m.nn.Flatten(0), m.nn.Unflatten(0, (2, 8))),
                    [randn(2, 4)]),
     "Identity": (lambda m: m.nn.Identity(3), [randn(2, 2)]),
+    "BatchNorm3d": (lambda m: m.nn.BatchNorm3d(3), [randn(2, 3, 2, 3, 2)]),
+    "InstanceNorm1d": (lambda m: m.nn.InstanceNorm1d(4), [randn(2, 4, 6)]),
+    "InstanceNorm2d_affine_tracked": (lambda m: m.nn.InstanceNorm2d(3, affine=True, track_running_stats=True),
+                                      [randn(2, 3, 4, 5)]),
+    "InstanceNorm2d_unbatched": (lambda m: m.nn.InstanceNorm2d(3, affine=True), [randn(3, 4, 4)]),
+    "InstanceNorm3d": (lambda m: m.nn.InstanceNorm3d(2, momentum=None, track_running_stats=True),
+                       [randn(2, 2, 3, 3, 2)]),
+    "PReLU": (lambda m: m.nn.PReLU(), [randn(3, 4)]),
+    "PReLU_channels": (lambda m: m.nn.PReLU(3, init=0.1), [randn(2, 3, 4)]),
+    "PixelShuffle": (lambda m: m.nn.PixelShuffle(2), [randn(2, 8, 3, 3)]),
+    "PixelUnshuffle": (lambda m: m.nn.PixelUnshuffle(3), [randn(1, 2, 6, 9)]),
+    "ReflectionPad1d": (lambda m: m.nn.ReflectionPad1d((2, 1)), [randn(2, 3, 4)]),
+    "ReflectionPad2d": (lambda m: m.nn.ReflectionPad2d(2), [randn(1, 2, 4, 5)]),
+    "ReflectionPad3d": (lambda m: m.nn.ReflectionPad3d((1, 0, 1, 1, 0, 1)), [randn(1, 2, 3, 3, 3)]),
+    "ReplicationPad2d": (lambda m: m.nn.ReplicationPad2d((1, 2, 0, 3)), [randn(2, 3, 3)]),
+    "ReplicationPad1d": (lambda m: m.nn.ReplicationPad1d(3), [randn(2, 3, 2)]),
+    "ZeroPad2d": (lambda m: m.nn.ZeroPad2d((1, 0, 2, 1)), [randn(1, 2, 2, 3)]),
+    "ConstantPad1d": (lambda m: m.nn.ConstantPad1d(2, -1.5), [randn(2, 3)]),
+    "ConstantPad3d": (lambda m: m.nn.ConstantPad3d((0, 1, 1, 0, 2, 0), 0.5), [randn(1, 1, 2, 2, 2)]),
+    "CircularPad2d": (lambda m: m.nn.CircularPad2d(1), [randn(1, 2, 3, 3)]),
+    "GLU": (lambda m: m.nn.GLU(1), [randn(3, 4, 2)]),
+    "Softmax2d": (lambda m: m.nn.Softmax2d(), [randn(2, 3, 2, 2)]),
 }
 ACTIVATIONS = {
     "ReLU": lambda m: m.nn.ReLU(), "LeakyReLU": lambda m: m.nn.LeakyReLU(0.2), "ELU": lambda m: m.nn.ELU(0.7),
@@ -77,6 +99,9 @@ ACTIVATIONS = {
     "Hardsigmoid": lambda m: m.nn.Hardsigmoid(), "Hardswish": lambda m: m.nn.Hardswish(),
     "Softmax": lambda m: m.nn.Softmax(dim=1), "Softmin": lambda m: m.nn.Softmin(dim=0),
     "LogSoftmax": lambda m: m.nn.LogSoftmax(dim=-1),
+    "Threshold": lambda m: m.nn.Threshold(0.3, -2.0), "Hardshrink": lambda m: m.nn.Hardshrink(0.6),
+    "Softshrink": lambda m: m.nn.Softshrink(0.4), "Tanhshrink": lambda m: m.nn.Tanhshrink(),
+    "RReLU_eval": lambda m: m.nn.RReLU(0.1, 0.3).eval(),
 }
 
 
@@ -161,3 +186,33 @@ def test_cross_entropy_on_spatial_inputs_with_ignored_targets():
     target = np.random.default_rng(0).integers(0, 3, (2, 4, 4))
     target[0, 0, :2] = -100
     check_parity(lambda m: m.nn.CrossEntropyLoss(weight=m.tensor([1.0, 2.0, 0.5])), [randn(2, 3, 4, 4), target])
+
+
+def test_rrelu_in_training_draws_pytorchs_slopes():
+    torch.manual_seed(3)
+    nnmath.manual_seed(3)
+    x = randn(4, 5) * 3
+    theirs = torch.nn.RReLU()(to_torch(x))
+    ours = nnmath.nn.RReLU()(to_ours(x))
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag_matches_pytorch(mode):
+    """Bags from offsets (one of them empty) and from the rows of a 2-D input, a padding id left out,
+    per-sample weights in 'sum' mode; outputs and the table's gradient as PyTorch's."""
+    ids, offsets = np.array([1, 2, 4, 5, 4, 3, 2, 9]), np.array([0, 4, 4, 6])
+    weights = randn(8, seed=3) if mode == "sum" else None
+    theirs = torch.nn.EmbeddingBag(10, 3, mode=mode, padding_idx=2)
+    ours = nnmath.nn.EmbeddingBag(10, 3, mode=mode, padding_idx=2)
+    assert repr(ours) == repr(theirs) and list(ours.state_dict()) == list(theirs.state_dict())
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    t_out = theirs(torch.tensor(ids), torch.tensor(offsets), None if weights is None else torch.tensor(weights))
+    o_out = ours(nnmath.tensor(ids), nnmath.tensor(offsets), None if weights is None else nnmath.tensor(weights))
+    np.testing.assert_allclose(o_out.detach().numpy(), t_out.detach().numpy(), rtol=RTOL, atol=ATOL)
+    t_out.sum().backward()
+    o_out.sum().backward()
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=RTOL, atol=ATOL)
+    rows = ids.reshape(2, 4)
+    np.testing.assert_allclose(ours(nnmath.tensor(rows)).detach().numpy(),
+                               theirs(torch.tensor(rows)).detach().numpy(), rtol=RTOL, atol=ATOL)

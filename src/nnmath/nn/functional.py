@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from nnmath import ops, special
+from nnmath import creation, ops, special
 from nnmath.autograd import no_grad
 from nnmath.ops._util import check_same_dtype
 # The layers' primitives, offered here under PyTorch's names (F.linear, F.conv2d, ...).
@@ -658,3 +658,183 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     positive = target == 1
     loss = ops.where(positive, 1.0 - cos, ops.clamp_min(cos - margin, 0.0))
     return _reduce(loss, _reduction(size_average, reduce, reduction))
+
+
+# --- the rest of PyTorch's activations ------------------------------------------------------------------
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """y = x where x > threshold, else ``value``."""
+    return _maybe_inplace(input, ops.where(input > threshold, input, creation.full_like(input, value)), inplace)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    return globals()["threshold"](input, threshold, value, inplace=True)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """y = x where |x| > λ, else 0."""
+    return ops.where(ops.abs(input) > lambd, input, creation.zeros_like(input))
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """y = x − λ for x > λ, x + λ for x < −λ, 0 in between (y = x − clamp(x, −λ, λ))."""
+    if lambd < 0:
+        raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found to be {lambd}")
+    return input - ops.clamp(input, -lambd, lambd)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """y = x − tanh x."""
+    return input - ops.tanh(input)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """The gated linear unit: with x split in halves a, b along ``dim``, y = a ⊙ σ(b)."""
+    if input.ndim == 0 or input.shape[dim] % 2:
+        raise RuntimeError(f"glu: halving dimension must be even, but dimension {dim} of shape "
+                           f"{tuple(input.shape)} is not")
+    a, b = ops.chunk(input, 2, dim)
+    return a * ops.sigmoid(b)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """y = x for x > 0, else a · x, with a learnt slope per channel (dimension 1) or one for all."""
+    if weight.numel() != 1 and (input.ndim < 2 or input.shape[1] != weight.numel()):
+        raise RuntimeError(f"prelu: mismatch of parameter numbers ({weight.numel()}) and input channels "
+                           f"({input.shape[1] if input.ndim >= 2 else 1}) for input of shape {tuple(input.shape)}")
+    slope = weight.reshape((-1,) + (1,) * (input.ndim - 2)) if weight.numel() != 1 and input.ndim >= 2 else \
+        weight.reshape(())
+    return ops.where(input > 0, input, input * slope)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Randomised leaky ReLU: y = x for x ≥ 0, else a · x with a ~ U(lower, upper) drawn per element
+    in training (PyTorch's draws: one double per non-positive element, in order), a = (lower + upper)/2
+    in evaluation."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    negative = input._data <= 0
+    slopes = np.ones(input.shape, input._data.dtype)
+    slopes[negative] = random.uniform((int(negative.sum()),), np.float64, lower, upper).astype(input._data.dtype)
+    return _maybe_inplace(input, input * Tensor._make(slopes), inplace)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+def relu_(input: Tensor) -> Tensor:
+    return relu(input, inplace=True)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return elu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+# --- pixel shuffling, instance normalisation, bags of embeddings -------------------------------------------
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """(*, C·r², H, W) -> (*, C, H·r, W·r): each group of r² channels becomes an r × r block of pixels."""
+    r = int(upscale_factor)
+    if input.ndim < 3 or input.shape[-3] % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square "
+                           f"of upscale_factor ({r}), but input of shape {tuple(input.shape)} is not")
+    *lead, c, h, w = input.shape
+    x = input.reshape(tuple(lead) + (c // (r * r), r, r, h, w))
+    n = len(lead)
+    x = x.permute(tuple(range(n)) + (n, n + 3, n + 1, n + 4, n + 2))
+    return x.reshape(tuple(lead) + (c // (r * r), h * r, w * r))
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """(*, C, H·r, W·r) -> (*, C·r², H, W): the inverse of :func:`pixel_shuffle`."""
+    r = int(downscale_factor)
+    if input.ndim < 3 or input.shape[-2] % r or input.shape[-1] % r:
+        raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by downscale_factor ({r}), "
+                           f"got input of shape {tuple(input.shape)}")
+    *lead, c, h, w = input.shape
+    x = input.reshape(tuple(lead) + (c, h // r, r, w // r, r))
+    n = len(lead)
+    x = x.permute(tuple(range(n)) + (n, n + 2, n + 4, n + 1, n + 3))
+    return x.reshape(tuple(lead) + (c * r * r, h // r, w // r))
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
+                  weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """y = (x − μ) / √(σ² + ε) ⊙ γ + β with μ, σ² per sample and channel over the spatial dimensions
+    (batch normalisation of each (n, c) slice on its own). Running statistics, when given, are
+    updated with the average over the batch of the per-sample statistics."""
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected an input of shape (N, C, *), got shape {tuple(input.shape)}")
+    n, c = input.shape[:2]
+    folded = input.reshape((1, n * c) + tuple(input.shape[2:]))
+
+    def repeated(t):
+        return None if t is None else t.repeat(n)
+    mean_n, var_n = repeated(running_mean), repeated(running_var)
+    out = batch_norm(folded, mean_n, var_n, repeated(weight), repeated(bias), use_input_stats, momentum, eps)
+    if use_input_stats:
+        for running, per_sample in ((running_mean, mean_n), (running_var, var_n)):
+            if running is not None:
+                with no_grad():
+                    running._data[...] = per_sample._data.reshape(n, c).mean(0)
+                    running._vc.value += 1
+    return out.reshape(tuple(input.shape))
+
+
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, max_norm=None, norm_type=2.0,
+                  scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                  per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
+                  padding_idx: int | None = None) -> Tensor:
+    """Sums, means or maxima of bags of embeddings: bag b holds the rows of ``weight`` picked by the ids
+    of row b of a 2-D ``input``, or by the ids from offsets[b] to offsets[b+1] of a 1-D one. Ids equal
+    to ``padding_idx`` are left out (an empty bag gives zeros); ``per_sample_weights`` scale each row
+    (mode 'sum' only)."""
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"embedding_bag: per_sample_weights only supported with mode='sum', got mode={mode!r}")
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError("embedding_bag: if input is 2D, then offsets has to be None")
+        bags = input.shape[0]
+        starts = np.arange(bags) * input.shape[1]
+        ids = input.reshape(-1)
+        weights = None if per_sample_weights is None else per_sample_weights.reshape(-1)
+    elif input.ndim == 1:
+        if offsets is None or offsets.ndim != 1:
+            raise ValueError("embedding_bag: offsets has to be a 1D tensor when input is 1D")
+        starts = offsets._data.astype(np.int64)
+        if include_last_offset:
+            starts = starts[:-1]
+        bags, ids, weights = len(starts), input, per_sample_weights
+    else:
+        raise ValueError(f"embedding_bag: input has to be 1D or 2D, got shape {tuple(input.shape)}")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += weight.shape[0]
+    rows = embedding(ids, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq)
+    if weights is not None:
+        rows = rows * weights.reshape(-1, 1)
+    ends = np.append(starts[1:], ids.shape[0])
+    member = np.zeros((bags, ids.shape[0]), bool)
+    for b, (s, e) in enumerate(zip(starts, ends)):
+        member[b, s:e] = True
+    if padding_idx is not None:
+        member &= ids._data[None, :] != padding_idx
+    if mode == "max":
+        picked = [rows[member[b]].amax(0) if member[b].any() else creation.zeros_like(rows[0]) for b in range(bags)]
+        return ops.stack(picked, 0) if picked else rows[:0]
+    matrix = member.astype(rows._data.dtype)
+    if mode == "mean":
+        matrix = matrix / np.maximum(matrix.sum(1, keepdims=True), 1)
+    return Tensor._make(matrix) @ rows
