@@ -37,6 +37,8 @@ DRAWS = [
      lambda t: t.multinomial(t.tensor([[1, 2, 3, 4.]]), 9, True)),
     ("multinomial without replacement", lambda: R.multinomial(np.array([[1, 2, 3, 4.]], np.float32), 3, False),
      lambda t: t.multinomial(t.tensor([[1, 2, 3, 4.]]), 3)),
+    ("multinomial one sample per row", lambda: R.multinomial(np.ones((3, 4), np.float32), 1, True),
+     lambda t: t.multinomial(t.ones(3, 4), 1, True)),
     ("random_ int64", lambda: R.random_full((4,), np.int64), lambda t: t.empty(4, dtype=t.int64).random_()),
 ]
 
@@ -112,3 +114,27 @@ def test_the_parity_check_fails_on_a_different_stream():
     nnmath.manual_seed(1)
     with pytest.raises(AssertionError):
         _same(R.uniform((5,), np.float32), torch.rand(5))
+
+
+def test_distributions_sample_pytorchs_numbers():
+    def draws(m):
+        m.manual_seed(0)
+        D = m.distributions
+        return [D.Normal(m.zeros(3), m.ones(3)).rsample((2,)), D.Categorical(m.tensor([0.1, 0.2, 0.7])).sample((5,)),
+                D.Categorical(logits=m.zeros(2, 3)).sample(), D.Uniform(m.zeros(2), m.ones(2)).sample(),
+                D.Bernoulli(m.tensor([0.3, 0.6, 0.9])).sample(), D.Exponential(m.ones(2)).sample(),
+                D.Laplace(m.zeros(2), m.ones(2)).sample(), D.MultivariateNormal(m.zeros(2), m.eye(2)).sample(),
+                D.multinomial.Multinomial(10, m.ones([6]) / 6).sample(),
+                D.Multinomial(5, probs=m.tensor([[0.2, 0.8], [0.5, 0.5]])).sample((2,))]
+    for ours, theirs in zip(draws(nnmath), draws(torch)):
+        _same(ours.numpy(), theirs)
+
+
+def test_multinomial_log_prob_matches_pytorch():
+    def log_probs(m):
+        D = m.distributions
+        return [D.Multinomial(10, m.ones([6]) / 6).log_prob(m.tensor([1.0, 2, 3, 0, 4, 0])),
+                D.Multinomial(3, logits=m.tensor([0.0, -float("inf"), 1.0])).log_prob(m.tensor([1.0, 0, 2])),
+                D.Multinomial(4, probs=m.tensor([[0.1, 0.9], [0.6, 0.4]])).mean]
+    for ours, theirs in zip(log_probs(nnmath), log_probs(torch)):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)

@@ -17,7 +17,8 @@ given the state PyTorch's seeding makes) and the functions below apply PyTorch's
 - integers on [a, b): a + r mod (b − a), with r₃₂, or r₆₄ when b − a ≥ 2³²; permutations by the
   Fisher–Yates swaps of r₃₂ mod (n − i); Bernoulli(p) for a number p: u₆₄ < p, for a tensor of
   probabilities: u₃₂ < p; exponential: −ln(1 − u₆₄)/λ; multinomial with replacement: the first
-  category whose cumulative probability reaches u₆₄, without: the largest pᵢ/Eᵢ with Eᵢ exponential.
+  category whose cumulative probability reaches u₆₄, without (or for one sample): the largest
+  pᵢ/Eᵢ with Eᵢ exponential.
 
 (These are PyTorch's kernels for CPUs without Intel's MKL random streams, which PyTorch uses for
 ``bernoulli_(p)`` only on Intel processors.)
@@ -309,7 +310,7 @@ def multinomial(weights: np.ndarray, num_samples: int, replacement: bool, genera
     """Category indices drawn from each row of ``weights`` (2-D, non-negative), as PyTorch's
     ``multinomial``."""
     g = _gen(generator)
-    if not replacement:
+    if not replacement or num_samples == 1:  # PyTorch's fast path: the largest pᵢ/Eᵢ, Eᵢ ~ Exp(1)
         keys = weights / exponential(weights.shape, weights.dtype, generator=g)
         return np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
     out = np.empty((weights.shape[0], num_samples), np.int64)
@@ -319,3 +320,23 @@ def multinomial(weights: np.ndarray, num_samples: int, replacement: bool, genera
         out[row] = np.minimum(np.searchsorted(cdf, _unit_float64(g, num_samples), side="left"),
                               weights.shape[1] - 1)
     return out
+
+
+class Draws:
+    """NumPy-style sampling methods drawing PyTorch's numbers in ``np_dtype`` from the global
+    generator, for code written against ``numpy.random.Generator`` (the distributions' noise)."""
+
+    def __init__(self, np_dtype, generator=None):
+        self.dtype, self.generator = np.dtype(np_dtype), generator
+
+    def standard_normal(self, shape):
+        return normal(tuple(shape), self.dtype, generator=self.generator)
+
+    def random(self, shape):
+        return uniform(tuple(shape), self.dtype, generator=self.generator)
+
+    def uniform(self, low, high, shape):
+        return uniform(tuple(shape), self.dtype, low, high, self.generator)
+
+    def standard_exponential(self, shape):
+        return exponential(tuple(shape), self.dtype, generator=self.generator)
