@@ -1,4 +1,4 @@
-"""``nnmath.save`` / ``nnmath.load``: tensors and nested containers in a safetensors file, with no pickle.
+"""``nnmath.save`` / ``nnmath.load``: tensors and nested containers in a safetensors file.
 
 A saved file is a standard safetensors file: every tensor (and NumPy array) of the object is one named
 entry, so ``safetensors.torch.load_file`` reads a saved ``state_dict`` directly, and a safetensors file
@@ -17,6 +17,10 @@ The JSON tree, decoded by :func:`_decode`::
     {"$tensor": name}               an nnmath Tensor ("requires_grad": true when it did)
     {"$ndarray": name}              a NumPy array ("scalar": true for a NumPy scalar such as np.float32(1))
 
+Any other object (a whole ``nn.Module``, as ``torch.save(model, f)`` saves it) is pickled into an entry of
+its own, ``{"$pickle": name, "type": ...}``; ``load`` unpickles it only when called with
+``weights_only=False`` (PyTorch's rule since 2.6), since unpickling can run code.
+
 Each tensor's SHA-256 is stored alongside, so a file whose bytes were damaged fails to load with an
 error naming the tensor, rather than loading wrong numbers. Writes are atomic (:mod:`nnmath._atomic`).
 """
@@ -26,6 +30,7 @@ import hashlib
 import json
 import math
 import os
+import pickle
 import struct
 
 import numpy as np
@@ -50,7 +55,8 @@ class FileFormatError(RuntimeError):
 # --- save ------------------------------------------------------------------------------------------
 def save(obj, f) -> None:
     """Save ``obj`` (a tensor, a ``state_dict``, or nested dicts/lists/tuples of tensors, NumPy arrays,
-    numbers, strings, bools and None) to ``f``, a path (written atomically) or a binary file object.
+    numbers, strings, bools and None; anything else is pickled) to ``f``, a path (written atomically)
+    or a binary file object.
 
     A ``state_dict`` (a dict of str -> Tensor) keeps its keys as the safetensors tensor names, so the
     file is a ``state_dict`` for ``safetensors.torch.load_file`` too.
@@ -122,9 +128,19 @@ class _Encoder:
                 return {key: self.encode(item, path + (key,)) for key, item in value.items()}
             return {"$dict": [[self.encode(key, path + ("<key>",)), self.encode(item, path + (key,))]
                               for key, item in value.items()]}
-        raise TypeError(f"nnmath.save: cannot save a {type(value).__module__}.{type(value).__qualname__} at "
-                        f"{_describe(path)}; supported: Tensor, numpy.ndarray, dict, list, tuple, str, int, "
-                        "float, bool, None (save a module's state_dict(), not the module)")
+        return self._pickled(value, path)
+
+    def _pickled(self, value, path: tuple):
+        """Any other object (a whole module, an optimizer, a class instance) as PyTorch saves it: pickled,
+        in an entry of its own; :func:`load` unpickles it only with ``weights_only=False``."""
+        try:
+            blob = pickle.dumps(value, protocol=4)
+        except Exception as error:
+            raise TypeError(f"nnmath.save: cannot save the {type(value).__module__}.{type(value).__qualname__} at "
+                            f"{_describe(path)}: it cannot be pickled ({error}); save a module's state_dict()") \
+                from error
+        return {"$pickle": self._add(np.frombuffer(blob, np.uint8), path),
+                "type": f"{type(value).__module__}.{type(value).__qualname__}"}
 
     def _add(self, array: np.ndarray, path: tuple) -> str:
         if array.dtype.byteorder == ">":
@@ -147,9 +163,10 @@ def load(f, map_location=None, weights_only: bool = True):
     """Load what :func:`save` saved (or any safetensors file, as a flat ``{name: Tensor}`` dict).
 
     ``f`` is a path or a binary file object. ``map_location`` may name the CPU (the only device nnmath
-    computes on). ``weights_only`` is accepted for PyTorch compatibility: nnmath files never contain
-    code, so loading is always as safe as ``weights_only=True``. Raises :class:`FileFormatError`,
-    naming the file, if it is truncated, corrupted or not a safetensors file.
+    computes on). Tensors, arrays and containers load without running code; an object that was saved
+    pickled (a whole module, say) is unpickled only with ``weights_only=False``, as PyTorch 2.6 and
+    later require. Raises :class:`FileFormatError`, naming the file, if it is truncated, corrupted or not
+    a safetensors file.
     """
     _check_map_location(map_location)
     name = repr(os.fspath(f)) if not hasattr(f, "read") else repr(getattr(f, "name", "<file object>"))
@@ -175,7 +192,7 @@ def load(f, map_location=None, weights_only: bool = True):
         if digests.get(key) != _digest(array):
             raise FileFormatError(f"nnmath.load: {name} is corrupted: the bytes of tensor {key!r} do not "
                                   "match their checksum")
-    return _Decoder(arrays, name).decode(tree)
+    return _Decoder(arrays, name, weights_only).decode(tree)
 
 
 def _check_map_location(map_location) -> None:
@@ -212,9 +229,10 @@ class _Decoder:
     """Rebuilds the saved object from the JSON tree and the file's arrays (copied: they are writable
     and own their memory)."""
 
-    def __init__(self, arrays: dict, name: str):
+    def __init__(self, arrays: dict, name: str, weights_only: bool = True):
         self.arrays = arrays
         self.name = name
+        self.weights_only = weights_only
 
     def decode(self, node):
         if node is None or isinstance(node, (bool, int, float, str)):
@@ -237,7 +255,17 @@ class _Decoder:
             return float(node["$float"])
         if "$dict" in node:
             return {self.decode(key): self.decode(value) for key, value in node["$dict"]}
+        if "$pickle" in node:
+            return self._unpickle(node)
         return {key: self.decode(value) for key, value in node.items()}
+
+    def _unpickle(self, node):
+        if self.weights_only is not False:
+            raise pickle.UnpicklingError(
+                f"nnmath.load: {self.name} holds a pickled {node.get('type', 'object')} (saved with nnmath.save), "
+                f"and unpickling runs code from the file. Load it with weights_only=False if you trust where the "
+                f"file came from (PyTorch 2.6 and later refuse such files by default too).")
+        return pickle.loads(self._array(node["$pickle"]).tobytes())
 
     def _array(self, key) -> np.ndarray:
         if key not in self.arrays:
