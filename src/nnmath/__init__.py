@@ -17,8 +17,8 @@ from nnmath.creation import (arange, as_tensor, asarray, bernoulli, empty, empty
                              randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)
 from nnmath.device import device
 from nnmath.dtypes import bool_ as bool  # noqa: A004
-from nnmath.dtypes import (complex64, complex128, dtype, float16, float32, float64, get_default_dtype, int8, int16,
-                           int32, int64, set_default_dtype, uint8)
+from nnmath.dtypes import (can_cast, complex64, complex128, dtype, float16, float32, float64, get_default_dtype, int8,
+                           int16, int32, int64, promote_types, result_type, set_default_dtype, uint8)
 from nnmath.ops import *  # noqa: F401,F403
 from nnmath.ops import abs, all, any, max, min, pow, round, sum  # noqa: A004  (PyTorch's names)
 from nnmath.parallel import get_num_threads, set_num_threads

@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 from nnmath import ops, special
+from nnmath._methods import apply_inplace
 from nnmath.autograd import no_grad
 from nnmath.ops._util import check_same_dtype
 # The layers' primitives, offered here under PyTorch's names (F.linear, F.conv2d, ...).
@@ -47,11 +48,12 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 # --- activations ------------------------------------------------------------------------------------
 
 
-def _maybe_inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
-    """PyTorch's ``inplace=True``: write the result into ``input``'s storage and return ``input``."""
+def _maybe_inplace(input: Tensor, fn, inplace: bool, op: str) -> Tensor:
+    """``fn(input)``, or with PyTorch's ``inplace=True`` the same values written into ``input``'s memory
+    (``input`` is returned, its history moved on as by any in-place op)."""
     if not inplace:
-        return result
-    return input.copy_(result)
+        return fn(input)
+    return apply_inplace(input, op, fn)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -66,14 +68,17 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """LeakyReLU(x) = x if x > 0 else negative_slope · x."""
-    return _maybe_inplace(input, ops.where(input > 0, input, input * negative_slope), inplace)
+    return _maybe_inplace(input, lambda x: ops.where(x > 0, x, x * negative_slope), inplace, "leaky_relu_")
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """ELU(x) = x if x > 0 else α (eˣ − 1)."""
+    return _maybe_inplace(input, lambda x: _elu(x, alpha), inplace, "elu_")
+
+
+def _elu(x: Tensor, alpha: float) -> Tensor:
     # expm1 of min(x, 0): the unused branch never overflows, so its zero gradient stays finite.
-    negative = ops.expm1(ops.clamp_max(input, 0.0)) * alpha
-    return _maybe_inplace(input, ops.where(input > 0, input, negative), inplace)
+    return ops.where(x > 0, x, ops.expm1(ops.clamp_max(x, 0.0)) * alpha)
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -82,13 +87,13 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """SELU(x) = λ · ELU(x, α), λ ≈ 1.0507, α ≈ 1.6733 (self-normalising)."""
-    return _maybe_inplace(input, elu(input, _SELU_ALPHA) * _SELU_SCALE, inplace)
+    return _maybe_inplace(input, lambda x: _elu(x, _SELU_ALPHA) * _SELU_SCALE, inplace, "selu_")
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """CELU(x) = max(0, x) + min(0, α (e^(x/α) − 1))."""
-    return _maybe_inplace(input, ops.where(input > 0, input, ops.expm1(ops.clamp_max(input, 0.0) / alpha) * alpha),
-                          inplace)
+    return _maybe_inplace(input, lambda x: ops.where(x > 0, x, ops.expm1(ops.clamp_max(x, 0.0) / alpha) * alpha),
+                          inplace, "celu_")
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -104,12 +109,12 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """SiLU(x) = x σ(x)."""
-    return _maybe_inplace(input, input * ops.sigmoid(input), inplace)
+    return _maybe_inplace(input, lambda x: x * ops.sigmoid(x), inplace, "silu_")
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """Mish(x) = x tanh(softplus(x))."""
-    return _maybe_inplace(input, input * ops.tanh(softplus(input)), inplace)
+    return _maybe_inplace(input, lambda x: x * ops.tanh(softplus(x)), inplace, "mish_")
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -136,18 +141,22 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     """Hardtanh(x) = min(max(x, min_val), max_val); gradient 1 strictly inside, 0 elsewhere (as PyTorch)."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
-    inside = (input > min_val) & (input < max_val)
-    return _maybe_inplace(input, ops.where(inside, input, ops.clamp(input.detach(), min_val, max_val)), inplace)
+    return _maybe_inplace(input, lambda x: _hardtanh(x, min_val, max_val), inplace, "hardtanh_")
+
+
+def _hardtanh(x: Tensor, min_val: float, max_val: float) -> Tensor:
+    inside = (x > min_val) & (x < max_val)
+    return ops.where(inside, x, ops.clamp(x.detach(), min_val, max_val))
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """Hardsigmoid(x) = ReLU6(x + 3) / 6."""
-    return _maybe_inplace(input, hardtanh(input + 3.0, 0.0, 6.0) / 6.0, inplace)
+    return _maybe_inplace(input, lambda x: _hardtanh(x + 3.0, 0.0, 6.0) / 6.0, inplace, "hardsigmoid_")
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """Hardswish(x) = x · ReLU6(x + 3) / 6."""
-    return _maybe_inplace(input, input * hardsigmoid(input), inplace)
+    return _maybe_inplace(input, lambda x: x * hardsigmoid(x), inplace, "hardswish_")
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
@@ -181,7 +190,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     keep = rng().random(input.shape, dtype=np.float32) >= p
     scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
     mask = Tensor._make(keep.astype(input._data.dtype) * input._data.dtype.type(scale))
-    return _maybe_inplace(input, input * mask, inplace)
+    return _maybe_inplace(input, lambda x: x * mask, inplace, "dropout_")
 
 
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
@@ -196,9 +205,8 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
     keep = (rng().random(input.shape) >= p).astype(input._data.dtype)
     a = (1.0 - p + p * alpha_prime ** 2 * (1.0 - p)) ** -0.5
     b = -a * alpha_prime * p
-    result = input * Tensor._make(keep * a) + Tensor._make(((1.0 - keep) * alpha_prime * a + b)
-                                                           .astype(input._data.dtype))
-    return _maybe_inplace(input, result, inplace)
+    shift = Tensor._make(((1.0 - keep) * alpha_prime * a + b).astype(input._data.dtype))
+    return _maybe_inplace(input, lambda x: x * Tensor._make(keep * a) + shift, inplace, "alpha_dropout_")
 
 
 def _channel_dropout(input, p, training, inplace, spatial, op, generator=None):
@@ -213,13 +221,12 @@ def _channel_dropout(input, p, training, inplace, spatial, op, generator=None):
                       f"element-wise); use dropout for that.", UserWarning, stacklevel=3)
     # PyTorch's rule: dropout1d takes a 2-D input as unbatched (C, L); dropout2d always masks the
     # first two dimensions, so a 3-D input is read as (N, C, L) (PyTorch issue 77081).
-    unbatched = spatial == 1 and input.ndim == 2
-    x = input.unsqueeze(0) if unbatched else input
-    dt = x._data.dtype
-    keep = rng(generator).random(tuple(x.shape[:2]) + (1,) * (x.ndim - 2)) >= p
+    channels = input.shape[:1] if spatial == 1 and input.ndim == 2 else input.shape[:2]
+    dt = input._data.dtype
+    keep = rng(generator).random(tuple(channels) + (1,) * (input.ndim - len(channels))) >= p
     scale = np.zeros((), dt) if p == 1.0 else np.asarray(1.0 / (1.0 - p), dt)
-    y = x * Tensor._make(keep.astype(dt) * scale)
-    return _maybe_inplace(input, y.squeeze(0) if unbatched else y, inplace)
+    mask = Tensor._make(keep.astype(dt) * scale)
+    return _maybe_inplace(input, lambda x: x * mask, inplace, op + "_")
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):

@@ -14,8 +14,18 @@ values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
 def as_tensor_like(value, np_dtype) -> Tensor:
-    """A constant Tensor of ``np_dtype`` from a Python scalar or array-like."""
-    return Tensor._make(np.asarray(value, dtype=np_dtype))
+    """A constant Tensor of ``np_dtype`` from a Python scalar or array-like. An integer that does not
+    fit wraps around, as PyTorch converts it (``int8 tensor + 300`` adds 44)."""
+    try:
+        return Tensor._make(np.asarray(value, dtype=np_dtype))
+    except OverflowError:
+        pass
+    try:
+        wide = np.asarray(value, dtype=np.int64)
+    except OverflowError:
+        raise OverflowError(f"the Python integer {value} is too big to convert to any nnmath dtype "
+                            f"(int64 holds at most {np.iinfo(np.int64).max})") from None
+    return Tensor._make(wide.astype(np_dtype))
 
 
 _PLAIN_NUMBERS = (int, float)  # never widen a floating tensor (bool is excluded: type(True) is bool)
@@ -33,6 +43,33 @@ def promote(x, y):
         return Tensor._make(np.asarray(x, y._data.dtype)), y
     dt = dtypes.result_type_np(x, y)
     return _to(x, dt), _to(y, dt)
+
+
+class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
+    """Integer division, remainder or fmod by zero: a RuntimeError as in PyTorch, and a
+    ZeroDivisionError as in Python."""
+
+
+def check_divisor(op: str, divisor: Tensor) -> None:
+    """Integer division by zero has no value: raise (NumPy would return 0 with a warning)."""
+    if divisor._data.dtype.kind in "iu" and not divisor._data.all():
+        raise IntegerDivisionByZero(f"ZeroDivisionError: {op}: integer division by zero (the divisor of "
+                                    f"shape {tuple(divisor.shape)} has a zero element)")
+
+
+def reject_dtype_kinds(op: str, kinds: str, what: str, *operands) -> None:
+    """Raise when an operand's dtype is of one of ``kinds`` (NumPy kind letters): ``what`` says which
+    dtypes the op does not implement (PyTorch's "not implemented for 'ComplexFloat'")."""
+    for x in operands:
+        if isinstance(x, Tensor) and x._data.dtype.kind in kinds:
+            raise RuntimeError(f"{op}: not implemented for {what} tensors (got {x.dtype})")
+
+
+def require_floating(op: str, x: Tensor) -> None:
+    """Ops defined only on real or complex numbers refuse integer and bool tensors, as PyTorch."""
+    if x._data.dtype.kind not in "fc":
+        raise RuntimeError(f"{op}: expected a floating point or complex tensor as input, got {x.dtype}; "
+                           f"convert it first (x.float())")
 
 
 def promote_float(x, y):

@@ -4,12 +4,14 @@ Each derivative is the scalar derivative f′(x) applied elementwise: x̄ = ȳ �
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from nnmath.autograd.fit import cast
 from nnmath.autograd.function import Function
 from nnmath.backend import get_array_module
-from nnmath.ops._util import apply_broadcasting, promote, to_float
+from nnmath.ops._util import apply_broadcasting, broadcast_error, promote, reject_dtype_kinds, to_float
 from nnmath.ops.comparison import nonzero
 from nnmath.tensor import Tensor
 
@@ -366,20 +368,41 @@ def clamp_max(input, max):
     return clamp(input, max=max)
 
 
-def maximum(input, other):
-    """Elementwise max(a, b); where equal, each gets half the gradient."""
+def _real_operands(op, input, other):
     a, b = promote(input, other)
-    return apply_broadcasting("maximum", Maximum, a, b)
+    reject_dtype_kinds(op, "c", "complex", a)
+    return a, b
+
+
+def maximum(input, other):
+    """Elementwise max(a, b) (NaN if either is NaN); where equal, each gets half the gradient."""
+    return apply_broadcasting("maximum", Maximum, *_real_operands("maximum", input, other))
 
 
 def minimum(input, other):
-    """Elementwise min(a, b); where equal, each gets half the gradient."""
-    a, b = promote(input, other)
-    return apply_broadcasting("minimum", Minimum, a, b)
+    """Elementwise min(a, b) (NaN if either is NaN); where equal, each gets half the gradient."""
+    return apply_broadcasting("minimum", Minimum, *_real_operands("minimum", input, other))
 
 
-fmax = maximum
-fmin = minimum
+def fmax(input, other):
+    """Elementwise max(a, b) ignoring NaN: a NaN loses to a number (NaN only where both are).
+    The gradient goes to a where a ≥ b or b is NaN, else to b (as PyTorch)."""
+    a, b = _real_operands("fmax", input, other)
+    return where(_ge("fmax", a, b) | np.isnan(b._data), a, b)
+
+
+def fmin(input, other):
+    """Elementwise min(a, b) ignoring NaN: a NaN loses to a number (NaN only where both are).
+    The gradient goes to a where a ≤ b or b is NaN, else to b (as PyTorch)."""
+    a, b = _real_operands("fmin", input, other)
+    return where(_ge("fmin", b, a) | np.isnan(b._data), a, b)
+
+
+def _ge(op, a, b):
+    try:
+        return np.greater_equal(a._data, b._data)
+    except ValueError:
+        raise broadcast_error(op, a._data.shape, b._data.shape) from None
 
 
 def where(condition, input=None, other=None):
@@ -387,8 +410,13 @@ def where(condition, input=None, other=None):
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
     cond = condition if isinstance(condition, Tensor) else Tensor._make(np.asarray(condition))
-    if cond._data.dtype != np.bool_:
+    if cond._data.dtype == np.uint8:
+        warnings.warn("where: a uint8 condition is deprecated (as in PyTorch); use a bool condition",
+                      UserWarning, stacklevel=2)
         cond = Tensor._make(cond._data.astype(bool))
+    elif cond._data.dtype != np.bool_:
+        raise RuntimeError(f"where: expected condition to be a bool tensor, but got a tensor with dtype "
+                           f"{cond.dtype}; compare it (x > 0) or convert it with .bool()")
     a, b = promote(input, other)
     return apply_broadcasting("where", Where, cond, a, b)
 

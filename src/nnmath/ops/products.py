@@ -10,8 +10,9 @@ import string
 import numpy as np
 
 from nnmath.autograd.function import Function
-from nnmath.ops._util import check_same_dtype, promote
+from nnmath.ops._util import check_same_dtype
 from nnmath.ops.shape import broadcast_to, reshape, squeeze, unsqueeze
+from nnmath.tensor import Tensor
 
 
 class Matmul(Function):
@@ -20,29 +21,30 @@ class Matmul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.ndims = a.ndim, b.ndim
+        # Ā reads only B, B̄ only A (a constant input leaves the weight free to change in place).
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
         return np.matmul(a, b)
 
     @staticmethod
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
-        if a.ndim == 1 and b.ndim == 1:
-            return gy * b, gy * a
-        a2 = unsqueeze(a, 0) if a.ndim == 1 else a
-        b2 = unsqueeze(b, -1) if b.ndim == 1 else b
+        a_ndim, b_ndim = ctx.ndims
+        if a_ndim == 1 and b_ndim == 1:
+            return (gy * b if b is not None else None), (gy * a if a is not None else None)
         g2 = gy
-        if a.ndim == 1:
+        if a_ndim == 1:
             g2 = unsqueeze(g2, -2)
-        if b.ndim == 1:
+        if b_ndim == 1:
             g2 = unsqueeze(g2, -1)
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = matmul(g2, b2.mT)
-            if a.ndim == 1:
+            ga = matmul(g2, (unsqueeze(b, -1) if b_ndim == 1 else b).mT)
+            if a_ndim == 1:
                 ga = squeeze(ga, -2)
         if ctx.needs_input_grad[1]:
-            gb = matmul(a2.mT, g2)
-            if b.ndim == 1:
+            gb = matmul((unsqueeze(a, 0) if a_ndim == 1 else a).mT, g2)
+            if b_ndim == 1:
                 gb = squeeze(gb, -1)
         return ga, gb
 
@@ -60,7 +62,11 @@ def _matmul_error(a, b):
 
 def matmul(input, other):
     """Matrix product with NumPy/PyTorch ``@`` semantics (vectors, matrices, broadcast batches)."""
-    a, b = promote(input, other)
+    a, b = input, other
+    for x in (a, b):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"matmul: expected Tensors, got {type(x).__name__}")
+    check_same_dtype("matmul", a, b)
     if a._data.dtype.kind == "b":
         raise RuntimeError("matmul: not implemented for bool tensors")
     try:
@@ -159,7 +165,10 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, W, b):
-        ctx.save_for_backward(x, W)
+        ctx.W_shape = W.shape
+        # x̄ reads only W, W̄ only x: a constant input saves nothing of W (which an optimizer may then
+        # change in place between two backward passes).
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, W if ctx.needs_input_grad[0] else None)
         y = x @ W.T
         if b is not None:
             y += b
@@ -170,8 +179,8 @@ class Linear(Function):
         x, W = ctx.saved_tensors
         need_x, need_W, need_b = ctx.needs_input_grad
         gx = gy.matmul(W) if need_x else None
-        gy_rows = gy.reshape(-1, W.shape[0])
-        gW = gy_rows.t().matmul(x.reshape(-1, W.shape[1])) if need_W else None
+        gy_rows = gy.reshape(-1, ctx.W_shape[0])
+        gW = gy_rows.t().matmul(x.reshape(-1, ctx.W_shape[1])) if need_W else None
         gb = gy_rows.sum(0) if need_b else None
         return gx, gW, gb
 
@@ -230,13 +239,7 @@ def einsum(equation, *operands):
     """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``; ``...`` stands for batch dims."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    if len(operands) > 1:
-        first = operands[0]
-        ops = [first]
-        for o in operands[1:]:
-            _, o = promote(first, o)
-            ops.append(o)
-        operands = tuple(ops)
+    check_same_dtype("einsum", *operands)
     spec = _parse_einsum(equation, operands)
     try:
         return Einsum.apply(spec, *operands)
