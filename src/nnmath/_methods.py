@@ -5,6 +5,8 @@ tensor in place (see :func:`_inplace` for how that stays correct under autograd)
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from nnmath import creation, dtypes, ops, special
@@ -239,13 +241,21 @@ Tensor.__getitem__ = ops.getitem
 # c's gradient): when it saved it, it keeps a copy, as PyTorch's original_self.
 
 
-def check_writable(self, op):
-    """PyTorch's refusals before any in-place write."""
-    a = self._data
-    if any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
+def _internal_overlap(a: np.ndarray) -> bool:
+    """PyTorch's test: a dimension of stride 0 and size > 1 (an expanded tensor)."""
+    return any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape))
+
+
+def _check_overlap(a: np.ndarray, op):
+    if _internal_overlap(a):
         raise RuntimeError(f"{op}: unsupported operation: more than one element of the written-to tensor "
                            f"refers to a single memory location (an expanded view of shape {a.shape} with "
-                           f"strides {tuple(self.stride())}); clone() the tensor before writing to it")
+                           f"byte strides {a.strides}); clone() the tensor before writing to it")
+
+
+def check_writable(self, op):
+    """PyTorch's refusals before any in-place write."""
+    _check_overlap(self._data, op)
     if not state.enabled:
         return
     base = self._base
@@ -330,12 +340,27 @@ def _check_result(self, values, op):
 
 def _write(self, values, op):
     _check_result(self, values, op)
-    if not self._data.flags.writeable:
-        if self._base is not None:
-            raise RuntimeError(f"{op}: the tensor's memory is read-only (it views a read-only NumPy array)")
-        self._data = self._data.copy()
-    self._data[...] = values
+    _own_memory(self)
+    _writable(self, self._data, op)[...] = values
     self._vc.value += 1
+
+
+def _own_memory(self):
+    """A tensor over a read-only NumPy array (not a view of another tensor) gets its own copy before a
+    write (PyTorch would write into memory NumPy declared read-only)."""
+    if self._base is None and not self._data.flags.writeable and not _internal_overlap(self._data):
+        self._data = self._data.copy()
+
+
+def _writable(self, region, op):
+    """``region`` (an array over self's memory) ready to be written: NumPy marks an expanded array
+    read-only though the memory under it is not, so such a region is written through an alias."""
+    if region.flags.writeable:
+        return region
+    owner = self if self._base is None else self._base
+    if not owner._data.flags.writeable:
+        raise RuntimeError(f"{op}: the tensor's memory is read-only (it views a read-only NumPy array)")
+    return strided.writable_alias(region)
 
 
 def _make_inplace(name, fn):
@@ -413,16 +438,31 @@ def _setitem(self, key, value):
     advanced one (tensors, masks) is ``index_put_``."""
     nkey = normalize_key(key, self.shape)
     value = _setitem_value(self, value)
-    if not (state.enabled and (self.requires_grad or value.requires_grad)):
-        check_writable(self, "index_put_")
-        _assign(self._data, nkey, value._data)
-        self._vc.value += 1
-        return
     view_key = basic_view_key(nkey)
-    if view_key is not None:
-        _copy_(ops.getitem(self, nkey), value)
+    if state.enabled and (self.requires_grad or value.requires_grad):
+        if view_key is not None:
+            _copy_(ops.getitem(self, nkey), value)
+        else:
+            apply_inplace(self, "index_put_", lambda x: ops.index_put(x, nkey, value))
+        return
+    _own_memory(self)
+    if view_key is not None:  # a basic index: the written region is a view, which must not overlap
+        region = _index_region(self._data, view_key)
+        _check_overlap(region, "copy_")
+        _assign(_writable(self, region, "copy_"), Ellipsis, value._data)
     else:
-        apply_inplace(self, "index_put_", lambda x: ops.index_put(x, nkey, value))
+        if _internal_overlap(self._data):
+            warnings.warn("index_put_: writing into an expanded tensor is deprecated (as in PyTorch); clone() "
+                          "it first", UserWarning, stacklevel=2)
+        _assign(_writable(self, self._data, "index_put_"), nkey, value._data)
+    self._vc.value += 1
+
+
+def _index_region(a, key):
+    try:
+        return a[key]
+    except IndexError as e:
+        raise IndexError(f"index_put_: {e} (tensor of shape {a.shape})") from None
 
 
 def _setitem_value(self, value):

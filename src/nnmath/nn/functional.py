@@ -16,7 +16,7 @@ import numpy as np
 from nnmath import ops, special
 from nnmath._methods import apply_inplace
 from nnmath.autograd import no_grad
-from nnmath.ops._util import check_same_dtype
+from nnmath.ops._util import check_same_dtype, write_out
 # The layers' primitives, offered here under PyTorch's names (F.linear, F.conv2d, ...).
 from nnmath.ops.activation import softplus
 from nnmath.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
@@ -270,9 +270,8 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
     """y = x / max(‖x‖_p, eps) along ``dim``."""
-    if out is not None:
-        raise NotImplementedError("normalize: out= is not supported; use the returned tensor")
-    return input / ops.clamp_min(ops.norm(input, p, dim, keepdim=True), eps)
+    y = input / ops.clamp_min(ops.norm(input, p, dim, keepdim=True), eps)
+    return y if out is None else write_out("normalize", y, out)
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:

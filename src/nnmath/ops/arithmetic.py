@@ -11,7 +11,7 @@ from nnmath.autograd.function import Function
 from nnmath.autograd.fit import cast
 from nnmath.dtypes import result_type_np
 from nnmath.ops._util import (apply_broadcasting, as_tensor_like, check_divisor, promote, promote_float,
-                              reject_dtype_kinds, to_float)
+                              reject_dtype_kinds, to_float, write_out)
 from nnmath.ops.elementwise import log, where
 from nnmath.tensor import Tensor
 
@@ -170,7 +170,8 @@ def add(input, other, *, alpha=1, out=None):
     a, b = promote(input, other)
     if not _is_one(alpha):
         b = _scaled("add", b, alpha)
-    return apply_broadcasting("add", Add, a, b)
+    y = apply_broadcasting("add", Add, a, b)
+    return y if out is None else write_out("add", y, out)
 
 
 def sub(input, other, *, alpha=1, out=None):
@@ -181,7 +182,8 @@ def sub(input, other, *, alpha=1, out=None):
     a, b = promote(input, other)
     if not _is_one(alpha):
         b = _scaled("sub", b, alpha)
-    return apply_broadcasting("sub", Sub, a, b)
+    y = apply_broadcasting("sub", Sub, a, b)
+    return y if out is None else write_out("sub", y, out)
 
 
 subtract = sub
@@ -195,7 +197,8 @@ def rsub(input, other, *, alpha=1):
 def mul(input, other, *, out=None):
     """y = input ⊙ other (elementwise, broadcasting)."""
     a, b = promote(input, other)
-    return apply_broadcasting("mul", Mul, a, b)
+    y = apply_broadcasting("mul", Mul, a, b)
+    return y if out is None else write_out("mul", y, out)
 
 
 multiply = mul
@@ -207,12 +210,13 @@ def div(input, other, *, rounding_mode=None, out=None):
     zero raises."""
     if rounding_mode is None:
         a, b = promote_float(input, other)
-        return apply_broadcasting("div", Div, a, b)
-    if rounding_mode not in ("floor", "trunc"):
+        y = apply_broadcasting("div", Div, a, b)
+    elif rounding_mode in ("floor", "trunc"):
+        a, b = _integer_or_real("div", input, other, rounding_mode)
+        y = _no_grad_binary(a, b, _floor_div if rounding_mode == "floor" else _trunc_div)
+    else:
         raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
-    a, b = _integer_or_real("div", input, other, rounding_mode)
-    rounding = _floor_div if rounding_mode == "floor" else _trunc_div
-    return _no_grad_binary(a, b, rounding)
+    return y if out is None else write_out("div", y, out)
 
 
 divide = div

@@ -54,6 +54,14 @@ class _Strided:
                                     "strides": tuple(strides), "typestr": owner.dtype.str, "version": 3}
 
 
+def writable_alias(a: np.ndarray) -> np.ndarray:
+    """The same memory as ``a``, writable (NumPy marks expanded arrays read-only even when the memory
+    under them is not)."""
+    alias = _Strided(a, _address(a), a.shape, a.strides)
+    alias.__array_interface__["data"] = (_address(a), False)
+    return np.asarray(alias)
+
+
 class Geometry:
     """Where a view's elements sit in its base: ``positions[i]`` is the row-major index, in the base,
     of the view's element i. Made from a base array and a view array that share memory
