@@ -21,9 +21,9 @@ from nnmath.random import rng
 from nnmath.tensor import Tensor
 
 _SAME_NAME = """
-abs absolute acos add addmm all allclose amax amin any argmax argmin argsort atan bitwise_and
+abs absolute acos arccos add addmm all allclose amax amin any argmax argmin argsort atan bitwise_and
 bitwise_not bitwise_or bitwise_xor bmm broadcast_to ceil chunk clamp clamp_max clamp_min clip clone
-cos count_nonzero cumprod cumsum div divide dot eq equal erf erfc exp exp2 expand_as expm1 fix flatten
+cos conj count_nonzero cumprod cumsum div divide dot eq equal exp exp2 expand_as expm1 fix flatten
 flip fliplr flipud floor floor_divide fmod frac gather ge greater greater_equal gt index_select inner
 isclose isfinite isinf isnan isneginf isposinf kthvalue le lerp less less_equal log log10 log1p log2
 logical_and logical_not logical_or logical_xor logsumexp lt masked_fill masked_select matmul max maximum
@@ -35,8 +35,7 @@ trunc unbind unflatten unique unsqueeze var view_as where relu
 """.split()
 
 for _name in _SAME_NAME:
-    if hasattr(ops, _name):
-        setattr(Tensor, _name, getattr(ops, _name))
+    setattr(Tensor, _name, getattr(ops, _name))  # every listed name exists: a missing op fails here
 Tensor.erf = special.erf
 Tensor.erfc = special.erfc
 
@@ -76,13 +75,16 @@ class _EngineAndOpMethods:
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif isinstance(a, (dtypes.dtype, np.dtype, type)) or (isinstance(a, str) and a in dtypes._NAMES):
+            elif isinstance(a, (dtypes.dtype, type)):
                 dtype = a
             else:
-                dev = a
+                dev = a  # a string is a device, as in PyTorch: to("float32") is refused as one
         if dev is not None:
             check_available(dev)
-        if dtype is None or dtypes.to_dtype(dtype).np == self._data.dtype:
+        if dtype is None:
+            return self.clone() if copy else self
+        dtype = dtypes.as_dtype(dtype, "to")
+        if dtype.np == self._data.dtype:
             return self.clone() if copy else self
         return cast(self, dtype)
 
@@ -161,10 +163,35 @@ Tensor.as_strided = ops.as_strided
 Tensor.unfold = strided.unfold
 Tensor.storage_offset = strided.offset_in_storage
 Tensor.argmax = ops.argmax
+def _matrix_dims(self, attribute, least=2, exactly=None):
+    if (exactly is not None and self.ndim != exactly) or self.ndim < least:
+        wanted = f"matrices ({exactly}-D tensors)" if exactly else f"tensors of at least {least} dimensions"
+        raise RuntimeError(f"tensor.{attribute} is only supported on {wanted}; got a {self.ndim}-D tensor"
+                           + ("; for batches of matrices use .mH" if attribute == "H" else ""))
+
+
+def _H(self):
+    """The conjugate transpose of a matrix."""
+    _matrix_dims(self, "H", exactly=2)
+    return ops.conj(ops.transpose(self, 0, 1))
+
+
+def _mT(self):
+    """The transpose of the last two dimensions (batches of matrices)."""
+    _matrix_dims(self, "mT")
+    return ops.transpose(self, -2, -1)
+
+
+def _mH(self):
+    """The conjugate transpose of the last two dimensions."""
+    _matrix_dims(self, "mH")
+    return ops.conj(ops.transpose(self, -2, -1))
+
+
 Tensor.T = property(lambda self: ops.permute(self, tuple(range(self.ndim))[::-1]))
-Tensor.mT = property(lambda self: ops.transpose(self, -2, -1))
-Tensor.H = Tensor.T
-Tensor.mH = Tensor.mT
+Tensor.mT = property(_mT)
+Tensor.H = property(_H)
+Tensor.mH = property(_mH)
 
 
 def _expand_as(self, other):

@@ -29,9 +29,9 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """A tensor sharing memory with ``data`` when it is already a tensor or array of that dtype."""
-    if isinstance(data, Tensor) and (dtype is None or dtypes.to_dtype(dtype).np == data._data.dtype):
+    if isinstance(data, Tensor) and (dtype is None or dtypes.as_dtype(dtype).np == data._data.dtype):
         return data
-    if isinstance(data, np.ndarray) and (dtype is None or dtypes.to_dtype(dtype).np == data.dtype):
+    if isinstance(data, np.ndarray) and (dtype is None or dtypes.as_dtype(dtype).np == data.dtype):
         return _finish(data, False, device)
     return _finish(to_array(data, dtype, copy=False), False, device)
 
@@ -58,15 +58,15 @@ def _creates_out(fn):
         dtype = kwargs.get("dtype")
         if dtype is None:
             kwargs["dtype"] = out.dtype
-        elif dtypes.to_dtype(dtype) is not out.dtype:
-            raise RuntimeError(f"{fn.__name__}: dtype {dtypes.to_dtype(dtype)} does not match the dtype of the out= "
+        elif dtypes.as_dtype(dtype) is not out.dtype:
+            raise RuntimeError(f"{fn.__name__}: dtype {dtypes.as_dtype(dtype)} does not match the dtype of the out= "
                                f"tensor ({out.dtype})")
         return write_out(fn.__name__, fn(*args, **kwargs), out)
     return with_out
 
 
 def _float_or(dtype):
-    return dtypes.to_dtype(dtype).np if dtype is not None else dtypes.get_default_dtype().np
+    return dtypes.as_dtype(dtype).np if dtype is not None else dtypes.get_default_dtype().np
 
 
 def _filled(fill, size, dtype, requires_grad, device, op):
@@ -107,7 +107,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
 
 
 def _like(x, dtype):
-    return dtypes.to_dtype(dtype).np if dtype is not None else x._data.dtype
+    return dtypes.as_dtype(dtype).np if dtype is not None else x._data.dtype
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
@@ -141,7 +141,7 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
             (a.item() if isinstance(a, Tensor) else a) for a in (start, end, step)]
     if dtype is None:
         dtype = dtypes.int64 if all(isinstance(a, numbers.Integral) for a in args) else dtypes.get_default_dtype()
-    dt = dtypes.to_dtype(dtype).np
+    dt = dtypes.as_dtype(dtype).np
     n = int(np.ceil((args[1] - args[0]) / args[2]))
     arr = (args[0] + args[2] * np.arange(max(n, 0), dtype=np.float64)).astype(dt) if dt.kind == "f" \
         else np.arange(args[0], args[1], args[2]).astype(dt)
@@ -198,7 +198,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
         raise TypeError("randint: missing the high argument")
     if high <= low:
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
-    dt = dtypes.to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
+    dt = dtypes.as_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
     return _finish(rng(generator).integers(low, high, size=tuple(size)).astype(dt), requires_grad, device)
 
 
@@ -218,7 +218,7 @@ def randint_like(input, low=0, high=None, *, dtype=None, generator=None, require
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of 0 … n−1."""
-    dt = dtypes.to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
+    dt = dtypes.as_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
     return _finish(rng(generator).permutation(int(n)).astype(dt), requires_grad, device)
 
 
@@ -226,6 +226,9 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     """Samples of N(mean, std²); mean and std may be tensors (broadcast) or numbers with ``size``."""
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
+    if not np.all(np.asarray(s) >= 0):
+        which = "all elements of std" if isinstance(std, Tensor) else f"std, but found std {std}"
+        raise RuntimeError(f"normal: expects {which} >= 0.0")
     shape = tuple(size) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
     dt = (mean._data.dtype if isinstance(mean, Tensor) else std._data.dtype if isinstance(std, Tensor)
           else _float_or(dtype))

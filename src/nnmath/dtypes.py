@@ -74,7 +74,7 @@ def get_default_dtype() -> dtype:
 def set_default_dtype(d: dtype) -> None:
     """Set the default floating-point dtype (float32 or float64)."""
     global _default_float
-    d = to_dtype(d)
+    d = as_dtype(d, "set_default_dtype")
     if not d.is_floating_point:
         raise TypeError(f"set_default_dtype: only floating-point types can be the default, got {d}")
     _default_float = d
@@ -87,20 +87,28 @@ def from_numpy_dtype(np_dtype) -> dtype:
         raise TypeError(f"nnmath has no dtype for NumPy's {np.dtype(np_dtype)}") from None
 
 
-def to_dtype(d) -> dtype:
-    """Accept an nnmath dtype, a NumPy dtype, a Python type (float, int, bool) or a name."""
+_PYTHON_TYPES = {bool: bool_, int: int64, float: float64, complex: complex128}  # PyTorch's mapping
+
+
+def as_dtype(d, op: str = "dtype") -> dtype:
+    """A ``dtype=`` argument as PyTorch accepts it: an nnmath dtype, or the Python types bool, int,
+    float and complex (int64, float64, complex128, as in PyTorch). Strings and NumPy dtypes are
+    refused (PyTorch refuses them too), so ``dtype="float32"`` never silently means something else."""
     if isinstance(d, dtype):
         return d
-    if d is float:
-        return _default_float
-    if d is int:
-        return int64
-    if d is bool:
-        return bool_
-    if isinstance(d, str) and d in _NAMES:
-        return _NAMES[d]
-    if isinstance(d, str) and d in ALIASES:
-        return ALIASES[d]
+    if d in _PYTHON_TYPES:
+        return _PYTHON_TYPES[d]
+    hint = f"; use nnmath.{d}" if isinstance(d, str) and d in _NAMES else ""
+    raise TypeError(f"{op}(): argument 'dtype' must be an nnmath dtype such as nnmath.float32, not "
+                    f"{type(d).__name__} {d!r}{hint}")
+
+
+def to_dtype(d) -> dtype:
+    """Inside nnmath: an nnmath dtype, a NumPy dtype or a Python type, as an nnmath dtype."""
+    if isinstance(d, dtype):
+        return d
+    if d in _PYTHON_TYPES:
+        return _PYTHON_TYPES[d]
     if hasattr(d, "np") and isinstance(getattr(d, "np"), np.dtype):
         return from_numpy_dtype(d.np)
     try:

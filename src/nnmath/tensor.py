@@ -51,9 +51,11 @@ def to_array(data, dtype=None, copy=True) -> np.ndarray:
         except ValueError as e:
             raise ValueError(f"tensor: could not build a tensor from the data ({e}); nested lists must be "
                              f"rectangular") from None
-        if arr.dtype == object:
-            raise TypeError(f"tensor: could not infer a numeric dtype from {type(data).__name__}: {data!r:.80}")
-    target = dtypes.to_dtype(dtype).np if dtype is not None else (
+        if arr.dtype.kind in "OUSV":
+            what = "strings are not numbers" if arr.dtype.kind in "US" else "the elements are not all numbers"
+            raise TypeError(f"tensor: could not infer a numeric dtype from {type(data).__name__} {data!r:.80} "
+                            f"({what})")
+    target = dtypes.as_dtype(dtype, "tensor").np if dtype is not None else (
         arr.dtype if isinstance(data, Tensor) else _infer_np_dtype(arr, src))
     if arr.dtype == target and not copy:
         return arr

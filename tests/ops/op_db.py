@@ -128,6 +128,7 @@ OP_DB = [
     OpInfo("cos", lambda m, x: m.cos(x), on(-3.0, 3.0), covers=(elementwise.Cos,)),
     OpInfo("tan", lambda m, x: m.tan(x), on(-1.2, 1.2), covers=(elementwise.Tan,)),
     OpInfo("atan", lambda m, x: m.atan(x), on(-3.0, 3.0), covers=(elementwise.Atan,)),
+    OpInfo("acos", lambda m, x: m.acos(x), on(-0.9, 0.9), covers=(elementwise.Acos,)),
     # erf switches from its series to its continued fraction at |x| = 2: sample both sides.
     OpInfo("erf", lambda m, x: m.erf(x), on(-3.0, 3.0), covers=(special.Erf,)),
     OpInfo("abs", lambda m, x: m.abs(x), lambda rng: [Sample(away_from_zero(rng, s)) for s in UNARY_SHAPES],
@@ -357,4 +358,12 @@ OP_DB = [
     # see the perturbation of x through the shared memory, so only parity and values are checked.
     OpInfo("view_dtype_is_not_differentiable", lambda m, x: x * 1 + x.view(x.dtype),
            unary, covers=(shape.ViewDtype,), gradcheck=False),
+    OpInfo("conj", lambda m, x: m.view_as_real(m.conj(m.view_as_complex(x.contiguous()))),
+           lambda rng: [Sample(uniform(rng, (3, 2))), Sample(uniform(rng, (2, 2, 2)))],
+           torch_op=lambda t, x: t.view_as_real(t.conj(t.view_as_complex(x.contiguous())).resolve_conj()),
+           covers=(elementwise.Conj,)),
+    OpInfo("inner", lambda m, a, b: m.inner(a, b),
+           lambda rng: [Sample(uniform(rng, (3,), (3,))), Sample(uniform(rng, (2, 3), (4, 3))),
+                        Sample(uniform(rng, (2, 1, 3), (3,))), Sample(uniform(rng, (), (2, 3)))],
+           covers=(Matmul,)),
 ]

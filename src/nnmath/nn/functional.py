@@ -177,14 +177,17 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
 # --- dropout ----------------------------------------------------------------------------------------
 
 
-def _check_probability(p: float, op: str = "dropout") -> None:
+def _check_probability(p: float, op: str = "dropout", input: Tensor | None = None) -> None:
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
+    if input is not None and input._data.dtype.kind not in "fc":
+        raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype} (the scaled result "
+                           f"can't be cast to the input's dtype)")
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """y = x ⊙ m / (1 − p), mᵢ ~ Bernoulli(1 − p), in training; y = x otherwise (E[y] = x)."""
-    _check_probability(p)
+    _check_probability(p, "dropout", input)
     if not training or p == 0.0:
         return input
     keep = rng().random(input.shape, dtype=np.float32) >= p
@@ -196,7 +199,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
     """Dropout that keeps SELU's zero mean and unit variance: dropped units are set to α' = −λα and
     the result is rescaled by a (x ⊙ m + α'(1 − m)) + b so that mean and variance are preserved."""
-    _check_probability(p)
+    _check_probability(p, "alpha_dropout", input)
     if not training or p == 0.0:
         return input
     if p == 1.0:
@@ -210,7 +213,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
 
 
 def _channel_dropout(input, p, training, inplace, spatial, op, generator=None):
-    _check_probability(p, op)
+    _check_probability(p, op, input)
     if not training or p == 0.0:
         return input
     if spatial == 1 and input.ndim not in (2, 3):
@@ -298,6 +301,10 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
     if tuple(input.shape[input.ndim - len(normalized_shape):]) != normalized_shape:
         raise RuntimeError(f"layer_norm: input of shape {tuple(input.shape)} does not end with normalized_shape "
                            f"{list(normalized_shape)}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and p._data.dtype != input._data.dtype:
+            raise RuntimeError(f"layer_norm: mixed dtypes: the input is {input.dtype} but the {name} is {p.dtype}; "
+                               f"convert one of them")
     dims = tuple(range(-len(normalized_shape), 0))
     mean = input.mean(dims, keepdim=True)
     centred = input - mean
@@ -470,7 +477,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     loss = ops.where(distance <= delta, diff * diff * 0.5, (distance - 0.5 * delta) * delta)
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction)
+    return _reduce(loss.to(input.dtype), reduction)  # PyTorch's huber_loss keeps the input's dtype
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -479,16 +486,24 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     ∂ℓ/∂x = w (x − y) / (x (1 − x))."""
     _check_same_shape("binary_cross_entropy", input, target)
     _check_float_target("binary_cross_entropy", target)
-    data = input._data
-    if data.size and (data.min() < 0 or data.max() > 1):
-        raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1 "
-                           "(apply sigmoid first, or use binary_cross_entropy_with_logits)")
+    if target._data.dtype != input._data.dtype:
+        raise RuntimeError(f"binary_cross_entropy: found target dtype {target.dtype} but expected the input's "
+                           f"{input.dtype}")
+    if not _in_unit_interval(input._data):
+        raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1 (NaN is "
+                           "not); apply sigmoid first, or use binary_cross_entropy_with_logits")
+    if not _in_unit_interval(target._data):
+        raise RuntimeError("binary_cross_entropy: all elements of target should be between 0 and 1")
     log_p = ops.clamp_min(ops.log(input), -100.0)
     log_not_p = ops.clamp_min(ops.log(1.0 - input), -100.0)
     loss = -(target * log_p + (1.0 - target) * log_not_p)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, _reduction(size_average, reduce, reduction))
+
+
+def _in_unit_interval(a: np.ndarray) -> bool:
+    return bool(((a >= 0) & (a <= 1)).all())
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -507,10 +522,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
 
 def _check_class_targets(name: str, input: Tensor, target: Tensor) -> None:
     """Class-index targets: integer dtype, shape = input's without the class dimension, values in [0, C)."""
-    if target._data.dtype.kind not in "iu":
-        raise RuntimeError(f"{name}: expected a target of class indices with integer dtype (int64), got "
-                           f"{target.dtype}; for class probabilities pass a float target of the input's shape "
-                           f"to cross_entropy")
+    if target._data.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(f"{name}: expected a target of class indices of dtype int64 (or uint8), got "
+                           f"{target.dtype}; convert it with target.long(); for class probabilities pass a "
+                           f"float target of the input's shape to cross_entropy")
     expected = tuple(input.shape[:1]) + tuple(input.shape[2:]) if input.ndim >= 2 else ()
     if tuple(target.shape) != expected:
         if input.ndim >= 2 and target.ndim >= 1 and target.shape[0] != input.shape[0]:

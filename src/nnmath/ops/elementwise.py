@@ -171,6 +171,34 @@ class Atan(Function):
         return gy / (x * x + 1)
 
 
+class Acos(Function):
+    """Forward:  y = arccos x   (x ∈ [−1, 1])
+    VJP:      x̄ = −ȳ / √(1 − x²)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arccos(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return -gy / sqrt(1 - x * x)
+
+
+class Conj(Function):
+    """Forward:  y = x̄   (the complex conjugate)
+    VJP:      x̄ = conj(ȳ)   (conjugation is its own transpose)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.conj(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return conj(gy)
+
+
 class Abs(Function):
     """Forward:  y = |x|
     VJP:      x̄ = ȳ ⊙ sign(x)   (0 at x = 0)"""
@@ -283,6 +311,13 @@ cos = _unary(Cos)
 tan = _unary(Tan)
 atan = _unary(Atan)
 arctan = atan
+acos = _unary(Acos)
+arccos = acos
+
+
+def conj(input):
+    """The complex conjugate (a real tensor is returned as it is, as in PyTorch)."""
+    return Conj.apply(input) if input._data.dtype.kind == "c" else input
 
 
 def log2(input):
@@ -334,6 +369,11 @@ trunc = _piecewise_constant(np.trunc, "trunc")
 def round(input, *, decimals=0):
     """Round half to even, as PyTorch; no gradient flows through it."""
     return Tensor._make(np.round(input._data, decimals))
+
+
+def fix(input):
+    """Rounding toward zero: the same as :func:`trunc`."""
+    return trunc(input)
 
 
 def frac(input):
@@ -423,6 +463,9 @@ def where(condition, input=None, other=None):
 
 def lerp(input, end, weight):
     """y = input + weight · (end − input)."""
+    for name, x in (("end", end), ("weight", weight)):
+        if isinstance(x, Tensor) and x._data.dtype != input._data.dtype:
+            raise RuntimeError(f"lerp: expected dtype {input.dtype} for `{name}` but got dtype {x.dtype}")
     return input + (end - input) * weight
 
 
@@ -446,6 +489,10 @@ __all__ = [
     "tan",
     "atan",
     "arctan",
+    "acos",
+    "arccos",
+    "conj",
+    "fix",
     "log2",
     "log10",
     "exp2",

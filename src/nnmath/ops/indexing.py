@@ -312,7 +312,13 @@ def masked_fill(input, mask, value):
 def masked_select(input, mask):
     """The elements where ``mask`` is true, as a 1-D tensor."""
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
-    shape = np.broadcast_shapes(m.shape, tuple(input.shape))
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_select: expected a bool mask, got {m.dtype}")
+    try:
+        shape = np.broadcast_shapes(m.shape, tuple(input.shape))
+    except ValueError:
+        raise RuntimeError(f"masked_select: the mask of shape {m.shape} and the input of shape "
+                           f"{tuple(input.shape)} do not broadcast") from None
     x = broadcast_to(input, shape)
     return GetItem.apply(x, np.nonzero(np.broadcast_to(m, shape)))
 

@@ -10,7 +10,7 @@ import string
 import numpy as np
 
 from nnmath.autograd.function import Function
-from nnmath.ops._util import check_same_dtype
+from nnmath.ops._util import broadcast_error, check_same_dtype
 from nnmath.ops.shape import broadcast_to, reshape, squeeze, unsqueeze
 from nnmath.tensor import Tensor
 
@@ -118,6 +118,18 @@ def outer(input, vec2):
 ger = outer
 
 
+def inner(input, other):
+    """Σ over the last dimension of both: y[i…, j…] = Σₖ a[i…, k] b[j…, k] (a product when either is 0-D)."""
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    n = input.shape[-1]
+    if other.shape[-1] != n:
+        raise RuntimeError(f"inner: the last dimensions must match, got shapes {tuple(input.shape)} and "
+                           f"{tuple(other.shape)}")
+    rows = matmul(reshape(input, (-1, n)), reshape(other, (-1, n)).mT)
+    return reshape(rows, tuple(input.shape[:-1]) + tuple(other.shape[:-1]))
+
+
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """β·input + α·(mat1 @ mat2)."""
     out = mm(mat1, mat2)
@@ -192,6 +204,11 @@ def linear(input, weight, bias=None):
                            f"features in its last dimension; the weight of shape {tuple(weight.shape)} expects "
                            f"{weight.shape[-1]}")
     check_same_dtype("linear", input, weight, bias)
+    out_shape = tuple(input.shape[:-1]) + tuple(weight.shape[:1])
+    if bias is not None and broadcast_error("linear", tuple(bias.shape), out_shape) is not None:
+        raise RuntimeError(f"linear: the bias of shape {tuple(bias.shape)} does not fit the output of shape "
+                           f"{out_shape} (out_features = {weight.shape[0]}: the bias should have shape "
+                           f"({weight.shape[0]},))")
     return Linear.apply(input, weight, bias)
 
 
@@ -256,6 +273,7 @@ __all__ = [
     "dot",
     "outer",
     "ger",
+    "inner",
     "addmm",
     "einsum",
 ]

@@ -152,7 +152,7 @@ class Norm2(Function):
 
 def _sum_dtype(x, dtype):
     if dtype is not None:
-        return dtypes.to_dtype(dtype).np
+        return dtypes.as_dtype(dtype, "sum").np
     if x._data.dtype.kind in "biu":
         return np.int64
     return None

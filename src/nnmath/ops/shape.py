@@ -180,7 +180,7 @@ def view(input, *shape):
     (``view(nnmath.int32)``). Never copies: a shape the tensor's strides cannot give raises (use
     :func:`reshape`)."""
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer, Tensor)):
-        return _view_dtype(input, dtypes.to_dtype(shape[0]))
+        return _view_dtype(input, dtypes.as_dtype(shape[0], "view"))
     shape = size_args(shape, "view")
     _check_shape(shape, input.numel(), "view")
     if not input._data.flags.c_contiguous:
