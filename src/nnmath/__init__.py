@@ -6,7 +6,6 @@ Tensors over NumPy, reverse-mode autodiff where every op states its derivative, 
 import builtins
 import importlib
 
-import numpy as _np
 
 from nnmath import _methods  # noqa: F401  (binds Tensor's op-backed methods and operators)
 from nnmath import accelerator, autograd, ops  # noqa: F401
@@ -25,7 +24,7 @@ from nnmath.parallel import get_num_threads, set_num_threads
 from nnmath.random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from nnmath.serialization import load, save
 from nnmath.special import erf, erfc
-from nnmath.tensor import Size, Tensor
+from nnmath.tensor import Size, Tensor, set_printoptions
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
@@ -42,12 +41,6 @@ def is_floating_point(input) -> builtins.bool:
 
 def numel(input) -> builtins.int:
     return input.numel()
-
-
-def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
-    kw = {k: v for k, v in dict(precision=precision, threshold=threshold, edgeitems=edgeitems,
-                                 linewidth=linewidth).items() if v is not None}
-    _np.set_printoptions(**kw)
 
 
 __version__ = "0.1.0"

@@ -12,7 +12,7 @@ import numpy as np
 from nnmath import creation, dtypes, ops, special
 from nnmath.autograd import engine
 from nnmath.autograd.fit import cast
-from nnmath.autograd.grad_mode import enable_grad, no_grad, state
+from nnmath.autograd.grad_mode import enable_grad, state
 from nnmath.device import check_available
 from nnmath.ops._util import size_args
 from nnmath.ops import strided

@@ -6,6 +6,8 @@ applies the chain rule over that graph (:mod:`nnmath.autograd.engine`).
 """
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from nnmath import dtypes
@@ -401,16 +403,39 @@ def wrap_dim(dim, ndim: int, op: str) -> int:
     return dim % n
 
 
+_PRINT_DEFAULTS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
+_PRINT_PROFILES = {"default": {}, "short": {"precision": 2, "edgeitems": 2}, "full": {"threshold": sys.maxsize}}
+print_options = dict(_PRINT_DEFAULTS)
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    """How tensors print (PyTorch's options): digits after the point, the element count above which a
+    tensor is summarised with ``edgeitems`` at each end, the line width, a ``profile`` ('default',
+    'short', 'full') and ``sci_mode`` (True: always scientific, False: never, None: automatic)."""
+    if profile is not None:
+        if profile not in _PRINT_PROFILES:
+            raise ValueError(f"set_printoptions: profile must be 'default', 'short' or 'full', got {profile!r}")
+        print_options.update(_PRINT_DEFAULTS, **_PRINT_PROFILES[profile])
+    given = {"precision": precision, "threshold": threshold, "edgeitems": edgeitems, "linewidth": linewidth}
+    print_options.update({k: v for k, v in given.items() if v is not None})
+    print_options["sci_mode"] = sci_mode
+
+
 def _format(t: Tensor) -> str:
     a = t._data
-    kwargs = {"separator": ", ", "prefix": "tensor(", "threshold": 1000, "edgeitems": 3,
-              "max_line_width": 80}
-    if a.dtype.kind == "f":
+    opts = print_options
+    kwargs = {"separator": ", ", "prefix": "tensor(", "threshold": min(opts["threshold"], sys.maxsize),
+              "edgeitems": opts["edgeitems"], "max_line_width": opts["linewidth"]}
+    digits = opts["precision"]
+    if a.dtype.kind == "f" and opts["sci_mode"] is not None:
+        style = "e" if opts["sci_mode"] else "f"
+        body = np.array2string(a, formatter={"float_kind": lambda x: f"{x:.{digits}{style}}"}, **kwargs)
+    elif a.dtype.kind == "f":
         finite = a[np.isfinite(a)]
         if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
             body = np.array2string(a, floatmode="unique", **kwargs)
         else:
-            body = np.array2string(a, precision=4, floatmode="fixed", **kwargs)
+            body = np.array2string(a, precision=digits, floatmode="fixed", **kwargs)
     else:
         body = np.array2string(a, **kwargs)
     extras = []
