@@ -421,6 +421,19 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
     print_options["sci_mode"] = sci_mode
 
 
+def _fixed_style(a: np.ndarray, digits: int, scientific: bool):
+    """A formatter that writes every float in one style (scientific or positional), right-aligned to
+    the widest: the extremes and the smallest magnitude decide the width."""
+    style = "e" if scientific else "f"
+    finite = a[np.isfinite(a)]
+    candidates = [np.nan] if finite.size < a.size else []
+    if finite.size:
+        nonzero = np.abs(finite[finite != 0])
+        candidates += [finite.max(), finite.min()] + ([nonzero.min()] if nonzero.size else [])
+    width = max((len(f"{c:.{digits}{style}}") for c in candidates), default=0)
+    return lambda x: f"{x:>{width}.{digits}{style}}"
+
+
 def _format(t: Tensor) -> str:
     a = t._data
     opts = print_options
@@ -428,8 +441,7 @@ def _format(t: Tensor) -> str:
               "edgeitems": opts["edgeitems"], "max_line_width": opts["linewidth"]}
     digits = opts["precision"]
     if a.dtype.kind == "f" and opts["sci_mode"] is not None:
-        style = "e" if opts["sci_mode"] else "f"
-        body = np.array2string(a, formatter={"float_kind": lambda x: f"{x:.{digits}{style}}"}, **kwargs)
+        body = np.array2string(a, formatter={"float_kind": _fixed_style(a, digits, opts["sci_mode"])}, **kwargs)
     elif a.dtype.kind == "f":
         finite = a[np.isfinite(a)]
         if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
