@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from nnmath import creation, dtypes, ops, special
+from nnmath import _shared_memory, creation, dtypes, ops, special
 from nnmath.autograd import engine
 from nnmath.autograd.fit import cast
 from nnmath.autograd.grad_mode import enable_grad, state
@@ -608,3 +608,6 @@ def _apply_(self, fn):
 
 
 Tensor.apply_ = _apply_
+
+Tensor.share_memory_ = _shared_memory.share_memory_
+Tensor.is_shared = _shared_memory.is_shared
