@@ -16,7 +16,7 @@ from nnmath.autograd.grad_mode import enable_grad, state
 from nnmath.device import check_available
 from nnmath.ops._util import size_args
 from nnmath.ops import strided
-from nnmath.ops.indexing import basic_view_key, normalize_key
+from nnmath.ops.indexing import assign, basic_view_key, index_array, normalize_key
 from nnmath.random import rng
 from nnmath.tensor import Tensor
 
@@ -474,22 +474,15 @@ def _setitem(self, key, value):
         return
     _own_memory(self)
     if view_key is not None:  # a basic index: the written region is a view, which must not overlap
-        region = _index_region(self._data, view_key)
+        region = index_array(self._data, view_key, "index_put_")
         _check_overlap(region, "copy_")
-        _assign(_writable(self, region, "copy_"), Ellipsis, value._data)
+        assign(_writable(self, region, "copy_"), Ellipsis, value._data)
     else:
         if _internal_overlap(self._data):
             warnings.warn("index_put_: writing into an expanded tensor is deprecated (as in PyTorch); clone() "
                           "it first", UserWarning, stacklevel=2)
-        _assign(_writable(self, self._data, "index_put_"), nkey, value._data)
+        assign(_writable(self, self._data, "index_put_"), nkey, value._data)
     self._vc.value += 1
-
-
-def _index_region(a, key):
-    try:
-        return a[key]
-    except IndexError as e:
-        raise IndexError(f"index_put_: {e} (tensor of shape {a.shape})") from None
 
 
 def _setitem_value(self, value):
@@ -504,16 +497,6 @@ def _setitem_value(self, value):
     while lead < value.ndim and value.shape[lead] == 1:
         lead += 1
     return ops.reshape(value, tuple(value.shape[lead:])) if lead else value
-
-
-def _assign(target, key, values):
-    try:
-        target[key] = values
-    except IndexError as e:
-        raise IndexError(f"index_put_: {e} (tensor of shape {target.shape})") from None
-    except ValueError:
-        raise RuntimeError(f"index_put_: the value of shape {values.shape} cannot be broadcast to the indexed "
-                           f"shape {target[key].shape}") from None
 
 
 Tensor.fill_ = _fill_

@@ -89,11 +89,23 @@ def basic_view_key(key):
     return key if any(k is Ellipsis for k in key) else key + (Ellipsis,)
 
 
-def _index(a, key, op="index"):
+def index_array(a, key, op="index"):
+    """``a[key]`` with NumPy's IndexError reworded to name the op and the shape."""
     try:
         return a[key]
     except IndexError as e:
         raise IndexError(f"{op}: {e} (tensor of shape {tuple(a.shape)})") from None
+
+
+def assign(target, key, values, op="index_put_"):
+    """``target[key] = values`` (broadcasting), with NumPy's errors reworded as PyTorch's."""
+    try:
+        target[key] = values
+    except IndexError as e:
+        raise IndexError(f"{op}: {e} (tensor of shape {tuple(target.shape)})") from None
+    except ValueError:
+        raise RuntimeError(f"{op}: the value of shape {tuple(np.shape(values))} cannot be broadcast to the "
+                           f"indexed shape {tuple(target[key].shape)}") from None
 
 
 class GetItem(Function):
@@ -104,7 +116,7 @@ class GetItem(Function):
     @staticmethod
     def forward(ctx, x, key):
         ctx.shape, ctx.key = x.shape, key
-        y = _index(x, basic_view_key(key) or key)
+        y = index_array(x, basic_view_key(key) or key)
         return y if isinstance(y, np.ndarray) else np.asarray(y)
 
     @staticmethod
@@ -139,13 +151,7 @@ class IndexPut(Function):
     def forward(ctx, x, key, v):
         ctx.key = key
         y = x.copy()
-        try:
-            y[key] = v
-        except IndexError as e:
-            raise IndexError(f"index_put: {e} (tensor of shape {tuple(x.shape)})") from None
-        except ValueError:
-            raise RuntimeError(f"index_put: values of shape {tuple(np.shape(v))} cannot be broadcast to the "
-                               f"indexed shape {tuple(x[key].shape)}") from None
+        assign(y, key, v, "index_put")
         return y
 
     @staticmethod
