@@ -289,3 +289,18 @@ def test_optimizer_step_between_two_backwards_of_a_linear_on_a_constant_input():
     ours = program(nnmath, nnmath.tensor(A, dtype=nnmath.float64))
     theirs = program(torch, torch.tensor(A, dtype=torch.float64))
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+
+
+def test_a_convolution_saves_its_weight_even_for_a_constant_input_as_pytorchs():
+    """PyTorch's CPU convolution saves the weight whether or not the input needs a gradient, so a step
+    between two backward passes is refused there; nnmath refuses it too."""
+    def program(m):
+        conv = m.nn.Conv2d(1, 2, 3).double()
+        opt = m.optim.SGD(conv.parameters(), lr=0.1)
+        y = conv(m.ones(1, 1, 5, 5, dtype=m.float64)).sum()
+        y.backward(retain_graph=True)
+        opt.step()
+        y.backward()
+    for lib in (torch, nnmath):
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            program(lib)
