@@ -304,3 +304,40 @@ def test_a_convolution_saves_its_weight_even_for_a_constant_input_as_pytorchs():
     for lib in (torch, nnmath):
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             program(lib)
+
+
+# A weight W changed in place between two backward passes through an op whose other operand is constant:
+# PyTorch saves only what the needed gradient reads, so whether it refuses depends on the op.
+WEIGHT_OPS = {
+    "W @ x": (lambda m, x, W: W @ x, True),
+    "x.T @ W.T": (lambda m, x, W: x.t() @ W.t(), True),
+    "mm": (lambda m, x, W: m.mm(W, x), True),
+    "bmm": (lambda m, x, W: m.bmm(W[None], x[None]), True),
+    "einsum": (lambda m, x, W: m.einsum("ij,jk->ik", W, x), True),
+    "linear": (lambda m, x, W: m.nn.functional.linear(x, W.t()), True),
+    "W * constant": (lambda m, x, W: W * x.t(), True),
+    "W / constant": (lambda m, x, W: W / (x.t() + 1), True),
+    "W ** 2 reads W": (lambda m, x, W: W ** 2, False),
+    "constant / W reads W": (lambda m, x, W: (x.t() + 1) / W, False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WEIGHT_OPS))
+def test_a_weight_changed_between_two_backward_passes(name):
+    op, accepted = WEIGHT_OPS[name]
+
+    def program(m):
+        W = m.tensor(np.linspace(-1, 1, 6).reshape(2, 3) + 2, requires_grad=True)
+        x = m.tensor(np.linspace(0, 1, 6).reshape(3, 2))
+        y = op(m, x, W).sum()
+        y.backward(retain_graph=True)
+        with m.no_grad():
+            W.sub_(0.1)
+        y.backward()
+        return W.grad.numpy()
+    if accepted:
+        np.testing.assert_allclose(program(nnmath), program(torch), rtol=1e-12)
+    else:
+        for lib in (torch, nnmath):
+            with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+                program(lib)

@@ -148,7 +148,11 @@ class Einsum(Function):
     def forward(ctx, spec, *operands):
         ins, out = spec
         ctx.spec = spec
-        ctx.save_for_backward(*operands)
+        ctx.shapes = [x.shape for x in operands]
+        # x̄ₖ reads every operand but xₖ: save an operand only when another one needs its gradient.
+        needed = [any(ctx.needs_input_grad[k + 1] for k in range(len(operands)) if k != j)
+                  for j in range(len(operands))]
+        ctx.save_for_backward(*(x if need else None for x, need in zip(operands, needed)))
         return np.einsum(",".join(ins) + "->" + out, *operands, optimize=len(operands) > 2)
 
     @staticmethod
@@ -165,8 +169,8 @@ class Einsum(Function):
             target = "".join(ch for ch in sub if ch in present)
             g = einsum(",".join([out] + [s for s, _ in others]) + "->" + target, gy, *[x for _, x in others])
             if target != sub:
-                shape = [xs[k].shape[i] if ch in present else 1 for i, ch in enumerate(sub)]
-                g = broadcast_to(reshape(g, shape), xs[k].shape)
+                shape = [ctx.shapes[k][i] if ch in present else 1 for i, ch in enumerate(sub)]
+                g = broadcast_to(reshape(g, shape), ctx.shapes[k])
             grads.append(g)
         return tuple(grads)
 
