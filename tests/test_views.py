@@ -133,7 +133,7 @@ REFUSED = {
     "detach_ of a view": (lambda m: (m.ones(3, requires_grad=True) * 1)[1:].detach_(), RuntimeError,
                           "detach"),
     "view to a smaller dtype of a non-contiguous tensor": (lambda m: m.ones(2, 3).t().view(m.float16),
-                                                           RuntimeError, ""),
+                                                           RuntimeError, "cannot be viewed as"),
 }
 
 

@@ -286,9 +286,9 @@ def check_writable(self, op):
     if not state.enabled:
         return
     base = self._base
-    owner = self if base is None else base
-    if owner.requires_grad and owner.grad_fn is None and (base is None or self.requires_grad):
-        what = "a view of a leaf Variable" if base is not None else "a leaf Variable"
+    view_of_leaf = base is not None and base.requires_grad and base.grad_fn is None and self.requires_grad
+    if view_of_leaf or (self.requires_grad and self.grad_fn is None):
+        what = "a view of a leaf Variable" if view_of_leaf else "a leaf Variable"
         raise RuntimeError(f"{op}: {what} that requires grad is being used in an in-place operation; wrap "
                            f"the update in nnmath.no_grad() (as optimizers do) or use an out-of-place op")
     if base is not None and (base.requires_grad or self.requires_grad):
