@@ -35,6 +35,7 @@ class Tensor:
     grad = None
     _base = None
     _hooks = None
+    _post_accumulate_grad_hooks = None
     _retains_grad = False
 
     def __init__(self, data=None, dtype=None, requires_grad=False):
@@ -218,6 +219,20 @@ class Tensor:
             node._pre_hooks = {}
         hooks = node._pre_hooks.setdefault(self._output_nr, [])
         return _HookHandle(hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` once per backward pass, after this leaf's ``.grad`` holds everything the
+        pass accumulated into it (not for ``autograd.grad``, which accumulates nothing). The hook must
+        return None. Returns a handle whose ``remove()`` unregisters it."""
+        if not self._requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook: cannot register a hook on a tensor that "
+                               "doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: post accumulate grad hooks cannot be "
+                               f"registered on non-leaf tensors (this one comes from {self.grad_fn.name()})")
+        if self._post_accumulate_grad_hooks is None:
+            self._post_accumulate_grad_hooks = {}
+        return _HookHandle(self._post_accumulate_grad_hooks, hook)
 
     # --- conversion ----------------------------------------------------------------------------
     def numpy(self, force: bool = False) -> np.ndarray:

@@ -11,6 +11,10 @@ may be used by several later ops; its ``ȳ`` is the *sum* of what each of them s
    after summing each back to its input's shape (broadcasting's derivative, in this one place);
 3. accumulates into ``.grad`` at leaves, calls hooks, and frees saved tensors unless the graph is
    retained. With ``create_graph=True`` the backward ops are themselves recorded.
+
+A leaf's post-accumulate-grad hooks run once per pass, when the last edge into it has delivered (its
+``.grad`` is then complete); callbacks queued with :func:`queue_callback` run when the pass ends.
+DistributedDataParallel uses both: the first to start a bucket's all-reduce, the second to wait for them.
 """
 from __future__ import annotations
 
@@ -109,36 +113,91 @@ def _capture_key(t):
     return ("leaf", id(t)) if t.grad_fn is None else (id(t.grad_fn), t._output_nr)
 
 
-def _count_dependencies(roots):
+def _count_dependencies(roots, leaf_roots):
+    """How many edges lead into each node, and into each leaf that has post-accumulate-grad hooks
+    (keyed by ``id``; a root that is itself such a leaf counts as one edge)."""
     deps = {}
+    hooked_leaves = {}
+    for leaf in leaf_roots:
+        _count_hooked_leaf(leaf, hooked_leaves)
     stack = list(roots)
     seen = set(stack)
     while stack:
         node = stack.pop()
         for edge in node._edges:
-            if edge is None or edge[1] is None:
+            if edge is None:
+                continue
+            if edge[1] is None:
+                _count_hooked_leaf(edge[0], hooked_leaves)
                 continue
             nxt = edge[0]
             deps[nxt] = deps.get(nxt, 0) + 1
             if nxt not in seen:
                 seen.add(nxt)
                 stack.append(nxt)
-    return deps
+    return deps, hooked_leaves
+
+
+def _count_hooked_leaf(leaf, hooked_leaves):
+    if leaf._post_accumulate_grad_hooks:
+        entry = hooked_leaves.setdefault(id(leaf), [leaf, 0, False])  # [leaf, edges left, accumulated]
+        entry[1] += 1
+
+
+def _leaf_edge_done(leaf, accumulated, hooked_leaves):
+    """One edge into ``leaf`` has delivered (or sent nothing); after the last one, if ``.grad`` was
+    accumulated in this pass, run the leaf's post-accumulate-grad hooks with the leaf."""
+    entry = hooked_leaves.get(id(leaf))
+    if entry is None:
+        return
+    entry[1] -= 1
+    entry[2] = entry[2] or accumulated
+    if entry[1] == 0 and entry[2]:
+        for hook in list(leaf._post_accumulate_grad_hooks.values()):
+            if hook(leaf) is not None:
+                raise RuntimeError("post-accumulate-grad hook: Tensor post accumulate grad hooks should return "
+                                   f"None; {hook!r} returned a value (change leaf.grad in place instead)")
+
+
+_callbacks = []  # one list per backward pass in progress (a hook may start another), innermost last
+
+
+def queue_callback(callback):
+    """Call ``callback()`` when the backward pass now running has finished: PyTorch's
+    ``Variable._execution_engine.queue_callback``. Only from a hook, during backward."""
+    if not _callbacks:
+        raise RuntimeError("queue_callback: no backward pass is running; queue callbacks from a hook "
+                           "called during backward")
+    _callbacks[-1].append(callback)
 
 
 def _run(roots, retain_graph, create_graph, capture, only):
+    _callbacks.append([])
+    try:
+        _propagate(roots, retain_graph, create_graph, capture, only)
+        queued = _callbacks[-1]
+        while queued:
+            queued.pop(0)()
+    finally:
+        _callbacks.pop()
+
+
+def _propagate(roots, retain_graph, create_graph, capture, only):
     buffers = {}
     owned_elsewhere = set()  # ids of arrays a leaf must not take without copying
+    leaf_roots = [t for t, _ in roots if t.grad_fn is None]
     with set_grad_enabled(create_graph):
+        nodes = list(dict.fromkeys(t.grad_fn for t, _ in roots if t.grad_fn is not None))
+        deps, hooked_leaves = _count_dependencies(nodes, leaf_roots)
         for t, g in roots:
             owned_elsewhere.add(id(g._data))
             if t.grad_fn is None:
-                _deliver_to_leaf(t, g, create_graph, capture, only, owned_elsewhere)
+                accumulated = _deliver_to_leaf(t, g, create_graph, capture, only, owned_elsewhere)
+                _leaf_edge_done(t, accumulated, hooked_leaves)
                 continue
             buf = buffers.setdefault(t.grad_fn, [None] * len(t.grad_fn._out_meta))
             nr = t._output_nr
             buf[nr] = g if buf[nr] is None else buf[nr] + g
-        deps = _count_dependencies(list(buffers))
         ready = [n for n in buffers if deps.get(n, 0) == 0]
         while ready:
             node = ready.pop()
@@ -156,8 +215,10 @@ def _run(roots, retain_graph, create_graph, capture, only):
                 if g is not None:
                     g = _fit(g, meta, node)
                 if nr is None:
-                    if g is not None:
-                        _deliver_to_leaf(target, g, create_graph, capture, only, owned_elsewhere)
+                    accumulated = g is not None and _deliver_to_leaf(target, g, create_graph, capture, only,
+                                                                     owned_elsewhere)
+                    if hooked_leaves:
+                        _leaf_edge_done(target, accumulated, hooked_leaves)
                     continue
                 if g is not None:
                     buf = buffers.get(target)
@@ -223,6 +284,7 @@ def _fit(g, meta, node):
 
 
 def _deliver_to_leaf(leaf, g, create_graph, capture, only, owned_elsewhere):
+    """Add ``g`` into ``leaf.grad`` (or into ``capture``); True when ``.grad`` was accumulated."""
     Tensor = _tensor_cls()
     if leaf._hooks:
         for hook in list(leaf._hooks.values()):
@@ -233,13 +295,13 @@ def _deliver_to_leaf(leaf, g, create_graph, capture, only, owned_elsewhere):
         key = ("leaf", id(leaf))
         if key in capture:
             capture[key] = g if capture[key] is None else capture[key] + g
-        return
+        return False
     if only is not None and ("leaf", id(leaf)) not in only:
-        return
+        return False
     if leaf.grad is None:
         if create_graph:
             leaf.grad = g
-            return
+            return True
         arr = g._data
         if id(arr) in owned_elsewhere or arr.base is not None or not arr.flags.writeable:
             arr = arr.copy()
@@ -254,6 +316,7 @@ def _deliver_to_leaf(leaf, g, create_graph, capture, only, owned_elsewhere):
             leaf.grad._vc.value += 1
         else:
             leaf.grad = Tensor._make(acc + g._data)
+    return True
 
 
 def _check_finite(node, in_grads):
