@@ -54,8 +54,8 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = {"nn", "optim", "utils", "linalg", "distributions", "info", "prob", "vision", "onnx", "text",
-                "audio", "metrics", "viz", "backend", "random", "special", "fft"}
+_SUBPACKAGES = {"nn", "optim", "utils", "distributed", "linalg", "distributions", "info", "prob", "vision", "onnx",
+                "text", "audio", "metrics", "viz", "backend", "random", "special", "fft"}
 
 
 def __getattr__(name):
