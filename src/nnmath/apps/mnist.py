@@ -26,6 +26,9 @@ from nnmath import metrics
 from nnmath.apps import data_parallel
 from nnmath.apps.checkpoint import load_checkpoint, save_checkpoint
 from nnmath.utils.data import DataLoader, Subset
+from nnmath.utils.metrics_log import MetricsLogger
+from nnmath.utils.tensorboard import SummaryWriter
+from nnmath.vision import datasets, transforms
 
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                    "Ankle boot"]
@@ -62,7 +65,6 @@ SeedCNN = seed_cnn_class()
 
 
 def _datasets(data_dir, fashion, limit):
-    from nnmath.vision import datasets, transforms
     cls = datasets.FashionMNIST if fashion else datasets.MNIST
     root = data_dir or os.environ.get("NNMATH_DATA") or "data"
     train = cls(root, train=True, transform=transforms.ToTensor(), download=True)
@@ -101,7 +103,6 @@ def evaluate(model, loader):
 
 def _tensorboard(out, log):
     try:
-        from nnmath.utils.tensorboard import SummaryWriter
         return SummaryWriter(str(out / "tensorboard"))
     except ImportError as e:
         log(f"(no TensorBoard logs: {e})")
@@ -161,7 +162,6 @@ def train(epochs=10, batch_size=64, lr=1e-3, data_dir=None, fashion=False, out="
     With ``distributed``, this process is one of the N of an MPI job: ``batch_size`` is the global
     batch, each rank takes its share of it, gradients are averaged (DistributedDataParallel), and
     rank 0 alone prints and writes files."""
-    from nnmath.utils.metrics_log import MetricsLogger
     run = data_parallel.start(distributed)
     log = run.on_main(log)
     out = pathlib.Path(out)

@@ -22,13 +22,11 @@ import weakref
 
 import numpy as np
 
-from nnmath.autograd import function as _function
+from nnmath.autograd.anomaly_mode import creation_site
+from nnmath.autograd.fit import cast, sum_to
 from nnmath.autograd.grad_mode import set_grad_enabled, state
 from nnmath.backend import get_array_module
-
-
-def _tensor_cls():
-    return _function.Tensor
+from nnmath.tensor import Tensor
 
 
 def _as_tuple(x):
@@ -40,7 +38,6 @@ def _as_tuple(x):
 
 
 def _make_root_grads(outputs, grad_outputs, caller):
-    Tensor = _tensor_cls()
     grads = []
     grad_outputs = grad_outputs if grad_outputs is not None else (None,) * len(outputs)
     if len(grad_outputs) != len(outputs):
@@ -81,7 +78,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=None, materialize_grads=False):
     """Return ∂(Σ ⟨grad_outputs, outputs⟩)/∂input for each input, without touching ``.grad``."""
-    Tensor = _tensor_cls()
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
     for i, t in enumerate(inputs):
@@ -113,13 +109,10 @@ def _capture_key(t):
     return ("leaf", id(t)) if t.grad_fn is None else (id(t.grad_fn), t._output_nr)
 
 
-def _count_dependencies(roots, leaf_roots):
-    """How many edges lead into each node, and into each leaf that has post-accumulate-grad hooks
-    (keyed by ``id``; a root that is itself such a leaf counts as one edge)."""
+def count_dependencies(roots, hooked_leaves=None):
+    """For every node reachable from ``roots``, how many edges lead into it (its consumers); and, into
+    the dict ``hooked_leaves`` when given, how many into each leaf with post-accumulate-grad hooks."""
     deps = {}
-    hooked_leaves = {}
-    for leaf in leaf_roots:
-        _count_hooked_leaf(leaf, hooked_leaves)
     stack = list(roots)
     seen = set(stack)
     while stack:
@@ -128,17 +121,19 @@ def _count_dependencies(roots, leaf_roots):
             if edge is None:
                 continue
             if edge[1] is None:
-                _count_hooked_leaf(edge[0], hooked_leaves)
+                if hooked_leaves is not None:
+                    _count_hooked_leaf(edge[0], hooked_leaves)
                 continue
             nxt = edge[0]
             deps[nxt] = deps.get(nxt, 0) + 1
             if nxt not in seen:
                 seen.add(nxt)
                 stack.append(nxt)
-    return deps, hooked_leaves
+    return deps
 
 
 def _count_hooked_leaf(leaf, hooked_leaves):
+    """One more edge into ``leaf`` (keyed by its id), if it has post-accumulate-grad hooks."""
     if leaf._post_accumulate_grad_hooks:
         entry = hooked_leaves.setdefault(id(leaf), [leaf, 0, False])  # [leaf, edges left, accumulated]
         entry[1] += 1
@@ -185,10 +180,13 @@ def _run(roots, retain_graph, create_graph, capture, only):
 def _propagate(roots, retain_graph, create_graph, capture, only):
     buffers = {}
     owned_elsewhere = set()  # ids of arrays a leaf must not take without copying
-    leaf_roots = [t for t, _ in roots if t.grad_fn is None]
+    hooked_leaves = {}
+    for t, _ in roots:
+        if t.grad_fn is None:
+            _count_hooked_leaf(t, hooked_leaves)
     with set_grad_enabled(create_graph):
         nodes = list(dict.fromkeys(t.grad_fn for t, _ in roots if t.grad_fn is not None))
-        deps, hooked_leaves = _count_dependencies(nodes, leaf_roots)
+        deps = count_dependencies(nodes, hooked_leaves)
         for t, g in roots:
             owned_elsewhere.add(id(g._data))
             if t.grad_fn is None:
@@ -232,10 +230,9 @@ def _propagate(roots, retain_graph, create_graph, capture, only):
 
 
 def _call_backward(node, grads, capture):
-    Tensor = _tensor_cls()
     if node._pre_hooks:
         for nr, hooks in node._pre_hooks.items():
-            for hook in hooks:
+            for hook in list(hooks.values()):
                 if grads[nr] is not None:
                     out = hook(grads[nr])
                     if out is not None:
@@ -267,25 +264,20 @@ def _call_backward(node, grads, capture):
 
 def _fit(g, meta, node):
     """Sum a gradient back to its input's shape (the derivative of broadcasting) and dtype."""
-    Tensor = _tensor_cls()
     if not isinstance(g, Tensor):
         raise TypeError(f"{node.name()} returned a {type(g).__name__} as a gradient; expected a Tensor")
     shape, dtype = meta
     if g._data.shape != shape:
-        from nnmath.ops.shape import sum_to
         try:
             g = sum_to(g, shape)
         except ValueError:
             raise RuntimeError(f"{node.name()} returned a gradient of shape {tuple(g.shape)} for an "
                                f"input of shape {tuple(shape)}; it must broadcast to it") from None
-    if g._data.dtype != dtype:
-        g = g.to(dtype)
-    return g
+    return cast(g, dtype)
 
 
 def _deliver_to_leaf(leaf, g, create_graph, capture, only, owned_elsewhere):
     """Add ``g`` into ``leaf.grad`` (or into ``capture``); True when ``.grad`` was accumulated."""
-    Tensor = _tensor_cls()
     if leaf._hooks:
         for hook in list(leaf._hooks.values()):
             out = hook(g)
@@ -320,7 +312,6 @@ def _deliver_to_leaf(leaf, g, create_graph, capture, only, owned_elsewhere):
 
 
 def _check_finite(node, in_grads):
-    from nnmath.autograd.anomaly_mode import creation_site
     for i, g in enumerate(in_grads):
         if g is not None and g._data.dtype.kind in "fc" and not np.isfinite(g._data).all():
             where = creation_site(node._stack) if node._stack else "(created before anomaly detection was on)"
