@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnmath import creation, dtypes, ops, special
+from nnmath import _shared_memory, creation, dtypes, ops, special
 from nnmath.autograd import engine
 from nnmath.autograd.fit import cast
 from nnmath.autograd.grad_mode import no_grad, state
 from nnmath.device import check_available
 from nnmath.ops._util import size_args
-from nnmath.ops.indexing import _normalize_key
+from nnmath.ops.indexing import normalize_key
 from nnmath.random import rng
 from nnmath.tensor import Tensor
 
@@ -346,7 +346,7 @@ def _setitem(self, key, value):
     recording = state.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
     if not recording:
         _check_inplace(self, "index_put_")
-        nkey = _normalize_key(key, self.shape)
+        nkey = normalize_key(key, self.shape)
         v = value._data if isinstance(value, Tensor) else value
         try:
             self._data[nkey] = v
@@ -445,3 +445,6 @@ def _apply_(self, fn):
 
 
 Tensor.apply_ = _apply_
+
+Tensor.share_memory_ = _shared_memory.share_memory_
+Tensor.is_shared = _shared_memory.is_shared

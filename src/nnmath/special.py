@@ -288,53 +288,40 @@ def _gamma_density_log(a, x):
     return (a - 1) * ops.log(x) - x - gammaln(a)
 
 
-class Gammainc(Function):
-    """Forward:  y = P(a, x) = γ(a, x) / Γ(a) = (1/Γ(a)) ∫₀ˣ tᵃ⁻¹ e⁻ᵗ dt
-    VJP:      x̄ = ȳ ⊙ xᵃ⁻¹ e⁻ˣ / Γ(a);  ā is not implemented (as in PyTorch)"""
+class RegularizedGamma(Function):
+    """The regularised incomplete gamma functions, lower (``upper=False``) or upper:
+
+    Forward:  y = P(a, x) = γ(a, x) / Γ(a) = (1/Γ(a)) ∫₀ˣ tᵃ⁻¹ e⁻ᵗ dt,  or  y = Q(a, x) = 1 − P(a, x)
+    VJP:      x̄ = ±ȳ ⊙ xᵃ⁻¹ e⁻ˣ / Γ(a)  (+ for P, − for Q);  ā is not implemented (as in PyTorch)"""
 
     @staticmethod
-    def forward(ctx, a, x):
+    def forward(ctx, a, x, upper):
         ctx.save_for_backward(a, x)
-        log_p, _ = _log_gammainc_pair(a, x)
-        return np.exp(log_p).astype(np.result_type(a, x), copy=False)
+        ctx.upper = upper
+        log_p, log_q = _log_gammainc_pair(a, x)
+        return np.exp(log_q if upper else log_p).astype(np.result_type(a, x), copy=False)
 
     @staticmethod
     def backward(ctx, gy):
+        name = "gammaincc" if ctx.upper else "gammainc"
         if ctx.needs_input_grad[0]:
-            raise NotImplementedError("gammainc: the derivative with respect to a is not implemented")
+            raise NotImplementedError(f"{name}: the derivative with respect to a is not implemented")
         a, x = ctx.saved_tensors
-        return None, gy * ops.exp(_gamma_density_log(a, x))
-
-
-class Gammaincc(Function):
-    """Forward:  y = Q(a, x) = Γ(a, x) / Γ(a) = (1/Γ(a)) ∫ₓ^∞ tᵃ⁻¹ e⁻ᵗ dt
-    VJP:      x̄ = −ȳ ⊙ xᵃ⁻¹ e⁻ˣ / Γ(a);  ā is not implemented (as in PyTorch)"""
-
-    @staticmethod
-    def forward(ctx, a, x):
-        ctx.save_for_backward(a, x)
-        _, log_q = _log_gammainc_pair(a, x)
-        return np.exp(log_q).astype(np.result_type(a, x), copy=False)
-
-    @staticmethod
-    def backward(ctx, gy):
-        if ctx.needs_input_grad[0]:
-            raise NotImplementedError("gammaincc: the derivative with respect to a is not implemented")
-        a, x = ctx.saved_tensors
-        return None, -gy * ops.exp(_gamma_density_log(a, x))
+        density = ops.exp(_gamma_density_log(a, x))
+        return None, (-gy if ctx.upper else gy) * density, None
 
 
 def gammainc(input, other):
     """Regularised lower incomplete gamma P(a, x) with a = input, x = other."""
     a, x = promote_float(input, other)
-    return Gammainc.apply(a, x)
+    return RegularizedGamma.apply(a, x, False)
 
 
 def gammaincc(input, other):
     """Regularised upper incomplete gamma Q(a, x) = 1 − P(a, x) with a = input, x = other.
     The chi-square survival function is ``gammaincc(k / 2, x / 2)``."""
     a, x = promote_float(input, other)
-    return Gammaincc.apply(a, x)
+    return RegularizedGamma.apply(a, x, True)
 
 
 # --- Gamma draws: Marsaglia–Tsang, with implicit reparameterisation gradients -------------------

@@ -81,6 +81,14 @@ def test_the_launcher_builds_the_mpiexec_command(monkeypatch):
     assert command[-4:] == ["--worker", "-m", "nnmath", "train"]
 
 
+def test_a_command_on_path_is_run_by_its_file(monkeypatch, tmp_path):
+    monkeypatch.setattr(launcher.shutil, "which", lambda name: f"/venv/bin/{name}")
+    assert launcher._program("nnmath") == "/venv/bin/nnmath"
+    script = tmp_path / "train.py"
+    script.write_text("")
+    assert launcher._program(str(script)) == str(script)
+
+
 def test_worker_variables_come_from_the_mpi_launcher(monkeypatch):
     for name in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "SLURM_PROCID"):
         monkeypatch.delenv(name, raising=False)

@@ -11,7 +11,7 @@ process and N::
 
 ``--batch-size`` stays the *global* batch B: each of the N ranks takes B / N samples of every global
 batch, so N processes take the optimizer steps one process takes with batch B (see
-:mod:`nnmath.utils.data.distributed`). Launch with ``python -m nnmath.distributed.run -n N -m nnmath
+:mod:`nnmath.utils.data.distributed`). Launch with ``python -m nnmath.distributed.run -n N nnmath
 train NAME --distributed`` (or ``mpiexec -n N nnmath train NAME --distributed``).
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ from nnmath.utils.data import DistributedSampler, Subset
 def add_option(parser) -> None:
     parser.add_argument("--distributed", action="store_true",
                         help="data-parallel over the processes of an MPI job (python -m nnmath.distributed.run -n N "
-                             "-m nnmath train ... --distributed); --batch-size is the global batch")
+                             "nnmath train ... --distributed); --batch-size is the global batch")
 
 
 class Run:

@@ -9,7 +9,7 @@ cross-entropy, as the seed does. Each epoch ends with an evaluation on the test 
 When TensorBoard's writer is installed (``nnmath[viz]``), ``OUT/tensorboard`` also receives, per
 epoch, the losses, the accuracy, the learning rate, each layer's gradient norm and weight histograms.
 
-``--distributed`` trains on the N processes of an MPI job (``python -m nnmath.distributed.run -n N -m
+``--distributed`` trains on the N processes of an MPI job (``python -m nnmath.distributed.run -n N
 nnmath train mnist --distributed``) with the same global batch (:mod:`nnmath.apps.data_parallel`).
 """
 from __future__ import annotations

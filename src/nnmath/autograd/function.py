@@ -20,7 +20,7 @@ A subclass states the mathematics of one primitive in one place::
 makes the instance the node of the autograd graph (the output's ``grad_fn``). Because ``backward``
 is written with Tensor ops, running it with ``create_graph=True`` records a graph of the derivative:
 grad-of-grad and Hessians need nothing more. Broadcasting is not the op's concern: the engine sums
-each gradient back to its input's shape (:func:`nnmath.ops.shape.sum_to`).
+each gradient back to its input's shape and dtype (:mod:`nnmath.autograd.fit`).
 
 Differences from ``torch.autograd.Function``: ``forward`` receives arrays (the tensors' data) rather
 than Tensors, and returns arrays; ``save_for_backward`` takes those arrays (inputs, outputs or

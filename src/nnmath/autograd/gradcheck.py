@@ -23,10 +23,6 @@ def _as_tuple(x):
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
-def _differentiable_outputs(outputs):
-    return [o for o in outputs if o.requires_grad]
-
-
 def get_numerical_jacobian(func, inputs, eps=1e-6):
     """Central-difference Jacobians: one (numel(output) × numel(input)) matrix per (input, output)."""
     inputs = _as_tuple(inputs)

@@ -1,4 +1,5 @@
-"""Launch N copies of a program as one MPI job: ``python -m nnmath.distributed.run -n 4 script.py ARGS``.
+"""Launch N copies of a program as one MPI job: ``python -m nnmath.distributed.run -n 4 script.py ARGS``
+(or a module with ``-m``, or a command such as ``nnmath train mnist --distributed``).
 
 It runs ``mpiexec -n 4 python -m nnmath.distributed.run --worker script.py ARGS``. Each worker sets
 the variables PyTorch's launcher (torchrun) sets, from those MPI's launcher gives it (``RANK``,
@@ -54,6 +55,14 @@ def _is_open_mpi(mpiexec: str) -> bool:
     return "Open MPI" in version or "OpenRTE" in version
 
 
+def _program(script: str) -> str:
+    """The program's path: ``script`` itself, or, when no such file exists, the command of that name
+    on PATH (a console script such as ``nnmath`` is a Python file)."""
+    if pathlib.Path(script).exists():
+        return script
+    return shutil.which(script) or script
+
+
 def mpiexec_command(args, mpiexec: str) -> list[str]:
     """The command line that starts the job: mpiexec, its options, then N workers."""
     command = [mpiexec, "-n", str(args.nproc_per_node)]
@@ -62,7 +71,7 @@ def mpiexec_command(args, mpiexec: str) -> list[str]:
     if args.oversubscribe and _is_open_mpi(mpiexec):
         command.append("--oversubscribe")
     command += [sys.executable, "-m", "nnmath.distributed.run", "--worker"]
-    command += ["-m", args.script] if args.module else [args.script]
+    command += ["-m", args.script] if args.module else [_program(args.script)]
     return command + args.script_args
 
 

@@ -14,7 +14,7 @@ from nnmath.ops.shape import broadcast_to, flatten
 from nnmath.tensor import Tensor, wrap_dim
 
 
-def _normalize_key(key, shape):
+def normalize_key(key, shape):
     """A NumPy index from a PyTorch one: tensors become arrays, bool masks become index arrays."""
     if not isinstance(key, tuple):
         key = (key,)
@@ -275,13 +275,13 @@ def take(input, index):
 
 def getitem(x, key):
     """``x[key]`` with PyTorch's indexing: ints, slices, None, Ellipsis, int and bool tensors/lists."""
-    key = _normalize_key(key, x.shape)
+    key = normalize_key(key, x.shape)
     return GetItem.apply(x, key)
 
 
 def index_put(x, key, values):
     """Out-of-place ``x[key] = values`` that is differentiable in both."""
-    key = _normalize_key(key, x.shape)
+    key = normalize_key(key, x.shape)
     if not isinstance(values, Tensor):
         values = Tensor._make(np.asarray(values, dtype=x._data.dtype))
     elif values._data.dtype != x._data.dtype:

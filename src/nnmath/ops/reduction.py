@@ -29,6 +29,11 @@ def _spread(gy, in_shape, dims, keepdim):
     return broadcast_to(gy, in_shape)
 
 
+def _without_dims(y, dims, keepdim):
+    """A reduction computed with keepdims=True, with the reduced dimensions dropped unless ``keepdim``."""
+    return y if keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in dims])
+
+
 class Sum(Function):
     """Forward:  y = Σ_{i ∈ dims} xᵢ
     VJP:      x̄ = ȳ broadcast over the summed dimensions"""
@@ -84,7 +89,7 @@ class Amax(Function):
         y = (np.min if is_min else np.max)(x, axis=dims, keepdims=True)
         ctx.save_for_backward(x, y)
         ctx.dims, ctx.keepdim = dims, keepdim
-        return y if keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in dims])
+        return _without_dims(y, dims, keepdim)
 
     @staticmethod
     def backward(ctx, gy):
@@ -105,7 +110,7 @@ class LogSumExp(Function):
         y = m + np.log(np.sum(np.exp(x - m), axis=dims, keepdims=True))
         ctx.save_for_backward(x, y)
         ctx.dims, ctx.keepdim = dims, keepdim
-        return y if keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in dims])
+        return _without_dims(y, dims, keepdim)
 
     @staticmethod
     def backward(ctx, gy):
@@ -136,7 +141,7 @@ class Norm2(Function):
         y = np.sqrt(np.sum(x * x, axis=dims, keepdims=True))
         ctx.save_for_backward(x, y)
         ctx.dims, ctx.keepdim = dims, keepdim
-        return y if keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in dims])
+        return _without_dims(y, dims, keepdim)
 
     @staticmethod
     def backward(ctx, gy):

@@ -27,11 +27,6 @@ def _as_array(img) -> np.ndarray:
     return np.asarray(img)
 
 
-def _hw(img):
-    a = _as_array(img)
-    return (a.shape[-2:] if isinstance(img, Tensor) else a.shape[:2])
-
-
 def _rebuild(img, array):
     """``array`` in the kind of ``img`` (tensor, PIL image or array)."""
     if isinstance(img, Tensor):
