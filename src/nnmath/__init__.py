@@ -49,7 +49,7 @@ __version__ = "0.1.0"
 # Subpackages above the core load on first use, so ``import nnmath`` stays fast.
 _SUBPACKAGES = {"nn", "optim", "utils", "linalg", "distributions", "info", "prob", "vision", "onnx", "text",
                 "audio", "metrics", "viz", "backend", "random", "special", "amp", "cuda", "cpu", "backends",
-                "multiprocessing"}
+                "multiprocessing", "distributed"}
 
 
 def __getattr__(name):

@@ -95,6 +95,7 @@ class Tensor:
     _multi_view = False   # one of several views returned by one op (split, chunk, unbind)
     _view_no_grad = False  # a view of a tensor requiring grad, made with grad mode off
     _hooks = None
+    _post_accumulate_grad_hooks = None
     _retains_grad = False
 
     def __init__(self, data=None, dtype=None, requires_grad=False):
@@ -290,6 +291,20 @@ class Tensor:
                 self._hooks = {}
             return RemovableHandle(self._hooks, hook)
         return self.grad_fn.register_prehook(self._output_nr, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` once per backward pass, after this leaf's ``.grad`` holds everything the
+        pass accumulated into it (not for ``autograd.grad``, which accumulates nothing). The hook must
+        return None. Returns a handle whose ``remove()`` unregisters it."""
+        if not self._requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook: cannot register a hook on a tensor that "
+                               "doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: post accumulate grad hooks cannot be "
+                               f"registered on non-leaf tensors (this one comes from {self.grad_fn.name()})")
+        if self._post_accumulate_grad_hooks is None:
+            self._post_accumulate_grad_hooks = {}
+        return RemovableHandle(self._post_accumulate_grad_hooks, hook)
 
     # --- conversion ----------------------------------------------------------------------------
     def numpy(self, force: bool = False) -> np.ndarray:
