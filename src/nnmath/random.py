@@ -279,14 +279,14 @@ def random_full(shape, np_dtype, generator=None) -> np.ndarray:
 def randperm(n: int, generator=None) -> np.ndarray:
     """A random permutation of 0 … n−1 (int64), by PyTorch's Fisher–Yates swaps."""
     g, n = _gen(generator), int(n)
-    perm = np.arange(n, dtype=np.int64)
     if n < 2:
-        return perm
-    draws = (g.random32(n - 1) % np.arange(n, 1, -1, dtype=np.uint64)).astype(np.int64)
-    for i, z in enumerate(draws.tolist()):
-        j = i + z
+        return np.arange(n, dtype=np.int64)
+    # the swap partners j = i + r mod (n − i) do not depend on the swaps: drawn at once
+    partners = (np.arange(n - 1) + (g.random32(n - 1) % np.arange(n, 1, -1, dtype=np.uint64)).astype(np.int64))
+    perm = list(range(n))
+    for i, j in enumerate(partners.tolist()):
         perm[i], perm[j] = perm[j], perm[i]
-    return perm
+    return np.array(perm, dtype=np.int64)
 
 
 def bernoulli(shape, p: float, generator=None) -> np.ndarray:

@@ -103,10 +103,16 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        if not self.replacement and self.num_samples > len(self.weights):
+        weights = self.weights._data
+        if not np.isfinite(weights).all() or (weights < 0).any():
+            raise RuntimeError(f"WeightedRandomSampler: invalid multinomial distribution: the weights must be finite "
+                               f"and non-negative, got {weights.tolist()[:8]}")
+        if weights.sum() <= 0:
+            raise RuntimeError("WeightedRandomSampler: invalid multinomial distribution: the weights sum to zero")
+        if not self.replacement and self.num_samples > np.count_nonzero(weights):
             raise RuntimeError(f"WeightedRandomSampler: cannot draw {self.num_samples} samples without replacement "
-                               f"from {len(self.weights)} weights")
-        draws = random.multinomial(self.weights._data[None, :], self.num_samples, self.replacement, self.generator)
+                               f"from {np.count_nonzero(weights)} indices of nonzero weight")
+        draws = random.multinomial(weights[None, :], self.num_samples, self.replacement, self.generator)
         yield from draws[0].tolist()
 
     def __len__(self) -> int:
