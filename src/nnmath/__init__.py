@@ -16,6 +16,7 @@ from nnmath.creation import *  # noqa: F401,F403
 from nnmath.creation import (arange, as_tensor, asarray, bernoulli, empty, empty_like, eye, from_numpy, full, full_like,
                              linspace, logspace, multinomial, normal, ones, ones_like, poisson, rand, rand_like,
                              randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)
+from nnmath import dtypes as _dtypes
 from nnmath.device import device
 from nnmath.dtypes import bool_ as bool  # noqa: A004
 from nnmath.dtypes import (can_cast, complex64, complex128, dtype, float16, float32, float64, get_default_dtype, int8,
@@ -30,6 +31,8 @@ from nnmath.tensor import Size, Tensor, set_printoptions
 from nnmath.tensor_types import *  # noqa: F401,F403  (FloatTensor, LongTensor, ...)
 
 half, float, double = float16, float32, float64  # noqa: A001
+if hasattr(_dtypes, "bfloat16"):  # with the ml_dtypes package
+    bfloat16 = _dtypes.bfloat16
 short, int, long = int16, int32, int64  # noqa: A001
 cfloat, cdouble = complex64, complex128
 pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None

@@ -106,6 +106,12 @@ class _EngineAndOpMethods:
     def half(self):
         return self.to(dtypes.float16)
 
+    def bfloat16(self):
+        """This tensor in bfloat16 (needs the ml_dtypes package)."""
+        if dtypes.BFLOAT16_NP is None:
+            raise RuntimeError("bfloat16: nnmath's bfloat16 needs the ml_dtypes package (pip install ml_dtypes)")
+        return self.to(dtypes.bfloat16)
+
     def long(self):
         return self.to(dtypes.int64)
 
@@ -612,9 +618,9 @@ Tensor.type = tensor_types.tensor_type
 for _name in """asin arcsin sinh cosh asinh arcsinh acosh arccosh atanh arctanh atan2 arctan2 arctan diag
                 diagflat diag_embed trace ravel rot90 median nanmean aminmax diff hsplit vsplit dsplit""".split():
     setattr(Tensor, _name, getattr(ops, _name))
-for _name in "asin sinh cosh asinh acosh atanh atan2 tan atan".split():
+for _name in "acos asin sinh cosh asinh acosh atanh atan2 tan atan".split():
     setattr(Tensor, _name + "_", _make_inplace(_name + "_", getattr(ops, _name)))
-Tensor.arcsin_, Tensor.arcsinh_, Tensor.arccosh_ = Tensor.asin_, Tensor.asinh_, Tensor.acosh_
+Tensor.arcsin_, Tensor.arcsinh_, Tensor.arccosh_, Tensor.arccos_ = Tensor.asin_, Tensor.asinh_, Tensor.acosh_, Tensor.acos_
 Tensor.arctanh_, Tensor.arctan_, Tensor.arctan2_ = Tensor.atanh_, Tensor.atan_, Tensor.atan2_
 
 

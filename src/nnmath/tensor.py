@@ -257,7 +257,7 @@ class Tensor:
                 raise RuntimeError("requires_grad_: you can only change requires_grad of leaf tensors; "
                                    "use .detach() to get a tensor that does not require grad")
             return self
-        if requires_grad and self._data.dtype.kind not in "fc":
+        if requires_grad and not (dtypes.is_floating_np(self._data.dtype) or self._data.dtype.kind == "c"):
             raise RuntimeError(f"requires_grad_: only tensors of floating point dtype can require "
                                f"gradients; this tensor is {self.dtype}. Convert with .float() first")
         self._requires_grad = bool(requires_grad)
@@ -268,7 +268,7 @@ class Tensor:
         return self._vc.value
 
     def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
+        return dtypes.is_floating_np(self._data.dtype)
 
     def is_complex(self) -> bool:
         return self._data.dtype.kind == "c"
@@ -463,6 +463,9 @@ def _fixed_style(a: np.ndarray, digits: int, scientific: bool):
 
 def _format(t: Tensor) -> str:
     a = t._data
+    stored = a.dtype
+    if dtypes.BFLOAT16_NP is not None and a.dtype == dtypes.BFLOAT16_NP:
+        a = a.astype(np.float32)  # printed as the floats they are (the dtype is named below)
     opts = print_options
     kwargs = {"separator": ", ", "prefix": "tensor(", "threshold": min(opts["threshold"], sys.maxsize),
               "edgeitems": opts["edgeitems"], "max_line_width": opts["linewidth"]}
@@ -483,7 +486,7 @@ def _format(t: Tensor) -> str:
     extras = []
     if a.size == 0 and a.shape != (0,):
         extras.append(f"size={tuple(a.shape)}")
-    if a.dtype not in (dtypes.get_default_dtype().np, np.int64, np.bool_):
+    if stored not in (dtypes.get_default_dtype().np, np.int64, np.bool_):
         extras.append(f"dtype={t.dtype!r}")
     if t.grad_fn is not None:
         extras.append(f"grad_fn=<{t.grad_fn.name()}>")

@@ -46,6 +46,8 @@ class _TensorType(type):
 _NAMES = {"Float": dtypes.float32, "Double": dtypes.float64, "Half": dtypes.float16, "Long": dtypes.int64,
           "Int": dtypes.int32, "Short": dtypes.int16, "Char": dtypes.int8, "Byte": dtypes.uint8,
           "Bool": dtypes.bool_}
+if dtypes.BFLOAT16_NP is not None:
+    _NAMES["BFloat16"] = dtypes.bfloat16
 
 
 def _make_types(is_cuda: bool) -> dict:

@@ -132,7 +132,7 @@ class finfo:
         d = dtypes.get_default_dtype() if type is None else dtypes.to_dtype(type)
         if not (d.is_floating_point or d.is_complex):
             raise TypeError(f"finfo: {d} is not a floating point dtype")
-        info = np.finfo(d.np)
+        info = dtypes.finfo_np(d.np)
         self.bits, self.eps, self.max, self.min = info.bits, float(info.eps), float(info.max), float(info.min)
         self.tiny = self.smallest_normal = float(info.smallest_normal)
         self.resolution = float(info.resolution)

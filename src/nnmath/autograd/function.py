@@ -32,6 +32,7 @@ import traceback
 
 import numpy as np
 
+from nnmath import dtypes
 from nnmath.autograd.grad_mode import no_grad, state
 from nnmath.hooks import RemovableHandle
 from nnmath.tensor import Tensor
@@ -134,9 +135,18 @@ class Function:
                 needs.append(False)
         record = record and state.enabled
         ctx.needs_input_grad = tuple(needs) if record else (False,) * len(args)
-        out = cls.forward(ctx, *arrays)
+        bf16 = dtypes.BFLOAT16_NP is not None and any(type(a) is np.ndarray and a.dtype == dtypes.BFLOAT16_NP
+                                                      for a in arrays)
+        wide = _widen_bfloat16(arrays) if bf16 else arrays
+        out = cls.forward(ctx, *wide)
         single = not isinstance(out, tuple)
         outs = (out,) if single else out
+        if bf16 and not any(type(a) is np.ndarray and a.dtype.kind == "f" for a in arrays):
+            rounded = tuple(np.asarray(o).astype(dtypes.BFLOAT16_NP)
+                            if isinstance(o, (np.ndarray, np.generic)) and o.dtype == np.float32 else o for o in outs)
+            ctx._to_save = _saved_in_bfloat16(ctx._to_save, wide, arrays, outs, rounded)
+            outs = rounded
+            out = outs[0] if single else outs
         if record:
             results = ctx._record(args, outs)
         else:
@@ -168,7 +178,7 @@ class Function:
         non_diff = self._non_diff
         results = []
         for i, o in enumerate(outs):
-            diff = o.dtype.kind in "fc" and id(o) not in non_diff
+            diff = (dtypes.is_floating_np(o.dtype) or o.dtype.kind == "c") and id(o) not in non_diff
             results.append(Tensor._make(o, diff, self if diff else None, i))
         if self._to_save:
             self._saved = tuple(self._pack(v, args, raw_outs, outs, results) for v in self._to_save)
@@ -302,3 +312,25 @@ class once_differentiable:
             wrapped = tuple(None if w is None else DelayedError.apply(w, type(ctx).__name__, *sources)
                             for w in wrapped)
         return wrapped[0] if single else wrapped
+
+
+def _widen_bfloat16(arrays: list) -> list:
+    """bfloat16 inputs as float32, where the op computes (PyTorch's CPU kernels do the same)."""
+    return [a.astype(np.float32) if type(a) is np.ndarray and a.dtype == dtypes.BFLOAT16_NP else a
+            for a in arrays]
+
+
+def _saved_in_bfloat16(saved: tuple, wide: list, arrays: list, outs: tuple, rounded: tuple) -> tuple:
+    """What a bfloat16 op saved for backward, in bfloat16 as PyTorch keeps it: widened inputs as the
+    inputs themselves, outputs as the rounded outputs, float32 intermediates rounded."""
+    def original(value):
+        for w, a in zip(wide, arrays):
+            if value is w:
+                return a
+        for o, r in zip(outs, rounded):
+            if value is o:
+                return r
+        if isinstance(value, np.ndarray) and value.dtype == np.float32:
+            return value.astype(dtypes.BFLOAT16_NP)
+        return value
+    return tuple(original(v) for v in saved)

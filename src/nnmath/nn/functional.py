@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from nnmath import creation, ops, special
+from nnmath import creation, dtypes, ops, special
 from nnmath._methods import apply_inplace
 from nnmath.autograd import no_grad
 from nnmath.ops._util import check_same_dtype, write_out
@@ -180,7 +180,7 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
 def _check_probability(p: float, op: str = "dropout", input: Tensor | None = None) -> None:
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
-    if input is not None and input._data.dtype.kind not in "fc":
+    if input is not None and not dtypes.is_inexact_np(input._data.dtype):
         raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype} (the scaled result "
                            f"can't be cast to the input's dtype)")
 
@@ -421,7 +421,7 @@ def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:
 
 
 def _check_float_target(name: str, target: Tensor) -> None:
-    if target._data.dtype.kind not in "fc":
+    if not dtypes.is_inexact_np(target._data.dtype):
         raise RuntimeError(f"{name}: expected a floating point target, got {target.dtype} "
                            f"(convert with target.float())")
 

@@ -40,9 +40,9 @@ def promote(x, y):
         if isinstance(y, Tensor):
             if x._data.dtype == y._data.dtype:
                 return x, y
-        elif type(y) in _PLAIN_NUMBERS and x._data.dtype.kind in "fc":
+        elif type(y) in _PLAIN_NUMBERS and dtypes.is_inexact_np(x._data.dtype):
             return x, Tensor._make(np.asarray(y, x._data.dtype))
-    elif type(x) in _PLAIN_NUMBERS and isinstance(y, Tensor) and y._data.dtype.kind in "fc":
+    elif type(x) in _PLAIN_NUMBERS and isinstance(y, Tensor) and dtypes.is_inexact_np(y._data.dtype):
         return Tensor._make(np.asarray(x, y._data.dtype)), y
     dt = dtypes.result_type_np(x, y)
     return _to(x, dt), _to(y, dt)
@@ -70,7 +70,7 @@ def reject_dtype_kinds(op: str, kinds: str, what: str, *operands) -> None:
 
 def require_floating(op: str, x: Tensor) -> None:
     """Ops defined only on real or complex numbers refuse integer and bool tensors, as PyTorch."""
-    if x._data.dtype.kind not in "fc":
+    if x._data.dtype.kind != "c" and not dtypes.is_floating_np(x._data.dtype):
         raise RuntimeError(f"{op}: expected a floating point or complex tensor as input, got {x.dtype}; "
                            f"convert it first (x.float())")
 
@@ -78,7 +78,7 @@ def require_floating(op: str, x: Tensor) -> None:
 def promote_float(x, y):
     """Like :func:`promote`, then integers and bools become the default float dtype (true division)."""
     x, y = promote(x, y)
-    if x._data.dtype.kind not in "fc":
+    if not dtypes.is_inexact_np(x._data.dtype):
         dt = dtypes.get_default_dtype().np
         x, y = _to(x, dt), _to(y, dt)
     return x, y
@@ -94,7 +94,7 @@ def _to(v, np_dtype):
 
 def to_float(x: Tensor) -> Tensor:
     """Integer and bool tensors become the default float dtype, for ops defined on reals."""
-    if x._data.dtype.kind in "fc":
+    if dtypes.is_inexact_np(x._data.dtype):
         return x
     return _to(x, dtypes.get_default_dtype().np)
 

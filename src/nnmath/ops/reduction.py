@@ -168,7 +168,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """Σ over ``dim`` treating NaN as 0."""
-    if input._data.dtype.kind not in "fc":
+    if not dtypes.is_inexact_np(input._data.dtype):
         return sum(input, dim, keepdim, dtype=dtype)
     return sum(where(isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
 
@@ -184,7 +184,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     """(1/n) Σ of the elements over ``dim``."""
     if dtype is not None:
         input = input.to(dtype)
-    if input._data.dtype.kind not in "fc":
+    if not dtypes.is_inexact_np(input._data.dtype):
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {input.dtype.name.capitalize()}")
     dims = reduction_dims(dim, input.ndim, "mean")
@@ -389,7 +389,7 @@ def trace(input):
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """The mean of the non-NaN elements over ``dim`` (NaN where all are NaN)."""
-    if input._data.dtype.kind not in "fc":
+    if not dtypes.is_inexact_np(input._data.dtype):
         raise RuntimeError(f"nanmean: expected a floating-point input, got {input.dtype}")
     count = sum(~isnan(input), dim, keepdim).to(input.dtype if dtype is None else dtype)
     return nansum(input, dim, keepdim, dtype=dtype) / count

@@ -387,10 +387,14 @@ class Module:
         if not (target.is_floating_point or target.is_complex):
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
                             f"dtype={target}")
-        return self._apply(lambda a: a.astype(target.np, copy=False) if a.dtype.kind in "fc" else a)
+        return self._apply(lambda a: a.astype(target.np, copy=False)
+                           if a.dtype.kind == "c" or dtypes.is_floating_np(a.dtype) else a)
 
     def float(self) -> "Module":
         return self.to(dtypes.float32)
+
+    def bfloat16(self) -> "Module":
+        return self.to(dtypes.bfloat16)
 
     def double(self) -> "Module":
         return self.to(dtypes.float64)
