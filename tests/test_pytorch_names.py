@@ -191,3 +191,24 @@ def test_process_switches_are_recorded_and_checked():
 def test_the_comparison_helper_detects_a_difference():
     with pytest.raises(AssertionError):
         _same(lambda m: m.tensor(A).sum(axis=0) + (1 if m is nnmath else 0))
+
+
+def test_conv_and_pool_results_are_contiguous_so_view_works_as_in_pytorch():
+    """``x.view(-1, n)`` after convolution and pooling, the tutorials' idiom: PyTorch's results are
+    contiguous, so nnmath's must be too (view refuses what would need a copy)."""
+    x = nnmath.randn(2, 3, 12, 12)
+    y = nnmath.nn.functional.max_pool2d(nnmath.relu(nnmath.nn.Conv2d(3, 4, 5)(x)), 2)
+    assert y.is_contiguous() and tuple(y.view(-1, 4 * 4 * 4).shape) == (2, 64)
+    assert nnmath.nn.functional.avg_pool2d(x, 2).is_contiguous()
+
+
+def test_cat_and_stack_of_one_tensor_make_a_new_tensor():
+    """As PyTorch's: not the input (in-place changes to the result leave it alone), not a view (so the
+    hidden state a one-layer GRU returns can be detached in place)."""
+    x = nnmath.ones(2)
+    y = nnmath.cat([x])
+    y += 1
+    assert x.tolist() == [1.0, 1.0] and nnmath.stack([x])._base is None
+    _, h = nnmath.nn.GRU(3, 4)(nnmath.randn(5, 2, 3))
+    h.detach_()
+    assert h.grad_fn is None

@@ -416,9 +416,7 @@ def cat(tensors, dim=0):
     if any(x._data.dtype != dt for x in tensors):
         dt = dtypes.result_type_np(*tensors)
         tensors = [cast(x, dt) for x in tensors]
-    if len(tensors) == 1:
-        return tensors[0]
-    return Cat.apply(d, *tensors)
+    return Cat.apply(d, *tensors)  # a new tensor even for one input, as PyTorch's (never the input or a view)
 
 
 concat = cat
@@ -435,7 +433,7 @@ def stack(tensors, dim=0):
             raise RuntimeError(f"stack: expects each tensor to be equal size, but got {tuple(tensors[0].shape)} "
                                f"at entry 0 and {tuple(x.shape)} at entry {i}")
     d = wrap_dim(dim, tensors[0].ndim + 1, "stack")
-    return cat([unsqueeze(x, d) for x in tensors], d) if len(tensors) > 1 else unsqueeze(tensors[0], d)
+    return cat([unsqueeze(x, d) for x in tensors], d)
 
 
 def hstack(tensors):
