@@ -216,3 +216,52 @@ def test_embedding_bag_matches_pytorch(mode):
     rows = ids.reshape(2, 4)
     np.testing.assert_allclose(ours(nnmath.tensor(rows)).detach().numpy(),
                                theirs(torch.tensor(rows)).detach().numpy(), rtol=RTOL, atol=ATOL)
+
+
+def _signs(*shape, seed=5):
+    return np.where(np.random.default_rng(seed).random(shape) < 0.5, -1.0, 1.0).astype(np.float32)
+
+
+MORE_LOSSES = {  # (module, inputs): margin and ranking losses, Poisson NLL
+    "MarginRankingLoss": (lambda m: m.nn.MarginRankingLoss(0.3), [randn(6), randn(6, seed=1), _signs(6)]),
+    "HingeEmbeddingLoss": (lambda m: m.nn.HingeEmbeddingLoss(0.8, reduction="sum"),
+                           [np.abs(randn(6, 4)), _signs(6, 4).astype(np.int64)]),  # targets: no gradient
+    "SoftMarginLoss": (lambda m: m.nn.SoftMarginLoss(), [randn(6, 4), _signs(6, 4).astype(np.int64)]),
+    "MultiLabelSoftMarginLoss": (lambda m: m.nn.MultiLabelSoftMarginLoss(weight=m.tensor(W)),
+                                 [randn(6, 4), (_signs(6, 4) > 0).astype(np.float32)]),
+    "TripletMarginLoss_swap": (lambda m: m.nn.TripletMarginLoss(margin=0.5, p=1.0, swap=True),
+                               [randn(5, 3), randn(5, 3, seed=1), randn(5, 3, seed=2)]),
+    "PoissonNLLLoss_full": (lambda m: m.nn.PoissonNLLLoss(full=True), [randn(6, 4), np.abs(randn(6, 4, seed=1)) * 3]),
+    "PoissonNLLLoss_rate": (lambda m: m.nn.PoissonNLLLoss(log_input=False, reduction="none"),
+                            [np.abs(randn(6, 4)) + 0.1, np.abs(randn(6, 4, seed=1)) * 3]),
+    "CosineSimilarity": (lambda m: m.nn.CosineSimilarity(dim=0), [randn(4, 3), randn(4, 3, seed=1)]),
+    "PairwiseDistance": (lambda m: m.nn.PairwiseDistance(p=3.0, keepdim=True), [randn(4, 3), randn(4, 3, seed=1)]),
+    "Upsample_nearest": (lambda m: m.nn.Upsample(size=(5, 7)), [randn(1, 2, 3, 4)]),
+    "Upsample_bilinear": (lambda m: m.nn.Upsample(scale_factor=2, mode="bilinear"), [randn(1, 2, 3, 4)]),
+    "UpsamplingNearest2d": (lambda m: m.nn.UpsamplingNearest2d(scale_factor=3), [randn(2, 1, 2, 2)]),
+    "UpsamplingBilinear2d": (lambda m: m.nn.UpsamplingBilinear2d(size=(4, 6)), [randn(1, 1, 3, 3)]),
+}
+
+
+@pytest.mark.parametrize("name", MORE_LOSSES)
+def test_more_losses_and_layers_match_pytorch(name):
+    make, inputs = MORE_LOSSES[name]
+    ours, theirs = check_parity(make, inputs)
+    assert repr(ours) == repr(theirs) and list(ours.state_dict()) == list(theirs.state_dict())
+
+
+def test_dropout3d_and_gumbel_softmax_draw_pytorchs_numbers():
+    def run(m):
+        m.manual_seed(4)
+        drop = m.nn.Dropout3d(0.5)(m.ones(2, 3, 2, 2, 2))
+        soft = m.nn.functional.gumbel_softmax(m.tensor(randn(3, 5)), tau=0.7)
+        hard = m.nn.functional.gumbel_softmax(m.tensor(randn(3, 5)), hard=True)
+        return [drop, soft, hard]
+    for ours, theirs in zip(run(nnmath), run(torch)):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=RTOL, atol=ATOL)
+
+
+def test_deprecated_init_names_warn_and_initialise():
+    with pytest.warns(FutureWarning, match="xavier_uniform_"):
+        w = nnmath.nn.init.xavier_uniform(nnmath.empty(3, 4))
+    assert float(w.abs().max()) <= (6 / 7) ** 0.5

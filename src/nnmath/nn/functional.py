@@ -226,7 +226,8 @@ def _channel_dropout(input, p, training, inplace, spatial, op, generator=None):
                       f"element-wise); use dropout for that.", UserWarning, stacklevel=3)
     # PyTorch's rule: dropout1d takes a 2-D input as unbatched (C, L); dropout2d always masks the
     # first two dimensions, so a 3-D input is read as (N, C, L) (PyTorch issue 77081).
-    channels = input.shape[:1] if spatial == 1 and input.ndim == 2 else input.shape[:2]
+    unbatched = (spatial == 1 and input.ndim == 2) or (spatial == 3 and input.ndim == 4)
+    channels = input.shape[:1] if unbatched else input.shape[:2]
     dt = input._data.dtype
     if p == 1.0:
         return _maybe_inplace(input, lambda x: x * 0.0, inplace, op + "_")
@@ -859,3 +860,109 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     if mode == "mean":
         matrix = matrix / np.maximum(matrix.sum(1, keepdims=True), 1)
     return Tensor._make(matrix) @ rows
+
+
+# --- resampling aliases, distances, margin losses, Gumbel-softmax -------------------------------------------
+
+def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest", align_corners=None) -> Tensor:
+    """The deprecated name of :func:`interpolate` (PyTorch warns, as here)."""
+    warnings.warn("nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.", UserWarning,
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    warnings.warn("nn.functional.upsample_nearest is deprecated. Use nn.functional.interpolate instead.",
+                  UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    warnings.warn("nn.functional.upsample_bilinear is deprecated. Use nn.functional.interpolate instead.",
+                  UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:
+    """The p-norm distances between the rows of an (N, M) input, for each pair i < j in row-major
+    order: a vector of N(N − 1)/2."""
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    rows, cols = np.triu_indices(input.shape[0], 1)
+    return ops.norm(input[rows] - input[cols], p, -1)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, size_average=None,
+                        reduce=None, reduction: str = "mean") -> Tensor:
+    """ℓ = max(0, −y (x₁ − x₂) + margin), y ∈ {1, −1} saying which input should rank higher."""
+    loss = ops.clamp_min(-target * (input1 - input2) + margin, 0.0)
+    return _reduce(loss, _reduction(size_average, reduce, reduction))
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None, reduce=None,
+                         reduction: str = "mean") -> Tensor:
+    """ℓ = x where y = 1, max(0, margin − x) where y = −1 (x a distance)."""
+    margin_term = ops.clamp_min(margin - input, 0.0)
+    loss = ops.where(target == 1, input, creation.zeros_like(input)) + \
+        ops.where(target == -1, margin_term, creation.zeros_like(input))
+    return _reduce(loss, _reduction(size_average, reduce, reduction))
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """ℓ = log(1 + e^(−y x)), y ∈ {1, −1} (the logistic loss)."""
+    loss = softplus(-target * input)
+    return _reduce(loss, _reduction(size_average, reduce, reduction))
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+                                reduce=None, reduction: str = "mean") -> Tensor:
+    """ℓ = −(1/C) Σ_c [y_c log σ(x_c) + (1 − y_c) log σ(−x_c)] (w_c-weighted), per sample of (N, C)."""
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    loss = loss.sum(-1) / input.shape[-1]
+    return _reduce(loss, _reduction(size_average, reduce, reduction))
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2,
+                        eps: float = 1e-6, swap: bool = False, size_average=None, reduce=None,
+                        reduction: str = "mean") -> Tensor:
+    """ℓ = max(d(a, p) − d(a, n) + margin, 0) with d the pairwise p-norm distance (eps added to the
+    difference); ``swap`` uses min(d(a, n), d(p, n))."""
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = ops.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    loss = ops.clamp_min(margin + d_pos - d_neg, 0.0)
+    return _reduce(loss, _reduction(size_average, reduce, reduction))
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False, size_average=None,
+                     eps: float = 1e-8, reduce=None, reduction: str = "mean") -> Tensor:
+    """ℓ = eˣ − y x (log_input) or x − y log(x + eps); ``full`` adds Stirling's y log y − y + ½ log(2π y)
+    where y > 1."""
+    loss = ops.exp(input) - target * input if log_input else input - target * ops.log(input + eps)
+    if full:
+        y = target
+        stirling = y * ops.log(y) - y + 0.5 * ops.log(2 * math.pi * y)
+        loss = loss + ops.where(y > 1, stirling, creation.zeros_like(stirling))
+    return _reduce(loss, _reduction(size_average, reduce, reduction))
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
+    """softmax((logits + g) / τ) with g = −log E, E ~ Exp(1) (Gumbel noise, PyTorch's draws); ``hard``
+    returns the one-hot argmax in the forward pass with the soft gradient (straight-through)."""
+    noise = Tensor._make(-np.log(random.exponential(tuple(logits.shape), logits._data.dtype)))
+    y_soft = softmax((logits + noise) / tau, dim)
+    if not hard:
+        return y_soft
+    index = y_soft._data.argmax(dim)
+    y_hard = np.zeros(y_soft.shape, y_soft._data.dtype)
+    np.put_along_axis(y_hard, np.expand_dims(index, dim), 1.0, axis=dim)
+    return Tensor._make(y_hard) - y_soft.detach() + y_soft
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of a (N, C, D, H, W) input: each (n, c) volume kept with probability 1 − p (and
+    scaled by 1/(1 − p)) or zeroed."""
+    return _channel_dropout(input, p, training, inplace, 3, "dropout3d")

@@ -11,6 +11,7 @@ Every function takes an optional ``generator`` (:class:`nnmath.Generator`) and r
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -197,3 +198,22 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     if rows < cols:
         q = q.T
     return _fill(tensor, gain * q.reshape(tensor.shape))
+
+
+def _deprecated(new):
+    """PyTorch's pre-0.4 names without the trailing underscore: they warn and call the new one."""
+    old_name = new.__name__[:-1]
+
+    def old(*args, **kwargs):
+        warnings.warn(f"nn.init.{old_name} is now deprecated in favor of nn.init.{new.__name__}.", FutureWarning,
+                      stacklevel=2)
+        return new(*args, **kwargs)
+    old.__name__ = old.__qualname__ = old_name
+    old.__doc__ = f"Deprecated: :func:`{new.__name__}`."
+    return old
+
+
+uniform, normal, constant = _deprecated(uniform_), _deprecated(normal_), _deprecated(constant_)
+xavier_uniform, xavier_normal = _deprecated(xavier_uniform_), _deprecated(xavier_normal_)
+kaiming_uniform, kaiming_normal = _deprecated(kaiming_uniform_), _deprecated(kaiming_normal_)
+orthogonal, eye, dirac = _deprecated(orthogonal_), _deprecated(eye_), _deprecated(dirac_)

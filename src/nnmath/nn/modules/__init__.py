@@ -44,3 +44,12 @@ from nnmath.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle  # noqa:
 __all__ += ["EmbeddingBag", "Threshold", "Hardshrink", "Softshrink", "Tanhshrink", "GLU", "PReLU", "RReLU",
             "Softmax2d", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "BatchNorm3d", "PixelShuffle",
             "PixelUnshuffle"] + _padding
+from nnmath.nn.modules.distance import CosineSimilarity, PairwiseDistance  # noqa: E402
+from nnmath.nn.modules.dropout import Dropout3d  # noqa: E402
+from nnmath.nn.modules.loss import (HingeEmbeddingLoss, MarginRankingLoss, MultiLabelSoftMarginLoss,  # noqa: E402
+                                    PoissonNLLLoss, SoftMarginLoss, TripletMarginLoss)
+from nnmath.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: E402
+
+__all__ += ["CosineSimilarity", "PairwiseDistance", "Dropout3d", "HingeEmbeddingLoss", "MarginRankingLoss",
+            "MultiLabelSoftMarginLoss", "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss", "Upsample",
+            "UpsamplingBilinear2d", "UpsamplingNearest2d"]
