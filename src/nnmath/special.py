@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from nnmath import creation, ops
-from nnmath.autograd.function import Function
+from nnmath.autograd.function import Function, once_differentiable
 from nnmath.autograd.grad_mode import state
 from nnmath.ops._util import promote_float, to_float
 from nnmath.random import rng
@@ -346,7 +346,7 @@ class StandardGamma(Function):
               Marsaglia–Tsang draw whose level u = P(α, z_init), so no iteration moves it)
     VJP:      ᾱ = z̄ ⊙ dz/dα,  dz/dα = −(∂P(α, z)/∂α) / p(z; α)   (implicit differentiation of
               F(z; α) = u, Figurnov et al. 2018); ∂P/∂α by extrapolated differences of ln P or ln Q.
-              Not differentiable twice.
+              ``once_differentiable`` (NumPy backward): differentiating ᾱ again raises, naming the op.
     """
 
     @staticmethod
@@ -362,9 +362,10 @@ class StandardGamma(Function):
         return z.astype(alpha.dtype)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, gz):
-        alpha, = ctx.saved_tensors
-        a = alpha._data.astype(np.float64)
+        alpha = ctx.saved_tensors[0]._data
+        a = alpha.astype(np.float64)
         z = np.maximum(ctx.z, np.finfo(np.float64).tiny)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
             log_p, log_q = _log_gammainc_pair(a, z)
@@ -373,7 +374,7 @@ class StandardGamma(Function):
             dlog = _log_cdf_derivative_in_a(a, z, upper)
             dz_da = np.where(upper, np.exp(log_q - log_density) * dlog, -np.exp(log_p - log_density) * dlog)
             dz_da = np.nan_to_num(dz_da, nan=0.0, posinf=0.0, neginf=0.0)
-        return gz * Tensor._make(dz_da.astype(alpha._data.dtype)), None, None
+        return gz * dz_da.astype(alpha.dtype), None, None
 
 
 def _gamma_quantile(a, u):

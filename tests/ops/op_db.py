@@ -200,7 +200,11 @@ OP_DB = [
            covers=(reduction.Norm2,)),
     OpInfo("norm_p", lambda m, x, p: m.norm(x, p, dim=-1),
            lambda rng: [Sample((*away_from_zero(rng, (3, 4)), p)) for p in (1, 3, 0.5)],
-           covers=(reduction.Sum, elementwise.Abs, arithmetic.PowScalar)),
+           covers=(reduction.NormP,)),
+    OpInfo("norm_p0", lambda m, x, **kw: m.norm(x, 0, **kw) + x.sum(),
+           lambda rng: [Sample((np.array([[0.0, 0.5, -1.0], [0.0, 0.0, 0.0]]),), dict(dim=1)),
+                        Sample((np.array([0.3, 0.0]),))],
+           covers=(reduction.CountNonzero,)),
     # --- matmul -------------------------------------------------------------------------------
     OpInfo("matmul", lambda m, a, b: m.matmul(a, b),
            lambda rng: [Sample(uniform(rng, a, b)) for a, b in [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)),
