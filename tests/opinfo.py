@@ -3,7 +3,8 @@
 Any test directory may hold an ``op_db.py`` exporting ``OP_DB``: a list of :class:`OpInfo`.
 ``tests/test_op_db.py`` collects every one of them and runs, for each sample of each entry:
 float64 gradcheck and gradgradcheck, PyTorch parity of forward and backward (float32 and float64,
-skipped without torch), and a non-contiguous-input check. ``test_every_function_is_covered`` fails
+skipped without torch), PyTorch parity of Hessian-vector products (float64), and a non-contiguous-input
+check. Samples include each op's special points (see :class:`Sample`). ``test_every_function_is_covered`` fails
 when a registered ``Function`` appears in no entry's ``covers``.
 """
 from __future__ import annotations
@@ -20,9 +21,19 @@ class Sample:
 
     Floating arrays become differentiable tensors; integer/bool arrays become constant tensors;
     anything else passes through unchanged.
+
+    smooth:   False at a point where the op is not differentiable (a kink, a tie, a boundary of the
+              domain): finite differences straddle it, so gradcheck and gradgradcheck are skipped and
+              the derivative must equal PyTorch's documented convention (the parity tests, first and
+              second order, still run).
+    differs:  why nnmath's derivative deliberately differs from PyTorch's at this point (PyTorch drops
+              a term of the mathematical derivative): gradient and HVP parity are skipped, forward
+              parity is not, and gradcheck proves the mathematical value.
     """
     args: tuple
     kwargs: dict = dataclasses.field(default_factory=dict)
+    smooth: bool = True
+    differs: str = ""
 
 
 @dataclasses.dataclass
@@ -33,25 +44,36 @@ class OpInfo:
     op:        ``op(nnmath_module, *tensors, **kwargs)``; the same callable with ``torch`` as the
                first argument is the PyTorch reference unless ``torch_op`` is given
     samples:   ``samples(rng) -> list[Sample]`` (small shapes: gradcheck is O(numel²))
+    special:   the op's special points: ``special(rng) -> list[Sample]`` at zeros, kinks, ties, domain
+               boundaries, exact-zero probabilities, equal inputs, ...; or a string saying why the op
+               has none (e.g. it is linear). A meta-test fails when an entry states neither.
     covers:    the Function classes whose derivatives this entry proves
     torch_op:  a separate reference ``torch_op(torch, *tensors, **kwargs)``, or None to reuse ``op``
     parity:    False when PyTorch has no such op (e.g. nnmath.info)
     gradgrad:  False for ops whose second derivative is not defined or not claimed
+    torch_hvp: False where PyTorch has no second derivative to compare with (gradgradcheck still
+               proves nnmath's)
     rtol/atol: for PyTorch parity in float32 (float64 uses 1e-10 / 1e-12 unless overridden)
     """
     name: str
     op: Callable
     samples: Callable[[np.random.Generator], list]
     covers: tuple = ()
+    special: Callable[[np.random.Generator], list] | str = ""
     torch_op: Callable | None = None
     parity: bool = True
     gradcheck: bool = True
     gradgrad: bool = True
+    torch_hvp: bool = True
     rtol: float = 1e-5
     atol: float = 1e-6
     rtol64: float = 1e-10
     atol64: float = 1e-12
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def all_samples(self, rng: np.random.Generator) -> list:
+        """The random samples followed by the special points."""
+        return self.samples(rng) + (self.special(rng) if callable(self.special) else [])
 
 
 def to_nnmath(sample: Sample, dtype, requires_grad=True, noncontiguous=False):

@@ -28,23 +28,35 @@ def _load_tables():
 
 
 OP_DB = _load_tables()
-CASES = [(info, i) for info in OP_DB for i in range(len(info.samples(np.random.default_rng(0))))]
+SAMPLES = {info.name: info.all_samples(np.random.default_rng(0)) for info in OP_DB}
+CASES = [(info, i) for info in OP_DB for i in range(len(SAMPLES[info.name]))]
 IDS = [f"{info.name}-{i}" for info, i in CASES]
 
 
 def _sample(info, i):
-    return info.samples(np.random.default_rng(1234))[i]
+    return info.all_samples(np.random.default_rng(1234))[i]
 
 
-@pytest.mark.parametrize("info,i", [c for c in CASES if c[0].gradcheck], ids=[n for c, n in zip(CASES, IDS) if c[0].gradcheck])
+def _cases(keep):
+    """(cases, ids) whose entry and sample (drawn with the collection seed) satisfy ``keep``."""
+    chosen = [(c, n) for c, n in zip(CASES, IDS) if keep(c[0], SAMPLES[c[0].name][c[1]])]
+    return [c for c, _ in chosen], [n for _, n in chosen]
+
+
+GRADCHECK = _cases(lambda info, s: info.gradcheck and s.smooth)
+GRADGRADCHECK = _cases(lambda info, s: info.gradcheck and info.gradgrad and s.smooth)
+PARITY = _cases(lambda info, s: info.parity)
+HVP = _cases(lambda info, s: info.parity and info.gradgrad and info.torch_hvp and not s.differs)
+
+
+@pytest.mark.parametrize("info,i", GRADCHECK[0], ids=GRADCHECK[1])
 def test_gradcheck(info, i):
     sample = _sample(info, i)
     args = to_nnmath(sample, np.float64)
     assert gradcheck(lambda *a: info.op(nnmath, *a, **sample.kwargs), tuple(args))
 
 
-@pytest.mark.parametrize("info,i", [c for c in CASES if c[0].gradgrad and c[0].gradcheck],
-                         ids=[n for c, n in zip(CASES, IDS) if c[0].gradgrad and c[0].gradcheck])
+@pytest.mark.parametrize("info,i", GRADGRADCHECK[0], ids=GRADGRADCHECK[1])
 def test_gradgradcheck(info, i):
     sample = _sample(info, i)
     args = to_nnmath(sample, np.float64)
@@ -61,7 +73,7 @@ def _run_backward(outs, rng, lib):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-@pytest.mark.parametrize("info,i", [c for c in CASES if c[0].parity], ids=[n for c, n in zip(CASES, IDS) if c[0].parity])
+@pytest.mark.parametrize("info,i", PARITY[0], ids=PARITY[1])
 def test_torch_parity(info, i, dtype):
     torch = pytest.importorskip("torch")
     sample = _sample(info, i)
@@ -76,7 +88,7 @@ def test_torch_parity(info, i, dtype):
         assert tuple(o.shape) == tuple(r.shape)
         assert o.dtype.name == str(r.dtype).split(".")[-1], f"dtype {o.dtype} vs {r.dtype}"
         np.testing.assert_allclose(o.detach().numpy(), r.detach().numpy(), rtol=rtol, atol=atol)
-    if not any(o.requires_grad for o in out):
+    if not any(o.requires_grad for o in out) or sample.differs:
         return
     _run_backward(out, np.random.default_rng(7), nnmath).backward()
     _run_backward(ref, np.random.default_rng(7), torch).backward()
@@ -89,6 +101,56 @@ def test_torch_parity(info, i, dtype):
             np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=rtol * 10, atol=atol * 10)
 
 
+def _hessian_vector_product(lib, info, sample, args):
+    """∂/∂x ⟨∂⟨v, f(x)⟩/∂x, u⟩ for fixed random cotangents v and directions u (seeded), one per
+    differentiable input: a second-order derivative in one VJP over a VJP. Zeros where unused."""
+    inputs = [a for a in args if getattr(a, "requires_grad", False)]
+    outs = first_tensor_outputs(info.op(lib, *args, **sample.kwargs))
+    draw = np.random.default_rng(7)
+    cotangents = [draw.standard_normal(tuple(o.shape)) for o in outs]
+    terms = [(o * lib.tensor(c, dtype=o.dtype)).sum() for o, c in zip(outs, cotangents) if o.requires_grad]
+    if not terms:
+        return [np.zeros(tuple(x.shape)) for x in inputs]
+    grads = lib.autograd.grad(sum(terms[1:], terms[0]), inputs, create_graph=True, allow_unused=True)
+    rng = np.random.default_rng(11)
+    inner = None
+    for g, x in zip(grads, inputs):
+        u = rng.standard_normal(tuple(x.shape))
+        if g is not None and g.requires_grad:
+            term = (g * lib.tensor(u, dtype=g.dtype)).sum()
+            inner = term if inner is None else inner + term
+    if inner is None:
+        return [np.zeros(tuple(x.shape)) for x in inputs]
+    hvp = lib.autograd.grad(inner, inputs, allow_unused=True)
+    return [np.zeros(tuple(x.shape)) if h is None or _is_zero_tensor(h) else h.detach().numpy()
+            for h, x in zip(hvp, inputs)]
+
+
+def _is_zero_tensor(t):
+    """PyTorch returns symbolic zero tensors (which refuse .numpy()) for some structural zeros."""
+    return getattr(t, "_is_zerotensor", lambda: False)()
+
+
+@pytest.mark.parametrize("info,i", HVP[0], ids=HVP[1])
+def test_torch_hessian_vector_product_parity(info, i):
+    """Second derivatives in float64 equal PyTorch's (NaN where PyTorch's is NaN counts as a mismatch:
+    samples at points where PyTorch's second derivative is undefined mark ``differs``)."""
+    torch = pytest.importorskip("torch")
+    sample = _sample(info, i)
+    ours = _hessian_vector_product(nnmath, info, sample, to_nnmath(sample, np.float64))
+    theirs = _hessian_vector_product(torch, info.torch_op and _as_op(info.torch_op) or info, sample,
+                                     to_torch(sample, np.float64))
+    assert len(ours) == len(theirs)
+    for k, (a, b) in enumerate(zip(ours, theirs)):
+        np.testing.assert_allclose(a, b, rtol=info.rtol64 * 10, atol=info.atol64 * 10,
+                                   err_msg=f"Hessian-vector product, input {k}")
+
+
+def _as_op(torch_op):
+    """An object with ``op`` = the entry's PyTorch reference, for :func:`_hessian_vector_product`."""
+    return type("Reference", (), {"op": staticmethod(torch_op)})
+
+
 @pytest.mark.parametrize("info,i", CASES, ids=IDS)
 def test_noncontiguous_inputs_give_the_same_result(info, i):
     sample = _sample(info, i)
@@ -97,6 +159,13 @@ def test_noncontiguous_inputs_give_the_same_result(info, i):
                                            **sample.kwargs))
     for a, b in zip(plain, strided):
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_every_entry_states_its_special_points():
+    """Special points (0, kinks, ties, boundaries, …) are where derivatives go wrong and where users are:
+    each entry samples them, or says why it has none."""
+    silent = [info.name for info in OP_DB if not (callable(info.special) or info.special.strip())]
+    assert not silent, f"op-table entries with neither special-point samples nor a reason for none: {silent}"
 
 
 def test_every_function_is_covered():

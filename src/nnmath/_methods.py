@@ -21,7 +21,7 @@ _SAME_NAME = """
 abs absolute acos add addmm all allclose amax amin any argmax argmin argsort atan bitwise_and
 bitwise_not bitwise_or bitwise_xor bmm broadcast_to ceil chunk clamp clamp_max clamp_min clip clone
 cos count_nonzero cumprod cumsum div divide dot eq equal erf erfc exp exp2 expand_as expm1 fix flatten
-flip fliplr flipud floor floor_divide fmod frac gather ge greater greater_equal gt index_select inner
+fliplr flipud floor floor_divide fmod frac gather ge greater greater_equal gt index_select inner
 isclose isfinite isinf isnan isneginf isposinf kthvalue le lerp less less_equal log log10 log1p log2
 logical_and logical_not logical_or logical_xor logsumexp lt masked_fill masked_select matmul max maximum
 mean min minimum mm moveaxis movedim mul multiply mv nan_to_num nansum narrow ne neg negative nonzero
@@ -150,6 +150,14 @@ Tensor.reshape = _sizes_method(ops.reshape)
 Tensor.expand = _sizes_method(ops.expand)
 Tensor.repeat = _sizes_method(ops.repeat)
 Tensor.permute = _sizes_method(ops.permute)
+
+
+def _flip(self, *dims, **kwargs):
+    """``x.flip(1, 0)``, ``x.flip((1, 0))`` or ``x.flip(dims=(1, 0))``: reverse the order along those dims."""
+    return ops.flip(self, kwargs["dims"] if "dims" in kwargs else size_args(dims, "flip"))
+
+
+Tensor.flip = _flip
 Tensor.view = lambda self, *shape: ops.view(self, *shape)
 Tensor.view.__doc__ = ops.view.__doc__
 Tensor.transpose = ops.transpose

@@ -275,9 +275,35 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return sum(d * d, dims, keepdim) / builtins.max(n - c, 0)
 
 
+class Std(Function):
+    """Forward:  y = √(Σᵢ (xᵢ − x̄)² / (n − c)) over ``dims``, x̄ the mean, c the correction
+    VJP:      x̄ᵢ = ȳ (xᵢ − x̄) / ((n − c) y)   (0 where y = 0, as PyTorch: √ has no derivative at 0,
+              the composition √var would give 0 · ∞ = NaN for a constant input)"""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, correction):
+        d = x - x.mean(axis=dims, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = np.sqrt(np.sum(d * d, axis=dims, keepdims=keepdim) / builtins.max(_count(x.shape, dims) - correction, 0))
+        ctx.save_for_backward(x, y)
+        ctx.dims, ctx.keepdim, ctx.correction = dims, keepdim, correction
+        return np.asarray(y, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        y = _kept(y, x.shape, ctx.dims, ctx.keepdim)
+        d = x - mean(x, ctx.dims, keepdim=True)
+        scale = where(y == 0, 0.0, 1.0 / (where(y == 0, 1.0, y) * (_count(x.shape, ctx.dims) - ctx.correction)))
+        return _spread(gy, x.shape, ctx.dims, ctx.keepdim) * d * scale
+
+
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """√var."""
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+    """√var, with gradient 0 where it is 0 (a constant input), as PyTorch."""
+    if isinstance(dim, bool):  # std(x, unbiased) legacy form
+        unbiased, dim = dim, None
+    x = to_float(input)
+    return Std.apply(x, reduction_dims(dim, x.ndim, "std"), keepdim, _correction(unbiased, correction))
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
