@@ -26,14 +26,19 @@ class Sample:
               domain): finite differences straddle it, so gradcheck and gradgradcheck are skipped and
               the derivative must equal PyTorch's documented convention (the parity tests, first and
               second order, still run).
-    differs:  why nnmath's derivative deliberately differs from PyTorch's at this point (PyTorch drops
-              a term of the mathematical derivative): gradient and HVP parity are skipped, forward
-              parity is not, and gradcheck proves the mathematical value.
+    differs:  why nnmath's second derivative deliberately differs from PyTorch's at this point: PyTorch
+              drops a term of the mathematical one (gradgradcheck proves nnmath's), or PyTorch's is NaN
+              at a kink where nnmath's is the derivative of its first-derivative convention. Only the
+              Hessian-vector-product parity is skipped; values and first derivatives must still match.
+    grad_differs: why nnmath's first derivative deliberately differs from PyTorch's here (PyTorch's is not
+              the mathematical one, e.g. 0 for det at a singular matrix): gradient and Hessian parity
+              are skipped, gradcheck proves nnmath's where the op is smooth.
     """
     args: tuple
     kwargs: dict = dataclasses.field(default_factory=dict)
     smooth: bool = True
     differs: str = ""
+    grad_differs: str = ""
 
 
 @dataclasses.dataclass
@@ -74,6 +79,30 @@ class OpInfo:
     def all_samples(self, rng: np.random.Generator) -> list:
         """The random samples followed by the special points."""
         return self.samples(rng) + (self.special(rng) if callable(self.special) else [])
+
+
+def point(*args, smooth=True, differs="", grad_differs="", **kwargs) -> Sample:
+    """A Sample at chosen values (special points are chosen, not drawn): lists become float64 arrays,
+    anything else (arrays, numbers, dims) passes unchanged."""
+    def arg(a):
+        return np.array(a, dtype=float) if isinstance(a, list) else a
+    return Sample(tuple(arg(a) for a in args), kwargs, smooth=smooth, differs=differs, grad_differs=grad_differs)
+
+
+def points(*samples) -> Callable:
+    """An ``OpInfo.special`` sampler returning ``samples``."""
+    return lambda rng: list(samples)
+
+
+def set_special_points(table, special):
+    """Give each entry of ``table`` its special points from the dict ``special`` (entry name -> sampler or
+    reason); an entry missing from the dict fails the meta-test ``test_every_entry_states_its_special_points``."""
+    for info in table:
+        if info.name in special:
+            info.special = special[info.name]
+    unknown = set(special) - {info.name for info in table}
+    if unknown:
+        raise KeyError(f"special points given for entries that do not exist: {sorted(unknown)}")
 
 
 def to_nnmath(sample: Sample, dtype, requires_grad=True, noncontiguous=False):

@@ -46,7 +46,7 @@ def _cases(keep):
 GRADCHECK = _cases(lambda info, s: info.gradcheck and s.smooth)
 GRADGRADCHECK = _cases(lambda info, s: info.gradcheck and info.gradgrad and s.smooth)
 PARITY = _cases(lambda info, s: info.parity)
-HVP = _cases(lambda info, s: info.parity and info.gradgrad and info.torch_hvp and not s.differs)
+HVP = _cases(lambda info, s: info.parity and info.gradgrad and info.torch_hvp and not (s.differs or s.grad_differs))
 
 
 @pytest.mark.parametrize("info,i", GRADCHECK[0], ids=GRADCHECK[1])
@@ -88,7 +88,7 @@ def test_torch_parity(info, i, dtype):
         assert tuple(o.shape) == tuple(r.shape)
         assert o.dtype.name == str(r.dtype).split(".")[-1], f"dtype {o.dtype} vs {r.dtype}"
         np.testing.assert_allclose(o.detach().numpy(), r.detach().numpy(), rtol=rtol, atol=atol)
-    if not any(o.requires_grad for o in out) or sample.differs:
+    if not any(o.requires_grad for o in out) or sample.grad_differs:
         return
     _run_backward(out, np.random.default_rng(7), nnmath).backward()
     _run_backward(ref, np.random.default_rng(7), torch).backward()
@@ -142,7 +142,11 @@ def test_torch_hessian_vector_product_parity(info, i):
                                      to_torch(sample, np.float64))
     assert len(ours) == len(theirs)
     for k, (a, b) in enumerate(zip(ours, theirs)):
-        np.testing.assert_allclose(a, b, rtol=info.rtol64 * 10, atol=info.atol64 * 10,
+        # At a pole (1/0, √0) the order of IEEE operations decides between ±∞ and NaN: there, only
+        # "not finite" must agree.
+        finite = np.isfinite(b)
+        np.testing.assert_array_equal(np.isfinite(a), finite, err_msg=f"non-finite entries, input {k}: {a} vs {b}")
+        np.testing.assert_allclose(a[finite], b[finite], rtol=info.rtol64 * 10, atol=info.atol64 * 10,
                                    err_msg=f"Hessian-vector product, input {k}")
 
 

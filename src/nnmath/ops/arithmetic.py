@@ -88,7 +88,8 @@ class Neg(Function):
 
 class Pow(Function):
     """Forward:  y = aᵇ
-    VJP:      ā = ȳ ⊙ b ⊙ aᵇ⁻¹   (0 where b = 0, as PyTorch: d/da a⁰ = 0)
+    VJP:      ā = ȳ ⊙ b ⊙ aᵇ⁻¹   (0 where a = b = 0, as PyTorch: d/da a⁰ = 0; where only b = 0 the formula
+              itself gives 0 and keeps its derivative ∂²y/∂a∂b = 1/a, which a mask would drop)
               b̄ = ȳ ⊙ aᵇ ⊙ ln a   (0 where a = 0 and b ≥ 0)"""
 
     @staticmethod
@@ -102,7 +103,7 @@ class Pow(Function):
         a, b = ctx.saved_tensors
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = where(b == 0, 0.0, gy * b * a ** (b - 1))
+            ga = where((b == 0) & (a == 0), 0.0, gy * b * a ** (b - 1))
         if ctx.needs_input_grad[1]:
             safe = where((a == 0) & (b >= 0), 1.0, a)
             gb = gy * (a ** b) * log(safe)

@@ -283,11 +283,12 @@ class Std(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim, correction):
         d = x - x.mean(axis=dims, keepdims=True)
+        dof = builtins.max(_count(x.shape, dims) - correction, 0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            y = np.sqrt(np.sum(d * d, axis=dims, keepdims=keepdim) / builtins.max(_count(x.shape, dims) - correction, 0))
+            y = np.asarray(np.sqrt(np.sum(d * d, axis=dims, keepdims=keepdim) / dof), dtype=x.dtype)
         ctx.save_for_backward(x, y)
         ctx.dims, ctx.keepdim, ctx.correction = dims, keepdim, correction
-        return np.asarray(y, dtype=x.dtype)
+        return y
 
     @staticmethod
     def backward(ctx, gy):
