@@ -10,6 +10,7 @@ import numpy as _np
 
 from nnmath import _methods  # noqa: F401  (binds Tensor's op-backed methods and operators)
 from nnmath import accelerator, autograd, ops  # noqa: F401
+from nnmath.amp import autocast
 from nnmath.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from nnmath.creation import *  # noqa: F401,F403
 from nnmath.creation import (arange, as_tensor, asarray, bernoulli, empty, empty_like, eye, from_numpy, full, full_like,
@@ -54,7 +55,8 @@ __version__ = "0.1.0"
 
 # Subpackages above the core load on first use, so ``import nnmath`` stays fast.
 _SUBPACKAGES = {"nn", "optim", "utils", "linalg", "distributions", "info", "prob", "vision", "onnx", "text",
-                "audio", "metrics", "viz", "backend", "random", "special"}
+                "audio", "metrics", "viz", "backend", "random", "special", "amp", "cuda", "cpu", "backends",
+                "multiprocessing"}
 
 
 def __getattr__(name):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnmath import creation, dtypes, ops, special
+from nnmath import _shared_memory, creation, dtypes, ops, special
 from nnmath.autograd import engine
 from nnmath.autograd.fit import cast
 from nnmath.autograd.grad_mode import no_grad, state
@@ -453,3 +453,6 @@ def _apply_(self, fn):
 
 
 Tensor.apply_ = _apply_
+
+Tensor.share_memory_ = _shared_memory.share_memory_
+Tensor.is_shared = _shared_memory.is_shared

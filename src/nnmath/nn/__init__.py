@@ -7,3 +7,5 @@ from nnmath.nn import functional, init, utils  # noqa: F401
 from nnmath.nn.modules import *  # noqa: F401,F403
 from nnmath.nn.modules import Module
 from nnmath.nn.parameter import Parameter
+from nnmath.nn import parallel  # noqa: F401
+from nnmath.nn.parallel import DataParallel  # noqa: F401

@@ -408,6 +408,15 @@ class Module:
         check_available("cuda")
         return self
 
+    def share_memory(self) -> "Module":
+        """Move every parameter, gradient and buffer into shared memory (:meth:`Tensor.share_memory_`), so
+        that processes given this module (Hogwild training) update the same numbers."""
+        for tensor in (*self.parameters(), *self.buffers()):
+            tensor.share_memory_()
+            if tensor.grad is not None:
+                tensor.grad.share_memory_()
+        return self
+
     # --- state ----------------------------------------------------------------------------------
     def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
         """Every parameter and persistent buffer by dotted name, in PyTorch's order (a module's own
