@@ -18,12 +18,13 @@ from nnmath.random import rng
 from nnmath.tensor import Tensor
 
 _SAME_NAME = """
-abs absolute acos add addmm all allclose amax amin any argmax argmin argsort atan bitwise_and
+abs absolute acos add addmm all allclose amax amin any arctan2 argmax argmin argsort atan atan2 bitwise_and
 bitwise_not bitwise_or bitwise_xor bmm broadcast_to ceil chunk clamp clamp_max clamp_min clip clone
 cos count_nonzero cumprod cumsum div divide dot eq equal erf erfc exp exp2 expand_as expm1 fix flatten
 fliplr flipud floor floor_divide fmod frac gather ge greater greater_equal gt index_select inner
-isclose isfinite isinf isnan isneginf isposinf kthvalue le lerp less less_equal log log10 log1p log2
+hypot isclose isfinite isinf isnan isneginf isposinf kthvalue le lerp less less_equal log log10 log1p log2
 logical_and logical_not logical_or logical_xor logsumexp lt masked_fill masked_select matmul max maximum
+median
 mean min minimum mm moveaxis movedim mul multiply mv nan_to_num nansum narrow ne neg negative nonzero
 norm not_equal outer pow prod reciprocal remainder repeat_interleave reshape_as roll round rsqrt
 scatter scatter_add select sgn sigmoid sign sin softmax log_softmax sort split sqrt square squeeze std sub

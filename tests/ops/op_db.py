@@ -112,6 +112,9 @@ OP_DB = [
     OpInfo("cos", lambda m, x: m.cos(x), on(-3.0, 3.0), covers=(elementwise.Cos,)),
     OpInfo("tan", lambda m, x: m.tan(x), on(-1.2, 1.2), covers=(elementwise.Tan,)),
     OpInfo("atan", lambda m, x: m.atan(x), on(-3.0, 3.0), covers=(elementwise.Atan,)),
+    OpInfo("atan2", lambda m, a, b: m.atan2(a, b), lambda rng: [Sample(away_from_zero(rng, a, b)) for a, b in BINARY_SHAPES],
+           covers=(arithmetic.Atan2,)),
+    OpInfo("hypot", lambda m, a, b: m.hypot(a, b), binary, covers=(arithmetic.Hypot,)),
     # erf switches from its series to its continued fraction at |x| = 2: sample both sides.
     OpInfo("erf", lambda m, x: m.erf(x), on(-3.0, 3.0), covers=(special.Erf,)),
     OpInfo("abs", lambda m, x: m.abs(x), lambda rng: [Sample(away_from_zero(rng, s)) for s in UNARY_SHAPES],
@@ -190,6 +193,16 @@ OP_DB = [
                         Sample((uniform(rng, (3, 4))[0], -2), dict(keepdim=True)),
                         Sample((uniform(rng, (2, 3, 2))[0], (0, 2))), Sample((uniform(rng, ())[0], ()))],
            covers=(reduction.LogSumExp,)),
+    OpInfo("median_all", lambda m, x: m.median(x), lambda rng: [Sample((distinct(rng, s),)) for s in [(3,), (2, 3), (4,)]],
+           covers=(reduction.Median,)),
+    OpInfo("median_dim", lambda m, x, dim, keepdim=False: m.median(x, dim, keepdim),
+           lambda rng: [Sample((distinct(rng, (3, 4)), 1)), Sample((distinct(rng, (3, 4)), -2), dict(keepdim=True)),
+                        Sample((distinct(rng, (5,)), 0))],
+           covers=(indexing.Gather,)),
+    OpInfo("cdist", lambda m, a, b, **kw: m.cdist(a, b, **kw),
+           lambda rng: [Sample(uniform(rng, (3, 2), (4, 2))), Sample(uniform(rng, (2, 3, 2), (2, 2, 2)), dict(p=1.0)),
+                        Sample(uniform(rng, (2, 3), (3, 3)), dict(p=3.0)), Sample(uniform(rng, (2, 3), (2, 3)), dict(p=np.inf))],
+           covers=(reduction.Norm2, reduction.NormP), torch_hvp=False),   # PyTorch: no double backward of cdist
     OpInfo("cumsum", lambda m, x, dim: m.cumsum(x, dim),
            lambda rng: [Sample((uniform(rng, (3,))[0], 0)), Sample((uniform(rng, (3, 4))[0], 1)),
                         Sample((uniform(rng, (2, 3, 2))[0], -2)), Sample((uniform(rng, ())[0], 0))],
@@ -333,6 +346,8 @@ BILINEAR = "a polynomial of degree two in its inputs: smooth everywhere, zeros i
 POW_AT_B_ZERO = "PyTorch masks ∂(aᵇ)/∂a with where(b = 0), which drops ∂²(aᵇ)/∂a∂b = 1/a at b = 0"
 POW_AT_A_ZERO = ("at a = 0 (the edge of ln a's domain) PyTorch's second derivatives are NaN; nnmath's are "
                  "their limits a → 0⁺: ∂²/∂a² = b(b − 1)aᵇ⁻², ∂²/∂a∂b = ∂²/∂b² = 0 for b > 1")
+ORIGIN = ("the angle has no derivative at the origin: PyTorch's gradient there is 0 and its second derivative "
+          "NaN; nnmath's second derivative is that of its gradient convention, 0")
 NAN_HESSIAN = ("PyTorch's second derivative at this kink is NaN; nnmath's is the derivative of its "
                "first-derivative convention (0 where the norm or the entry is 0)")
 
@@ -362,6 +377,13 @@ SPECIAL = {
     "rsqrt": points(kink([0.0, 1.0])),
     "sin": points(point([0.0, np.pi / 2, np.pi])), "cos": points(point([0.0, np.pi / 2, np.pi])),
     "tan": points(point([0.0])), "atan": points(point([0.0, 1e8])),
+    # the origin: the angle is undefined (gradient 0, PyTorch); the axes and the diagonal are ordinary points
+    "atan2": points(point([0.0, 1.0, -1.0], [1.0, 0.0, 0.0]), kink([0.0, 0.0], [0.0, -1.0], differs=ORIGIN)),
+    "hypot": points(point([0.0, 3.0], [1.0, 0.0]), kink([0.0], [0.0])),          # (0, 0): NaN gradient (PyTorch)
+    "median_all": points(kink([1.0, 3.0, 3.0, 3.0, 2.0]), kink([[2.0, 2.0], [2.0, 1.0]])),   # ties: split evenly
+    "median_dim": points(kink([[3.0, 1.0, 3.0, 3.0], [2.0, 2.0, 0.0, 1.0]], 1)),   # ties: the first index
+    "cdist": points(kink([[0.0, 0.0], [1.0, 1.0]], [[0.0, 0.0], [2.0, 1.0], [1.0, 1.0]]),   # distance 0
+                    kink([[0.0, 0.0], [1.0, 1.0]], [[0.0, 0.0], [2.0, 1.0]], p=1.0)),
     "erf": points(point([0.0, 2.0, -2.0, 1.999999, 2.000001])),   # 0, and the switch of method at |x| = 2
     "abs": points(kink([0.0, -0.0, 0.5])),                    # sign(0) = 0: gradient 0
     "clamp": points(kink([-0.5, 0.5, 0.0])),                  # on the bounds the gradient passes (PyTorch)

@@ -114,9 +114,25 @@ class Amax(Function):
     @staticmethod
     def backward(ctx, gy):
         x, y = ctx.saved_tensors
-        hit = (x._data == _kept(y, x.shape, ctx.dims, ctx.keepdim)._data)
+        y = _kept(y, x.shape, ctx.dims, ctx.keepdim)._data
+        hit = (x._data == y) | (np.isnan(x._data) & np.isnan(y))
         share = hit / hit.sum(axis=ctx.dims, keepdims=True)
         return _spread(gy, x.shape, ctx.dims, ctx.keepdim) * Tensor._make(share.astype(gy._data.dtype))
+
+
+class Median(Amax):
+    """Forward:  y = the lower median of all elements (the ⌊(n − 1)/2⌋-th smallest; NaN if one is NaN)
+    VJP:      x̄ᵢ = ȳ / k for the k elements equal to y, 0 elsewhere (ties split evenly, as PyTorch's
+              median(); the derivative of x̄ in x is 0)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        flat = x.reshape(-1)
+        k = (flat.size - 1) // 2
+        y = np.asarray(np.nan if np.isnan(flat).any() else np.partition(flat, k)[k], dtype=x.dtype)
+        ctx.save_for_backward(x, y)
+        ctx.dims, ctx.keepdim = tuple(range(x.ndim)), False
+        return y
 
 
 class LogSumExp(Function):
@@ -397,6 +413,28 @@ def min(input, dim=None, keepdim=False, *, other=None):
     return _extreme(input, dim, keepdim, other, True)
 
 
+def median(input, dim=None, keepdim=False):
+    """``median(x)``: the lower median of all elements (gradient split evenly among the elements equal to
+    it); ``median(x, dim, keepdim)``: (values, indices) of the lower median along ``dim``, the gradient
+    going to the returned index (the first of tied values; a NaN in the row is the median, as PyTorch)."""
+    if dim is None:
+        _check_nonempty(input, (), "median")
+        return Median.apply(input)
+    d = wrap_dim(dim, input.ndim, "median")
+    if input.ndim == 0:
+        return values_indices(input, Tensor._make(np.zeros((), np.int64)))
+    _check_nonempty(input, (d,), "median")
+    a = input._data
+    order = np.argsort(a, axis=d, kind="stable")        # NaNs sort last
+    idx = np.take(order, [(a.shape[d] - 1) // 2], axis=d)
+    nan = np.isnan(a) if a.dtype.kind == "f" else np.zeros(a.shape, bool)
+    idx = np.where(nan.any(axis=d, keepdims=True), np.argmax(nan, axis=d, keepdims=True), idx)
+    values = gather(input, d, Tensor._make(idx))
+    if not keepdim:
+        values, idx = squeeze(values, d), idx.squeeze(d)
+    return values_indices(values, Tensor._make(idx.astype(np.int64)))
+
+
 def logsumexp(input, dim=None, keepdim=False):
     """ln Σ e^(xᵢ) over ``dim``, computed without overflow."""
     x = to_float(input)
@@ -445,6 +483,19 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     return NormP.apply(x, float(p), dims, keepdim)
 
 
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """Distances ‖x1ᵢ − x2ⱼ‖ₚ between the rows of x1 (…, P, M) and x2 (…, R, M), shape (…, P, R): the
+    p-norm of the differences (its gradient is 0 where a distance is 0, as PyTorch's)."""
+    if x1.ndim < 2 or x2.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.ndim}D, X2 got: {x2.ndim}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"cdist: X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} "
+                           f"X2: {x2.shape[-1]}")
+    if p < 0:
+        raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
+    return norm(unsqueeze(x1, -2) - unsqueeze(x2, -3), p, dim=-1)
+
+
 def all(input, dim=None, keepdim=False):
     """True where every element (over ``dim``) is nonzero."""
     axis = None if dim is None else reduction_dims(dim, input.ndim, "all")
@@ -477,7 +528,9 @@ __all__ = [
     "argmin",
     "max",
     "min",
+    "median",
     "logsumexp",
+    "cdist",
     "cumsum",
     "cumprod",
     "norm",
