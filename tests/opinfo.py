@@ -10,6 +10,8 @@ when a registered ``Function`` appears in no entry's ``covers``.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
+import pathlib
 from typing import Any, Callable
 
 import numpy as np
@@ -58,6 +60,8 @@ class OpInfo:
     gradgrad:  False for ops whose second derivative is not defined or not claimed
     torch_hvp: False where PyTorch has no second derivative to compare with (gradgradcheck still
                proves nnmath's)
+    gradcheck_kwargs: eps/atol/rtol for gradcheck and gradgradcheck where the op computes in float32
+               (each with its justification at the entry)
     rtol/atol: for PyTorch parity in float32 (float64 uses 1e-10 / 1e-12 unless overridden)
     """
     name: str
@@ -70,6 +74,7 @@ class OpInfo:
     gradcheck: bool = True
     gradgrad: bool = True
     torch_hvp: bool = True
+    gradcheck_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
     rtol: float = 1e-5
     atol: float = 1e-6
     rtol64: float = 1e-10
@@ -157,3 +162,50 @@ UNARY_SHAPES = [(), (3,), (3, 2), (1, 2)]
 #: Pairs of shapes that broadcast against each other.
 BINARY_SHAPES = [((), ()), ((3,), (3,)), ((3, 2), (3, 2)), ((3, 2), (2,)), ((3, 1), (1, 4)), ((2, 3, 2), ()),
                  ((), (2, 3))]
+
+
+#: The nnmath subpackages whose Functions the tables must cover (imported before the registry is read).
+SUBPACKAGES = ["nn", "nn.functional", "optim", "linalg", "distributions", "info", "prob", "vision"]
+
+
+def load_tables() -> list:
+    """Every ``OP_DB`` of the ``op_db.py`` files under ``tests/``, in path order."""
+    entries = []
+    for path in sorted(pathlib.Path(__file__).parent.rglob("op_db.py")):
+        spec = importlib.util.spec_from_file_location(f"op_db_{path.parent.name}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        entries.extend(module.OP_DB)
+    return entries
+
+
+def hessian_vector_product(lib, op, sample, args):
+    """∂/∂x ⟨∂⟨v, f(x)⟩/∂x, u⟩ for fixed random cotangents v and directions u (seeded), one per
+    differentiable input: a second-order derivative in one VJP over a VJP. Zeros where unused."""
+    inputs = [a for a in args if getattr(a, "requires_grad", False)]
+    outs = first_tensor_outputs(op(lib, *args, **sample.kwargs))
+    draw = np.random.default_rng(7)
+    cotangents = [draw.standard_normal(tuple(o.shape)) for o in outs]
+    terms = [(o * lib.tensor(c, dtype=o.dtype)).sum() for o, c in zip(outs, cotangents) if o.requires_grad]
+    if not terms:
+        return [np.zeros(tuple(x.shape)) for x in inputs]
+    grads = lib.autograd.grad(sum(terms[1:], terms[0]), inputs, create_graph=True, allow_unused=True)
+    rng = np.random.default_rng(11)
+    inner = None
+    for g, x in zip(grads, inputs):
+        u = rng.standard_normal(tuple(x.shape))
+        if g is not None and g.requires_grad:
+            term = (g * lib.tensor(u, dtype=g.dtype)).sum()
+            inner = term if inner is None else inner + term
+    if inner is None:
+        return [np.zeros(tuple(x.shape)) for x in inputs]
+    hvp = lib.autograd.grad(inner, inputs, allow_unused=True)
+    return [np.zeros(tuple(x.shape)) if h is None or _is_zero_tensor(h) else h.detach().numpy()
+            for h, x in zip(hvp, inputs)]
+
+
+def _is_zero_tensor(t):
+    """PyTorch returns symbolic zero tensors (which refuse .numpy()) for some structural zeros."""
+    return getattr(t, "_is_zerotensor", lambda: False)()
+
+

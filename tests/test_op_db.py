@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
-import pathlib
 
 import numpy as np
 import pytest
@@ -11,23 +9,10 @@ import pytest
 import nnmath
 from nnmath.autograd import gradcheck, gradgradcheck
 from nnmath.autograd.function import registry
-from opinfo import first_tensor_outputs, to_nnmath, to_torch
-
-HERE = pathlib.Path(__file__).parent
-SUBPACKAGES = ["nn", "nn.functional", "optim", "linalg", "distributions", "info", "prob", "vision"]
+from opinfo import SUBPACKAGES, first_tensor_outputs, hessian_vector_product, load_tables, to_nnmath, to_torch
 
 
-def _load_tables():
-    entries = []
-    for path in sorted(HERE.rglob("op_db.py")):
-        spec = importlib.util.spec_from_file_location(f"op_db_{path.parent.name}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        entries.extend(module.OP_DB)
-    return entries
-
-
-OP_DB = _load_tables()
+OP_DB = load_tables()
 SAMPLES = {info.name: info.all_samples(np.random.default_rng(0)) for info in OP_DB}
 CASES = [(info, i) for info in OP_DB for i in range(len(SAMPLES[info.name]))]
 IDS = [f"{info.name}-{i}" for info, i in CASES]
@@ -53,14 +38,14 @@ HVP = _cases(lambda info, s: info.parity and info.gradgrad and info.torch_hvp an
 def test_gradcheck(info, i):
     sample = _sample(info, i)
     args = to_nnmath(sample, np.float64)
-    assert gradcheck(lambda *a: info.op(nnmath, *a, **sample.kwargs), tuple(args))
+    assert gradcheck(lambda *a: info.op(nnmath, *a, **sample.kwargs), tuple(args), **info.gradcheck_kwargs)
 
 
 @pytest.mark.parametrize("info,i", GRADGRADCHECK[0], ids=GRADGRADCHECK[1])
 def test_gradgradcheck(info, i):
     sample = _sample(info, i)
     args = to_nnmath(sample, np.float64)
-    assert gradgradcheck(lambda *a: info.op(nnmath, *a, **sample.kwargs), tuple(args))
+    assert gradgradcheck(lambda *a: info.op(nnmath, *a, **sample.kwargs), tuple(args), **info.gradcheck_kwargs)
 
 
 def _run_backward(outs, rng, lib):
@@ -101,45 +86,14 @@ def test_torch_parity(info, i, dtype):
             np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=rtol * 10, atol=atol * 10)
 
 
-def _hessian_vector_product(lib, info, sample, args):
-    """∂/∂x ⟨∂⟨v, f(x)⟩/∂x, u⟩ for fixed random cotangents v and directions u (seeded), one per
-    differentiable input: a second-order derivative in one VJP over a VJP. Zeros where unused."""
-    inputs = [a for a in args if getattr(a, "requires_grad", False)]
-    outs = first_tensor_outputs(info.op(lib, *args, **sample.kwargs))
-    draw = np.random.default_rng(7)
-    cotangents = [draw.standard_normal(tuple(o.shape)) for o in outs]
-    terms = [(o * lib.tensor(c, dtype=o.dtype)).sum() for o, c in zip(outs, cotangents) if o.requires_grad]
-    if not terms:
-        return [np.zeros(tuple(x.shape)) for x in inputs]
-    grads = lib.autograd.grad(sum(terms[1:], terms[0]), inputs, create_graph=True, allow_unused=True)
-    rng = np.random.default_rng(11)
-    inner = None
-    for g, x in zip(grads, inputs):
-        u = rng.standard_normal(tuple(x.shape))
-        if g is not None and g.requires_grad:
-            term = (g * lib.tensor(u, dtype=g.dtype)).sum()
-            inner = term if inner is None else inner + term
-    if inner is None:
-        return [np.zeros(tuple(x.shape)) for x in inputs]
-    hvp = lib.autograd.grad(inner, inputs, allow_unused=True)
-    return [np.zeros(tuple(x.shape)) if h is None or _is_zero_tensor(h) else h.detach().numpy()
-            for h, x in zip(hvp, inputs)]
-
-
-def _is_zero_tensor(t):
-    """PyTorch returns symbolic zero tensors (which refuse .numpy()) for some structural zeros."""
-    return getattr(t, "_is_zerotensor", lambda: False)()
-
-
 @pytest.mark.parametrize("info,i", HVP[0], ids=HVP[1])
 def test_torch_hessian_vector_product_parity(info, i):
     """Second derivatives in float64 equal PyTorch's (NaN where PyTorch's is NaN counts as a mismatch:
     samples at points where PyTorch's second derivative is undefined mark ``differs``)."""
     torch = pytest.importorskip("torch")
     sample = _sample(info, i)
-    ours = _hessian_vector_product(nnmath, info, sample, to_nnmath(sample, np.float64))
-    theirs = _hessian_vector_product(torch, info.torch_op and _as_op(info.torch_op) or info, sample,
-                                     to_torch(sample, np.float64))
+    ours = hessian_vector_product(nnmath, info.op, sample, to_nnmath(sample, np.float64))
+    theirs = hessian_vector_product(torch, info.torch_op or info.op, sample, to_torch(sample, np.float64))
     assert len(ours) == len(theirs)
     for k, (a, b) in enumerate(zip(ours, theirs)):
         # At a pole (1/0, √0) the order of IEEE operations decides between ±∞ and NaN: there, only
@@ -148,11 +102,6 @@ def test_torch_hessian_vector_product_parity(info, i):
         np.testing.assert_array_equal(np.isfinite(a), finite, err_msg=f"non-finite entries, input {k}: {a} vs {b}")
         np.testing.assert_allclose(a[finite], b[finite], rtol=info.rtol64 * 10, atol=info.atol64 * 10,
                                    err_msg=f"Hessian-vector product, input {k}")
-
-
-def _as_op(torch_op):
-    """An object with ``op`` = the entry's PyTorch reference, for :func:`_hessian_vector_product`."""
-    return type("Reference", (), {"op": staticmethod(torch_op)})
 
 
 @pytest.mark.parametrize("info,i", CASES, ids=IDS)
