@@ -50,7 +50,8 @@ class Tanh(Function):
 
 class Relu(Function):
     """Forward:  y = max(x, 0)
-    VJP:      x̄ = ȳ ⊙ [x > 0]   (0 at x = 0, as PyTorch)"""
+    VJP:      x̄ = ȳ where x > 0, else 0   (0 at x = 0, and 0 rather than NaN where ȳ is NaN and x ≤ 0,
+              as PyTorch's threshold_backward)"""
 
     @staticmethod
     def forward(ctx, x):
@@ -61,7 +62,7 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, gy):
         y, = ctx.saved_tensors
-        return gy * Tensor._make((y._data > 0).astype(gy._data.dtype))
+        return where(Tensor._make(y._data > 0), gy, 0.0)
 
 
 class Softmax(Function):

@@ -186,7 +186,8 @@ class Abs(Function):
 
 class Clamp(Function):
     """Forward:  y = min(max(x, lo), hi)   (lo, hi: numbers, tensors or None)
-    VJP:      x̄ = ȳ where lo ≤ x ≤ hi, else 0   (a bound equal to x passes the gradient to x, as PyTorch)
+    VJP:      x̄ = ȳ where lo ≤ x ≤ hi, else 0 (not NaN, even where ȳ is)   (a bound equal to x passes
+              the gradient to x, as PyTorch)
               lō = ȳ where x < lo and lo < hi,  hī = ȳ where x > hi or hi < lo   (tensor bounds)"""
 
     @staticmethod
@@ -207,17 +208,17 @@ class Clamp(Function):
             inside = inside & (x >= lo)
         if hi is not None:
             inside = inside & (x <= hi)
-        grads = [gy * _mask(inside, gy), None, None]
+        grads = [_masked(gy, inside), None, None]
         if ctx.needs_input_grad[1]:
-            grads[1] = gy * _mask((x < lo) & (lo < hi) if hi is not None else x < lo, gy)
+            grads[1] = _masked(gy, (x < lo) & (lo < hi) if hi is not None else x < lo)
         if ctx.needs_input_grad[2]:
-            grads[2] = gy * _mask((x > hi) | (hi < lo) if lo is not None else x > hi, gy)
+            grads[2] = _masked(gy, (x > hi) | (hi < lo) if lo is not None else x > hi)
         return tuple(grads)
 
 
-def _mask(condition, like):
-    """A constant 0/1 tensor of ``like``'s dtype (a derivative that is 0 almost everywhere)."""
-    return Tensor._make(np.asarray(condition).astype(like._data.dtype))
+def _masked(gy, keep):
+    """ȳ where ``keep`` (a boolean array), 0 elsewhere, even where ȳ is NaN (PyTorch's where-based masks)."""
+    return where(Tensor._make(np.broadcast_to(keep, gy.shape)), gy, 0.0)
 
 
 class Maximum(Function):
@@ -232,8 +233,7 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
-        wa = _tie_weights(a._data, b._data, gy._data.dtype)
-        return gy * wa, gy * (1 - wa)
+        return _split(gy, a._data, b._data)
 
 
 class Minimum(Function):
@@ -248,14 +248,17 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
-        wa = _tie_weights(b._data, a._data, gy._data.dtype)
-        return gy * wa, gy * (1 - wa)
+        return _split(gy, b._data, a._data)
 
 
-def _tie_weights(winner, loser, dtype):
-    """1 where winner > loser, ½ where equal, 0 elsewhere: the share of ȳ the first argument gets."""
-    w = (winner > loser).astype(dtype) + (winner == loser).astype(dtype) * 0.5
-    return Tensor._make(w)
+def _split(gy, first, second):
+    """(ā, b̄) of an extreme of (a, b) where the first argument wins where ``first > second``: ȳ to the
+    winner, ½ ȳ to each on a tie, 0 (not NaN, even where ȳ is) to the loser, as PyTorch."""
+    tie = Tensor._make(np.broadcast_to(first == second, gy.shape))
+    half = gy * 0.5
+    ga = where(tie, half, _masked(gy, first > second))
+    gb = where(tie, half, _masked(gy, first < second))
+    return ga, gb
 
 
 class Where(Function):

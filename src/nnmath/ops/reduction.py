@@ -293,8 +293,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 class Std(Function):
     """Forward:  y = √(Σᵢ (xᵢ − x̄)² / (n − c)) over ``dims``, x̄ the mean, c the correction
-    VJP:      x̄ᵢ = ȳ (xᵢ − x̄) / ((n − c) y)   (0 where y = 0, as PyTorch: √ has no derivative at 0,
-              the composition √var would give 0 · ∞ = NaN for a constant input)"""
+    VJP:      x̄ᵢ = ȳ (xᵢ − x̄) / ((n − c) y)   (0 where y = 0, even when ȳ is NaN, as PyTorch: √ has no
+              derivative at 0, the composition √var would give 0 · ∞ = NaN for a constant input)"""
 
     @staticmethod
     def forward(ctx, x, dims, keepdim, correction):
@@ -312,7 +312,7 @@ class Std(Function):
         y = _kept(y, x.shape, ctx.dims, ctx.keepdim)
         d = x - mean(x, ctx.dims, keepdim=True)
         scale = where(y == 0, 0.0, 1.0 / (where(y == 0, 1.0, y) * (_count(x.shape, ctx.dims) - ctx.correction)))
-        return _spread(gy, x.shape, ctx.dims, ctx.keepdim) * d * scale
+        return where(y == 0, 0.0, _spread(gy, x.shape, ctx.dims, ctx.keepdim) * d * scale)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
