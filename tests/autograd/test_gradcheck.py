@@ -7,49 +7,13 @@ import numpy as np
 import pytest
 
 import nnmath as nm
+from example_functions import cube
 from nnmath.autograd import Function, GradcheckError, gradcheck, gradgradcheck, once_differentiable
 
 
-class Cube(Function):
-    """y = x³, x̄ = 3 ȳ x² (correct, written with ops: differentiable twice)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 3
-
-    @staticmethod
-    def backward(ctx, gy):
-        x, = ctx.saved_tensors
-        return 3 * gy * x * x
-
-
-class CubeWrongSlope(Function):
-    """y = x³ with x̄ = 3.3 ȳ x²: a 10 % error in the first derivative."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 3
-
-    @staticmethod
-    def backward(ctx, gy):
-        x, = ctx.saved_tensors
-        return 3.3 * gy * x * x
-
-
-class CubeDetached(Function):
-    """y = x³ with x̄ = 3 ȳ x·x_detached: right first derivative, second derivative 3x² instead of 6x."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 3
-
-    @staticmethod
-    def backward(ctx, gy):
-        x, = ctx.saved_tensors
-        return 3 * gy * x * x.detach()
+Cube = cube()                         # correct, written with ops: differentiable twice
+CubeWrongSlope = cube(slope=1.1)      # a 10 % error in the first derivative
+CubeDetached = cube(detached=True)    # right first derivative; second derivative 0 instead of 6x
 
 
 class SquareNorm(Function):

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from example_functions import cube
 from mutation import FAST_SAMPLES, mutate, run, score
-from nnmath.autograd import Function
 from opinfo import OpInfo, Sample
 
 
@@ -31,18 +31,7 @@ def test_full_sweep_catches_every_mutant_at_both_orders():
     assert not _survivors(results, "second"), "Functions whose wrong second derivative no check catches"
 
 
-class Cube(Function):
-    """y = x³, x̄ = 3ȳx² (backward written with ops)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 3
-
-    @staticmethod
-    def backward(ctx, gy):
-        x, = ctx.saved_tensors
-        return 3 * gy * x * x
+Cube = cube()
 
 
 def _cube_entry(**kwargs):

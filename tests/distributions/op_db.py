@@ -228,7 +228,7 @@ DENSITIES = [
            special=at([0.5, 0.5, 0.25])),
     entry("distributions.Poisson.log_prob", log_prob("Poisson", False),
            lambda rng: [Sample(draw("Poisson", rng), {"value": np.array([0.0, 2.0, 5.0])})],
-           special=at([1.0, 0.5, 2.0], value=[0.0, 0.0, 0.0])),                                    # value 0: xlogy(0, λ)
+           special=at([1.0, 0.5, 2.0], value=[0.0, 0.0, 0.0])),                      # value 0: xlogy(0, λ)
     entry("distributions.Categorical.log_prob",
            lambda m, logits, value: D(m).Categorical(logits=logits).log_prob(m.tensor(value).long()),
            lambda rng: [Sample(draw("Categorical", rng), {"value": np.array([0, 3, 1])})],

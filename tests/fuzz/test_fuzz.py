@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import nnmath
+from example_functions import unary_function
 from fuzzer import OPS, SPECIAL_VALUES, Op, fuzz, random_graph, special_inputs
-from nnmath.autograd import Function
 
 torch = pytest.importorskip("torch")
 
@@ -24,32 +24,8 @@ def test_bigger_sweep_agrees_with_pytorch(seed):
     assert not mismatches, "\n\n".join(f"seed {s}: {g}\n{d}" for s, g, d in mismatches[:5])
 
 
-class SinWrongSlope(Function):
-    """y = sin x with x̄ = 1.01 ȳ cos x: a 1 % error in the first derivative."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(x)
-
-    @staticmethod
-    def backward(ctx, gy):
-        x, = ctx.saved_tensors
-        return 1.01 * gy * nnmath.cos(x)
-
-
-class SinDetached(Function):
-    """y = sin x with x̄ = ȳ cos(x detached): right first derivative, no second derivative through x."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(x)
-
-    @staticmethod
-    def backward(ctx, gy):
-        x, = ctx.saved_tensors
-        return gy * nnmath.cos(x.detach())
+SinWrongSlope = unary_function("SinWrongSlope", np.sin, nnmath.cos, slope=1.01)   # 1 % off at first order
+SinDetached = unary_function("SinDetached", np.sin, nnmath.cos, detached=True)   # no second derivative
 
 
 def _ours_or_theirs(wrong):

@@ -41,6 +41,15 @@ class _BinaryParameters:
     def _param_event_ndim(self, name):
         return 0
 
+    def _set_probs_or_logits(self, name, probs, logits):
+        """Keep the one given (broadcast to a Tensor) and return it: its shape is the batch shape."""
+        _one_of(name, probs, logits)
+        if probs is not None:
+            (self.probs,) = broadcast_all(probs)
+            return self.probs
+        (self.logits,) = broadcast_all(logits)
+        return self.logits
+
     @cached_property
     def logits(self):
         return probs_to_logits(self.probs, is_binary=True)
@@ -62,13 +71,7 @@ class Bernoulli(_BinaryParameters, Distribution):
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        _one_of("Bernoulli", probs, logits)
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-            param = self.probs
-        else:
-            (self.logits,) = broadcast_all(logits)
-            param = self.logits
+        param = self._set_probs_or_logits("Bernoulli", probs, logits)
         super().__init__(param.shape, (), validate_args)
 
     @property
@@ -344,13 +347,7 @@ class Geometric(_BinaryParameters, Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        _one_of("Geometric", probs, logits)
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-            param = self.probs
-        else:
-            (self.logits,) = broadcast_all(logits)
-            param = self.logits
+        param = self._set_probs_or_logits("Geometric", probs, logits)
         super().__init__(param.shape, (), validate_args)
         if self._validate_args and probs is not None and not np.all(self.probs._data > 0):
             raise ValueError(f"Geometric: parameter probs must be positive, but found "

@@ -1,4 +1,5 @@
-"""The activations of the seeds (sigmoid, tanh, ReLU) and softmax / log-softmax.
+"""The activations of the seeds (sigmoid, tanh, ReLU), softplus, softmax / log-softmax, and the binary
+cross-entropy of a probability (the log-likelihood primitives of classification).
 
 A network is linear maps joined by these nonlinearities; their derivatives are what
 back-propagation multiplies through at every layer.

@@ -17,7 +17,7 @@ from nnmath.backend import get_array_module
 from nnmath.ops._util import kept_shape, reduction_dims, to_float, values_indices
 from nnmath.ops.comparison import isnan
 from nnmath.ops.elementwise import abs as _abs
-from nnmath.ops.elementwise import exp, maximum, minimum, sign, sqrt, where
+from nnmath.ops.elementwise import exp, maximum, minimum, sign, where
 from nnmath.ops.indexing import gather, narrow
 from nnmath.ops.shape import flip, movedim, reshape, squeeze, stack, unsqueeze
 from nnmath.tensor import Tensor, wrap_dim
