@@ -218,9 +218,10 @@ SPECIAL = {
     "nn.l1_loss": points(kink([0.5, -1.0, 0.0], [0.5, -1.0, 1.0])),  # |0|: gradient 0
     "nn.smooth_l1_loss": points(point([0.5, -1.0], [0.5, -1.0]), kink([0.7, 0.0], [0.0, 0.7])),  # d = 0; |d| = β
     "nn.huber_loss": points(point([0.5, -1.0], [0.5, -1.0]), kink([0.8, 0.0], [0.0, 0.8], differs=BRANCH)),
-    "nn.binary_cross_entropy": points(point([0.5, 0.5], [0.0, 1.0]),
+    # certain targets are constants (a perturbed 0 or 1 leaves [0, 1], which is refused)
+    "nn.binary_cross_entropy": points(point([0.5, 0.5], target=[0.0, 1.0]),
                                       kink([0.0, 1.0], target=[0.3, 0.6], differs=BCE_EDGE)),
-    "nn.binary_cross_entropy_weight": points(point([0.5, 0.5], [0.0, 1.0]),
+    "nn.binary_cross_entropy_weight": points(point([0.5, 0.5], target=[0.0, 1.0]),
                                              kink([0.0, 1.0], target=[0.3, 0.6], differs=BCE_EDGE)),
     "nn.bce_with_logits": points(point([0.0, 0.0], [0.0, 1.0])),   # logits 0
     "nn.bce_with_logits_pos_weight": points(point([0.0, 0.0], [0.0, 1.0])),
