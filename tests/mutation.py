@@ -32,7 +32,7 @@ from opinfo import SUBPACKAGES, first_tensor_outputs, hessian_vector_product, lo
 
 SCALE = 1.1
 #: The fast (CI) sweep: this many smooth samples per entry, largest first, first order only.
-FAST_SAMPLES = 2
+FAST_SAMPLES = 3
 
 
 @contextlib.contextmanager
