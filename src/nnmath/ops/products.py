@@ -345,16 +345,6 @@ def tensordot(a, b, dims=2, out=None):
     return reshape(mm(left, right), tuple(a.shape[d] for d in free_a) + tuple(b.shape[d] for d in free_b))
 
 
-def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
-    """The p-norm distance between each row of x1 and each row of x2 (batched over leading dims):
-    out[..., i, j] = ‖x1[..., i, :] − x2[..., j, :]‖_p."""
-    if x1.shape[-1] != x2.shape[-1]:
-        raise RuntimeError(f"cdist: X1 and X2 must have the same number of columns, got {x1.shape[-1]} "
-                           f"and {x2.shape[-1]}")
-    difference = unsqueeze(x1, -2) - unsqueeze(x2, -3)
-    return norm(difference, p, -1)
-
-
 __all__ = [
     "matmul",
     "mm",
@@ -373,5 +363,4 @@ __all__ = [
     "chain_matmul",
     "kron",
     "tensordot",
-    "cdist",
 ]
