@@ -492,5 +492,14 @@ def _format(t: Tensor) -> str:
         extras.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t._requires_grad:
         extras.append("requires_grad=True")
-    return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+    text = "tensor(" + body
+    last_line = len(text) - text.rfind("\n") + 1    # PyTorch's count: a suffix that would pass the line
+    for extra in extras:                             # width goes on a line of its own
+        if last_line + len(extra) + 2 > opts["linewidth"]:
+            text += ",\n" + " " * len("tensor(") + extra
+            last_line = len("tensor(") + len(extra)
+        else:
+            text += ", " + extra
+            last_line += len(extra) + 2
+    return text + ")"
 

@@ -279,3 +279,30 @@ def test_binary_cross_entropy_at_certain_probabilities_has_finite_gradients():
     eps = float(np.float32(1e-12))
     np.testing.assert_allclose(gx.numpy(), [(0.0 - 0.3) / eps, (1.0 - 0.6) / eps], rtol=1e-12)
     np.testing.assert_allclose(gy.numpy(), [100.0, -100.0], rtol=1e-12)
+
+
+def test_lazy_layers_initialise_as_pytorchs_on_the_first_call():
+    """Lazy layers read their input size from the first call, draw the same initial weights then (the
+    optimizer built before that run keeps working), become the ordinary layer, and print, list their
+    state and load a state_dict as PyTorch's."""
+    def run(m):
+        m.manual_seed(0)
+        net = m.nn.Sequential(m.nn.LazyConv2d(6, 3, padding=1), m.nn.LazyBatchNorm2d(), m.nn.ReLU(),
+                              m.nn.LazyConvTranspose2d(2, 2, stride=2), m.nn.Flatten(), m.nn.LazyLinear(10),
+                              m.nn.LazyBatchNorm1d(), m.nn.LazyLinear(3, bias=False))
+        before = repr(net), [repr(v) for v in net.state_dict().values()]
+        opt = m.optim.SGD(net.parameters(), lr=0.1)
+        x = m.tensor(randn(4, 2, 3, 3))
+        net(x).sum().backward()
+        opt.step()
+        return before, repr(net), list(net.state_dict()), net(x).detach().numpy()
+    ours, theirs = run(nnmath), run(torch)
+    assert ours[:3] == theirs[:3]
+    np.testing.assert_allclose(ours[3], theirs[3], rtol=RTOL, atol=ATOL)
+    trained = torch.nn.LazyLinear(3)
+    trained(torch.ones(2, 4))
+    lazy = nnmath.nn.LazyLinear(3)
+    lazy.load_state_dict({k: v.detach().numpy() for k, v in trained.state_dict().items()})
+    np.testing.assert_allclose(lazy(nnmath.ones(2, 4)).detach().numpy(), trained(torch.ones(2, 4)).detach().numpy(),
+                               rtol=RTOL, atol=ATOL)
+    assert type(lazy) is nnmath.nn.Linear

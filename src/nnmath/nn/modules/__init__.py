@@ -53,3 +53,7 @@ from nnmath.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, Upsampl
 __all__ += ["CosineSimilarity", "PairwiseDistance", "Dropout3d", "HingeEmbeddingLoss", "MarginRankingLoss",
             "MultiLabelSoftMarginLoss", "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss", "Upsample",
             "UpsamplingBilinear2d", "UpsamplingNearest2d"]
+from nnmath.nn.modules.lazy import *  # noqa: E402,F401,F403
+from nnmath.nn.modules.lazy import __all__ as _lazy
+
+__all__ += _lazy

@@ -19,7 +19,7 @@ from nnmath import dtypes
 from nnmath.autograd import no_grad
 from nnmath.device import check_available
 from nnmath.hooks import RemovableHandle
-from nnmath.nn.parameter import Parameter
+from nnmath.nn.parameter import Parameter, is_lazy
 from nnmath.tensor import Tensor
 
 
@@ -456,6 +456,10 @@ class Module:
         for key, target in own.items():
             if key not in state_dict:
                 continue
+            if is_lazy(state_dict[key]):  # an uninitialized entry (a lazy layer's) loads nothing
+                continue
+            if is_lazy(target):  # a lazy layer takes the saved shape
+                target.materialize(_as_array(state_dict[key], key).shape)
             value = _as_array(state_dict[key], key)
             if value.shape != target._data.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} "
@@ -470,7 +474,7 @@ class Module:
             raise RuntimeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t"
                                + "\n\t".join(errors))
         for key, target in own.items():
-            if key in state_dict:
+            if key in state_dict and not is_lazy(state_dict[key]):
                 self._load_value(key, target, _as_array(state_dict[key], key), assign)
         return _IncompatibleKeys(missing, unexpected)
 
