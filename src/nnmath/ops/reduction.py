@@ -261,7 +261,7 @@ def _arg_extreme(input, dim, keepdim, np_fn, op):
     if dim is None:
         if a.size == 0:
             raise IndexError(f"{op}: expected a non-empty tensor")
-        return Tensor._make(np.asarray(np_fn(a.reshape(-1)), dtype=np.int64))
+        return Tensor._make(np_fn(a.reshape(-1)).astype(np.int64))
     d = wrap_dim(dim, a.ndim, op)
     if a.ndim and a.shape[d] == 0:
         raise IndexError(f"{op}: expected a non-empty dimension {dim}; got shape {tuple(a.shape)}")
@@ -373,7 +373,8 @@ def any(input, dim=None, keepdim=False):
 
 def count_nonzero(input, dim=None):
     axis = None if dim is None else reduction_dims(dim, input.ndim, "count_nonzero")
-    return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=axis), dtype=np.int64))
+    xp = get_array_module(input._data)
+    return Tensor._make(xp.asarray(np.count_nonzero(input._data, axis=axis), dtype=np.int64))
 
 
 __all__ = [
