@@ -86,9 +86,10 @@ class _EngineAndOpMethods:
             else:
                 dev = a  # a string is a device, as in PyTorch: to("float32") is refused as one
         moved = self if dev is None else _to_device(self, check_available(dev))
-        if dtype is None or dtypes.as_dtype(dtype, "to").np == self._data.dtype:
+        dtype = None if dtype is None else dtypes.as_dtype(dtype, "to")
+        if dtype is None or dtype.np == self._data.dtype:
             return self.clone() if copy and moved is self else moved
-        return cast(moved, dtypes.as_dtype(dtype, "to"))
+        return cast(moved, dtype)
 
     def type(self, dtype=None):
         if dtype is None:
