@@ -14,18 +14,12 @@ import numpy as np
 import pytest
 
 import nnmath
-import strict_xp
-from nnmath.backend import use_cuda_module
+from device_under_test import RTOL64, device_array_type
+from nnmath.backend import cuda_module
 from opinfo import first_tensor_outputs, to_nnmath
 from test_op_db import CASES, IDS, _sample
 
 CUDA = nnmath.device("cuda", 0)
-
-
-@pytest.fixture
-def on_standin():
-    with use_cuda_module(strict_xp.xp):
-        yield
 
 
 def _to_device(args):
@@ -54,7 +48,7 @@ def _backward(outs, seed):
 
 
 def _host(t):
-    assert type(t._data) is strict_xp.ndarray, f"expected a device array, got {type(t._data).__name__}"
+    assert type(t._data) is device_array_type(), f"expected a device array, got {type(t._data).__name__}"
     assert t.device == CUDA
     return t._data.get()
 
@@ -79,7 +73,7 @@ def check_on_device(info, i):
     host_out = _run(info.op, host_args, sample.kwargs)
     nnmath.set_default_device("cuda")  # tensors the op's lambda creates go to the device too
     try:
-        kwargs = {k: strict_xp.xp.asarray(v) if isinstance(v, np.ndarray) else v for k, v in sample.kwargs.items()}
+        kwargs = {k: cuda_module().asarray(v) if isinstance(v, np.ndarray) else v for k, v in sample.kwargs.items()}
         device_out = _run(info.op, device_args, kwargs)
     finally:
         nnmath.set_default_device(None)
@@ -90,11 +84,11 @@ def check_on_device(info, i):
         raise device_out
     assert len(device_out) == len(host_out)
     for d, h in zip(device_out, host_out):
-        np.testing.assert_allclose(_host(d.detach()), h.detach().numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(_host(d.detach()), h.detach().numpy(), rtol=RTOL64, atol=RTOL64)
     for d, h in zip(device_args, host_args):
         if isinstance(h, nnmath.Tensor) and h.grad is not None:
             assert d.grad is not None, "the device run gave no gradient where the CPU run gave one"
-            np.testing.assert_allclose(_host(d.grad), h.grad.numpy(), rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(_host(d.grad), h.grad.numpy(), rtol=RTOL64, atol=RTOL64)
 
 
 FIRST = [(c, n) for c, n in zip(CASES, IDS) if c[1] == 0]
