@@ -91,17 +91,6 @@ def check_on_device(info, i):
             np.testing.assert_allclose(_host(d.grad), h.grad.numpy(), rtol=RTOL64, atol=RTOL64)
 
 
-FIRST = [(c, n) for c, n in zip(CASES, IDS) if c[1] == 0]
-REST = [(c, n) for c, n in zip(CASES, IDS) if c[1] != 0]
-
-
-@pytest.mark.parametrize("info,i", [c for c, _ in FIRST], ids=[n for _, n in FIRST])
+@pytest.mark.parametrize("info,i", CASES, ids=IDS)
 def test_op_on_standin_device(info, i, on_standin):
-    """Every entry's first sample (CI); the other samples are the slow test below."""
-    check_on_device(info, i)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("info,i", [c for c, _ in REST], ids=[n for _, n in REST])
-def test_op_on_standin_device_other_samples(info, i, on_standin):
     check_on_device(info, i)
