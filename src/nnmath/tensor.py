@@ -11,7 +11,7 @@ import sys
 import numpy as np
 
 from nnmath import dtypes
-from nnmath.backend import device_of, to_device
+from nnmath.backend import device_of, get_array_module, to_device
 from nnmath.device import CPU
 from nnmath.hooks import RemovableHandle
 
@@ -43,8 +43,8 @@ def _unwrap(data):
 def to_array(data, dtype=None, copy=True) -> np.ndarray:
     """``data`` (numbers, nested sequences, arrays, Tensors) as an array of ``dtype``, or of the dtype
     PyTorch infers; a copy unless ``copy=False`` allows sharing."""
-    if isinstance(data, Tensor):
-        arr = data._data
+    if isinstance(data, Tensor) or _is_device_array(data):
+        arr = data._data if isinstance(data, Tensor) else data
         src = arr
         if type(arr) is not np.ndarray:  # on a GPU: convert there (the dtype rules are the same)
             return arr.astype(dtypes.as_dtype(dtype, "tensor").np if dtype is not None else arr.dtype, copy=copy)
@@ -65,6 +65,11 @@ def to_array(data, dtype=None, copy=True) -> np.ndarray:
     if arr.dtype == target and not copy:
         return arr
     return np.array(arr, dtype=target, copy=True) if copy else arr.astype(target, copy=False)
+
+
+def _is_device_array(data) -> bool:
+    """A GPU array (CuPy's): data that must not be converted through the host."""
+    return type(data).__module__ != "numpy" and get_array_module(data) is not np
 
 
 class _VersionCounter:

@@ -129,7 +129,7 @@ class Median(Amax):
     def forward(ctx, x):
         flat = x.reshape(-1)
         k = (flat.size - 1) // 2
-        y = np.asarray(np.nan if np.isnan(flat).any() else np.partition(flat, k)[k], dtype=x.dtype)
+        y = get_array_module(x).asarray(np.nan if np.isnan(flat).any() else np.partition(flat, k)[k], dtype=x.dtype)
         ctx.save_for_backward(x, y)
         ctx.dims, ctx.keepdim = tuple(range(x.ndim)), False
         return y
@@ -304,7 +304,7 @@ class Std(Function):
         d = x - x.mean(axis=dims, keepdims=True)
         dof = builtins.max(_count(x.shape, dims) - correction, 0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            y = np.asarray(np.sqrt(np.sum(d * d, axis=dims, keepdims=keepdim) / dof), dtype=x.dtype)
+            y = get_array_module(x).asarray(np.sqrt(np.sum(d * d, axis=dims, keepdims=keepdim) / dof), dtype=x.dtype)
         ctx.save_for_backward(x, y)
         ctx.dims, ctx.keepdim, ctx.correction = dims, keepdim, correction
         return y
