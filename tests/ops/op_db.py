@@ -513,7 +513,7 @@ SPECIAL = {
                         kink([-np.inf, 0.0, 1.0], 0)),
     "norm": points(kink([0.0, 0.0, 0.0], differs=NAN_HESSIAN), kink([[0.0, 0.0], [0.3, -0.4]], dim=1,
                                                                      differs=NAN_HESSIAN)),  # the zero vector
-    "norm_p": points(point([[0.0, 0.5, -1.0], [0.3, 0.0, 0.0]], 3),             # |x|³ is C² at 0: smooth
+    "norm_p": points(point([[0.0, 0.5, -1.0], [1.0, 0.0, 0.0]], 3),             # |x|³ is C² at 0: smooth
                      kink([[0.0, 0.5, -1.0], [0.0, 0.0, 0.0]], 1),
                      kink([[0.0, 0.5, -1.0], [0.0, 0.0, 0.0]], 0.5, differs=NAN_HESSIAN),
                      kink([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]], 3)),
@@ -530,6 +530,28 @@ SPECIAL = {
     "write_through_view": LINEAR, "diagonal": LINEAR, "unfold_overlapping_windows": LINEAR, "as_strided": LINEAR,
     "view_as_real_and_complex": LINEAR, "view_dtype_is_not_differentiable": "no derivative (a reinterpretation)",
     "conj": LINEAR, "inner": BILINEAR,
+    "asin": points(point([0.0, 0.5, -0.5]), kink([1.0, -1.0])),     # arcsin′(±1) = ∞: the domain's edge
+    "sinh": points(point([0.0, 5.0, -5.0])), "cosh": points(point([0.0, 5.0, -5.0])),   # cosh′(0) = 0
+    "asinh": points(point([0.0, 1e3, -1e3])),
+    "acosh": points(point([1.0 + 1e-3, 10.0]), kink([1.0])),       # arcosh′(1) = ∞: the domain's edge
+    "atanh": points(point([0.0]), kink([1.0, -1.0])),              # artanh(±1) = ±∞
+    "diag": LINEAR, "diagflat": LINEAR, "diag_embed": LINEAR, "trace": LINEAR, "meshgrid": LINEAR,
+    "rot90": LINEAR, "diff": LINEAR, "deg2rad": LINEAR,
+    "nanmean": points(kink([[np.nan, 1.0, 2.0, 0.0], [0.5, np.nan, np.nan, -0.5]])),   # NaNs are left out
+    "kron": BILINEAR, "tensordot": BILINEAR, "addmv": BILINEAR, "addr": BILINEAR, "baddbmm": BILINEAR,
+    "addbmm": BILINEAR, "addcmul": BILINEAR,
+    "addcdiv": points(point([[1.0, 2.0], [3.0, 4.0], [0.5, 0.5]], [[0.0, 0.0], [1.0, -1.0], [0.0, 2.0]],
+                            [1.0, 2.0])),                           # a zero numerator: ∂/∂b = 0
+    "logaddexp": points(point([[3.0, -50.0], [0.0, 40.0]], [[3.0, 50.0], [0.0, 40.0]]),   # ties a = b
+                        point([1000.0, -1000.0], [1000.0, 1000.0],                        # e^±1000
+                              differs="PyTorch's second derivative overflows to NaN at e^±1000; nnmath's is "
+                                      "exact (its shift by max(a, b) cancels)")),
+    "sinc": points(point([1.0, -1.0, 2.0, 1e-3]),                   # the zeros of sin(πx), near 0
+                   kink([0.0, 1.0], differs="sinc is C∞ at 0 (sinc″(0) = −π²/3), but both libraries take "
+                                            "sinc(0) = 1 as a constant branch: their second derivative there is 0")),
+    "copysign": points(kink([0.0, -0.0, 1.0, -2.0], [1.0, -1.0, -0.0, 3.0],       # |a| at 0: gradient 0 (PyTorch)
+                            differs="at a = 0 PyTorch's second derivative is NaN (its gradient is the result / a, "
+                                    "masked to 0); nnmath's is 0, that of the gradient convention")),
 }
 
 set_special_points(OP_DB, SPECIAL)

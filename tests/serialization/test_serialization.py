@@ -227,7 +227,7 @@ def test_pickle_file_is_refused_with_a_hint(tmp_path):
     import pickle
     path = tmp_path / "model.pt"
     path.write_bytes(pickle.dumps({"w": [1.0, 2.0]}, protocol=2))
-    with pytest.raises(FileFormatError, match="never unpickles"):
+    with pytest.raises(FileFormatError, match="nnmath does not read that format"):
         nnmath.load(path)
 
 

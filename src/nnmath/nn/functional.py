@@ -16,6 +16,8 @@ import numpy as np
 from nnmath import creation, dtypes, ops, special
 from nnmath._methods import apply_inplace
 from nnmath.autograd import no_grad
+from nnmath.backend import get_array_module, on_device_of, to_device
+from nnmath.device import CPU
 from nnmath.ops._util import check_same_dtype, write_out
 # The layers' primitives, offered here under PyTorch's names (F.linear, F.conv2d, ...).
 from nnmath.ops.activation import bernoulli_nll, softplus
@@ -194,7 +196,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return _maybe_inplace(input, lambda x: x * 0.0, inplace, "dropout_")
     keep = random.bernoulli(input.shape, 1.0 - p)  # PyTorch's draws: the same seed drops the same units
     dt = input._data.dtype.type
-    mask = Tensor._make(keep.astype(input._data.dtype) * (dt(1) / dt(1.0 - p)))
+    mask = Tensor._make(on_device_of(keep.astype(input._data.dtype) * (dt(1) / dt(1.0 - p)), input._data))
     return _maybe_inplace(input, lambda x: x * mask, inplace, "dropout_")
 
 
@@ -207,7 +209,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
     if p == 1.0:
         return input * 0.0
     alpha_prime = -_SELU_ALPHA * _SELU_SCALE
-    keep = random.bernoulli(input.shape, 1.0 - p).astype(input._data.dtype)
+    keep = on_device_of(random.bernoulli(input.shape, 1.0 - p).astype(input._data.dtype), input._data)
     a = (1.0 - p + p * alpha_prime ** 2 * (1.0 - p)) ** -0.5
     b = -a * alpha_prime * p
     shift = Tensor._make(((1.0 - keep) * alpha_prime * a + b).astype(input._data.dtype))
@@ -232,7 +234,7 @@ def _channel_dropout(input, p, training, inplace, spatial, op, generator=None):
     if p == 1.0:
         return _maybe_inplace(input, lambda x: x * 0.0, inplace, op + "_")
     keep = random.bernoulli(tuple(channels) + (1,) * (input.ndim - len(channels)), 1.0 - p, generator)
-    mask = Tensor._make(keep.astype(dt) * (dt.type(1) / dt.type(1.0 - p)))
+    mask = Tensor._make(on_device_of(keep.astype(dt) * (dt.type(1) / dt.type(1.0 - p)), input._data))
     return _maybe_inplace(input, lambda x: x * mask, inplace, op + "_")
 
 
@@ -266,7 +268,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     elif indices.size and indices.max() >= num_classes:
         raise RuntimeError(f"one_hot: class values must be smaller than num_classes: got {indices.max()} "
                            f"with num_classes={num_classes}")
-    return Tensor._make((indices[..., None] == np.arange(num_classes)).astype(np.int64))
+    return Tensor._make((indices[..., None] == get_array_module(indices).arange(num_classes)).astype(np.int64))
 
 
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
@@ -565,7 +567,7 @@ def _target_weights(name: str, input: Tensor, target: Tensor, weight: Tensor | N
 def _weighted_reduce(loss: Tensor, weights: np.ndarray, reduction: str) -> Tensor:
     """'mean' divides by the sum of the weights of the non-ignored targets, as PyTorch."""
     if reduction == "mean":
-        return loss.sum() / Tensor._make(np.asarray(weights.sum(), loss._data.dtype))
+        return loss.sum() / Tensor._make(weights.sum().astype(loss._data.dtype))
     return _reduce(loss, reduction)
 
 
@@ -647,7 +649,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: 
     """ℓ = ½ (log max(σ², ε) + (x − y)² / max(σ², ε)) (+ ½ log 2π when ``full``);
     ∂ℓ/∂x = (x − y) / σ²,  ∂ℓ/∂σ² = ½ (1/σ² − (x − y)²/σ⁴) (the clamp passes the gradient, as PyTorch)."""
     if not isinstance(var, Tensor):
-        var = Tensor._make(np.full(input.shape, var, input._data.dtype))
+        var = Tensor._make(np.full_like(input._data, var))
     if tuple(var.shape) != tuple(input.shape):
         if tuple(input.shape[:-1]) == tuple(var.shape):
             var = var.unsqueeze(-1)
@@ -732,10 +734,10 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     in evaluation."""
     if not training:
         return leaky_relu(input, (lower + upper) / 2, inplace)
-    negative = input._data <= 0
+    negative = to_device(input._data <= 0, CPU)  # the slopes are drawn on the host, PyTorch's stream
     slopes = np.ones(input.shape, input._data.dtype)
     slopes[negative] = random.uniform((int(negative.sum()),), np.float64, lower, upper).astype(input._data.dtype)
-    return _maybe_inplace(input, lambda x: x * Tensor._make(slopes), inplace, "rrelu_")
+    return _maybe_inplace(input, lambda x: x * Tensor._make(on_device_of(slopes, input._data)), inplace, "rrelu_")
 
 
 def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
@@ -948,12 +950,13 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
 def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
     """softmax((logits + g) / τ) with g = −log E, E ~ Exp(1) (Gumbel noise, PyTorch's draws); ``hard``
     returns the one-hot argmax in the forward pass with the soft gradient (straight-through)."""
-    noise = Tensor._make(-np.log(random.exponential(tuple(logits.shape), logits._data.dtype)))
+    noise = Tensor._make(on_device_of(-np.log(random.exponential(tuple(logits.shape), logits._data.dtype)),
+                                      logits._data))
     y_soft = softmax((logits + noise) / tau, dim)
     if not hard:
         return y_soft
     index = y_soft._data.argmax(dim)
-    y_hard = np.zeros(y_soft.shape, y_soft._data.dtype)
+    y_hard = get_array_module(y_soft._data).zeros(y_soft.shape, y_soft._data.dtype)
     np.put_along_axis(y_hard, np.expand_dims(index, dim), 1.0, axis=dim)
     return Tensor._make(y_hard) - y_soft.detach() + y_soft
 

@@ -9,10 +9,11 @@ import numpy as np
 
 from nnmath.autograd.function import Function
 from nnmath.autograd.fit import cast
+from nnmath.backend import get_array_module
 from nnmath.dtypes import result_type_np
-from nnmath.ops._util import (apply_broadcasting, as_tensor_like, check_divisor, promote, promote_float,
+from nnmath.ops._util import (apply_broadcasting, as_tensor_like, check_divisor, promote, promote_float, scalar_like,
                               reject_dtype_kinds, to_float, write_out)
-from nnmath.ops.elementwise import abs, exp, log, log1p, maximum, sin, sqrt, where
+from nnmath.ops.elementwise import exp, log, sin, where
 from nnmath.tensor import Tensor
 
 
@@ -207,7 +208,7 @@ def _scaled(op: str, b: Tensor, alpha) -> Tensor:
     if isinstance(alpha, (complex, np.complexfloating)) and kind != "c":
         raise RuntimeError(f"{op}: for non-complex input tensors, argument alpha must not be a complex number")
     try:
-        factor = np.asarray(alpha, dtype=b._data.dtype)
+        factor = scalar_like(alpha, b._data)
     except OverflowError:
         raise RuntimeError(f"{op}: alpha={alpha} cannot be converted to {b.dtype} without overflow") from None
     return mul(b, Tensor._make(factor))
@@ -320,7 +321,7 @@ def fmod(input, other):
 
 def _no_grad_binary(a, b, fn):
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # inf and nan are the answers
-        return Tensor._make(np.asarray(fn(a._data, b._data)))
+        return Tensor._make(fn(a._data, b._data))  # a NumPy scalar result becomes a 0-d array there
 
 
 def neg(input):
@@ -361,9 +362,9 @@ def _pow_scalar_exponent(x: Tensor, p):
     if dt != x._data.dtype:
         x = cast(x, dt)
     if isinstance(p, (complex, np.complexfloating)):
-        return apply_broadcasting("pow", Pow, x, as_tensor_like(p, dt))
+        return apply_broadcasting("pow", Pow, x, as_tensor_like(p, dt, get_array_module(x._data)))
     if dt.kind in "iu":
-        return _no_grad_binary(x, as_tensor_like(p, dt), np.power)
+        return _no_grad_binary(x, as_tensor_like(p, dt, get_array_module(x._data)), np.power)
     return PowScalar.apply(x, p)
 
 
@@ -399,9 +400,13 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 
 
 def logaddexp(input, other):
-    """y = log(eᵃ + eᵇ) = max(a, b) + log1p(e^(−|a − b|)), stable for large |a|, |b|."""
+    """y = log(eᵃ + eᵇ) = m + log(e^(a − m) + e^(b − m)) with m = max(a, b) held constant: no overflow, and
+    the derivatives are exact everywhere, ties a = b included, since m cancels (m = 0 where it is ±∞)."""
     a, b = promote_float(input, other)
-    return add(maximum(a, b), log1p(exp(neg(abs(sub(a, b))))))
+    xp = get_array_module(a._data)
+    m = xp.maximum(a._data, b._data)
+    shift = Tensor._make(xp.where(xp.isfinite(m), m, 0).astype(m.dtype))
+    return add(log(add(exp(sub(a, shift)), exp(sub(b, shift)))), shift)
 
 
 def logaddexp2(input, other):
@@ -424,9 +429,9 @@ def sinc(input):
     """The normalised sinc: y = sin(πx) / (πx), with y = 1 (and y′ = 0) at x = 0."""
     x = to_float(input)
     zero = Tensor._make(x._data == 0)
-    safe = where(zero, Tensor._make(np.ones((), x._data.dtype)), x)
+    safe = where(zero, Tensor._make(scalar_like(1, x._data)), x)
     pix = mul(safe, float(np.pi))
-    return where(zero, Tensor._make(np.ones((), x._data.dtype)), div(sin(pix), pix))
+    return where(zero, Tensor._make(scalar_like(1, x._data)), div(sin(pix), pix))
 
 
 def float_power(input, exponent):
@@ -445,10 +450,12 @@ def heaviside(input, values):
 
 
 def copysign(input, other):
-    """|input| with the sign of ``other`` (elementwise); the gradient flows to ``input``."""
+    """|input| with the sign of ``other`` (elementwise); the gradient ±1 flows to ``input``, 0 where
+    input = 0 (the kink of |input|: PyTorch's convention)."""
     a, b = promote_float(input, other)
     flip = Tensor._make(np.signbit(a._data) != np.signbit(b._data))
-    return where(flip, neg(a), a)
+    signed = where(flip, neg(a), a)
+    return where(Tensor._make(a._data == 0), signed.detach(), signed)
 
 
 __all__ = [

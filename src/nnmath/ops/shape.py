@@ -11,6 +11,7 @@ import numpy as np
 from nnmath import dtypes
 from nnmath.autograd.fit import broadcast_to, cast, sum_to
 from nnmath.autograd.function import Function
+from nnmath.backend import get_array_module
 from nnmath.ops._util import size_args, wrap_dim
 from nnmath.tensor import Size, Tensor
 
@@ -83,7 +84,7 @@ class Split(Function):
     @staticmethod
     def forward(ctx, x, sizes, dim):
         ctx.dim = dim
-        bounds = np.cumsum(sizes)[:-1]
+        bounds = np.cumsum(sizes)[:-1].tolist()
         return tuple(np.split(x, bounds, axis=dim))
 
     @staticmethod
@@ -133,11 +134,12 @@ class Triangle(Function):
         return (tril if ctx.lower else triu)(gy, ctx.diagonal)
 
 
-def _diagonal_positions(shape, k):
-    """Row and column indices of the k-th diagonal of a matrix of ``shape`` (k > 0: above the main)."""
+def _diagonal_positions(shape, k, xp):
+    """Row and column indices (arrays of module ``xp``) of the k-th diagonal of a matrix of ``shape``
+    (k > 0: above the main)."""
     rows, cols = shape
     length = max(0, min(rows, cols - k) if k >= 0 else min(rows + k, cols))
-    i = np.arange(length)
+    i = xp.arange(length)
     return (i, i + k) if k >= 0 else (i - k, i)
 
 
@@ -148,7 +150,7 @@ class DiagExtract(Function):
     @staticmethod
     def forward(ctx, x, k):
         ctx.shape, ctx.k = x.shape, k
-        return x[_diagonal_positions(x.shape, k)]
+        return x[_diagonal_positions(x.shape, k, get_array_module(x))]
 
     @staticmethod
     def backward(ctx, gy):
@@ -162,8 +164,9 @@ class DiagEmbed(Function):
     @staticmethod
     def forward(ctx, v, k, shape):
         ctx.k = k
-        y = np.zeros(shape, v.dtype)
-        y[_diagonal_positions(shape, k)] = v
+        xp = get_array_module(v)
+        y = xp.zeros(shape, v.dtype)
+        y[_diagonal_positions(shape, k, xp)] = v
         return y
 
     @staticmethod
@@ -177,7 +180,7 @@ class Clone(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.array(x, copy=True, order="C")
+        return x.copy(order="C")
 
     @staticmethod
     def backward(ctx, gy):
