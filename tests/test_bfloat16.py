@@ -38,6 +38,8 @@ def test_storage_conversion_promotion_and_printing():
     x = nnmath.tensor([1.1, 2.5, -3.7], dtype=nnmath.bfloat16)
     t = torch.tensor([1.1, 2.5, -3.7], dtype=torch.bfloat16)
     np.testing.assert_array_equal(x.float().numpy(), t.float().numpy())  # the same rounding to bfloat16
+    assert x.float().dtype is nnmath.float32 and x.double().dtype is nnmath.float64
+    assert (x / 3).to(nnmath.float32).dtype is nnmath.float32
     assert repr(x) == repr(t).replace("torch", "nnmath")
     assert x.is_floating_point() and nnmath.bfloat16.is_floating_point and nnmath.bfloat16.itemsize == 2
     assert (x + nnmath.ones(3)).dtype == nnmath.float32 and (x * 2.0).dtype == nnmath.bfloat16

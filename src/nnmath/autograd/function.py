@@ -67,9 +67,12 @@ class Function:
     Tensors, returning one gradient (or None) per argument of ``forward``. Call ``Cls.apply(*args)``.
     Class attribute ``is_view = True`` says outputs may share memory with the first input: those that
     do become its views (same memory, same version counter; see ``_link_views``).
+    ``widens_bfloat16 = False`` gives ``forward`` bfloat16 arrays as they are, for an op whose output dtype
+    is its argument (a cast); the others compute on them in float32 and round back (see ``apply``).
     """
 
     is_view = False
+    widens_bfloat16 = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -146,8 +149,8 @@ class Function:
                 needs.append(False)
         record = record and state.enabled
         ctx.needs_input_grad = tuple(needs) if record else (False,) * len(args)
-        bf16 = dtypes.BFLOAT16_NP is not None and any(type(a) is np.ndarray and a.dtype == dtypes.BFLOAT16_NP
-                                                      for a in arrays)
+        bf16 = cls.widens_bfloat16 and dtypes.BFLOAT16_NP is not None and any(
+            type(a) is np.ndarray and a.dtype == dtypes.BFLOAT16_NP for a in arrays)
         wide = _widen_bfloat16(arrays) if bf16 else arrays
         try:
             out = cls.forward(ctx, *wide)

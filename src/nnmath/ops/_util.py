@@ -218,11 +218,20 @@ def _resize_out(op, out, shape):
     out._data = get_array_module(out._data).empty(shape, dtype=out._data.dtype)
 
 
-def accepts_out(fn):
-    """Give ``fn`` (whose signature lists ``out=None``) PyTorch's ``out=`` (see :func:`write_out`)."""
+def accepts_out(fn=None, *, exact_dtype=False):
+    """Give ``fn`` (whose signature lists ``out=None``) PyTorch's ``out=`` (see :func:`write_out`);
+    ``@accepts_out(exact_dtype=True)``: out must have the result's dtype (PyTorch's matrix products)."""
+    if fn is None:
+        return functools.partial(accepts_out, exact_dtype=exact_dtype)
+
     @functools.wraps(fn)
     def with_out(*args, **kwargs):
         out = kwargs.pop("out", None)
         result = fn(*args, **kwargs)
-        return result if out is None else write_out(fn.__name__, result, out)
+        if out is None:
+            return result
+        if exact_dtype and isinstance(out, Tensor) and out.dtype is not result.dtype:
+            raise RuntimeError(f"{fn.__name__}: expected the out= tensor to have the result's dtype {result.dtype}, "
+                               f"but got {out.dtype}")
+        return write_out(fn.__name__, result, out)
     return with_out

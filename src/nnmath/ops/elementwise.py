@@ -11,7 +11,7 @@ import numpy as np
 from nnmath.autograd.fit import cast
 from nnmath.autograd.function import Function
 from nnmath.backend import get_array_module
-from nnmath.ops._util import apply_broadcasting, broadcast_error, promote, reject_dtype_kinds, to_float
+from nnmath.ops._util import apply_broadcasting, broadcast_error, promote, reject_dtype_kinds, to_float, write_out
 from nnmath.ops.comparison import nonzero
 from nnmath.tensor import Tensor
 
@@ -400,8 +400,9 @@ class Atanh(Function):
 
 
 def _unary(fn):
-    def op(input):
-        return fn.apply(to_float(input))
+    def op(input, *, out=None):
+        result = fn.apply(to_float(input))
+        return result if out is None else write_out(op.__name__, result, out)
     op.__name__ = fn.__name__.lower()
     op.__qualname__ = op.__name__
     op.__doc__ = fn.__doc__

@@ -61,7 +61,8 @@ def _matmul_error(a, b):
     return RuntimeError(f"matmul: {sa} @ {sb}: batch dimensions {sa[:-2]} and {sb[:-2]} do not broadcast")
 
 
-def matmul(input, other):
+@accepts_out(exact_dtype=True)
+def matmul(input, other, *, out=None):
     """Matrix product with NumPy/PyTorch ``@`` semantics (vectors, matrices, broadcast batches)."""
     a, b = input, other
     for x in (a, b):
@@ -76,14 +77,16 @@ def matmul(input, other):
         raise _matmul_error(a, b) from None
 
 
-def mm(input, mat2):
+@accepts_out(exact_dtype=True)
+def mm(input, mat2, *, out=None):
     """(n, k) @ (k, m) matrix product; both must be 2-D."""
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D matrices, got shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
     return matmul(input, mat2)
 
 
-def bmm(input, mat2):
+@accepts_out(exact_dtype=True)
+def bmm(input, mat2, *, out=None):
     """(b, n, k) @ (b, k, m) batched matrix product; both must be 3-D with equal batch size."""
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(f"bmm: expected 3-D tensors, got shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
@@ -92,14 +95,16 @@ def bmm(input, mat2):
     return matmul(input, mat2)
 
 
-def mv(input, vec):
+@accepts_out(exact_dtype=True)
+def mv(input, vec, *, out=None):
     """(n, m) @ (m,) matrix-vector product."""
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"mv: expected a matrix and a vector, got {tuple(input.shape)} and {tuple(vec.shape)}")
     return matmul(input, vec)
 
 
-def dot(input, other):
+@accepts_out(exact_dtype=True)
+def dot(input, other, *, out=None):
     """Σᵢ aᵢ bᵢ of two 1-D tensors."""
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"dot: expected 1-D tensors, got {tuple(input.shape)} and {tuple(other.shape)}")
@@ -108,8 +113,8 @@ def dot(input, other):
     return matmul(input, other)
 
 
-
-def outer(input, vec2):
+@accepts_out
+def outer(input, vec2, *, out=None):
     """(aᵢ bⱼ): the outer product of two vectors."""
     if input.ndim != 1 or vec2.ndim != 1:
         raise RuntimeError(f"outer: expected 1-D tensors, got {tuple(input.shape)} and {tuple(vec2.shape)}")

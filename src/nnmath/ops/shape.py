@@ -12,7 +12,7 @@ from nnmath import dtypes
 from nnmath.autograd.fit import broadcast_to, cast, sum_to
 from nnmath.autograd.function import Function
 from nnmath.backend import get_array_module
-from nnmath.ops._util import size_args, wrap_dim
+from nnmath.ops._util import accepts_out, size_args, wrap_dim
 from nnmath.tensor import Size, Tensor
 
 
@@ -399,7 +399,8 @@ def tile(input, dims):
     return repeat(input, dims)
 
 
-def cat(tensors, dim=0):
+@accepts_out
+def cat(tensors, dim=0, *, out=None):
     """Join tensors along an existing dimension ``dim``."""
     tensors = [t for t in tensors]
     if not tensors:
@@ -426,7 +427,8 @@ concat = cat
 concatenate = cat
 
 
-def stack(tensors, dim=0):
+@accepts_out
+def stack(tensors, dim=0, *, out=None):
     """Join tensors of equal shape along a new dimension ``dim``."""
     tensors = list(tensors)
     if not tensors:
