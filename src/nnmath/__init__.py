@@ -70,8 +70,7 @@ _TOPLEVEL = {"det", "slogdet", "logdet", "matrix_power", "matrix_exp", "inverse"
              "is_nonzero", "is_same_size", "typename", "scalar_tensor", "detach", "vmap", "compile",
              "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
              "is_deterministic_algorithms_warn_only_enabled", "set_float32_matmul_precision",
-             "get_float32_matmul_precision", "set_default_tensor_type", "get_default_device",
-             "set_default_device"}
+             "get_float32_matmul_precision", "set_default_tensor_type"}
 
 
 def _inplace_function(name):

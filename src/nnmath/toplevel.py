@@ -14,7 +14,6 @@ from collections import namedtuple
 import numpy as np
 
 from nnmath import dtypes, linalg, ops, tensor_types
-from nnmath.device import device as _device
 from nnmath.nn import functional as F
 from nnmath.ops.shape import meshgrid, reshape, stack
 from nnmath.tensor import Tensor
@@ -267,13 +266,3 @@ def set_default_tensor_type(t):
                         f"type, got {t}")
     dtypes.set_default_dtype(d)
 
-
-def get_default_device():
-    """Where tensors are created by default: the CPU."""
-    return _device("cpu")
-
-
-def set_default_device(device):
-    """Only the CPU can be the default device: nnmath computes there."""
-    if device is not None and _device(device).type != "cpu":
-        raise RuntimeError(f"set_default_device: nnmath has no {device} device; tensors live on the CPU")
