@@ -1,6 +1,7 @@
 """The names and argument forms PyTorch programs use beyond the op table: NumPy's argument names,
 ``size=``, the legacy tensor types and constructor, ``Variable``, and the top-level functions whose
 mathematics lives in a subpackage. Each is run with nnmath and with PyTorch and compared."""
+import pickle
 import warnings
 
 import numpy as np
@@ -85,6 +86,11 @@ def test_legacy_tensor_types_construct_convert_and_test_types():
         nnmath.FloatTensor(nnmath.arange(3))
     with pytest.raises(TypeError, match="CUDA"):
         nnmath.cuda.FloatTensor(2)
+
+
+def test_the_tensor_class_is_named_as_pytorchs():
+    assert str(type(nnmath.ones(1))) == str(type(torch.ones(1))).replace("torch", "nnmath") == "<class 'nnmath.Tensor'>"
+    assert pickle.loads(pickle.dumps(nnmath.arange(3))).tolist() == [0, 1, 2]   # found again by that name
 
 
 def test_the_tensor_constructor_is_pytorchs_legacy_one():

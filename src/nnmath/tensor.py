@@ -95,6 +95,7 @@ class Tensor:
     tensor of shape (2, 3).
     """
 
+    __module__ = "nnmath"  # type(x) prints as <class 'nnmath.Tensor'>, where PyTorch's is <class 'torch.Tensor'>
     __slots__ = ("_data", "_requires_grad", "_grad_fn", "_output_nr", "_vc", "__weakref__", "__dict__")
 
     # Rarely set, so class-level defaults rather than per-tensor stores: creating a tensor is the
