@@ -1,4 +1,4 @@
-"""Normalisation layers: ``LayerNorm`` (per sample) and the batch-norm family (per channel).
+"""Normalisation layers: ``LayerNorm`` and ``RMSNorm`` (per sample) and the batch-norm family (per channel).
 
 ``_BatchNorm`` holds everything the batch-norm layers share (parameters, running statistics, the
 momentum rule); a layer for another input rank only states which ranks it accepts.
@@ -72,6 +72,53 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
                 f"bias={self.bias is not None}")
+
+
+class RMSNorm(Module):
+    """y = x / √(mean(x²) + ε) ⊙ γ, the mean over the last len(normalized_shape) dimensions of each sample:
+    layer normalisation without centring and without β (Zhang & Sennrich, 2019).
+
+    Args:
+        normalized_shape: the trailing shape to normalise over (an int or a tuple)
+        eps: ε added to the mean square (default: None, the machine epsilon of the input's dtype)
+        elementwise_affine: learn γ (default: True)
+
+    Shape:
+        input (*, *normalized_shape) -> output, same shape
+
+    Attributes:
+        weight: γ of shape normalized_shape, initialised to ones
+
+    Example::
+
+        >>> m = nn.RMSNorm([5, 10])
+        >>> m(nnmath.randn(20, 5, 10)).shape
+        nnmath.Size([20, 5, 10])
+    """
+
+    def __init__(self, normalized_shape, eps: float | None = None, elementwise_affine: bool = True, device=None,
+                 dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(creation.empty(*self.normalized_shape, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, input):
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
 
 
 class _NormBase(Module):
