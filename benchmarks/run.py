@@ -20,7 +20,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 from harness import run  # noqa: E402
 
-SUITES = ["core", "mlp", "cnn", "lstm"]
+SUITES = ["core", "mlp", "cnn", "lstm", "gpt"]
 
 
 def main(argv=None):

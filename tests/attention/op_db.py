@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnmath.ops.activation import GeluTanh, GeluTanhDerivative
 from nnmath.ops.attention import ScaledDotProductAttention
 from opinfo import OpInfo, Sample, uniform
 
@@ -108,6 +109,12 @@ def rms_norm_samples(rng):
             Sample(uniform(rng, (2, 3, 4), (3, 4)) + ((3, 4),), dict(eps=1e-3))]
 
 
+def gelu_samples(rng):
+    """The MLP's activation over its range: both tails (where σ(2z) saturates) and the bend near 0."""
+    return [Sample(uniform(rng, (4, 5), low=-5.0, high=5.0)), Sample((np.linspace(-3.0, 3.0, 13),)),
+            Sample(uniform(rng, ()))]
+
+
 OP_DB = [
     OpInfo("attention.sdpa", sdpa, sdpa_samples, covers=(ScaledDotProductAttention,), **F32),
     OpInfo("attention.sdpa_causal", sdpa, causal_samples, **F32),
@@ -118,4 +125,7 @@ OP_DB = [
     OpInfo("attention.sdpa_dropout", seeded_dropout, dropout_samples, parity=False),
     OpInfo("attention.multi_head_attention_forward", mha, mha_samples, **F32),
     OpInfo("attention.rms_norm", rms_norm, rms_norm_samples, **F32),
+    # gradgradcheck differentiates GeluTanhDerivative, whose own backward is composite (any order).
+    OpInfo("attention.gelu_tanh", lambda m, x: m.nn.functional.gelu(x, approximate="tanh"), gelu_samples,
+           covers=(GeluTanh, GeluTanhDerivative)),
 ]

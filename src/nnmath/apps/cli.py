@@ -3,8 +3,10 @@
     nnmath demo                       the seeds' linear regression, done right (offline, seconds)
     nnmath train mnist [...]          the seed CNN on MNIST / Fashion-MNIST
     nnmath train char-lm [...]        an LSTM language model on Tiny Shakespeare
+    nnmath train char-gpt [...]       a character GPT on Tiny Shakespeare
     nnmath train speech-digits [...]  an LSTM on spoken digits
     nnmath generate char-lm [...]     sample text from a trained char-LM
+    nnmath generate char-gpt [...]    sample text from a trained char-GPT
     nnmath export [...]               a trained model to ONNX
 
 Each command is a small function below that parses nothing itself: it receives the parsed
@@ -117,6 +119,33 @@ TRAIN_COMMANDS["char-lm"] = ("an LSTM language model on Tiny Shakespeare (trunca
 TRAIN_COMMANDS["speech-digits"] = ("an LSTM over MFCC frames on spoken digits (FSDD)", _speech_digits_options,
                                    _train_speech_digits)
 GENERATE_COMMANDS["char-lm"] = ("sample text from a trained char-LM", _generate_char_lm_options, _generate_char_lm)
+
+
+def _char_gpt_options(p):
+    from nnmath.apps.char_gpt import add_options
+    add_options(p)
+
+
+def _train_char_gpt(args) -> int:
+    """A character GPT on Tiny Shakespeare (nnmath/apps/char_gpt.py)."""
+    from nnmath.apps.char_gpt import run
+    return run(args)
+
+
+def _generate_char_gpt_options(p):
+    from nnmath.apps.char_gpt import add_generate_options
+    add_generate_options(p)
+
+
+def _generate_char_gpt(args) -> int:
+    from nnmath.apps.char_gpt import run_generate
+    return run_generate(args)
+
+
+TRAIN_COMMANDS["char-gpt"] = ("a decoder-only character GPT on Tiny Shakespeare (--reference: the minimal "
+                              "trainer's CPU configuration)", _char_gpt_options, _train_char_gpt)
+GENERATE_COMMANDS["char-gpt"] = ("sample text from a trained char-GPT", _generate_char_gpt_options,
+                                 _generate_char_gpt)
 
 
 def _export_options(p):

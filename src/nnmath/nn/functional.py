@@ -19,6 +19,7 @@ import numpy as np
 from nnmath import ops
 from nnmath.autograd import no_grad
 from nnmath.autograd.function import Function
+from nnmath.ops.activation import gelu_tanh
 from nnmath.ops.attention import attention
 from nnmath.random import rng
 from nnmath.tensor import Tensor
@@ -156,8 +157,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     if approximate == "none":
         return input * 0.5 * (1.0 + ops.erf(input * (1.0 / math.sqrt(2.0))))
     if approximate == "tanh":
-        inner = (input + input * input * input * 0.044715) * math.sqrt(2.0 / math.pi)
-        return input * 0.5 * (1.0 + ops.tanh(inner))
+        return gelu_tanh(input)
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
@@ -584,7 +584,7 @@ def _in_projection(query, key, value, embed_dim, in_proj_weight, in_proj_bias, s
 
 def _heads(x: Tensor, batch_heads: int, head_dim: int) -> Tensor:
     """(S, N, E) -> (N·H, S, E/H): each head's slice of the features becomes a batch entry."""
-    return x.reshape(x.shape[0], batch_heads, head_dim).transpose(0, 1)
+    return x.reshape(x.shape[0], -1, head_dim).transpose(0, 1)  # −1 = N·H: an exported graph keeps N free
 
 
 def _append_key(mask: Tensor | None) -> Tensor | None:
@@ -703,11 +703,11 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
         if attn_mask is not None:
             attn_mask = attn_mask.unsqueeze(0) if attn_mask.shape[0] == 1 else \
                 attn_mask.reshape(bsz, num_heads, -1, src_len)
-        q, k, v = (x.reshape(bsz, num_heads, x.shape[1], head_dim) for x in (q, k, v))
+        q, k, v = (x.reshape(-1, num_heads, x.shape[1], head_dim) for x in (q, k, v))
         out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
-        out = out.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
+        out = out.permute(2, 0, 1, 3).reshape(-1, embed_dim)
         weights = None
-    out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
+    out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, -1, embed_dim)
     if not batched:
         out = out.squeeze(1)
         weights = None if weights is None else weights.squeeze(0)
