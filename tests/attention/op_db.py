@@ -13,6 +13,7 @@ import numpy as np
 
 from nnmath.ops.activation import GeluTanh, GeluTanhDerivative
 from nnmath.ops.attention import ScaledDotProductAttention
+from nnmath.ops.normalization import LayerNorm
 from opinfo import OpInfo, Sample, uniform
 
 # float32: the weights are normalised by a sum of up to S exponentials, and the products accumulate
@@ -109,6 +110,20 @@ def rms_norm_samples(rng):
             Sample(uniform(rng, (2, 3, 4), (3, 4)) + ((3, 4),), dict(eps=1e-3))]
 
 
+def layer_norm(m, x, *affine, shape, bias=True):
+    weight = affine[0] if affine else None
+    return m.nn.functional.layer_norm(x, shape, weight, affine[1] if len(affine) > 1 else None)
+
+
+def layer_norm_samples(rng):
+    """With γ and β, with γ only (LayerNorm(bias=False)), with neither; two normalised dims; no batch dims."""
+    return [Sample(uniform(rng, (2, 3, 4), (4,), (4,)), dict(shape=(4,))),
+            Sample(uniform(rng, (3, 4), (4,)), dict(shape=(4,))),
+            Sample(uniform(rng, (3, 4)), dict(shape=(4,))),
+            Sample(uniform(rng, (2, 3, 4), (3, 4), (3, 4)), dict(shape=(3, 4))),
+            Sample(uniform(rng, (4,), (4,), (4,)), dict(shape=(4,)))]
+
+
 def gelu_samples(rng):
     """The MLP's activation over its range: both tails (where σ(2z) saturates) and the bend near 0."""
     return [Sample(uniform(rng, (4, 5), low=-5.0, high=5.0)), Sample((np.linspace(-3.0, 3.0, 13),)),
@@ -125,6 +140,8 @@ OP_DB = [
     OpInfo("attention.sdpa_dropout", seeded_dropout, dropout_samples, parity=False),
     OpInfo("attention.multi_head_attention_forward", mha, mha_samples, **F32),
     OpInfo("attention.rms_norm", rms_norm, rms_norm_samples, **F32),
+    # float32: x̂ = (x − μ)/σ amplifies the rounding of μ by 1/σ (as the nn.layer_norm entry)
+    OpInfo("attention.layer_norm", layer_norm, layer_norm_samples, covers=(LayerNorm,), rtol=1e-4, atol=1e-5),
     # gradgradcheck differentiates GeluTanhDerivative, whose own backward is composite (any order).
     OpInfo("attention.gelu_tanh", lambda m, x: m.nn.functional.gelu(x, approximate="tanh"), gelu_samples,
            covers=(GeluTanh, GeluTanhDerivative)),

@@ -21,6 +21,7 @@ from nnmath.autograd import no_grad
 from nnmath.autograd.function import Function
 from nnmath.ops.activation import gelu_tanh
 from nnmath.ops.attention import attention
+from nnmath.ops import normalization
 from nnmath.random import rng
 from nnmath.tensor import Tensor
 
@@ -323,16 +324,8 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
     if tuple(input.shape[input.ndim - len(normalized_shape):]) != normalized_shape:
         raise RuntimeError(f"layer_norm: input of shape {tuple(input.shape)} does not end with normalized_shape "
                            f"{list(normalized_shape)}")
-    dims = tuple(range(-len(normalized_shape), 0))
-    mean = input.mean(dims, keepdim=True)
-    centred = input - mean
-    var = (centred * centred).mean(dims, keepdim=True)
-    y = centred * ops.rsqrt(var + eps)
-    if weight is not None:
-        y = y * weight
-    if bias is not None:
-        y = y + bias
-    return y
+    _check_same_dtype("layer_norm", input, weight, bias)
+    return normalization.layer_norm(input, len(normalized_shape), weight, bias, eps)
 
 
 def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None) -> Tensor:

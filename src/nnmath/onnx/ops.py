@@ -106,6 +106,21 @@ def _gelu_tanh(g, args, results):
     return g.node1("Mul", [g.node1("Mul", [name, g.constant(0.5, dtype)]), g.node1("Add", [tanh, g.constant(1, dtype)])])
 
 
+def _layer_norm(g, args, results):
+    """LayerNormalization (opset ≥ 17), or its composite (ReduceMean, Sub, Mul, Sqrt, Reciprocal) before."""
+    x, weight, bias, dims, eps = args
+    dtype, name = _dtype(x), g.name(x)
+    shape = x._data.shape[dims[0]:]
+    scale = g.name(weight) if weight is not None else g.constant(np.ones(shape, dtype=dtype))
+    shift = g.name(bias) if bias is not None else g.constant(np.zeros(shape, dtype=dtype))
+    if g.opset >= 17:
+        return g.node1("LayerNormalization", [name, scale, shift], axis=int(dims[0]), epsilon=float(eps))
+    centred = g.node1("Sub", [name, g.node1("ReduceMean", [name], axes=list(dims))])
+    variance = g.node1("ReduceMean", [g.node1("Mul", [centred, centred])], axes=list(dims))
+    rstd = g.node1("Reciprocal", [g.node1("Sqrt", [g.node1("Add", [variance, g.constant(eps, dtype)])])])
+    return g.node1("Add", [g.node1("Mul", [g.node1("Mul", [centred, rstd]), scale]), shift])
+
+
 # --- linear algebra -------------------------------------------------------------------------------------
 def _linear(g, args, results):
     x, weight, bias = args
@@ -336,6 +351,7 @@ MAPPINGS = {
     "Softmax": _softmax("Softmax"), "LogSoftmax": _softmax("LogSoftmax"),
     # linear algebra
     "Linear": _linear, "Matmul": _binary("MatMul"), "ScaledDotProductAttention": _attention,
+    "LayerNorm": _layer_norm,
     # shapes and indexing
     "Reshape": _reshape, "Permute": _permute, "BroadcastTo": _broadcast_to, "Cat": _cat, "Split": _split,
     "GetItem": _getitem, "Gather": _gather, "EmbeddingLookup": _embedding,

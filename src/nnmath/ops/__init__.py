@@ -8,6 +8,8 @@
 - :mod:`~nnmath.ops.shape`       reshape, permute, broadcast, concatenate, split, pad
 - :mod:`~nnmath.ops.indexing`    indexing, gather, scatter
 - :mod:`~nnmath.ops.comparison`  comparisons, logic, sorting (no gradient, or through indices)
+- :mod:`~nnmath.ops.attention`   scaled dot-product attention (used by ``nn.functional``)
+- :mod:`~nnmath.ops.normalization` layer normalisation (used by ``nn.functional``)
 """
 from nnmath.ops.activation import *  # noqa: F401,F403
 from nnmath.ops.arithmetic import *  # noqa: F401,F403
