@@ -138,37 +138,38 @@ def random_windows(ids: np.ndarray, block_size: int, batch_size: int, rng: np.ra
     return windows[:, :-1], windows[:, 1:]
 
 
-def _loss(model, x: np.ndarray, y: np.ndarray):
-    """Mean cross-entropy of the next characters y given the windows x."""
-    logits = model(nnmath.from_numpy(x))
-    return nnmath.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), nnmath.from_numpy(y).reshape(-1))
+def _loss(model, x: np.ndarray, y: np.ndarray, lib=nnmath):
+    """Mean cross-entropy of the next characters y given the windows x (``lib``: nnmath or torch)."""
+    logits = model(lib.from_numpy(x))
+    return lib.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), lib.from_numpy(y).reshape(-1))
 
 
-def estimate_losses(model, splits: dict, block_size: int, batch_size: int, eval_iters: int, seed: int) -> dict:
+def estimate_losses(model, splits: dict, block_size: int, batch_size: int, eval_iters: int, seed: int,
+                    lib=nnmath) -> dict:
     """Mean loss over ``eval_iters`` batches per split, drawn from a generator seeded with ``seed``: the
     same batches at every evaluation (and the training stream is not touched)."""
     model.eval()
     losses = {}
-    with nnmath.no_grad():
+    with lib.no_grad():
         for name, ids in splits.items():
             rng = np.random.default_rng(seed)
-            losses[name] = float(np.mean([_loss(model, *random_windows(ids, block_size, batch_size, rng)).item()
+            losses[name] = float(np.mean([_loss(model, *random_windows(ids, block_size, batch_size, rng), lib).item()
                                           for _ in range(eval_iters)]))
     model.train()
     return losses
 
 
-def full_loss(model, ids: np.ndarray, block_size: int, batch_size: int = 64) -> float:
+def full_loss(model, ids: np.ndarray, block_size: int, batch_size: int = 64, lib=nnmath) -> float:
     """Mean next-character loss over the whole text, in consecutive windows of ``block_size``."""
     count = (len(ids) - 1) // block_size
     inputs = ids[:count * block_size].reshape(count, block_size)
     targets = ids[1:count * block_size + 1].reshape(count, block_size)
     model.eval()
     total = 0.0
-    with nnmath.no_grad():
+    with lib.no_grad():
         for start in range(0, count, batch_size):
             x, y = inputs[start:start + batch_size], targets[start:start + batch_size]
-            total += _loss(model, x, y).item() * x.size
+            total += _loss(model, x, y, lib).item() * x.size
     model.train()
     return total / (count * block_size)
 

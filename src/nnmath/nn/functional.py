@@ -422,16 +422,15 @@ def _float_mask(mask: Tensor, dtype) -> Tensor:
     return mask
 
 
-def _check_attention_inputs(query: Tensor, key: Tensor, value: Tensor, attn_mask, enable_gqa: bool) -> tuple:
-    """PyTorch's checks of scaled_dot_product_attention, with messages naming shapes; returns the
-    attention weights' shape (…, L, S)."""
+def _attention_weights_shape(query: Tensor, key: Tensor, value: Tensor, enable_gqa: bool) -> tuple:
+    """PyTorch's checks of scaled_dot_product_attention's inputs, with messages naming the shapes;
+    returns the shape (…, L, S) of the attention weights."""
     name = "scaled_dot_product_attention"
     shapes = f"query {tuple(query.shape)}, key {tuple(key.shape)}, value {tuple(value.shape)}"
     if min(query.ndim, key.ndim, value.ndim) < 2:
         raise RuntimeError(f"{name}: query, key and value must have at least 2 dimensions (…, sequence, "
                            f"features); got {shapes}")
-    dtypes = {query._data.dtype, key._data.dtype, value._data.dtype}
-    if len(dtypes) > 1:
+    if len({query._data.dtype, key._data.dtype, value._data.dtype}) > 1:
         raise RuntimeError(f"{name}: expected query, key and value to have the same dtype, got {query.dtype}, "
                            f"{key.dtype} and {value.dtype}")
     if query._data.dtype.kind != "f":
@@ -441,30 +440,30 @@ def _check_attention_inputs(query: Tensor, key: Tensor, value: Tensor, attn_mask
     if key.shape[-2] != value.shape[-2]:
         raise RuntimeError(f"{name}: key and value must have the same sequence length (dimension -2); got {shapes}")
     batch_q, batch_k, batch_v = tuple(query.shape[:-2]), tuple(key.shape[:-2]), tuple(value.shape[:-2])
-    if enable_gqa and query.ndim >= 3 and key.ndim >= 3 and value.ndim >= 3:
+    if enable_gqa and min(query.ndim, key.ndim, value.ndim) >= 3:
         if key.shape[-3] != value.shape[-3] or query.shape[-3] % key.shape[-3]:
             raise RuntimeError(f"{name}: with enable_gqa, key and value need the same number of heads (dimension "
                                f"-3), and it must divide the query's; got {shapes}")
         # each group of query heads shares one key/value head: key and value count as having Hq heads
         batch_k, batch_v = batch_k[:-1] + batch_q[-1:], batch_v[:-1] + batch_q[-1:]
     try:
-        batch = np.broadcast_shapes(batch_q, batch_k, batch_v)
+        return np.broadcast_shapes(batch_q, batch_k, batch_v) + (query.shape[-2], key.shape[-2])
     except ValueError:
         raise RuntimeError(f"{name}: the batch dimensions of {shapes} do not broadcast (for key/value heads that "
                            f"divide the query's, pass enable_gqa=True)") from None
-    weights_shape = tuple(batch) + (query.shape[-2], key.shape[-2])
-    if attn_mask is not None:
-        if attn_mask._data.dtype != np.bool_ and attn_mask._data.dtype != query._data.dtype:
-            raise RuntimeError(f"{name}: attn_mask must be bool or of the query's dtype {query.dtype}, got "
-                               f"{attn_mask.dtype}")
-        try:
-            fits = np.broadcast_shapes(tuple(attn_mask.shape), weights_shape) == weights_shape
-        except ValueError:
-            fits = False
-        if not fits:
-            raise RuntimeError(f"{name}: attn_mask of shape {tuple(attn_mask.shape)} does not broadcast to the "
-                               f"attention weights' shape {weights_shape} (…, L, S)")
-    return weights_shape
+
+
+def _check_attn_mask(attn_mask: Tensor, query: Tensor, weights_shape: tuple) -> None:
+    if attn_mask._data.dtype != np.bool_ and attn_mask._data.dtype != query._data.dtype:
+        raise RuntimeError(f"scaled_dot_product_attention: attn_mask must be bool or of the query's dtype "
+                           f"{query.dtype}, got {attn_mask.dtype}")
+    try:
+        fits = np.broadcast_shapes(tuple(attn_mask.shape), weights_shape) == weights_shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f"scaled_dot_product_attention: attn_mask of shape {tuple(attn_mask.shape)} does not "
+                           f"broadcast to the attention weights' shape {weights_shape} (…, L, S)")
 
 
 def _grouped_heads(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None):
@@ -497,7 +496,9 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     A query row whose keys are all masked gives 0 (and 0 gradients), as PyTorch.
     Returns (N, …, Hq, L, Ev).
     """
-    _check_attention_inputs(query, key, value, attn_mask, enable_gqa)
+    weights_shape = _attention_weights_shape(query, key, value, enable_gqa)
+    if attn_mask is not None:
+        _check_attn_mask(attn_mask, query, weights_shape)
     if is_causal and attn_mask is not None:
         raise RuntimeError("scaled_dot_product_attention: pass either attn_mask or is_causal=True, not both (fold the "
                            "causal mask into attn_mask instead)")
@@ -575,7 +576,7 @@ def _in_projection(query, key, value, embed_dim, in_proj_weight, in_proj_bias, s
     return tuple(linear(x, W, b) for x, W, b in zip((query, key, value), weights, biases))
 
 
-def _heads(x: Tensor, batch_heads: int, head_dim: int) -> Tensor:
+def _heads(x: Tensor, head_dim: int) -> Tensor:
     """(S, N, E) -> (N·H, S, E/H): each head's slice of the features becomes a batch entry."""
     return x.reshape(x.shape[0], -1, head_dim).transpose(0, 1)  # −1 = N·H: an exported graph keeps N free
 
@@ -630,81 +631,98 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
         self_attention = query is key and key is value
         query = query.unsqueeze(1)
         key, value = (query, query) if self_attention else (key.unsqueeze(1), value.unsqueeze(1))
-        if key_padding_mask is not None:
-            key_padding_mask = key_padding_mask.unsqueeze(0)
+        key_padding_mask = None if key_padding_mask is None else key_padding_mask.unsqueeze(0)
     tgt_len, bsz, embed_dim = query.shape
-    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", _none_or_dtype(attn_mask), "attn_mask",
-                                       query.dtype)
-    if is_causal and attn_mask is None:
-        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module method "
-                           "`generate_square_subsequent_mask` to create this mask.")
-    if is_causal and key_padding_mask is None and not need_weights:
-        attn_mask = None  # scaled_dot_product_attention applies the causal mask itself
-    else:
-        attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, check_other=False)
-        if key_padding_mask is not None:
-            is_causal = False  # the merged mask is no longer causal
-    if embed_dim != embed_dim_to_check:
-        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}")
-    head_dim = embed_dim // num_heads
-    if head_dim * num_heads != embed_dim:
-        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
-    if use_separate_proj_weight and tuple(key.shape[:2]) != tuple(value.shape[:2]):
-        raise AssertionError(f"key's sequence and batch dims {tuple(key.shape[:2])} do not match value's "
-                             f"{tuple(value.shape[:2])}")
-    if not use_separate_proj_weight and tuple(key.shape) != tuple(value.shape):
-        raise AssertionError(f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}")
+    key_padding_mask, attn_mask, is_causal = _mha_masks(key_padding_mask, attn_mask, is_causal, need_weights,
+                                                        query.dtype)
+    head_dim = _mha_head_dim(key, value, embed_dim, embed_dim_to_check, num_heads, use_separate_proj_weight)
     separate = (q_proj_weight, k_proj_weight, v_proj_weight) if use_separate_proj_weight else None
     q, k, v = _in_projection(query, key, value, embed_dim, in_proj_weight, in_proj_bias, separate)
     batch_heads = bsz * num_heads
     attn_mask = _attn_mask_3d(attn_mask, tgt_len, key.shape[0], batch_heads)
-    if bias_k is not None and bias_v is not None:
-        if static_k is not None or static_v is not None:
-            raise AssertionError("bias cannot be added to static key or value.")
-        k = ops.cat([k, bias_k.repeat(1, bsz, 1)])
-        v = ops.cat([v, bias_v.repeat(1, bsz, 1)])
+    if bias_k is not None or bias_v is not None:
+        if bias_k is None or bias_v is None or static_k is not None or static_v is not None:
+            raise AssertionError("bias_k and bias_v must be given together, and not with static_k or static_v")
+        k, v = ops.cat([k, bias_k.repeat(1, bsz, 1)]), ops.cat([v, bias_v.repeat(1, bsz, 1)])
         attn_mask, key_padding_mask = _append_key(attn_mask), _append_key(key_padding_mask)
-    elif (bias_k is None) != (bias_v is None):
-        raise AssertionError("bias_k and bias_v must be given together")
-    q = _heads(q, batch_heads, head_dim)
-    k = _heads(k, batch_heads, head_dim) if static_k is None else _static(static_k, "static_k", batch_heads, head_dim)
-    v = _heads(v, batch_heads, head_dim) if static_v is None else _static(static_v, "static_v", batch_heads, head_dim)
+    q = _heads(q, head_dim)
+    k = _heads(k, head_dim) if static_k is None else _static(static_k, "static_k", batch_heads, head_dim)
+    v = _heads(v, head_dim) if static_v is None else _static(static_v, "static_v", batch_heads, head_dim)
     if add_zero_attn:
         zeros = Tensor._make(np.zeros((batch_heads, 1, head_dim), dtype=k._data.dtype))
         k, v = ops.cat([k, zeros], 1), ops.cat([v, zeros], 1)
         attn_mask, key_padding_mask = _append_key(attn_mask), _append_key(key_padding_mask)
-    src_len = k.shape[1]
-    _check_key_padding_mask(key_padding_mask, bsz, src_len)
-    if key_padding_mask is not None:
-        per_head = key_padding_mask.reshape(bsz, 1, 1, src_len).expand(-1, num_heads, -1, -1)
-        per_head = per_head.reshape(batch_heads, 1, src_len)
-        attn_mask = per_head if attn_mask is None else attn_mask + per_head
-    if not training:
-        dropout_p = 0.0
+    attn_mask = _merge_key_padding(attn_mask, key_padding_mask, bsz, num_heads, k.shape[1])
+    dropout_p = dropout_p if training else 0.0
     if need_weights:
-        weights = ops.matmul(q * math.sqrt(1.0 / float(head_dim)), k.transpose(-2, -1))
-        if attn_mask is not None:
-            weights = attn_mask + weights
-        weights = ops.softmax(weights, -1)
-        if dropout_p > 0.0:
-            weights = dropout(weights, p=dropout_p)
-        out = ops.matmul(weights, v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
-        weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
-        if average_attn_weights:
-            weights = weights.mean(1)
+        out, weights = _attention_with_weights(q, k, v, attn_mask, dropout_p, bsz, num_heads, average_attn_weights)
     else:
-        if attn_mask is not None:
-            attn_mask = attn_mask.unsqueeze(0) if attn_mask.shape[0] == 1 else \
-                attn_mask.reshape(bsz, num_heads, -1, src_len)
-        q, k, v = (x.reshape(-1, num_heads, x.shape[1], head_dim) for x in (q, k, v))
-        out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
-        out = out.permute(2, 0, 1, 3).reshape(-1, embed_dim)
-        weights = None
+        out, weights = _attention_by_sdpa(q, k, v, attn_mask, dropout_p, is_causal, bsz, num_heads), None
     out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, -1, embed_dim)
     if not batched:
         out = out.squeeze(1)
         weights = None if weights is None else weights.squeeze(0)
     return out, weights
+
+
+def _mha_masks(key_padding_mask, attn_mask, is_causal: bool, need_weights: bool, dtype):
+    """The masks as additive float masks, and whether the causal hint can go to scaled_dot_product_attention."""
+    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", _none_or_dtype(attn_mask), "attn_mask",
+                                       dtype)
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module method "
+                           "`generate_square_subsequent_mask` to create this mask.")
+    if is_causal and key_padding_mask is None and not need_weights:
+        return None, None, True  # scaled_dot_product_attention applies the causal mask itself
+    attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", dtype, check_other=False)
+    return key_padding_mask, attn_mask, is_causal and key_padding_mask is None  # a merged mask is not causal
+
+
+def _mha_head_dim(key, value, embed_dim: int, embed_dim_to_check: int, num_heads: int, separate: bool) -> int:
+    if embed_dim != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}")
+    if embed_dim % num_heads:
+        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if separate and tuple(key.shape[:2]) != tuple(value.shape[:2]):
+        raise AssertionError(f"key's sequence and batch dims {tuple(key.shape[:2])} do not match value's "
+                             f"{tuple(value.shape[:2])}")
+    if not separate and tuple(key.shape) != tuple(value.shape):
+        raise AssertionError(f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}")
+    return embed_dim // num_heads
+
+
+def _merge_key_padding(attn_mask, key_padding_mask, bsz: int, num_heads: int, src_len: int):
+    """attn_mask (1 or N·H, L, S) + key_padding_mask (N, S) repeated for each head: (N·H, 1, S)."""
+    _check_key_padding_mask(key_padding_mask, bsz, src_len)
+    if key_padding_mask is None:
+        return attn_mask
+    per_head = key_padding_mask.reshape(bsz, 1, 1, src_len).expand(-1, num_heads, -1, -1)
+    per_head = per_head.reshape(bsz * num_heads, 1, src_len)
+    return per_head if attn_mask is None else attn_mask + per_head
+
+
+def _attention_with_weights(q, k, v, attn_mask, dropout_p: float, bsz: int, num_heads: int, average: bool):
+    """The heads (N·H, L, E/H) attended with explicit weights softmax(q kᵀ/√d + M), which are returned
+    ((N, L, S) averaged over heads, or (N, H, L, S)); a fully masked row gives NaN, as PyTorch."""
+    weights = ops.matmul(q * math.sqrt(1.0 / float(q.shape[-1])), k.transpose(-2, -1))
+    if attn_mask is not None:
+        weights = attn_mask + weights
+    weights = ops.softmax(weights, -1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, p=dropout_p)
+    out = ops.matmul(weights, v).transpose(0, 1).reshape(-1, num_heads * q.shape[-1])
+    weights = weights.reshape(bsz, num_heads, q.shape[1], k.shape[1])
+    return out, weights.mean(1) if average else weights
+
+
+def _attention_by_sdpa(q, k, v, attn_mask, dropout_p: float, is_causal: bool, bsz: int, num_heads: int):
+    """The heads (N·H, L, E/H) through scaled_dot_product_attention as (N, H, L, E/H); returns (L·N, E)."""
+    if attn_mask is not None:
+        attn_mask = attn_mask.unsqueeze(0) if attn_mask.shape[0] == 1 else \
+            attn_mask.reshape(bsz, num_heads, -1, k.shape[1])
+    q, k, v = (x.reshape(-1, num_heads, x.shape[1], x.shape[2]) for x in (q, k, v))
+    out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
+    return out.permute(2, 0, 1, 3).reshape(-1, num_heads * out.shape[-1])
 
 
 def _static(x: Tensor, name: str, batch_heads: int, head_dim: int) -> Tensor:

@@ -53,7 +53,8 @@ def _block_scores(scaled_q, k, mask, causal: bool, r0: int, r1: int, e: int) -> 
         else:
             scores = scores + block
     if causal and e > r0 + 1:
-        # −∞ where key j > query r0 + i; added over the flattened block (one long loop, not one per row)
+        # −∞ where key j > query r0 + i, added over the flattened block: one long loop is several times
+        # faster than one short loop per row for the (rows × rows) corner that can be hidden
         above = np.triu(np.full((r1 - r0, e), -np.inf, dtype=scores.dtype), r0 + 1)
         scores.reshape(-1, above.size)[...] += above.reshape(-1)
     return scores
