@@ -13,6 +13,27 @@ from nnmath.nn.modules.module import Module
 from nnmath.nn.parameter import Parameter
 
 
+def _per_sample_affine(module, normalized_shape, eps, elementwise_affine: bool, bias: bool | None, dtype) -> None:
+    """LayerNorm's and RMSNorm's settings and parameters: γ (ones) of the normalised shape when
+    ``elementwise_affine``, and β (zeros) also when ``bias`` (``bias=None``: no β entry at all, as RMSNorm)."""
+    module.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    module.eps = eps
+    module.elementwise_affine = elementwise_affine
+    wanted = {"weight": elementwise_affine} if bias is None else {"weight": elementwise_affine,
+                                                                  "bias": elementwise_affine and bias}
+    for name, present in wanted.items():
+        module.register_parameter(name, Parameter(creation.empty(*module.normalized_shape, dtype=dtype))
+                                  if present else None)
+    _reset_affine(module)
+
+
+def _reset_affine(module) -> None:
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module._parameters.get("bias") is not None:
+        init.zeros_(module.bias)
+
+
 class LayerNorm(Module):
     """y = (x − E[x]) / √(Var[x] + ε) ⊙ γ + β, statistics over the last len(normalized_shape) dimensions
     of each sample (biased variance).
@@ -40,27 +61,10 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
                  device=None, dtype=None):
         super().__init__()
-        if isinstance(normalized_shape, int):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
-        self.eps = eps
-        self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(creation.empty(*self.normalized_shape, dtype=dtype))
-            if bias:
-                self.bias = Parameter(creation.empty(*self.normalized_shape, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _per_sample_affine(self, normalized_shape, eps, elementwise_affine, bias, dtype)
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         trailing = tuple(input.shape[max(input.ndim - len(self.normalized_shape), 0):])
@@ -99,23 +103,13 @@ class RMSNorm(Module):
     def __init__(self, normalized_shape, eps: float | None = None, elementwise_affine: bool = True, device=None,
                  dtype=None):
         super().__init__()
-        if isinstance(normalized_shape, int):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
-        self.eps = eps
-        self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(creation.empty(*self.normalized_shape, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
+        _per_sample_affine(self, normalized_shape, eps, elementwise_affine, None, dtype)
 
     def forward(self, input):
         return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def reset_parameters(self) -> None:
+        _reset_affine(self)
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
