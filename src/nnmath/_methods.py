@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnmath import ops
+from nnmath import _shared_memory, creation, dtypes, ops, special
+from nnmath.autograd import engine
+from nnmath.autograd.fit import cast
 from nnmath.autograd.grad_mode import no_grad, state
+from nnmath.device import check_available
 from nnmath.ops._util import size_args
-from nnmath.ops.indexing import _normalize_key
+from nnmath.ops.indexing import normalize_key
+from nnmath.random import rng
 from nnmath.tensor import Tensor
 
 _SAME_NAME = """
@@ -30,6 +34,108 @@ trunc unbind unflatten unique unsqueeze var view_as where relu
 for _name in _SAME_NAME:
     if hasattr(ops, _name):
         setattr(Tensor, _name, getattr(ops, _name))
+Tensor.erf = special.erf
+Tensor.erfc = special.erfc
+
+
+class _EngineAndOpMethods:
+    """Tensor methods that need the engine, the ops or the creation functions, which sit above
+    ``nnmath.tensor``; written as a class body for reading, copied onto Tensor below."""
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate the gradient of this tensor with respect to every leaf into their ``.grad``.
+
+        For a non-scalar tensor pass ``gradient`` (the vector of the vector-Jacobian product).
+        """
+        engine.backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad: can't retain_grad on a tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        self.grad_fn.register_prehook(self._output_nr, engine.retain_grad_hook(self))
+        self._retains_grad = True
+
+    def contiguous(self, memory_format=None) -> "Tensor":
+        """Itself when C-contiguous, else a contiguous copy (differentiable)."""
+        if self._data.flags.c_contiguous:
+            return self
+        return ops.contiguous(self)
+
+    def to(self, *args, **kwargs) -> "Tensor":
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other_tensor)``."""
+        dtype = kwargs.pop("dtype", None)
+        dev = kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        copy = kwargs.pop("copy", False)
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, (dtypes.dtype, np.dtype, type)) or (isinstance(a, str) and a in dtypes._NAMES):
+                dtype = a
+            else:
+                dev = a
+        if dev is not None:
+            check_available(dev)
+        if dtype is None or dtypes.to_dtype(dtype).np == self._data.dtype:
+            return self.clone() if copy else self
+        return cast(self, dtype)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"nnmath.{self.dtype.name.capitalize()}Tensor"
+        return self.to(dtype)
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    def cuda(self, device=None) -> "Tensor":
+        check_available("cuda")
+        return self
+
+    def float(self):
+        return self.to(dtypes.float32)
+
+    def double(self):
+        return self.to(dtypes.float64)
+
+    def half(self):
+        return self.to(dtypes.float16)
+
+    def long(self):
+        return self.to(dtypes.int64)
+
+    def int(self):
+        return self.to(dtypes.int32)
+
+    def bool(self):
+        return self.to(dtypes.bool_)
+
+    def byte(self):
+        return self.to(dtypes.uint8)
+
+    def new_tensor(self, data, dtype=None, requires_grad=False):
+        return creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, requires_grad=False):
+        return creation.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False):
+        return creation.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad=False):
+        return creation.full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, requires_grad=False):
+        return self.new_zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+
+for _name, _member in vars(_EngineAndOpMethods).items():
+    if not _name.startswith("__"):
+        setattr(Tensor, _name, _member)
 
 
 def _sizes_method(fn):
@@ -240,7 +346,7 @@ def _setitem(self, key, value):
     recording = state.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
     if not recording:
         _check_inplace(self, "index_put_")
-        nkey = _normalize_key(key, self.shape)
+        nkey = normalize_key(key, self.shape)
         v = value._data if isinstance(value, Tensor) else value
         try:
             self._data[nkey] = v
@@ -268,7 +374,6 @@ Tensor.masked_fill_ = _masked_fill_
 
 
 def _uniform_(self, a=0.0, b=1.0, *, generator=None):
-    from nnmath.random import rng
     with no_grad():
         self._data[...] = rng(generator).uniform(a, b, self._data.shape)
     self._vc.value += 1
@@ -276,7 +381,6 @@ def _uniform_(self, a=0.0, b=1.0, *, generator=None):
 
 
 def _normal_(self, mean=0.0, std=1.0, *, generator=None):
-    from nnmath.random import rng
     with no_grad():
         self._data[...] = rng(generator).normal(mean, std, self._data.shape)
     self._vc.value += 1
@@ -284,7 +388,6 @@ def _normal_(self, mean=0.0, std=1.0, *, generator=None):
 
 
 def _bernoulli_(self, p=0.5, *, generator=None):
-    from nnmath.random import rng
     self._data[...] = rng(generator).random(self._data.shape) < p
     self._vc.value += 1
     return self
@@ -342,3 +445,6 @@ def _apply_(self, fn):
 
 
 Tensor.apply_ = _apply_
+
+Tensor.share_memory_ = _shared_memory.share_memory_
+Tensor.is_shared = _shared_memory.is_shared

@@ -3,6 +3,8 @@
 Ops never import NumPy's functions by name for their data; they ask the array which module it
 belongs to, as CuPy's ``get_array_module`` does, so a GPU array module can run the same op code.
 """
+import functools
+
 import numpy as np
 
 
@@ -20,3 +22,20 @@ def get_array_module(*arrays):
             import cupy
             return cupy
     return np
+
+
+@functools.cache
+def cuda_device_count() -> int:
+    """The number of CUDA GPUs visible through CuPy: 0 when CuPy is not installed or finds no GPU.
+
+    ``nnmath.cuda.device_count()``, ``nnmath.cuda.is_available()`` and ``nnmath.accelerator`` all
+    answer from here, so they agree; the count is cached, as PyTorch caches its own.
+    """
+    try:
+        import cupy  # deferred: CuPy is optional, and importing it initialises the CUDA driver (seconds)
+    except ImportError:
+        return 0
+    try:
+        return int(cupy.cuda.runtime.getDeviceCount())
+    except Exception:  # a CuPy without a working driver or device raises its own error types: no usable GPU
+        return 0

@@ -9,52 +9,7 @@ from nnmath import dtypes
 from nnmath.device import check_available
 from nnmath.ops._util import size_args
 from nnmath.random import rng
-from nnmath.tensor import Tensor
-
-
-def _infer_np_dtype(arr: np.ndarray, data):
-    """PyTorch's inference: Python floats -> default float, ints -> int64, bools -> bool;
-    NumPy arrays keep their dtype."""
-    if isinstance(data, (np.ndarray, np.generic)):
-        return arr.dtype
-    kind = arr.dtype.kind
-    if kind == "f":
-        return dtypes.get_default_dtype().np
-    if kind in "iu":
-        return np.dtype(np.int64)
-    if kind == "c":
-        return dtypes.complex64.np if dtypes.get_default_dtype() is dtypes.float32 else dtypes.complex128.np
-    return arr.dtype
-
-
-def _unwrap(data):
-    """Nested sequences that may contain Tensors, as nested sequences of numbers or arrays."""
-    if isinstance(data, Tensor):
-        return data._data
-    if isinstance(data, (list, tuple)):
-        return [_unwrap(d) for d in data]
-    return data
-
-
-def _to_array(data, dtype=None, copy=True) -> np.ndarray:
-    if isinstance(data, Tensor):
-        arr = data._data
-        src = arr
-    else:
-        src = data
-        raw = _unwrap(data)
-        try:
-            arr = np.asarray(raw)
-        except ValueError as e:
-            raise ValueError(f"tensor: could not build a tensor from the data ({e}); nested lists must be "
-                             f"rectangular") from None
-        if arr.dtype == object:
-            raise TypeError(f"tensor: could not infer a numeric dtype from {type(data).__name__}: {data!r:.80}")
-    target = dtypes.to_dtype(dtype).np if dtype is not None else (
-        arr.dtype if isinstance(data, Tensor) else _infer_np_dtype(arr, src))
-    if arr.dtype == target and not copy:
-        return arr
-    return np.array(arr, dtype=target, copy=True) if copy else arr.astype(target, copy=False)
+from nnmath.tensor import Tensor, to_array
 
 
 def _finish(arr, requires_grad, device=None) -> Tensor:
@@ -68,7 +23,7 @@ def _finish(arr, requires_grad, device=None) -> Tensor:
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, numbers, NumPy arrays or tensors)."""
-    return _finish(_to_array(data, dtype, copy=True), requires_grad, device)
+    return _finish(to_array(data, dtype, copy=True), requires_grad, device)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -77,7 +32,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         return data
     if isinstance(data, np.ndarray) and (dtype is None or dtypes.to_dtype(dtype).np == data.dtype):
         return _finish(data, False, device)
-    return _finish(_to_array(data, dtype, copy=False), False, device)
+    return _finish(to_array(data, dtype, copy=False), False, device)
 
 
 asarray = as_tensor

@@ -25,8 +25,9 @@ import math
 
 import numpy as np
 
-import nnmath
-from nnmath.special import _digamma_np, xlogy
+from nnmath import creation, dtypes, ops
+from nnmath.distributions import Distribution
+from nnmath.special import digamma, xlogy
 from nnmath.tensor import Tensor
 
 __all__ = ["entropy", "joint_entropy", "conditional_entropy", "mutual_information",
@@ -39,12 +40,12 @@ def _tolerance(t: Tensor) -> float:
     return 1e-6 if t._data.dtype == np.float64 else 1e-4
 
 
-def _table(p, fn: str, dim=None) -> Tensor:
-    """``p`` as a floating Tensor, checked: entries ≥ 0 and sums (over ``dim``, or all) equal to 1."""
+def as_table(p, fn: str, dim=None) -> Tensor:
+    """``p`` (a table of probabilities) as a floating Tensor, checked: entries ≥ 0 and sums (over ``dim``, or all) equal to 1."""
     if not isinstance(p, Tensor):
-        p = nnmath.tensor(p, dtype=nnmath.float64)
+        p = creation.tensor(p, dtype=dtypes.float64)
     elif not p.is_floating_point():
-        p = p.to(nnmath.float64)
+        p = p.to(dtypes.float64)
     data = p._data
     if data.size and np.nanmin(data) < 0:
         raise ValueError(f"{fn}: probabilities must be non-negative, found {data.min():.6g}")
@@ -68,16 +69,15 @@ def _neg_plogp(p, dims):
 def entropy(p, dim=-1, base=None):
     """H(p) = −Σ pᵢ ln pᵢ over ``dim`` of a probability vector/table (0 ln 0 = 0), or the entropy of a
     :class:`~nnmath.distributions.Distribution` (its ``entropy()``)."""
-    from nnmath.distributions import Distribution
     if isinstance(p, Distribution):
         return _in_base(p.entropy(), base)
-    p = _table(p, "entropy", dim)
+    p = as_table(p, "entropy", dim)
     return _in_base(_neg_plogp(p, dim), base)
 
 
 def joint_entropy(pxy, base=None):
     """H(X, Y, …) = −Σ p ln p over every entry of a joint table."""
-    p = _table(pxy, "joint_entropy")
+    p = as_table(pxy, "joint_entropy")
     return _in_base(_neg_plogp(p, tuple(range(p.ndim))), base)
 
 
@@ -88,7 +88,7 @@ def _marginal(p, keep):
 
 def conditional_entropy(pxy, given=0, base=None):
     """H(Y | X) = H(X, Y) − H(X), X being the dimension(s) ``given`` of the joint table."""
-    p = _table(pxy, "conditional_entropy")
+    p = as_table(pxy, "conditional_entropy")
     given = (given,) if isinstance(given, int) else tuple(given)
     given = tuple(g % p.ndim for g in given)
     h_joint = _neg_plogp(p, tuple(range(p.ndim)))
@@ -98,7 +98,7 @@ def conditional_entropy(pxy, given=0, base=None):
 
 def mutual_information(pxy, base=None):
     """I(X; Y) = Σ p(x, y) ln(p(x, y) / (p(x) p(y))) of a 2-D joint table (X along dim 0)."""
-    p = _table(pxy, "mutual_information")
+    p = as_table(pxy, "mutual_information")
     if p.ndim != 2:
         raise ValueError(f"mutual_information: expected a 2-D joint table, got shape {tuple(p.shape)}")
     product = p.sum(1, keepdim=True) * p.sum(0, keepdim=True)
@@ -107,7 +107,7 @@ def mutual_information(pxy, base=None):
 
 def conditional_mutual_information(pxyz, base=None):
     """I(X; Y | Z) = H(X, Z) + H(Y, Z) − H(X, Y, Z) − H(Z) of a 3-D table ``p[x, y, z]``."""
-    p = _table(pxyz, "conditional_mutual_information")
+    p = as_table(pxyz, "conditional_mutual_information")
     if p.ndim != 3:
         raise ValueError(f"conditional_mutual_information: expected a 3-D joint table, got shape {tuple(p.shape)}")
     pxz, pyz, pz = p.sum(1), p.sum(0), p.sum((0, 1))
@@ -117,15 +117,15 @@ def conditional_mutual_information(pxyz, base=None):
 
 def kl_divergence(p, q, dim=-1, base=None):
     """KL(p ‖ q) = Σ pᵢ ln(pᵢ / qᵢ) over ``dim``; +∞ where some qᵢ = 0 < pᵢ."""
-    p = _table(p, "kl_divergence", dim)
-    q = _table(q, "kl_divergence", dim)
+    p = as_table(p, "kl_divergence", dim)
+    q = as_table(q, "kl_divergence", dim)
     return _in_base((xlogy(p, p) - xlogy(p, q)).sum(dim), base)
 
 
 def js_divergence(p, q, dim=-1, base=None):
     """JS(p, q) = ½ KL(p ‖ m) + ½ KL(q ‖ m), m = (p + q)/2."""
-    p = _table(p, "js_divergence", dim)
-    q = _table(q, "js_divergence", dim)
+    p = as_table(p, "js_divergence", dim)
+    q = as_table(q, "js_divergence", dim)
     m = (p + q) / 2
     value = 0.5 * (xlogy(p, p) - xlogy(p, m)).sum(dim) + 0.5 * (xlogy(q, q) - xlogy(q, m)).sum(dim)
     return _in_base(value, base)
@@ -133,14 +133,14 @@ def js_divergence(p, q, dim=-1, base=None):
 
 def cross_entropy(p, q, dim=-1, base=None):
     """H(p, q) = −Σ pᵢ ln qᵢ = H(p) + KL(p ‖ q)."""
-    p = _table(p, "cross_entropy", dim)
-    q = _table(q, "cross_entropy", dim)
+    p = as_table(p, "cross_entropy", dim)
+    q = as_table(q, "cross_entropy", dim)
     return _in_base(-xlogy(p, q).sum(dim), base)
 
 
 def perplexity(p, dim=-1):
     """e^H(p): the effective number of equally likely outcomes."""
-    return nnmath.exp(entropy(p, dim))
+    return ops.exp(entropy(p, dim))
 
 
 # --- estimators from samples -----------------------------------------------------------------------
@@ -159,7 +159,7 @@ def entropy_from_counts(counts, correction=None, base=None):
         h += (p.size - 1) / (2 * n)
     elif correction is not None:
         raise ValueError(f"entropy_from_counts: unknown correction {correction!r} (None or 'miller-madow')")
-    return nnmath.tensor(_in_base(h, base), dtype=nnmath.float64)
+    return creation.tensor(_in_base(h, base), dtype=dtypes.float64)
 
 
 def _as_rows(x):
@@ -188,7 +188,7 @@ def mutual_information_from_samples(x, y, base=None):
     hy = entropy_from_samples(ry).item()
     hxy = entropy_from_samples(np.concatenate([rx, ry], 1).astype(np.float64)
                                if rx.dtype != ry.dtype else np.concatenate([rx, ry], 1)).item()
-    return nnmath.tensor(_in_base(hx + hy - hxy, base), dtype=nnmath.float64)
+    return creation.tensor(_in_base(hx + hy - hxy, base), dtype=dtypes.float64)
 
 
 def _chebyshev_distances(a):
@@ -218,6 +218,6 @@ def ksg_mutual_information(x, y, k=3, base=None):
     eps = np.partition(joint, k - 1, axis=1)[:, k - 1]
     nx = (dx < eps[:, None]).sum(1) - 1  # minus the point itself
     ny = (dy < eps[:, None]).sum(1) - 1
-    value = _digamma_np(np.array(float(k))) + _digamma_np(np.array(float(n))) \
-        - (_digamma_np(nx + 1.0) + _digamma_np(ny + 1.0)).mean()
-    return nnmath.tensor(_in_base(float(value), base), dtype=nnmath.float64)
+    psi = digamma(creation.tensor(np.concatenate([[k, n], nx + 1.0, ny + 1.0]), dtype=dtypes.float64)).numpy()
+    value = psi[0] + psi[1] - (psi[2:2 + len(nx)] + psi[2 + len(nx):]).mean()
+    return creation.tensor(_in_base(float(value), base), dtype=dtypes.float64)

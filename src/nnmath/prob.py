@@ -17,8 +17,8 @@ from collections import namedtuple
 
 import numpy as np
 
-import nnmath
-from nnmath.info import _table
+from nnmath import creation, dtypes, ops
+from nnmath.info import as_table
 from nnmath.special import gammaincc
 from nnmath.tensor import Tensor
 
@@ -30,7 +30,7 @@ Chi2Result = namedtuple("Chi2Result", ["statistic", "p_value", "dof", "expected"
 
 def marginal(pxy, dim):
     """The marginal table of the dimension(s) ``dim`` (the others are summed out)."""
-    p = _table(pxy, "marginal")
+    p = as_table(pxy, "marginal")
     keep = {d % p.ndim for d in ((dim,) if isinstance(dim, int) else dim)}
     drop = tuple(d for d in range(p.ndim) if d not in keep)
     return p.sum(drop) if drop else p
@@ -39,7 +39,7 @@ def marginal(pxy, dim):
 def condition(pxy, given_dim=0, mask=False):
     """P(rest | X) = P(x, rest) / P(x), X along ``given_dim``. A conditioning event with P(x) = 0 raises
     ValueError, unless ``mask=True``: then those conditionals are NaN."""
-    p = _table(pxy, "condition")
+    p = as_table(pxy, "condition")
     given_dim %= p.ndim
     others = tuple(d for d in range(p.ndim) if d != given_dim)
     px = p.sum(others, keepdim=True)
@@ -49,14 +49,14 @@ def condition(pxy, given_dim=0, mask=False):
             where = np.argwhere(zero.reshape(-1)).ravel().tolist()
             raise ValueError(f"condition: P(X = x) = 0 for x in {where} along dim {given_dim}; the conditional "
                              f"is undefined there (pass mask=True to get NaN instead)")
-        safe = nnmath.where(px == 0, nnmath.ones_like(px), px)
-        return nnmath.where(px == 0, nnmath.full_like(p, float("nan")), p / safe)
+        safe = ops.where(px == 0, creation.ones_like(px), px)
+        return ops.where(px == 0, creation.full_like(p, float("nan")), p / safe)
     return p / px
 
 
 def product_rule(px, py_given_x):
     """P(x, y) = P(x) P(y | x), X along dim 0 of ``py_given_x``."""
-    px = _table(px, "product_rule")
+    px = as_table(px, "product_rule")
     shape = tuple(px.shape) + (1,) * (py_given_x.ndim - px.ndim)
     return px.reshape(shape) * py_given_x
 
@@ -66,14 +66,14 @@ def chain_rule(*conditionals):
     joint = conditionals[0]
     for c in conditionals[1:]:
         joint = joint.unsqueeze(-1) * c
-    return _table(joint, "chain_rule")
+    return as_table(joint, "chain_rule")
 
 
 def bayes(prior, likelihood):
     """Posterior P(h | d) ∝ P(d | h) P(h) over the last dimension h (``likelihood[..., h]`` = P(d | h),
     broadcast against ``prior[h]``)."""
-    prior = _table(prior, "bayes")
-    like = likelihood if isinstance(likelihood, Tensor) else nnmath.tensor(likelihood, dtype=prior.dtype)
+    prior = as_table(prior, "bayes")
+    like = likelihood if isinstance(likelihood, Tensor) else creation.tensor(likelihood, dtype=prior.dtype)
     if np.any(like._data < 0):
         raise ValueError("bayes: likelihoods must be non-negative")
     joint = like * prior
@@ -85,7 +85,7 @@ def bayes(prior, likelihood):
 
 def independent(pxy, atol=1e-8) -> bool:
     """Whether P(x, y) = P(x) P(y) everywhere, within ``atol`` (2-D table)."""
-    p = _table(pxy, "independent")
+    p = as_table(pxy, "independent")
     product = p.sum(1, keepdim=True) * p.sum(0, keepdim=True)
     return bool(np.all(np.abs(p._data - product._data) <= atol))
 
@@ -107,5 +107,5 @@ def chi2_independence_test(counts) -> Chi2Result:
         raise ValueError("chi2_independence_test: a row or column total is 0 (expected count 0)")
     stat = float(((obs - expected) ** 2 / expected).sum())
     dof = (obs.shape[0] - 1) * (obs.shape[1] - 1)
-    p = gammaincc(nnmath.tensor(dof / 2, dtype=nnmath.float64), nnmath.tensor(stat / 2, dtype=nnmath.float64))
-    return Chi2Result(stat, float(p.item()), dof, nnmath.tensor(expected))
+    p = gammaincc(creation.tensor(dof / 2, dtype=dtypes.float64), creation.tensor(stat / 2, dtype=dtypes.float64))
+    return Chi2Result(stat, float(p.item()), dof, creation.tensor(expected))

@@ -24,15 +24,17 @@ import math
 
 import numpy as np
 
-import nnmath
+from nnmath import creation, ops
 from nnmath.autograd.function import Function
+from nnmath.autograd.grad_mode import state
 from nnmath.ops._util import promote_float, to_float
-from nnmath.ops.elementwise import _erf
+from nnmath.random import rng
 from nnmath.tensor import Tensor
 
 __all__ = ["gammaln", "lgamma", "digamma", "psi", "polygamma", "multigammaln", "gammainc", "gammaincc",
            "xlogy", "xlog1py", "entr", "expit", "logit", "ndtr", "log_ndtr", "ndtri", "erf", "erfc", "expm1",
            "exp2", "log1p", "logsumexp", "softmax", "log_softmax", "sinc"]
+
 
 _LGAMMA_COEF = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156, -3617 / 122400)
 _DIGAMMA_COEF = (1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132, -691 / 32760, 1 / 12, -3617 / 8160)
@@ -283,72 +285,194 @@ def _log_gammainc_pair(a, x):
 
 def _gamma_density_log(a, x):
     """ln of the Gamma(a, 1) density xᵃ⁻¹ e⁻ˣ / Γ(a) (Tensors; differentiable in x)."""
-    return (a - 1) * nnmath.log(x) - x - gammaln(a)
+    return (a - 1) * ops.log(x) - x - gammaln(a)
 
 
-class Gammainc(Function):
-    """Forward:  y = P(a, x) = γ(a, x) / Γ(a) = (1/Γ(a)) ∫₀ˣ tᵃ⁻¹ e⁻ᵗ dt
-    VJP:      x̄ = ȳ ⊙ xᵃ⁻¹ e⁻ˣ / Γ(a);  ā is not implemented (as in PyTorch)"""
+class RegularizedGamma(Function):
+    """The regularised incomplete gamma functions, lower (``upper=False``) or upper:
+
+    Forward:  y = P(a, x) = γ(a, x) / Γ(a) = (1/Γ(a)) ∫₀ˣ tᵃ⁻¹ e⁻ᵗ dt,  or  y = Q(a, x) = 1 − P(a, x)
+    VJP:      x̄ = ±ȳ ⊙ xᵃ⁻¹ e⁻ˣ / Γ(a)  (+ for P, − for Q);  ā is not implemented (as in PyTorch)"""
 
     @staticmethod
-    def forward(ctx, a, x):
+    def forward(ctx, a, x, upper):
         ctx.save_for_backward(a, x)
-        log_p, _ = _log_gammainc_pair(a, x)
-        return np.exp(log_p).astype(np.result_type(a, x), copy=False)
+        ctx.upper = upper
+        log_p, log_q = _log_gammainc_pair(a, x)
+        return np.exp(log_q if upper else log_p).astype(np.result_type(a, x), copy=False)
 
     @staticmethod
     def backward(ctx, gy):
+        name = "gammaincc" if ctx.upper else "gammainc"
         if ctx.needs_input_grad[0]:
-            raise NotImplementedError("gammainc: the derivative with respect to a is not implemented")
+            raise NotImplementedError(f"{name}: the derivative with respect to a is not implemented")
         a, x = ctx.saved_tensors
-        return None, gy * nnmath.exp(_gamma_density_log(a, x))
-
-
-class Gammaincc(Function):
-    """Forward:  y = Q(a, x) = Γ(a, x) / Γ(a) = (1/Γ(a)) ∫ₓ^∞ tᵃ⁻¹ e⁻ᵗ dt
-    VJP:      x̄ = −ȳ ⊙ xᵃ⁻¹ e⁻ˣ / Γ(a);  ā is not implemented (as in PyTorch)"""
-
-    @staticmethod
-    def forward(ctx, a, x):
-        ctx.save_for_backward(a, x)
-        _, log_q = _log_gammainc_pair(a, x)
-        return np.exp(log_q).astype(np.result_type(a, x), copy=False)
-
-    @staticmethod
-    def backward(ctx, gy):
-        if ctx.needs_input_grad[0]:
-            raise NotImplementedError("gammaincc: the derivative with respect to a is not implemented")
-        a, x = ctx.saved_tensors
-        return None, -gy * nnmath.exp(_gamma_density_log(a, x))
+        density = ops.exp(_gamma_density_log(a, x))
+        return None, (-gy if ctx.upper else gy) * density, None
 
 
 def gammainc(input, other):
     """Regularised lower incomplete gamma P(a, x) with a = input, x = other."""
     a, x = promote_float(input, other)
-    return Gammainc.apply(a, x)
+    return RegularizedGamma.apply(a, x, False)
 
 
 def gammaincc(input, other):
     """Regularised upper incomplete gamma Q(a, x) = 1 − P(a, x) with a = input, x = other.
     The chi-square survival function is ``gammaincc(k / 2, x / 2)``."""
     a, x = promote_float(input, other)
-    return Gammaincc.apply(a, x)
+    return RegularizedGamma.apply(a, x, True)
 
 
-# --- the normal distribution function ----------------------------------------------------------
+# --- Gamma draws: Marsaglia–Tsang, with implicit reparameterisation gradients -------------------
+def _log_cdf_derivative_in_a(a, z, upper):
+    """∂/∂a of ln P(a, z) (or ln Q(a, z) where ``upper``), by Richardson-extrapolated central
+    differences of the tail-accurate ln P / ln Q."""
+
+    def log_tail(shift):
+        log_p, log_q = _log_gammainc_pair(a + shift, z)
+        return np.where(upper, log_q, log_p)
+
+    h = 1e-3 * a
+    d1 = (log_tail(h) - log_tail(-h)) / (2 * h)
+    d2 = (log_tail(h / 2) - log_tail(-h / 2)) / h
+    return (4 * d2 - d1) / 3
+
+
+class StandardGamma(Function):
+    """z ~ Gamma(α, 1) as a differentiable function of α: z = F⁻¹(u; α) for a fixed level u.
+
+    Forward:  z solves P(α, z) = u (Newton's method on ln P or ln Q in ln z; ``z_init`` is a
+              Marsaglia–Tsang draw whose level u = P(α, z_init), so no iteration moves it)
+    VJP:      ᾱ = z̄ ⊙ dz/dα,  dz/dα = −(∂P(α, z)/∂α) / p(z; α)   (implicit differentiation of
+              F(z; α) = u, Figurnov et al. 2018); ∂P/∂α by extrapolated differences of ln P or ln Q.
+              Not differentiable twice.
+    """
+
+    @staticmethod
+    def forward(ctx, alpha, u, z_init=None):
+        a = np.asarray(alpha, dtype=np.float64)
+        u = np.broadcast_to(np.asarray(u, dtype=np.float64), a.shape)
+        if z_init is not None:
+            z = np.asarray(z_init, dtype=np.float64).copy()
+        else:
+            z = _gamma_quantile(a, u)
+        ctx.save_for_backward(alpha)
+        ctx.z = z
+        return z.astype(alpha.dtype)
+
+    @staticmethod
+    def backward(ctx, gz):
+        alpha, = ctx.saved_tensors
+        a = alpha._data.astype(np.float64)
+        z = np.maximum(ctx.z, np.finfo(np.float64).tiny)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+            log_p, log_q = _log_gammainc_pair(a, z)
+            upper = log_p > np.log(0.5)
+            log_density = (a - 1) * np.log(z) - z - _lgamma_np(a)
+            dlog = _log_cdf_derivative_in_a(a, z, upper)
+            dz_da = np.where(upper, np.exp(log_q - log_density) * dlog, -np.exp(log_p - log_density) * dlog)
+            dz_da = np.nan_to_num(dz_da, nan=0.0, posinf=0.0, neginf=0.0)
+        return gz * Tensor._make(dz_da.astype(alpha._data.dtype)), None, None
+
+
+def _gamma_quantile(a, u):
+    """F⁻¹(u; a, 1): damped Newton in t = ln z on ln P − ln u (u ≤ ½) or ln Q − ln(1 − u)."""
+    t = np.log(np.maximum(a - 1 / 3, 0.1))
+    upper = u > 0.5
+    target = np.where(upper, np.log1p(-u), np.log(u))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        for _ in range(100):
+            z = np.exp(t)
+            log_p, log_q = _log_gammainc_pair(a, z)
+            value = np.where(upper, log_q, log_p)
+            log_density = (a - 1) * np.log(z) - z - _lgamma_np(a)
+            # d ln P / dt = p(z) z / P;  d ln Q / dt = −p(z) z / Q
+            slope = np.where(upper, -np.exp(log_density + t - log_q), np.exp(log_density + t - log_p))
+            step = np.clip((value - target) / slope, -2.0, 2.0)
+            t = t - step
+            if np.all(np.abs(step) < 1e-14):
+                break
+    return np.exp(t)
+
+
+def standard_gamma(alpha: Tensor, shape, generator=None) -> Tensor:
+    """Draws z ~ Gamma(α, 1) of ``shape`` (α broadcast to it), differentiable in α through
+    :class:`StandardGamma` (implicit reparameterisation) when α requires grad."""
+    a = np.broadcast_to(alpha._data, shape).astype(np.float64)
+    z0 = rng(generator).standard_gamma(a)
+    z0 = np.maximum(z0, np.finfo(alpha._data.dtype).tiny)
+    if not (alpha.requires_grad and state.enabled):
+        return Tensor._make(z0.astype(alpha._data.dtype))
+    log_p, _ = _log_gammainc_pair(a, z0)
+    return StandardGamma.apply(alpha.expand(*shape), np.exp(log_p), z0)
+
+
+# --- the error function and the normal distribution function -------------------------------------
+class Erf(Function):
+    """Forward:  y = erf x = (2/√π) ∫₀ˣ e^(−t²) dt
+    VJP:      x̄ = ȳ ⊙ (2/√π) e^(−x²)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _erf_np(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy * (ops.exp(-(x * x)) * (2.0 / np.sqrt(np.pi)))
+
+
+def _erf_np(x: np.ndarray) -> np.ndarray:
+    """erf to double precision with NumPy alone: Taylor series for |x| < 2, the continued fraction
+    of erfc beyond (Abramowitz & Stegun 7.1.5 and 7.1.14); both converge to machine precision."""
+    xd = np.asarray(x, dtype=np.float64)
+    ax = np.abs(xd)
+    out = np.empty_like(xd)
+    small = ax < 2.0
+    if small.any():
+        z = xd[small]
+        term = z.copy()
+        total = z.copy()
+        z2 = z * z
+        for n in range(1, 60):
+            term = -term * z2 / n
+            total = total + term / (2 * n + 1)
+        out[small] = total * (2.0 / np.sqrt(np.pi))
+    big = ~small
+    if big.any():
+        z = ax[big]
+        out[big] = np.sign(xd[big]) * -np.expm1(_log_erfc_tail(z))
+    return out.astype(x.dtype, copy=False)
+
+
+def erf(input):
+    """erf(x) = (2/√π) ∫₀ˣ e^(−t²) dt."""
+    return Erf.apply(to_float(input))
+
+
+def erfc(input):
+    """erfc(x) = 1 − erf(x)."""
+    return 1.0 - erf(input)
+
+
+def _log_erfc_tail(z):
+    """ln erfc(z) for z ≥ 2 from the continued fraction (A&S 7.1.14), evaluated from its 80th term:
+    erfc(z) = e^(−z²)/√π · 1/(z + ½/(z + 1/(z + 3/2/(z + …))))."""
+    frac = np.zeros_like(z)
+    for k in range(80, 0, -1):
+        frac = (k / 2.0) / (z + frac)
+    return -z * z - 0.5 * math.log(math.pi) - np.log(z + frac)
+
+
 def _log_erfc_np(z):
-    """ln erfc(z) for z ≥ 0 without underflow: 1 − erf(z) below 2, the continued fraction
-    erfc(z) = e^(−z²)/√π · 1/(z + ½/(z + 1/(z + 3/2/(z + …)))) from 2 on."""
+    """ln erfc(z) for z ≥ 0 without underflow: ln(1 − erf(z)) below 2, the continued fraction from 2 on."""
     z = np.asarray(z, dtype=np.float64)
     out = np.empty_like(z)
     small = z < 2.0
-    out[small] = np.log1p(-_erf(z[small]))
-    big = ~small
-    zb = z[big]
-    frac = np.zeros_like(zb)
-    for k in range(80, 0, -1):
-        frac = (k / 2.0) / (zb + frac)
-    out[big] = -zb * zb - 0.5 * math.log(math.pi) - np.log(zb + frac)
+    out[small] = np.log1p(-_erf_np(z[small]))
+    out[~small] = _log_erfc_tail(z[~small])
     return out
 
 
@@ -378,7 +502,7 @@ class LogNdtr(Function):
     @staticmethod
     def backward(ctx, gy):
         x, y = ctx.saved_tensors
-        return gy * nnmath.exp(-0.5 * x * x - _HALF_LOG_2PI - y)
+        return gy * ops.exp(-0.5 * x * x - _HALF_LOG_2PI - y)
 
 
 def _ndtri_np(p):
@@ -434,7 +558,7 @@ class Ndtri(Function):
     @staticmethod
     def backward(ctx, gy):
         y, = ctx.saved_tensors
-        return gy * nnmath.exp(0.5 * y * y + _HALF_LOG_2PI)
+        return gy * ops.exp(0.5 * y * y + _HALF_LOG_2PI)
 
 
 def log_ndtr(input):
@@ -445,7 +569,7 @@ def log_ndtr(input):
 def ndtr(input):
     """Φ(x) = ½(1 + erf(x/√2)) = ½ erfc(−x/√2), the standard normal CDF, computed as exp(ln Φ(x))
     so that the lower tail keeps its relative precision. Derivative: φ(x) = e^(−x²/2)/√(2π)."""
-    return nnmath.exp(log_ndtr(input))
+    return ops.exp(log_ndtr(input))
 
 
 def ndtri(input):
@@ -458,55 +582,52 @@ def xlogy(input, other):
     """x · ln y, defined as 0 where x = 0 (even where y = 0)."""
     x, y = promote_float(input, other)
     zero = x == 0
-    safe_y = nnmath.where(zero, nnmath.ones_like(y), y)
-    return nnmath.where(zero, nnmath.zeros_like(x * safe_y), x * nnmath.log(safe_y))
+    safe_y = ops.where(zero, creation.ones_like(y), y)
+    return ops.where(zero, creation.zeros_like(x * safe_y), x * ops.log(safe_y))
 
 
 def xlog1py(input, other):
     """x · ln(1 + y), defined as 0 where x = 0."""
     x, y = promote_float(input, other)
     zero = x == 0
-    safe_y = nnmath.where(zero, nnmath.zeros_like(y), y)
-    return nnmath.where(zero, nnmath.zeros_like(x * safe_y), x * nnmath.log1p(safe_y))
+    safe_y = ops.where(zero, creation.zeros_like(y), y)
+    return ops.where(zero, creation.zeros_like(x * safe_y), x * ops.log1p(safe_y))
 
 
 def entr(input):
     """−x ln x for x > 0, 0 at x = 0, −inf for x < 0 (the entropy density)."""
     x = to_float(input)
     pos = x > 0
-    safe = nnmath.where(pos, x, nnmath.ones_like(x))
-    outside = nnmath.where(x == 0, nnmath.zeros_like(x), nnmath.full_like(x, -np.inf))
-    return nnmath.where(pos, -safe * nnmath.log(safe), outside)
+    safe = ops.where(pos, x, creation.ones_like(x))
+    outside = ops.where(x == 0, creation.zeros_like(x), creation.full_like(x, -np.inf))
+    return ops.where(pos, -safe * ops.log(safe), outside)
 
 
 def expit(input):
     """σ(x) = 1 / (1 + e⁻ˣ)."""
-    return nnmath.sigmoid(input)
+    return ops.sigmoid(input)
 
 
 def logit(input, eps=None):
     """ln(p / (1 − p)); with ``eps``, p is first clamped to [eps, 1 − eps]."""
     p = to_float(input)
     if eps is not None:
-        p = nnmath.clamp(p, eps, 1 - eps)
-    return nnmath.log(p) - nnmath.log1p(-p)
+        p = ops.clamp(p, eps, 1 - eps)
+    return ops.log(p) - ops.log1p(-p)
 
 
 def sinc(input):
     """sin(πx)/(πx), 1 at x = 0."""
     x = to_float(input)
     zero = x == 0
-    safe = nnmath.where(zero, nnmath.ones_like(x), x) * math.pi
-    return nnmath.where(zero, nnmath.ones_like(x), nnmath.sin(safe) / safe)
+    safe = ops.where(zero, creation.ones_like(x), x) * math.pi
+    return ops.where(zero, creation.ones_like(x), ops.sin(safe) / safe)
 
 
-erf = nnmath.erf
-erfc = nnmath.erfc
-expm1 = nnmath.expm1
-exp2 = nnmath.exp2
-log1p = nnmath.log1p
-logsumexp = nnmath.logsumexp
-softmax = nnmath.softmax
-log_softmax = nnmath.log_softmax
+expm1 = ops.expm1
+exp2 = ops.exp2
+log1p = ops.log1p
+logsumexp = ops.logsumexp
+softmax = ops.softmax
+log_softmax = ops.log_softmax
 
-del Tensor

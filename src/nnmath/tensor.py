@@ -9,8 +9,55 @@ from __future__ import annotations
 import numpy as np
 
 from nnmath import dtypes
-from nnmath.autograd import function as _function
-from nnmath.device import CPU, check_available
+from nnmath.device import CPU
+from nnmath.hooks import RemovableHandle
+
+
+def _infer_np_dtype(arr: np.ndarray, data):
+    """PyTorch's inference: Python floats -> default float, ints -> int64, bools -> bool;
+    NumPy arrays keep their dtype."""
+    if isinstance(data, (np.ndarray, np.generic)):
+        return arr.dtype
+    kind = arr.dtype.kind
+    if kind == "f":
+        return dtypes.get_default_dtype().np
+    if kind in "iu":
+        return np.dtype(np.int64)
+    if kind == "c":
+        return dtypes.complex64.np if dtypes.get_default_dtype() is dtypes.float32 else dtypes.complex128.np
+    return arr.dtype
+
+
+def _unwrap(data):
+    """Nested sequences that may contain Tensors, as nested sequences of numbers or arrays."""
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, (list, tuple)):
+        return [_unwrap(d) for d in data]
+    return data
+
+
+def to_array(data, dtype=None, copy=True) -> np.ndarray:
+    """``data`` (numbers, nested sequences, arrays, Tensors) as an array of ``dtype``, or of the dtype
+    PyTorch infers; a copy unless ``copy=False`` allows sharing."""
+    if isinstance(data, Tensor):
+        arr = data._data
+        src = arr
+    else:
+        src = data
+        raw = _unwrap(data)
+        try:
+            arr = np.asarray(raw)
+        except ValueError as e:
+            raise ValueError(f"tensor: could not build a tensor from the data ({e}); nested lists must be "
+                             f"rectangular") from None
+        if arr.dtype == object:
+            raise TypeError(f"tensor: could not infer a numeric dtype from {type(data).__name__}: {data!r:.80}")
+    target = dtypes.to_dtype(dtype).np if dtype is not None else (
+        arr.dtype if isinstance(data, Tensor) else _infer_np_dtype(arr, src))
+    if arr.dtype == target and not copy:
+        return arr
+    return np.array(arr, dtype=target, copy=True) if copy else arr.astype(target, copy=False)
 
 
 class _VersionCounter:
@@ -38,8 +85,7 @@ class Tensor:
     _retains_grad = False
 
     def __init__(self, data=None, dtype=None, requires_grad=False):
-        from nnmath.creation import _to_array
-        arr = _to_array([] if data is None else data, dtype)
+        arr = to_array([] if data is None else data, dtype)
         self._init(arr, requires_grad, None, 0)
 
     def _init(self, data, requires_grad, grad_fn, output_nr):
@@ -85,7 +131,7 @@ class Tensor:
         """The shape, or the size of one dimension."""
         if dim is None:
             return Size(self._data.shape)
-        return self._data.shape[_wrap_dim(dim, self._data.ndim, "size")]
+        return self._data.shape[wrap_dim(dim, self._data.ndim, "size")]
 
     @property
     def ndim(self) -> int:
@@ -115,16 +161,10 @@ class Tensor:
     def stride(self, dim: int | None = None):
         """Strides in elements (PyTorch's convention), not bytes."""
         st = tuple(s // self._data.itemsize for s in self._data.strides)
-        return st if dim is None else st[_wrap_dim(dim, self._data.ndim, "stride")]
+        return st if dim is None else st[wrap_dim(dim, self._data.ndim, "stride")]
 
     def is_contiguous(self, memory_format=None) -> bool:
         return bool(self._data.flags.c_contiguous)
-
-    def contiguous(self, memory_format=None) -> "Tensor":
-        if self._data.flags.c_contiguous:
-            return self
-        from nnmath.ops.shape import contiguous
-        return contiguous(self)
 
     @property
     def device(self):
@@ -169,15 +209,7 @@ class Tensor:
     def is_complex(self) -> bool:
         return self._data.dtype.kind == "c"
 
-    # --- autograd ------------------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        """Accumulate the gradient of this tensor with respect to every leaf into their ``.grad``.
-
-        For a non-scalar tensor pass ``gradient`` (the vector of the vector-Jacobian product).
-        """
-        from nnmath.autograd.engine import backward
-        backward(self, gradient, retain_graph, create_graph, inputs)
-
+    # --- autograd (backward, retain_grad and the op-backed methods are bound in nnmath._methods) ---
     def detach(self) -> "Tensor":
         """The same data (shared, with a shared version counter), cut from the graph."""
         t = Tensor._make(self._data)
@@ -188,16 +220,6 @@ class Tensor:
         self.grad_fn = None
         self._requires_grad = False
         return self
-
-    def retain_grad(self) -> None:
-        """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
-        if not self._requires_grad:
-            raise RuntimeError("retain_grad: can't retain_grad on a tensor that has requires_grad=False")
-        if self.grad_fn is None or self._retains_grad:
-            return
-        from nnmath.autograd.engine import retain_grad_hook
-        self.grad_fn.register_prehook(self._output_nr, retain_grad_hook(self))
-        self._retains_grad = True
 
     @property
     def retains_grad(self) -> bool:
@@ -212,12 +234,8 @@ class Tensor:
         if self.grad_fn is None:
             if self._hooks is None:
                 self._hooks = {}
-            return _HookHandle(self._hooks, hook)
-        node = self.grad_fn
-        if node._pre_hooks is None:
-            node._pre_hooks = {}
-        hooks = node._pre_hooks.setdefault(self._output_nr, [])
-        return _HookHandle(hooks, hook)
+            return RemovableHandle(self._hooks, hook)
+        return self.grad_fn.register_prehook(self._output_nr, hook)
 
     # --- conversion ----------------------------------------------------------------------------
     def numpy(self, force: bool = False) -> np.ndarray:
@@ -239,78 +257,6 @@ class Tensor:
 
     def tolist(self):
         return self._data.tolist()
-
-    def to(self, *args, **kwargs) -> "Tensor":
-        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other_tensor)``."""
-        dtype = kwargs.pop("dtype", None)
-        dev = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        copy = kwargs.pop("copy", False)
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, (dtypes.dtype, np.dtype, type)) or (isinstance(a, str) and a in dtypes._NAMES):
-                dtype = a
-            else:
-                dev = a
-        if dev is not None:
-            check_available(dev)
-        if dtype is None or dtypes.to_dtype(dtype).np == self._data.dtype:
-            return self.clone() if copy else self
-        from nnmath.ops.elementwise import cast
-        return cast(self, dtypes.to_dtype(dtype))
-
-    def type(self, dtype=None):
-        if dtype is None:
-            return f"nnmath.{self.dtype.name.capitalize()}Tensor"
-        return self.to(dtype)
-
-    def cpu(self) -> "Tensor":
-        return self
-
-    def cuda(self, device=None) -> "Tensor":
-        check_available("cuda")
-        return self
-
-    def float(self):
-        return self.to(dtypes.float32)
-
-    def double(self):
-        return self.to(dtypes.float64)
-
-    def half(self):
-        return self.to(dtypes.float16)
-
-    def long(self):
-        return self.to(dtypes.int64)
-
-    def int(self):
-        return self.to(dtypes.int32)
-
-    def bool(self):
-        return self.to(dtypes.bool_)
-
-    def byte(self):
-        return self.to(dtypes.uint8)
-
-    def new_tensor(self, data, dtype=None, requires_grad=False):
-        from nnmath.creation import tensor
-        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
-
-    def new_zeros(self, *size, dtype=None, requires_grad=False):
-        from nnmath.creation import zeros
-        return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
-
-    def new_ones(self, *size, dtype=None, requires_grad=False):
-        from nnmath.creation import ones
-        return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
-
-    def new_full(self, size, fill_value, dtype=None, requires_grad=False):
-        from nnmath.creation import full
-        return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
-
-    def new_empty(self, *size, dtype=None, requires_grad=False):
-        return self.new_zeros(*size, dtype=dtype, requires_grad=requires_grad)
 
     # --- Python protocol -----------------------------------------------------------------------
     def __len__(self) -> int:
@@ -388,36 +334,11 @@ class Size(tuple):
         return n
 
 
-class _HookHandle:
-    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
-    _next_id = 0
-
-    def __init__(self, container, hook):
-        self._container = container
-        self._hook = hook
-        if isinstance(container, dict):
-            _HookHandle._next_id += 1
-            self._key = _HookHandle._next_id
-            container[self._key] = hook
-        else:
-            container.append(hook)
-
-    def remove(self):
-        if isinstance(self._container, dict):
-            self._container.pop(self._key, None)
-        elif self._hook in self._container:
-            self._container.remove(self._hook)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
-def _wrap_dim(dim: int, ndim: int, op: str) -> int:
-    """A dimension index in [-ndim, ndim) made non-negative; otherwise a clear IndexError."""
+def wrap_dim(dim, ndim: int, op: str) -> int:
+    """A dimension index in [-ndim, ndim) made non-negative; otherwise a clear IndexError naming ``op``.
+    A 0-d tensor accepts 0 and -1, as PyTorch."""
     n = max(ndim, 1)
+    dim = int(dim)
     if not -n <= dim < n:
         raise IndexError(f"{op}: dimension out of range (expected to be in range of [{-n}, {n - 1}], "
                          f"but got {dim})")
@@ -447,5 +368,3 @@ def _format(t: Tensor) -> str:
         extras.append("requires_grad=True")
     return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
-
-_function.Tensor = Tensor

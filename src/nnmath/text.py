@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-import nnmath
+from nnmath import creation
+from nnmath.tensor import Tensor
 
 __all__ = ["CharVocab", "batchify", "bptt_batches", "train_val_split"]
 
@@ -41,7 +42,7 @@ class CharVocab:
             raise KeyError(f"character {e.args[0]!r} is not in the vocabulary of {self.size} characters") from None
 
     def decode(self, ids) -> str:
-        values = ids._data if isinstance(ids, nnmath.Tensor) else np.asarray(ids)
+        values = ids._data if isinstance(ids, Tensor) else np.asarray(ids)
         return "".join(self.itos[int(i)] for i in values.reshape(-1))
 
 
@@ -68,4 +69,4 @@ def bptt_batches(streams: np.ndarray, seq_len: int):
     length = streams.shape[1]
     for start in range(0, length - 1, seq_len):
         stop = min(start + seq_len, length - 1)
-        yield nnmath.from_numpy(streams[:, start:stop].copy()), nnmath.from_numpy(streams[:, start + 1:stop + 1].copy())
+        yield creation.from_numpy(streams[:, start:stop].copy()), creation.from_numpy(streams[:, start + 1:stop + 1].copy())

@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 from nnmath._atomic import atomic_write_bytes
-from nnmath.autograd.engine import _count_dependencies
+from nnmath.autograd.engine import count_dependencies
 from nnmath.tensor import Tensor
 
 __all__ = ["graph", "render", "explain"]
@@ -138,7 +138,7 @@ def _engine_order(roots) -> list:
     """The order in which the engine (:func:`nnmath.autograd.engine._run`) runs the nodes: a node
     becomes ready when every op that consumed its output has sent its gradient back; the most
     recently readied node runs first."""
-    dependencies = _count_dependencies(roots)
+    dependencies = count_dependencies(roots)
     ready = [node for node in dict.fromkeys(roots) if dependencies.get(node, 0) == 0]
     order = []
     while ready:

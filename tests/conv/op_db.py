@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnmath.ops import conv
+from nnmath.ops import conv, pooling
 from opinfo import OpInfo, Sample
 
 
 def _F(m):
-    """nnmath.ops.conv for nnmath, torch.nn.functional for torch."""
-    return conv if m.__name__ == "nnmath" else m.nn.functional
+    """nnmath.nn.functional or torch.nn.functional."""
+    return m.nn.functional
 
 
 def _u(rng, *shape):
@@ -115,9 +115,9 @@ OP_DB = [
     OpInfo("conv_transpose1d", lambda m, x, w, b=None, **kw: _F(m).conv_transpose1d(x, w, b, **kw),
            conv_transpose1d_samples, covers=(conv.ConvTranspose2d,), rtol=1e-4, atol=1e-5),
     OpInfo("max_pool2d", _pool("max_pool2d"), max_pool2d_samples,
-           covers=(conv.MaxPool2d, conv.MaxPoolScatter, conv.MaxPoolGather)),
-    OpInfo("max_pool1d", _pool("max_pool1d"), max_pool1d_samples, covers=(conv.MaxPool2d,)),
-    OpInfo("avg_pool2d", _pool("avg_pool2d"), avg_pool2d_samples, covers=(conv.AvgPool2d, conv.AvgPool2dTranspose)),
+           covers=(pooling.MaxPool2d, pooling.MaxPoolScatter, pooling.MaxPoolGather)),
+    OpInfo("max_pool1d", _pool("max_pool1d"), max_pool1d_samples, covers=(pooling.MaxPool2d,)),
+    OpInfo("avg_pool2d", _pool("avg_pool2d"), avg_pool2d_samples, covers=(pooling.AvgPool2d, pooling.AvgPool2dTranspose)),
     OpInfo("adaptive_avg_pool2d", _pool("adaptive_avg_pool2d"), adaptive_samples),
     OpInfo("adaptive_max_pool2d", _pool("adaptive_max_pool2d"), adaptive_samples),
     OpInfo("interpolate", _pool("interpolate"), interpolate_samples),

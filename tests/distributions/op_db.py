@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 
-from nnmath.distributions.continuous import StandardGamma
+from nnmath.special import StandardGamma
 from opinfo import OpInfo, Sample, positive
 
 

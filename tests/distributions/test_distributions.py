@@ -227,7 +227,7 @@ def test_rsample_is_differentiable_and_its_gradient_has_the_right_mean(name):
 
 def test_gamma_rsample_gradient_is_the_implicit_derivative():
     """dz/dα from StandardGamma equals −(∂P/∂α)/p(z), checked by finite differences of the quantile."""
-    from nnmath.distributions.continuous import StandardGamma
+    from nnmath.special import StandardGamma
     alpha = nnmath.tensor([0.3, 1.0, 2.5, 20.0], dtype=nnmath.float64, requires_grad=True)
     u = np.array([0.2, 0.5, 0.7, 0.99])
     z = StandardGamma.apply(alpha, u, None)

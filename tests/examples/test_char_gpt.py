@@ -12,8 +12,8 @@ from nnmath.apps import char_gpt
 from nnmath.text import CharVocab, train_val_split
 
 ROOT = pathlib.Path(__file__).parents[2]
-TEXT = ROOT.parent / "shared" / "data" / "tinyshakespeare" / "input.txt"
-needs_text = pytest.mark.skipif(not TEXT.is_file(), reason="shared/data/tinyshakespeare is absent")
+TEXT = char_gpt.DEFAULT_TEXT  # $NNMATH_DATA/tinyshakespeare/input.txt (default /work/shared/data)
+needs_text = pytest.mark.skipif(not TEXT.is_file(), reason=f"{TEXT} is absent")
 TINY = dict(n_layer=2, n_head=2, n_embd=32, block_size=16, batch_size=8, lr=3e-3, min_lr=3e-4, warmup_iters=5,
             eval_iters=2, progress=False, log=lambda *a: None)
 SENTENCE = "the quick brown fox jumps over the lazy dog. " * 60

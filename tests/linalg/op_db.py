@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from nnmath.linalg import decompositions, functions, systems
+from nnmath.linalg import decompositions, functions, inverses, systems
 from opinfo import OpInfo, Sample
 
 
@@ -98,14 +98,14 @@ OP_DB = [
     entry("linalg.inv", lambda m, a: m.linalg.inv(a),
           lambda rng: [Sample((invertible(rng, 3, 3),)), Sample((invertible(rng, 2, 2, 2),)),
                        Sample((invertible(rng, 1, 1),))],
-          covers=(systems.Inv,)),
+          covers=(inverses.Inv,)),
     entry("linalg.det", lambda m, a: m.linalg.det(a),
           lambda rng: [Sample((invertible(rng, 3, 3),)), Sample((invertible(rng, 2, 2, 2),)),
                        Sample((invertible(rng, 3, 3)[::-1].copy(),))],
-          covers=(systems.Det,)),
+          covers=(inverses.Det,)),
     entry("linalg.slogdet", lambda m, a: tuple(m.linalg.slogdet(a)),
           lambda rng: [Sample((invertible(rng, 3, 3),)), Sample((invertible(rng, 2, 3, 3)[:, ::-1].copy(),))],
-          covers=(systems.Slogdet,)),
+          covers=(inverses.Slogdet,)),
     entry("logdet", lambda m, a: m.linalg.logdet(a), lambda rng: [Sample((spd(rng, 2, 3, 3),))],
           torch_op=lambda t, a: t.logdet(a)),
     entry("linalg.matrix_power", lambda m, a, n: m.linalg.matrix_power(a, n),

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnmath.nn import functional
+from nnmath.ops.activation import Softplus
+from nnmath.ops.products import Linear
 from opinfo import UNARY_SHAPES, OpInfo, Sample, positive, uniform
 
 CLASS_WEIGHTS = [0.2, 1.0, 0.5, 2.0]
@@ -89,11 +90,11 @@ def weights(m, x):
 
 
 OP_DB = [
-    OpInfo("nn.linear", lambda m, x, w, b: F(m).linear(x, w, b), linear_samples, covers=(functional.Linear,)),
+    OpInfo("nn.linear", lambda m, x, w, b: F(m).linear(x, w, b), linear_samples, covers=(Linear,)),
     OpInfo("nn.linear_no_bias", lambda m, x, w, b: F(m).linear(x, w), linear_samples),
     OpInfo("nn.bilinear", lambda m, x1, x2, w, b: F(m).bilinear(x1, x2, w, b),
            lambda rng: [Sample(uniform(rng, (3, 2), (3, 4), (5, 2, 4), (5,)))]),
-    activation("nn.softplus", lambda m, x: F(m).softplus(x), covers=(functional.Softplus,)),
+    activation("nn.softplus", lambda m, x: F(m).softplus(x), covers=(Softplus,)),
     activation("nn.softplus_beta_threshold", lambda m, x: F(m).softplus(x, beta=2.0, threshold=1.5)),
     activation("nn.relu", lambda m, x: F(m).relu(x)),
     activation("nn.leaky_relu", lambda m, x: F(m).leaky_relu(x, 0.2)),

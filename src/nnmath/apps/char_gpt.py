@@ -28,6 +28,7 @@ import nnmath
 from nnmath.apps.char_lm import DEFAULT_TEXT, _progress, sample_next
 from nnmath.apps.checkpoint import load_checkpoint, save_checkpoint
 from nnmath.text import CharVocab, train_val_split
+from nnmath.utils.metrics_log import MetricsLogger
 
 #: The configuration of the well-known minimal GPT trainer's CPU run on Tiny Shakespeare (the reference).
 REFERENCE = dict(n_layer=4, n_head=4, n_embd=128, block_size=64, batch_size=12, max_iters=2000, lr=1e-3,
@@ -182,7 +183,6 @@ def train(text_path=DEFAULT_TEXT, out="runs/char_gpt", n_layer=4, n_head=4, n_em
     """Train the GPT for steps up to ``max_iters``; returns the history (step losses, evaluations, the
     validation loss over the whole validation text). The learning rate decays until ``lr_decay_iters``
     (default ``max_iters``)."""
-    from nnmath.utils.metrics_log import MetricsLogger
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     nnmath.manual_seed(seed)

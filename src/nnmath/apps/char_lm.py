@@ -18,8 +18,8 @@ import numpy as np
 import nnmath
 import nnmath.nn as nn
 import nnmath.nn.functional as F
-from nnmath.text import CharVocab, batchify, bptt_batches, train_val_split
 from nnmath.apps.checkpoint import load_checkpoint, save_checkpoint
+from nnmath.text import CharVocab, batchify, bptt_batches, train_val_split
 
 DEFAULT_TEXT = pathlib.Path(os.environ.get("NNMATH_DATA", "/work/shared/data")) / "tinyshakespeare" / "input.txt"
 

@@ -9,8 +9,9 @@
     nnmath generate char-gpt [...]    sample text from a trained char-GPT
     nnmath export [...]               a trained model to ONNX
 
-Each command is a small function below that parses nothing itself: it receives the parsed
-arguments and calls the program in ``nnmath.apps``. A command registers itself in
+The programs are imported inside the functions below (deferred imports), so importing this module
+loads none of them. Each command is a small function that parses nothing itself: it receives the
+parsed arguments and calls the program in ``nnmath.apps``. A command registers itself in
 ``TRAIN_COMMANDS`` (``nnmath train NAME``) or ``COMMANDS`` (``nnmath NAME``) with a function that
 adds its options to an argparse parser.
 """
@@ -28,7 +29,7 @@ def _demo_options(p):
 
 def _demo(args) -> int:
     """The seeds' linear regression done right (nnmath/apps/linear_regression.py)."""
-    from nnmath.apps.linear_regression import main
+    from nnmath.apps.linear_regression import main  # deferred: see the module docstring
     main(lr=args.lr, steps=args.steps, seed=args.seed)
     return 0
 
@@ -45,13 +46,13 @@ GENERATE_COMMANDS = {}
 
 
 def _mnist_options(p):
-    from nnmath.apps.mnist import add_options
+    from nnmath.apps.mnist import add_options  # deferred: see the module docstring
     add_options(p)
 
 
 def _train_mnist(args) -> int:
     """The seed CNN on MNIST / Fashion-MNIST (nnmath/apps/mnist.py)."""
-    from nnmath.apps.mnist import run
+    from nnmath.apps.mnist import run  # deferred: see the module docstring
     return run(args)
 
 
@@ -73,7 +74,7 @@ def _char_lm_options(p):
 
 def _train_char_lm(args) -> int:
     """An LSTM language model on Tiny Shakespeare (nnmath/apps/char_lm.py)."""
-    from nnmath.apps.char_lm import DEFAULT_TEXT, train
+    from nnmath.apps.char_lm import DEFAULT_TEXT, train  # deferred: see the module docstring
     train(args.text or DEFAULT_TEXT, epochs=args.epochs, batch_size=args.batch_size, seq_len=args.seq_len,
           hidden_dim=args.hidden, num_layers=args.layers, lr=args.lr, max_steps=args.max_steps, save_path=args.save,
           resume=args.resume)
@@ -90,7 +91,7 @@ def _generate_char_lm_options(p):
 
 
 def _generate_char_lm(args) -> int:
-    from nnmath.apps.char_lm import load, sample
+    from nnmath.apps.char_lm import load, sample  # deferred: see the module docstring
     model, vocab = load(args.model)
     print(sample(model, vocab, args.prompt, args.length, args.temperature, args.top_k, args.seed))
     return 0
@@ -108,7 +109,7 @@ def _speech_digits_options(p):
 
 def _train_speech_digits(args) -> int:
     """The seed's speech LSTM on spoken digits (nnmath/apps/speech_digits.py)."""
-    from nnmath.apps.speech_digits import train
+    from nnmath.apps.speech_digits import train  # deferred: see the module docstring
     train(args.data, epochs=args.epochs, hidden_size=args.hidden, num_layers=args.layers, lr=args.lr,
           out=args.out, resume=args.resume)
     return 0
@@ -121,41 +122,28 @@ TRAIN_COMMANDS["speech-digits"] = ("an LSTM over MFCC frames on spoken digits (F
 GENERATE_COMMANDS["char-lm"] = ("sample text from a trained char-LM", _generate_char_lm_options, _generate_char_lm)
 
 
-def _char_gpt_options(p):
-    from nnmath.apps.char_gpt import add_options
-    add_options(p)
-
-
-def _train_char_gpt(args) -> int:
-    """A character GPT on Tiny Shakespeare (nnmath/apps/char_gpt.py)."""
-    from nnmath.apps.char_gpt import run
-    return run(args)
-
-
-def _generate_char_gpt_options(p):
-    from nnmath.apps.char_gpt import add_generate_options
-    add_generate_options(p)
-
-
-def _generate_char_gpt(args) -> int:
-    from nnmath.apps.char_gpt import run_generate
-    return run_generate(args)
+def _char_gpt(name):
+    """``nnmath/apps/char_gpt.py``'s function ``name`` (options or program), imported when called."""
+    def call(argument):
+        from nnmath.apps import char_gpt  # deferred: see the module docstring
+        return getattr(char_gpt, name)(argument)
+    return call
 
 
 TRAIN_COMMANDS["char-gpt"] = ("a decoder-only character GPT on Tiny Shakespeare (--reference: the minimal "
-                              "trainer's CPU configuration)", _char_gpt_options, _train_char_gpt)
-GENERATE_COMMANDS["char-gpt"] = ("sample text from a trained char-GPT", _generate_char_gpt_options,
-                                 _generate_char_gpt)
+                              "trainer's CPU configuration)", _char_gpt("add_options"), _char_gpt("run"))
+GENERATE_COMMANDS["char-gpt"] = ("sample text from a trained char-GPT", _char_gpt("add_generate_options"),
+                                 _char_gpt("run_generate"))
 
 
 def _export_options(p):
-    from nnmath.apps.export import add_options
+    from nnmath.apps.export import add_options  # deferred: see the module docstring
     add_options(p)
 
 
 def _export(args) -> int:
     """A trained model to ONNX (nnmath/apps/export.py)."""
-    from nnmath.apps.export import run
+    from nnmath.apps.export import run  # deferred: see the module docstring
     return run(args)
 
 

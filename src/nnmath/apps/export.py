@@ -7,11 +7,15 @@ The batch (and, for sequence models, the time) axis of the inputs and outputs st
 """
 from __future__ import annotations
 
+import nnmath
+from nnmath.apps import char_gpt
+from nnmath.apps.char_lm import load
+from nnmath.apps.mnist import SeedCNN
+from nnmath.onnx import export
+
 
 def _char_lm(weights):
     """The char-LM of ``nnmath train char-lm``, with a batch of token ids as the example input."""
-    import nnmath
-    from nnmath.apps.char_lm import load
     model, _ = load(weights)
     tokens = nnmath.zeros(2, 8, dtype=nnmath.int64)  # batch 2, not 1: a size-1 axis hides which one is the batch
     return model, tokens, ["tokens"], ["logits", "h_n", "c_n"], \
@@ -22,17 +26,13 @@ def _char_lm(weights):
 def _char_gpt(weights):
     """The char-GPT of ``nnmath train char-gpt``: a batch of windows of ``block_size`` token ids (the
     sequence length is fixed at the block size: position embeddings are looked up for it)."""
-    import nnmath
-    from nnmath.apps.char_gpt import load
-    model, _ = load(weights)
+    model, _ = char_gpt.load(weights)
     tokens = nnmath.zeros(2, model.block_size, dtype=nnmath.int64)
     return model, tokens, ["tokens"], ["logits"], {"tokens": {0: "batch"}, "logits": {0: "batch"}}
 
 
 def _mnist_cnn(weights):
     """The seed CNN of ``nnmath train mnist``, with a batch of 28x28 images as the example input."""
-    import nnmath
-    from nnmath.apps.mnist import SeedCNN
     model = SeedCNN()
     model.load_state_dict(nnmath.load(weights))
     images = nnmath.zeros(2, 1, 28, 28)
@@ -51,7 +51,6 @@ def add_options(parser) -> None:
 
 
 def run(args) -> int:
-    from nnmath.onnx import export
     model, example, input_names, output_names, dynamic_axes = MODELS[args.model](args.weights)
     export(model, example, args.out, input_names=input_names, output_names=output_names,
            dynamic_axes=dynamic_axes, opset_version=args.opset)

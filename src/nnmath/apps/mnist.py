@@ -21,6 +21,9 @@ import nnmath.nn.functional as F
 from nnmath import metrics
 from nnmath.apps.checkpoint import load_checkpoint, save_checkpoint
 from nnmath.utils.data import DataLoader, Subset
+from nnmath.utils.metrics_log import MetricsLogger
+from nnmath.utils.tensorboard import SummaryWriter
+from nnmath.vision import datasets, transforms
 
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                    "Ankle boot"]
@@ -57,7 +60,6 @@ SeedCNN = seed_cnn_class()
 
 
 def _datasets(data_dir, fashion, limit):
-    from nnmath.vision import datasets, transforms
     cls = datasets.FashionMNIST if fashion else datasets.MNIST
     root = data_dir or os.environ.get("NNMATH_DATA") or "data"
     train = cls(root, train=True, transform=transforms.ToTensor(), download=True)
@@ -96,7 +98,6 @@ def evaluate(model, loader):
 
 def _tensorboard(out, log):
     try:
-        from nnmath.utils.tensorboard import SummaryWriter
         return SummaryWriter(str(out / "tensorboard"))
     except ImportError as e:
         log(f"(no TensorBoard logs: {e})")
@@ -139,7 +140,6 @@ def _train_epoch(model, loader, optimizer, criterion, desc, progress, log):
 def train(epochs=10, batch_size=64, lr=1e-3, data_dir=None, fashion=False, out="runs/mnist", seed=0,
           resume=None, limit=None, progress=True, log=print) -> dict:
     """Train the seed CNN; returns the history of test accuracy and the final confusion matrix."""
-    from nnmath.utils.metrics_log import MetricsLogger
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     nnmath.manual_seed(seed)

@@ -16,10 +16,10 @@ import time
 import numpy as np
 
 import nnmath
-from nnmath import metrics
-from nnmath.apps.checkpoint import load_checkpoint, save_checkpoint
 import nnmath.nn as nn
 import nnmath.nn.functional as F
+from nnmath import metrics
+from nnmath.apps.checkpoint import load_checkpoint, save_checkpoint
 from nnmath.audio import FSDD, mfcc
 
 

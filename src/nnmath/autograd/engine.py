@@ -18,13 +18,11 @@ import weakref
 
 import numpy as np
 
-from nnmath.autograd import function as _function
+from nnmath.autograd.anomaly_mode import creation_site
+from nnmath.autograd.fit import cast, sum_to
 from nnmath.autograd.grad_mode import set_grad_enabled, state
 from nnmath.backend import get_array_module
-
-
-def _tensor_cls():
-    return _function.Tensor
+from nnmath.tensor import Tensor
 
 
 def _as_tuple(x):
@@ -36,7 +34,6 @@ def _as_tuple(x):
 
 
 def _make_root_grads(outputs, grad_outputs, caller):
-    Tensor = _tensor_cls()
     grads = []
     grad_outputs = grad_outputs if grad_outputs is not None else (None,) * len(outputs)
     if len(grad_outputs) != len(outputs):
@@ -77,7 +74,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=None, materialize_grads=False):
     """Return ∂(Σ ⟨grad_outputs, outputs⟩)/∂input for each input, without touching ``.grad``."""
-    Tensor = _tensor_cls()
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
     for i, t in enumerate(inputs):
@@ -109,7 +105,8 @@ def _capture_key(t):
     return ("leaf", id(t)) if t.grad_fn is None else (id(t.grad_fn), t._output_nr)
 
 
-def _count_dependencies(roots):
+def count_dependencies(roots):
+    """For every node reachable from ``roots``, how many edges lead into it (its consumers)."""
     deps = {}
     stack = list(roots)
     seen = set(stack)
@@ -138,7 +135,7 @@ def _run(roots, retain_graph, create_graph, capture, only):
             buf = buffers.setdefault(t.grad_fn, [None] * len(t.grad_fn._out_meta))
             nr = t._output_nr
             buf[nr] = g if buf[nr] is None else buf[nr] + g
-        deps = _count_dependencies(list(buffers))
+        deps = count_dependencies(list(buffers))
         ready = [n for n in buffers if deps.get(n, 0) == 0]
         while ready:
             node = ready.pop()
@@ -171,10 +168,9 @@ def _run(roots, retain_graph, create_graph, capture, only):
 
 
 def _call_backward(node, grads, capture):
-    Tensor = _tensor_cls()
     if node._pre_hooks:
         for nr, hooks in node._pre_hooks.items():
-            for hook in hooks:
+            for hook in list(hooks.values()):
                 if grads[nr] is not None:
                     out = hook(grads[nr])
                     if out is not None:
@@ -206,24 +202,19 @@ def _call_backward(node, grads, capture):
 
 def _fit(g, meta, node):
     """Sum a gradient back to its input's shape (the derivative of broadcasting) and dtype."""
-    Tensor = _tensor_cls()
     if not isinstance(g, Tensor):
         raise TypeError(f"{node.name()} returned a {type(g).__name__} as a gradient; expected a Tensor")
     shape, dtype = meta
     if g._data.shape != shape:
-        from nnmath.ops.shape import sum_to
         try:
             g = sum_to(g, shape)
         except ValueError:
             raise RuntimeError(f"{node.name()} returned a gradient of shape {tuple(g.shape)} for an "
                                f"input of shape {tuple(shape)}; it must broadcast to it") from None
-    if g._data.dtype != dtype:
-        g = g.to(dtype)
-    return g
+    return cast(g, dtype)
 
 
 def _deliver_to_leaf(leaf, g, create_graph, capture, only, owned_elsewhere):
-    Tensor = _tensor_cls()
     if leaf._hooks:
         for hook in list(leaf._hooks.values()):
             out = hook(g)
@@ -257,7 +248,6 @@ def _deliver_to_leaf(leaf, g, create_graph, capture, only, owned_elsewhere):
 
 
 def _check_finite(node, in_grads):
-    from nnmath.autograd.anomaly_mode import creation_site
     for i, g in enumerate(in_grads):
         if g is not None and g._data.dtype.kind in "fc" and not np.isfinite(g._data).all():
             where = creation_site(node._stack) if node._stack else "(created before anomaly detection was on)"

@@ -20,7 +20,7 @@ A subclass states the mathematics of one primitive in one place::
 makes the instance the node of the autograd graph (the output's ``grad_fn``). Because ``backward``
 is written with Tensor ops, running it with ``create_graph=True`` records a graph of the derivative:
 grad-of-grad and Hessians need nothing more. Broadcasting is not the op's concern: the engine sums
-each gradient back to its input's shape (:func:`nnmath.ops.shape.sum_to`).
+each gradient back to its input's shape and dtype (:mod:`nnmath.autograd.fit`).
 
 Differences from ``torch.autograd.Function``: ``forward`` receives arrays (the tensors' data) rather
 than Tensors, and returns arrays; ``save_for_backward`` takes those arrays (inputs, outputs or
@@ -32,9 +32,9 @@ import traceback
 
 import numpy as np
 
-from nnmath.autograd.grad_mode import state
-
-Tensor = None  # set by nnmath.tensor; breaks the import cycle tensor <-> function
+from nnmath.autograd.grad_mode import no_grad, state
+from nnmath.hooks import RemovableHandle
+from nnmath.tensor import Tensor
 
 #: Every Function subclass defined inside nnmath: the op table's meta-test checks each has an entry.
 registry: list = []
@@ -205,10 +205,12 @@ class Function:
             ((AccumulateGrad(e[0]), 0) if e[1] is None else e)
             for e in getattr(self, "_edges", ()))
 
-    def register_prehook(self, output_nr: int, hook):
+    def register_prehook(self, output_nr: int, hook) -> RemovableHandle:
+        """Call ``hook(grad)`` on the gradient of output ``output_nr`` before this node's backward;
+        a returned tensor replaces the gradient."""
         if self._pre_hooks is None:
             self._pre_hooks = {}
-        self._pre_hooks.setdefault(output_nr, []).append(hook)
+        return RemovableHandle(self._pre_hooks.setdefault(output_nr, {}), hook)
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
@@ -264,7 +266,6 @@ class once_differentiable:
         return self
 
     def __call__(self, ctx, *grads):
-        from nnmath.autograd.grad_mode import no_grad
         sources = ()
         if state.enabled:  # create_graph=True: the engine is recording this backward
             sources = tuple(t for t in ctx.saved_tensors if t.requires_grad) + \

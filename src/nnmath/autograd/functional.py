@@ -12,6 +12,8 @@ import numpy as np
 
 from nnmath.autograd.engine import grad
 from nnmath.autograd.grad_mode import enable_grad
+from nnmath.ops.shape import reshape, stack
+from nnmath.tensor import Tensor
 
 
 def _tuple(x):
@@ -19,13 +21,11 @@ def _tuple(x):
 
 
 def _prepare(inputs):
-    from nnmath.tensor import Tensor
     xs, is_tuple = _tuple(inputs)
     return tuple(Tensor._make(x._data.copy()).requires_grad_() for x in xs), is_tuple
 
 
 def _fill_unused(grads, like, create_graph):
-    from nnmath.tensor import Tensor
     return tuple(Tensor._make(np.zeros_like(x._data)) if g is None else (g if create_graph else g.detach())
                  for g, x in zip(grads, like))
 
@@ -49,7 +49,6 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(f(x), ∂f/∂x · v), computed as the derivative of a VJP with respect to its vector."""
-    from nnmath.tensor import Tensor
     xs, in_tuple = _prepare(inputs)
     vs = _tuple(v)[0] if v is not None else tuple(Tensor._make(np.ones_like(x._data)) for x in xs)
     with enable_grad():
@@ -68,8 +67,6 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
     """∂f/∂x with shape output.shape + input.shape (nested tuples for tuple inputs / outputs)."""
-    from nnmath.tensor import Tensor
-    from nnmath.ops.shape import stack, reshape
     xs, in_tuple = _prepare(inputs)
     with enable_grad():
         outs, out_tuple = _tuple(func(*xs))

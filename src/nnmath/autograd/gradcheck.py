@@ -11,6 +11,8 @@ import numpy as np
 
 from nnmath.autograd.engine import grad as _grad
 from nnmath.autograd.grad_mode import no_grad
+from nnmath.random import rng
+from nnmath.tensor import Tensor
 
 
 class GradcheckError(RuntimeError):
@@ -21,13 +23,8 @@ def _as_tuple(x):
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
-def _differentiable_outputs(outputs):
-    return [o for o in outputs if o.requires_grad]
-
-
 def get_numerical_jacobian(func, inputs, eps=1e-6):
     """Central-difference Jacobians: one (numel(output) × numel(input)) matrix per (input, output)."""
-    from nnmath.tensor import Tensor
     inputs = _as_tuple(inputs)
     with no_grad():
         outputs = [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
@@ -56,7 +53,6 @@ def get_numerical_jacobian(func, inputs, eps=1e-6):
 
 
 def get_analytical_jacobian(func, inputs):
-    from nnmath.tensor import Tensor
     inputs = _as_tuple(inputs)
     outputs = [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
     diff_inputs = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
@@ -82,7 +78,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     ``inputs`` that require grad should be float64 (float32's rounding swamps ε = 1e-6).
     Returns True, or raises :class:`GradcheckError` naming the input, output and worst entry.
     """
-    from nnmath.tensor import Tensor
     inputs = _as_tuple(inputs)
     for i, x in enumerate(inputs):
         if isinstance(x, Tensor) and x.requires_grad and x._data.dtype != np.float64:
@@ -107,8 +102,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
                   gen_non_contig_grad_outputs=False, raise_exception=True, **_ignored) -> bool:
     """Check second derivatives: gradcheck of the map (inputs, v) ↦ VJP(v) built with create_graph."""
-    from nnmath.tensor import Tensor
-    from nnmath.random import rng
     inputs = _as_tuple(inputs)
     with no_grad():
         outputs = [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor) and o._data.dtype.kind == "f"]

@@ -6,9 +6,7 @@ import math
 
 import numpy as np
 
-import nnmath
-from nnmath import special
-from nnmath.autograd.function import Function
+from nnmath import creation, ops, special
 from nnmath.distributions import constraints
 from nnmath.distributions.distribution import Distribution, as_param, broadcast_all
 from nnmath.tensor import Tensor
@@ -65,18 +63,18 @@ class Normal(Distribution):
         value = self._value(value)
         self._validate_sample(value)
         z = (value - self.loc) / self.scale
-        return -0.5 * z * z - nnmath.log(self.scale) - _HALF_LOG_2PI
+        return -0.5 * z * z - ops.log(self.scale) - _HALF_LOG_2PI
 
     def cdf(self, value):
         value = self._value(value)
         self._validate_sample(value, "cdf")
-        return 0.5 * (1 + nnmath.erf((value - self.loc) / (self.scale * math.sqrt(2))))
+        return 0.5 * (1 + special.erf((value - self.loc) / (self.scale * math.sqrt(2))))
 
     def icdf(self, value):
         return self.loc + self.scale * special.ndtri(self._value(value))
 
     def entropy(self):
-        return 0.5 + _HALF_LOG_2PI + nnmath.log(self.scale)
+        return 0.5 + _HALF_LOG_2PI + ops.log(self.scale)
 
 
 class Uniform(Distribution):
@@ -109,7 +107,7 @@ class Uniform(Distribution):
 
     @property
     def mode(self):
-        return nnmath.full_like(self.high, float("nan"))
+        return creation.full_like(self.high, float("nan"))
 
     @property
     def variance(self):
@@ -124,18 +122,18 @@ class Uniform(Distribution):
         value = self._value(value)
         self._validate_sample(value)
         inside = ((self.low <= value) & (self.high > value)).to(self.low.dtype)
-        return nnmath.log(inside) - nnmath.log(self.high - self.low)
+        return ops.log(inside) - ops.log(self.high - self.low)
 
     def cdf(self, value):
         value = self._value(value)
         self._validate_sample(value, "cdf")
-        return nnmath.clamp((value - self.low) / (self.high - self.low), 0, 1)
+        return ops.clamp((value - self.low) / (self.high - self.low), 0, 1)
 
     def icdf(self, value):
         return self.low + self._value(value) * (self.high - self.low)
 
     def entropy(self):
-        return nnmath.log(self.high - self.low)
+        return ops.log(self.high - self.low)
 
 
 class Exponential(Distribution):
@@ -161,7 +159,7 @@ class Exponential(Distribution):
 
     @property
     def mode(self):
-        return nnmath.zeros_like(self.rate)
+        return creation.zeros_like(self.rate)
 
     @property
     def variance(self):
@@ -174,18 +172,18 @@ class Exponential(Distribution):
     def log_prob(self, value):
         value = self._value(value)
         self._validate_sample(value)
-        return nnmath.log(self.rate) - self.rate * value
+        return ops.log(self.rate) - self.rate * value
 
     def cdf(self, value):
         value = self._value(value)
         self._validate_sample(value, "cdf")
-        return 1 - nnmath.exp(-self.rate * value)
+        return 1 - ops.exp(-self.rate * value)
 
     def icdf(self, value):
-        return -nnmath.log1p(-self._value(value)) / self.rate
+        return -ops.log1p(-self._value(value)) / self.rate
 
     def entropy(self):
-        return 1.0 - nnmath.log(self.rate)
+        return 1.0 - ops.log(self.rate)
 
 
 class Laplace(Distribution):
@@ -224,111 +222,25 @@ class Laplace(Distribution):
     def rsample(self, sample_shape=()):
         eps = _eps(self.loc)
         u = self._noise(sample_shape, lambda g, s: g.uniform(-1 + eps, 1, s))
-        return self.loc - self.scale * nnmath.sign(u) * nnmath.log1p(-u.abs())
+        return self.loc - self.scale * ops.sign(u) * ops.log1p(-u.abs())
 
     def log_prob(self, value):
         value = self._value(value)
         self._validate_sample(value)
-        return -nnmath.log(2 * self.scale) - (value - self.loc).abs() / self.scale
+        return -ops.log(2 * self.scale) - (value - self.loc).abs() / self.scale
 
     def cdf(self, value):
         value = self._value(value)
         self._validate_sample(value, "cdf")
         d = value - self.loc
-        return 0.5 - 0.5 * nnmath.sign(d) * nnmath.expm1(-d.abs() / self.scale)
+        return 0.5 - 0.5 * ops.sign(d) * ops.expm1(-d.abs() / self.scale)
 
     def icdf(self, value):
         term = self._value(value) - 0.5
-        return self.loc - self.scale * nnmath.sign(term) * nnmath.log1p(-2 * term.abs())
+        return self.loc - self.scale * ops.sign(term) * ops.log1p(-2 * term.abs())
 
     def entropy(self):
-        return 1 + nnmath.log(2 * self.scale)
-
-
-# --- Gamma: Marsaglia–Tsang draws, implicit reparameterisation gradients -----------------------
-def _log_cdf_derivative_in_a(a, z, upper):
-    """∂/∂a of ln P(a, z) (or ln Q(a, z) where ``upper``), by Richardson-extrapolated central
-    differences of the tail-accurate ln P / ln Q."""
-    from nnmath.special import _log_gammainc_pair
-
-    def log_tail(shift):
-        log_p, log_q = _log_gammainc_pair(a + shift, z)
-        return np.where(upper, log_q, log_p)
-
-    h = 1e-3 * a
-    d1 = (log_tail(h) - log_tail(-h)) / (2 * h)
-    d2 = (log_tail(h / 2) - log_tail(-h / 2)) / h
-    return (4 * d2 - d1) / 3
-
-
-class StandardGamma(Function):
-    """z ~ Gamma(α, 1) as a differentiable function of α: z = F⁻¹(u; α) for a fixed level u.
-
-    Forward:  z solves P(α, z) = u (Newton's method on ln P or ln Q in ln z; ``z_init`` is a
-              Marsaglia–Tsang draw whose level u = P(α, z_init), so no iteration moves it)
-    VJP:      ᾱ = z̄ ⊙ dz/dα,  dz/dα = −(∂P(α, z)/∂α) / p(z; α)   (implicit differentiation of
-              F(z; α) = u, Figurnov et al. 2018); ∂P/∂α by extrapolated differences of ln P or ln Q.
-              Not differentiable twice.
-    """
-
-    @staticmethod
-    def forward(ctx, alpha, u, z_init=None):
-        a = np.asarray(alpha, dtype=np.float64)
-        u = np.broadcast_to(np.asarray(u, dtype=np.float64), a.shape)
-        if z_init is not None:
-            z = np.asarray(z_init, dtype=np.float64).copy()
-        else:
-            z = _gamma_quantile(a, u)
-        ctx.save_for_backward(alpha)
-        ctx.z = z
-        return z.astype(alpha.dtype)
-
-    @staticmethod
-    def backward(ctx, gz):
-        from nnmath.special import _log_gammainc_pair, _lgamma_np
-        alpha, = ctx.saved_tensors
-        a = alpha._data.astype(np.float64)
-        z = np.maximum(ctx.z, np.finfo(np.float64).tiny)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-            log_p, log_q = _log_gammainc_pair(a, z)
-            upper = log_p > np.log(0.5)
-            log_density = (a - 1) * np.log(z) - z - _lgamma_np(a)
-            dlog = _log_cdf_derivative_in_a(a, z, upper)
-            dz_da = np.where(upper, np.exp(log_q - log_density) * dlog, -np.exp(log_p - log_density) * dlog)
-            dz_da = np.nan_to_num(dz_da, nan=0.0, posinf=0.0, neginf=0.0)
-        return gz * Tensor._make(dz_da.astype(alpha._data.dtype)), None, None
-
-
-def _gamma_quantile(a, u):
-    """F⁻¹(u; a, 1): damped Newton in t = ln z on ln P − ln u (u ≤ ½) or ln Q − ln(1 − u)."""
-    from nnmath.special import _log_gammainc_pair, _lgamma_np
-    t = np.log(np.maximum(a - 1 / 3, 0.1))
-    upper = u > 0.5
-    target = np.where(upper, np.log1p(-u), np.log(u))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        for _ in range(100):
-            z = np.exp(t)
-            log_p, log_q = _log_gammainc_pair(a, z)
-            value = np.where(upper, log_q, log_p)
-            log_density = (a - 1) * np.log(z) - z - _lgamma_np(a)
-            # d ln P / dt = p(z) z / P;  d ln Q / dt = −p(z) z / Q
-            slope = np.where(upper, -np.exp(log_density + t - log_q), np.exp(log_density + t - log_p))
-            step = np.clip((value - target) / slope, -2.0, 2.0)
-            t = t - step
-            if np.all(np.abs(step) < 1e-14):
-                break
-    return np.exp(t)
-
-
-def _standard_gamma(alpha: Tensor, shape) -> Tensor:
-    a = np.broadcast_to(alpha._data, shape).astype(np.float64)
-    z0 = nnmath.random.rng(None).standard_gamma(a)
-    z0 = np.maximum(z0, np.finfo(alpha._data.dtype).tiny)
-    if not (alpha.requires_grad and nnmath.is_grad_enabled()):
-        return Tensor._make(z0.astype(alpha._data.dtype))
-    from nnmath.special import _log_gammainc_pair
-    log_p, _ = _log_gammainc_pair(a, z0)
-    return StandardGamma.apply(alpha.expand(*shape), np.exp(log_p), z0)
+        return 1 + ops.log(2 * self.scale)
 
 
 class Gamma(Distribution):
@@ -355,7 +267,7 @@ class Gamma(Distribution):
 
     @property
     def mode(self):
-        return nnmath.clamp((self.concentration - 1) / self.rate, min=0)
+        return ops.clamp((self.concentration - 1) / self.rate, min=0)
 
     @property
     def variance(self):
@@ -363,8 +275,8 @@ class Gamma(Distribution):
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        z = _standard_gamma(self.concentration, shape)
-        return nnmath.clamp(z / self.rate, min=_tiny(self.rate))
+        z = special.standard_gamma(self.concentration, shape)
+        return ops.clamp(z / self.rate, min=_tiny(self.rate))
 
     def log_prob(self, value):
         value = self._value(value)
@@ -379,7 +291,7 @@ class Gamma(Distribution):
 
     def entropy(self):
         a = self.concentration
-        return a - nnmath.log(self.rate) + special.gammaln(a) + (1.0 - a) * special.digamma(a)
+        return a - ops.log(self.rate) + special.gammaln(a) + (1.0 - a) * special.digamma(a)
 
 
 class Dirichlet(Distribution):
@@ -411,7 +323,7 @@ class Dirichlet(Distribution):
 
     @property
     def mode(self):
-        am1 = nnmath.clamp(self.concentration - 1, min=0)
+        am1 = ops.clamp(self.concentration - 1, min=0)
         return am1 / am1.sum(-1, keepdim=True)
 
     @property
@@ -421,7 +333,7 @@ class Dirichlet(Distribution):
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        g = _standard_gamma(self.concentration, shape)
+        g = special.standard_gamma(self.concentration, shape)
         return g / g.sum(-1, keepdim=True)
 
     def log_prob(self, value):
@@ -472,8 +384,8 @@ class Beta(Distribution):
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        x = _standard_gamma(self.concentration1, shape)
-        y = _standard_gamma(self.concentration0, shape)
+        x = special.standard_gamma(self.concentration1, shape)
+        y = special.standard_gamma(self.concentration0, shape)
         return x / (x + y)
 
     def log_prob(self, value):

@@ -5,31 +5,28 @@ from functools import cached_property
 
 import numpy as np
 
-import nnmath
-from nnmath import special
+from nnmath import creation, dtypes, ops, special
+from nnmath.autograd.grad_mode import no_grad
 from nnmath.distributions import constraints
 from nnmath.distributions.distribution import Distribution, as_param, broadcast_all
-from nnmath.tensor import Tensor
-
-
-def _softplus(x):
-    """ln(1 + eˣ), stable for large |x|."""
-    return nnmath.clamp(x, min=0) + nnmath.log1p(nnmath.exp(-x.abs()))
+from nnmath.ops.activation import softplus
+from nnmath.random import rng
+from nnmath.tensor import Size, Tensor
 
 
 def _clamp_probs(p):
     eps = float(np.finfo(p._data.dtype).eps)
-    return nnmath.clamp(p, eps, 1 - eps)
+    return ops.clamp(p, eps, 1 - eps)
 
 
 def probs_to_logits(probs, is_binary=False):
     """ln p − ln(1 − p) (binary) or ln p (categorical), p clamped to [eps, 1 − eps]."""
     p = _clamp_probs(probs)
-    return nnmath.log(p) - nnmath.log1p(-p) if is_binary else nnmath.log(p)
+    return ops.log(p) - ops.log1p(-p) if is_binary else ops.log(p)
 
 
 def logits_to_probs(logits, is_binary=False):
-    return nnmath.sigmoid(logits) if is_binary else nnmath.softmax(logits, dim=-1)
+    return ops.sigmoid(logits) if is_binary else ops.softmax(logits, dim=-1)
 
 
 def _one_of(name, probs, logits):
@@ -86,14 +83,14 @@ class Bernoulli(_BinaryParameters, Distribution):
     def mode(self):
         p = self.probs
         mode = (p >= 0.5).to(p.dtype)
-        return nnmath.where(p == 0.5, nnmath.full_like(p, float("nan")), mode)
+        return ops.where(p == 0.5, creation.full_like(p, float("nan")), mode)
 
     @property
     def variance(self):
         return self.probs * (1 - self.probs)
 
     def sample(self, sample_shape=()):
-        with nnmath.no_grad():
+        with no_grad():
             u = self._noise(sample_shape, lambda g, s: g.random(s))
             return (u < self.probs.detach()).to(self.probs.dtype)
 
@@ -101,13 +98,13 @@ class Bernoulli(_BinaryParameters, Distribution):
         value = self._value(value)
         self._validate_sample(value)
         logits = self.logits
-        return value * logits - _softplus(logits)
+        return value * logits - softplus(logits)
 
     def entropy(self):
-        return _softplus(self.logits) - self.probs * self.logits
+        return softplus(self.logits) - self.probs * self.logits
 
     def enumerate_support(self, expand=True):
-        values = nnmath.tensor([0.0, 1.0], dtype=self.probs.dtype).reshape((2,) + (1,) * len(self.batch_shape))
+        values = creation.tensor([0.0, 1.0], dtype=self.probs.dtype).reshape((2,) + (1,) * len(self.batch_shape))
         return values.expand(*((2,) + tuple(self.batch_shape))) if expand else values
 
 
@@ -140,7 +137,7 @@ class Categorical(Distribution):
             logits = as_param(logits)
             if logits.ndim < 1:
                 raise ValueError(f"{type(self).__name__}: logits must be at least one-dimensional")
-            self.logits = logits - nnmath.logsumexp(logits, dim=-1, keepdim=True)
+            self.logits = logits - ops.logsumexp(logits, dim=-1, keepdim=True)
             param = self.logits
         self._num_events = param.shape[-1]
         super().__init__(tuple(param.shape)[:-1], (), validate_args)
@@ -166,42 +163,42 @@ class Categorical(Distribution):
 
     @property
     def mean(self):
-        return nnmath.full(tuple(self.batch_shape), float("nan"), dtype=self.probs.dtype)
+        return creation.full(tuple(self.batch_shape), float("nan"), dtype=self.probs.dtype)
 
     @property
     def variance(self):
-        return nnmath.full(tuple(self.batch_shape), float("nan"), dtype=self.probs.dtype)
+        return creation.full(tuple(self.batch_shape), float("nan"), dtype=self.probs.dtype)
 
     @property
     def mode(self):
         return self.probs.argmax(-1)
 
     def sample(self, sample_shape=()):
-        with nnmath.no_grad():
+        with no_grad():
             probs = self.probs._data.astype(np.float64)
             cdf = np.cumsum(probs, -1)
             cdf = cdf / cdf[..., -1:]
-            shape = tuple(nnmath.Size(sample_shape)) + tuple(self.batch_shape)
-            u = nnmath.random.rng(None).random(shape + (1,))
+            shape = tuple(Size(sample_shape)) + tuple(self.batch_shape)
+            u = rng(None).random(shape + (1,))
             index = (u > np.broadcast_to(cdf, shape + cdf.shape[-1:])).sum(-1)
             return Tensor._make(np.minimum(index, self._num_events - 1).astype(np.int64))
 
     def log_prob(self, value):
-        value = value if isinstance(value, Tensor) else nnmath.tensor(value)
+        value = value if isinstance(value, Tensor) else creation.tensor(value)
         self._validate_sample(value)
-        index = value.to(nnmath.int64)
-        shape = nnmath.broadcast_shapes(tuple(index.shape), tuple(self.batch_shape))
+        index = value.to(dtypes.int64)
+        shape = ops.broadcast_shapes(tuple(index.shape), tuple(self.batch_shape))
         logits = self.logits.expand(*(tuple(shape) + (self._num_events,)))
         index = index.expand(*shape).unsqueeze(-1)
         return logits.gather(-1, index).squeeze(-1)
 
     def entropy(self):
         min_real = float(np.finfo(self.logits._data.dtype).min)
-        logits = nnmath.clamp(self.logits, min=min_real)
+        logits = ops.clamp(self.logits, min=min_real)
         return -(logits * self.probs).sum(-1)
 
     def enumerate_support(self, expand=True):
-        values = nnmath.arange(self._num_events).reshape((-1,) + (1,) * len(self.batch_shape))
+        values = creation.arange(self._num_events).reshape((-1,) + (1,) * len(self.batch_shape))
         return values.expand(*((self._num_events,) + tuple(self.batch_shape))) if expand else values
 
 
@@ -259,7 +256,7 @@ class OneHotCategorical(Distribution):
         return Tensor._make(np.eye(self.event_shape[0], dtype=self._dtype())[index])
 
     def log_prob(self, value):
-        value = self._value(value) if isinstance(value, Tensor) else nnmath.tensor(value, dtype=self.probs.dtype)
+        value = self._value(value) if isinstance(value, Tensor) else creation.tensor(value, dtype=self.probs.dtype)
         self._validate_sample(value)
         return self._categorical.log_prob(value.argmax(-1))
 
@@ -298,18 +295,18 @@ class Binomial(_BinaryParameters, Distribution):
 
     @property
     def mode(self):
-        return nnmath.minimum(nnmath.floor((self.total_count + 1) * self.probs), self.total_count)
+        return ops.minimum(ops.floor((self.total_count + 1) * self.probs), self.total_count)
 
     @property
     def variance(self):
         return self.total_count * self.probs * (1 - self.probs)
 
     def sample(self, sample_shape=()):
-        with nnmath.no_grad():
+        with no_grad():
             shape = self._extended_shape(sample_shape)
             n = np.broadcast_to(self.total_count._data, shape).astype(np.int64)
             p = np.broadcast_to(self.probs._data, shape)
-            draws = nnmath.random.rng(None).binomial(n, p)
+            draws = rng(None).binomial(n, p)
             return Tensor._make(draws.astype(self.probs._data.dtype))
 
     def log_prob(self, value):
@@ -318,8 +315,8 @@ class Binomial(_BinaryParameters, Distribution):
         n, logits = self.total_count, self.logits
         log_binom = special.gammaln(n + 1) - special.gammaln(value + 1) - special.gammaln(n - value + 1)
         # k ℓ − n ln(1 + e^ℓ), written so that it stays finite when ℓ → ±∞ with k = 0 or k = n
-        normalizer = n * nnmath.clamp(logits, min=0) + n * nnmath.log1p(nnmath.exp(-logits.abs()))
-        kl = nnmath.where(value == 0, nnmath.zeros_like(logits), value * logits)
+        normalizer = n * ops.clamp(logits, min=0) + n * ops.log1p(ops.exp(-logits.abs()))
+        kl = ops.where(value == 0, creation.zeros_like(logits), value * logits)
         return log_binom + kl - normalizer
 
     def entropy(self):
@@ -328,11 +325,11 @@ class Binomial(_BinaryParameters, Distribution):
             raise NotImplementedError("Binomial.entropy needs one total_count for the whole batch")
         values = self.enumerate_support(expand=False)
         log_prob = self.log_prob(values)
-        return -(nnmath.exp(log_prob) * log_prob).sum(0)
+        return -(ops.exp(log_prob) * log_prob).sum(0)
 
     def enumerate_support(self, expand=True):
         n = int(np.max(self.total_count._data))
-        values = nnmath.arange(n + 1, dtype=self.probs.dtype).reshape((-1,) + (1,) * len(self.batch_shape))
+        values = creation.arange(n + 1, dtype=self.probs.dtype).reshape((-1,) + (1,) * len(self.batch_shape))
         return values.expand(*((n + 1,) + tuple(self.batch_shape))) if expand else values
 
 
@@ -355,16 +352,16 @@ class Poisson(Distribution):
 
     @property
     def mode(self):
-        return nnmath.floor(self.rate)
+        return ops.floor(self.rate)
 
     @property
     def variance(self):
         return self.rate
 
     def sample(self, sample_shape=()):
-        with nnmath.no_grad():
+        with no_grad():
             shape = self._extended_shape(sample_shape)
-            draws = nnmath.random.rng(None).poisson(np.broadcast_to(self.rate._data, shape))
+            draws = rng(None).poisson(np.broadcast_to(self.rate._data, shape))
             return Tensor._make(draws.astype(self.rate._data.dtype))
 
     def log_prob(self, value):

@@ -3,24 +3,26 @@ from __future__ import annotations
 
 import numpy as np
 
-import nnmath
+from nnmath import creation, dtypes, ops
+from nnmath.autograd.grad_mode import no_grad
 from nnmath.distributions import constraints
+from nnmath.random import rng
 from nnmath.tensor import Size, Tensor
 
 
 def as_param(value, like=None) -> Tensor:
     """A parameter as a floating Tensor (numbers take ``like``'s dtype, else the default dtype)."""
     if isinstance(value, Tensor):
-        return value if value.is_floating_point() else value.to(nnmath.get_default_dtype())
-    dtype = like.dtype if like is not None else nnmath.get_default_dtype()
-    return nnmath.tensor(value, dtype=dtype)
+        return value if value.is_floating_point() else value.to(dtypes.get_default_dtype())
+    dtype = like.dtype if like is not None else dtypes.get_default_dtype()
+    return creation.tensor(value, dtype=dtype)
 
 
 def broadcast_all(*values):
     """Parameters as Tensors of one broadcast shape (numbers follow the first Tensor's dtype)."""
     like = next((v for v in values if isinstance(v, Tensor) and v.is_floating_point()), None)
     tensors = [as_param(v, like) for v in values]
-    return nnmath.broadcast_tensors(*tensors)
+    return ops.broadcast_tensors(*tensors)
 
 
 def _bad_values(array, ok):
@@ -112,7 +114,7 @@ class Distribution:
     # --- the interface -------------------------------------------------------------------------------
     def sample(self, sample_shape=()) -> Tensor:
         """A draw of shape ``sample_shape + batch_shape + event_shape``, outside the autograd graph."""
-        with nnmath.no_grad():
+        with no_grad():
             return self.rsample(sample_shape).detach()
 
     def rsample(self, sample_shape=()) -> Tensor:
@@ -135,7 +137,7 @@ class Distribution:
         raise NotImplementedError(f"{type(self).__name__}.entropy is not implemented")
 
     def perplexity(self) -> Tensor:
-        return nnmath.exp(self.entropy())
+        return ops.exp(self.entropy())
 
     def enumerate_support(self, expand=True):
         raise NotImplementedError(f"{type(self).__name__}.enumerate_support is not implemented")
@@ -176,13 +178,13 @@ class Distribution:
         """NumPy draws of the extended shape in the parameters' dtype (global generator)."""
         shape = self._extended_shape(sample_shape)
         dtype = self._dtype()
-        return Tensor._make(np.asarray(fn(nnmath.random.rng(None), shape), dtype=dtype))
+        return Tensor._make(np.asarray(fn(rng(None), shape), dtype=dtype))
 
     def _dtype(self):
         for v in self.__dict__.values():
             if isinstance(v, Tensor) and v.is_floating_point():
                 return v._data.dtype
-        return np.dtype(nnmath.get_default_dtype().np)
+        return np.dtype(dtypes.get_default_dtype().np)
 
     def __repr__(self):
         params = ", ".join(f"{k}: {tuple(v.shape) if v.numel() > 1 else v.item()}"

@@ -5,7 +5,7 @@ from nnmath.distributions import constraints
 from nnmath.distributions.distribution import Distribution
 
 
-def _sum_rightmost(value, n):
+def sum_rightmost(value, n):
     return value.sum(tuple(range(-n, 0))) if n > 0 else value
 
 
@@ -62,10 +62,10 @@ class Independent(Distribution):
         return self.base_dist.rsample(sample_shape)
 
     def log_prob(self, value):
-        return _sum_rightmost(self.base_dist.log_prob(value), self.reinterpreted_batch_ndims)
+        return sum_rightmost(self.base_dist.log_prob(value), self.reinterpreted_batch_ndims)
 
     def entropy(self):
-        return _sum_rightmost(self.base_dist.entropy(), self.reinterpreted_batch_ndims)
+        return sum_rightmost(self.base_dist.entropy(), self.reinterpreted_batch_ndims)
 
     def __repr__(self):
         return f"Independent({self.base_dist!r}, {self.reinterpreted_batch_ndims})"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 
-import nnmath
-from nnmath import special
+from nnmath import creation, linalg, ops, special
 from nnmath.distributions.continuous import Beta, Dirichlet, Exponential, Gamma, Laplace, Normal, Uniform
-from nnmath.distributions.discrete import Bernoulli, Categorical, OneHotCategorical, Poisson, _softplus
-from nnmath.distributions.independent import Independent, _sum_rightmost
-from nnmath.distributions.multivariate_normal import MultivariateNormal, _batch_mahalanobis, _diagonal, _linalg
+from nnmath.distributions.discrete import Bernoulli, Categorical, OneHotCategorical, Poisson
+from nnmath.distributions.independent import Independent, sum_rightmost
+from nnmath.distributions.multivariate_normal import MultivariateNormal, batch_mahalanobis
+from nnmath.ops.activation import softplus
 
 _KL_REGISTRY: dict = {}
 
@@ -45,7 +45,7 @@ def kl_divergence(p, q):
 
 
 def _inf_like(x):
-    return nnmath.full_like(x, math.inf)
+    return creation.full_like(x, math.inf)
 
 
 @register_kl(Normal, Normal)
@@ -53,22 +53,22 @@ def _kl_normal_normal(p, q):
     # ln(σ₂/σ₁) + (σ₁² + (μ₁ − μ₂)²)/(2σ₂²) − ½
     var_ratio = (p.scale / q.scale) ** 2
     t1 = ((p.loc - q.loc) / q.scale) ** 2
-    return 0.5 * (var_ratio + t1 - 1 - nnmath.log(var_ratio))
+    return 0.5 * (var_ratio + t1 - 1 - ops.log(var_ratio))
 
 
 @register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli_bernoulli(p, q):
     # p (ln p − ln q) + (1 − p)(ln(1 − p) − ln(1 − q)), with ln σ(ℓ) = −softplus(−ℓ)
-    t1 = p.probs * (_softplus(-q.logits) - _softplus(-p.logits))
-    t2 = (1 - p.probs) * (_softplus(q.logits) - _softplus(p.logits))
+    t1 = p.probs * (softplus(-q.logits) - softplus(-p.logits))
+    t2 = (1 - p.probs) * (softplus(q.logits) - softplus(p.logits))
     return t1 + t2
 
 
 @register_kl(Categorical, Categorical)
 def _kl_categorical_categorical(p, q):
     t = p.probs * (p.logits - q.logits)
-    t = nnmath.where(q.probs == 0, _inf_like(t), t)
-    t = nnmath.where(p.probs == 0, nnmath.zeros_like(t), t)
+    t = ops.where(q.probs == 0, _inf_like(t), t)
+    t = ops.where(p.probs == 0, creation.zeros_like(t), t)
     return t.sum(-1)
 
 
@@ -79,28 +79,28 @@ def _kl_onehot_onehot(p, q):
 
 @register_kl(Uniform, Uniform)
 def _kl_uniform_uniform(p, q):
-    result = nnmath.log((q.high - q.low) / (p.high - p.low))
+    result = ops.log((q.high - q.low) / (p.high - p.low))
     outside = (q.low > p.low) | (q.high < p.high)
-    return nnmath.where(outside, _inf_like(result), result)
+    return ops.where(outside, _inf_like(result), result)
 
 
 @register_kl(Exponential, Exponential)
 def _kl_exponential_exponential(p, q):
     ratio = q.rate / p.rate
-    return ratio - 1 - nnmath.log(ratio)
+    return ratio - 1 - ops.log(ratio)
 
 
 @register_kl(Laplace, Laplace)
 def _kl_laplace_laplace(p, q):
     scale_ratio = p.scale / q.scale
     loc_abs_diff = (p.loc - q.loc).abs()
-    return (-nnmath.log(scale_ratio) + loc_abs_diff / q.scale
-            + scale_ratio * nnmath.exp(-loc_abs_diff / p.scale) - 1)
+    return (-ops.log(scale_ratio) + loc_abs_diff / q.scale
+            + scale_ratio * ops.exp(-loc_abs_diff / p.scale) - 1)
 
 
 @register_kl(Gamma, Gamma)
 def _kl_gamma_gamma(p, q):
-    t1 = q.concentration * nnmath.log(p.rate / q.rate)
+    t1 = q.concentration * ops.log(p.rate / q.rate)
     t2 = special.gammaln(q.concentration) - special.gammaln(p.concentration)
     t3 = (p.concentration - q.concentration) * special.digamma(p.concentration)
     t4 = (q.rate - p.rate) * (p.concentration / p.rate)
@@ -132,7 +132,7 @@ def _kl_dirichlet_dirichlet(p, q):
 
 @register_kl(Poisson, Poisson)
 def _kl_poisson_poisson(p, q):
-    return p.rate * (nnmath.log(p.rate) - nnmath.log(q.rate)) - (p.rate - q.rate)
+    return p.rate * (ops.log(p.rate) - ops.log(q.rate)) - (p.rate - q.rate)
 
 
 @register_kl(MultivariateNormal, MultivariateNormal)
@@ -141,13 +141,13 @@ def _kl_mvn_mvn(p, q):
         raise ValueError("kl_divergence(MultivariateNormal, MultivariateNormal): the event shapes differ, "
                          f"{tuple(p.event_shape)} vs {tuple(q.event_shape)}")
     k = p.event_shape[0]
-    half_term1 = nnmath.log(_diagonal(q.scale_tril)).sum(-1) - nnmath.log(_diagonal(p.scale_tril)).sum(-1)
-    shape = nnmath.broadcast_shapes(tuple(p.batch_shape), tuple(q.batch_shape))
+    half_term1 = ops.log(linalg.diagonal(q.scale_tril)).sum(-1) - ops.log(linalg.diagonal(p.scale_tril)).sum(-1)
+    shape = ops.broadcast_shapes(tuple(p.batch_shape), tuple(q.batch_shape))
     Lq = q.scale_tril.expand(*(tuple(shape) + (k, k)))
     Lp = p.scale_tril.expand(*(tuple(shape) + (k, k)))
-    M = _linalg().solve_triangular(Lq, Lp, upper=False)
+    M = linalg.solve_triangular(Lq, Lp, upper=False)
     term2 = (M * M).sum((-2, -1))
-    term3 = _batch_mahalanobis(q.scale_tril, q.loc - p.loc)
+    term3 = batch_mahalanobis(q.scale_tril, q.loc - p.loc)
     return half_term1 + 0.5 * (term2 + term3 - k)
 
 
@@ -156,4 +156,4 @@ def _kl_independent_independent(p, q):
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
         raise NotImplementedError("kl_divergence(Independent, Independent) needs equal "
                                   "reinterpreted_batch_ndims")
-    return _sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+    return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)

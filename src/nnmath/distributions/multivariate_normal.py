@@ -3,27 +3,18 @@ from __future__ import annotations
 
 import math
 
-import nnmath
+from nnmath import linalg, ops
 from nnmath.distributions import constraints
 from nnmath.distributions.distribution import Distribution, as_param
 
 
-def _linalg():
-    # nnmath.linalg (cholesky, solve_triangular, inv) is written by another part of the project.
-    return nnmath.linalg
-
-
-def _diagonal(L):
-    return _linalg().diagonal(L, dim1=-2, dim2=-1)
-
-
-def _batch_mahalanobis(L, x):
+def batch_mahalanobis(L, x):
     """‖L⁻¹ x‖² over the last dimension (x broadcast against L's batch)."""
-    shape = nnmath.broadcast_shapes(tuple(L.shape[:-2]), tuple(x.shape[:-1]))
+    shape = ops.broadcast_shapes(tuple(L.shape[:-2]), tuple(x.shape[:-1]))
     k = x.shape[-1]
     Lb = L.expand(*(tuple(shape) + (k, k)))
     xb = x.expand(*(tuple(shape) + (k,))).unsqueeze(-1)
-    y = _linalg().solve_triangular(Lb, xb, upper=False).squeeze(-1)
+    y = linalg.solve_triangular(Lb, xb, upper=False).squeeze(-1)
     return (y * y).sum(-1)
 
 
@@ -61,13 +52,13 @@ class MultivariateNormal(Distribution):
         else:
             self.precision_matrix = matrix
         k = self.loc.shape[-1]
-        batch = nnmath.broadcast_shapes(tuple(self.loc.shape[:-1]), tuple(matrix.shape[:-2]))
+        batch = ops.broadcast_shapes(tuple(self.loc.shape[:-1]), tuple(matrix.shape[:-2]))
         super().__init__(batch, (k,), validate_args)
         if scale_tril is None:
             if covariance_matrix is not None:
-                self.scale_tril = _linalg().cholesky(matrix)
+                self.scale_tril = linalg.cholesky(matrix)
             else:
-                self.scale_tril = _linalg().cholesky(_linalg().inv(matrix))
+                self.scale_tril = linalg.cholesky(linalg.inv(matrix))
         self._unbroadcasted_scale_tril = self.scale_tril
         self.loc = self.loc.expand(*(tuple(batch) + (k,)))
 
@@ -93,7 +84,7 @@ class MultivariateNormal(Distribution):
         if name == "covariance_matrix":
             return self._covariance.expand(*(tuple(self.batch_shape) + tuple(self.event_shape) * 2))
         if name == "precision_matrix":
-            return _linalg().inv(self._covariance).expand(*(tuple(self.batch_shape) + tuple(self.event_shape) * 2))
+            return linalg.inv(self._covariance).expand(*(tuple(self.batch_shape) + tuple(self.event_shape) * 2))
         raise AttributeError(name)
 
     @property
@@ -114,13 +105,13 @@ class MultivariateNormal(Distribution):
         return self.loc + (self.scale_tril @ eps.unsqueeze(-1)).squeeze(-1)
 
     def _half_log_det(self):
-        return nnmath.log(_diagonal(self.scale_tril)).sum(-1)
+        return ops.log(linalg.diagonal(self.scale_tril)).sum(-1)
 
     def log_prob(self, value):
         value = self._value(value)
         self._validate_sample(value)
         k = self.event_shape[0]
-        m = _batch_mahalanobis(self.scale_tril, value - self.loc)
+        m = batch_mahalanobis(self.scale_tril, value - self.loc)
         return -0.5 * (k * math.log(2 * math.pi) + m) - self._half_log_det()
 
     def entropy(self):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnmath.ops.shape import unsqueeze
 from nnmath.tensor import Tensor
 
 
@@ -76,7 +77,6 @@ def eye(n: int, like) -> Tensor:
 
 def diag_embed(v: Tensor) -> Tensor:
     """(…, n) → (…, n, n) with ``v`` on the diagonal: a product with the identity, so differentiable."""
-    from nnmath.ops.shape import unsqueeze
     return unsqueeze(v, -1) * eye(v.shape[-1], v)
 
 

@@ -12,16 +12,16 @@ import collections
 import numpy as np
 
 from nnmath.autograd.function import Function
-from nnmath.linalg._common import (LinAlgError, batch_where, check_matrix, check_square, diag, diag_embed,
-                                   eye, where_text)
+from nnmath.linalg._common import (LinAlgError, batch_where, check_matrix, check_square, diag, diag_embed, eye,
+                                   where_text)
+from nnmath.linalg.systems import solve_triangular
+from nnmath.ops.shape import cat, tril, unsqueeze
 from nnmath.tensor import Tensor
-
 
 # --- Cholesky -------------------------------------------------------------------------------------
 
 def _phi(X: Tensor) -> Tensor:
     """Φ(X): the lower triangle of X with its diagonal halved."""
-    from nnmath.ops.shape import tril
     return tril(X, -1) + 0.5 * diag_embed(diag(X))
 
 
@@ -45,7 +45,6 @@ class Cholesky(Function):
 
     @staticmethod
     def backward(ctx, gL):
-        from nnmath.linalg.systems import solve_triangular
         L, = ctx.saved_tensors
         P = _phi(L.mT @ gL)
         S = solve_triangular(L.mT, P, upper=True)          # L⁻ᵀ P
@@ -93,13 +92,11 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
 
 def _copyltu(M: Tensor) -> Tensor:
     """The symmetric matrix whose lower triangle is M's (lower copied to upper)."""
-    from nnmath.ops.shape import tril
     return tril(M) + tril(M, -1).mT
 
 
 def _qr_backward_tall(Q, R, gQ, gR):
     """Ā for A = QR, A m×n with m ≥ n (reduced): Ā = (Q̄ + Q copyltu(M)) R⁻ᵀ, M = R R̄ᵀ − Q̄ᵀ Q."""
-    from nnmath.linalg.systems import solve_triangular
     M = R @ gR.mT - gQ.mT @ Q
     B = gQ + Q @ _copyltu(M)
     return solve_triangular(R, B.mT, upper=True).mT  # B R⁻ᵀ = (R⁻¹ Bᵀ)ᵀ
@@ -141,7 +138,6 @@ class Qr(Function):
                                "and nrows > ncols.")
         if m >= n:
             return _qr_backward_tall(Q, R, gQ, gR), None
-        from nnmath.ops.shape import cat
         U, V = R[..., :, :m], R[..., :, m:]
         gU, gV = gR[..., :, :m], gR[..., :, m:]
         Y = Q @ V
@@ -166,7 +162,6 @@ def qr(A, mode="reduced", *, out=None):
 
 def _inverse_gaps(lam: Tensor) -> Tensor:
     """F with F_ij = 1 / (λ_j − λ_i) off the diagonal and 0 on it (differentiable in λ)."""
-    from nnmath.ops.shape import unsqueeze
     n = lam.shape[-1]
     I = eye(n, lam)
     E = unsqueeze(lam, -2) - unsqueeze(lam, -1) + I   # λ_j − λ_i, with 1 on the diagonal
@@ -242,7 +237,6 @@ class Svd(Function):
 
     @staticmethod
     def backward(ctx, gU, gS, gVh):
-        from nnmath.ops.shape import unsqueeze
         U, S, Vh = ctx.saved_tensors
         m, n = U.shape[-2], Vh.shape[-1]
         k = S.shape[-1]

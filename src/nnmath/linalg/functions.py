@@ -8,6 +8,13 @@ import numpy as np
 
 from nnmath.autograd.function import Function
 from nnmath.linalg._common import check_float, check_matrix, check_square
+from nnmath.linalg.decompositions import eigh, svd
+from nnmath.ops._util import promote
+from nnmath.ops.elementwise import abs as _abs
+from nnmath.ops.elementwise import maximum, where
+from nnmath.ops.reduction import amax
+from nnmath.ops.reduction import sum as _sum
+from nnmath.ops.shape import broadcast_tensors, broadcast_to, cat, movedim, stack, unsqueeze
 from nnmath.tensor import Tensor
 
 # Padé [13/13] coefficients and the 1-norm bound up to which it is accurate to double precision
@@ -55,7 +62,6 @@ class MatrixExp(Function):
 
     @staticmethod
     def backward(ctx, gY):
-        from nnmath.ops.shape import cat, broadcast_to
         A, = ctx.saved_tensors
         n = A.shape[-1]
         At = broadcast_to(A.mT, tuple(gY.shape))
@@ -72,7 +78,6 @@ def matrix_exp(A):
 
 def _tolerance(S_max, atol, rtol, rcond, m, n, dtype, name):
     """max(atol, rtol · σ₁) with PyTorch's defaults (rtol = eps · max(m, n) when neither is given)."""
-    from nnmath.ops.elementwise import maximum
     if rcond is not None:
         if rtol is not None:
             raise RuntimeError(f"{name}: rcond and rtol cannot both be given")
@@ -88,10 +93,6 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None, out=None):
     (``hermitian``: from the eigendecomposition of symmetric A, dropping |λ| ≤ tol).
 
     Composed of svd/eigh, so it is differentiable where they are (full rank, distinct σ)."""
-    from nnmath.linalg.decompositions import eigh, svd
-    from nnmath.ops.elementwise import abs as _abs, where
-    from nnmath.ops.reduction import amax
-    from nnmath.ops.shape import unsqueeze
     name = "linalg.pinv"
     check_matrix(A, name)
     m, n = A.shape[-2], A.shape[-1]
@@ -135,8 +136,6 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, out=None)
 def cross(input, other, *, dim=-1, out=None):
     """The cross product a × b of 3-vectors along ``dim`` (inputs broadcast):
     (a₁b₂ − a₂b₁, a₂b₀ − a₀b₂, a₀b₁ − a₁b₀)."""
-    from nnmath.ops.shape import broadcast_tensors, movedim, stack
-    from nnmath.ops._util import promote
     check_float(input, "linalg.cross")
     a, b = promote(input, other)
     if a.ndim != b.ndim:
@@ -178,13 +177,11 @@ def multi_dot(tensors, *, out=None):
 
 def vecdot(x, y, *, dim=-1, out=None):
     """Σᵢ xᵢ yᵢ along ``dim`` (inputs broadcast)."""
-    from nnmath.ops.reduction import sum as _sum
     return _sum(x * y, dim)
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     """The ``offset``-th diagonal of the matrices in dimensions (dim1, dim2), as the last dimension."""
-    from nnmath.ops.shape import movedim
     if A.ndim < 2:
         raise RuntimeError(f"linalg.diagonal: expected at least 2 dimensions, got shape {tuple(A.shape)}")
     X = movedim(A, (dim1, dim2), (-2, -1))

@@ -4,6 +4,13 @@ from __future__ import annotations
 import math
 
 from nnmath.linalg._common import check_float, check_matrix, check_square
+from nnmath.linalg.decompositions import svdvals
+from nnmath.linalg.inverses import inv
+from nnmath.ops import reduction
+from nnmath.ops.elementwise import abs as _abs
+from nnmath.ops.reduction import amax, amin
+from nnmath.ops.reduction import sum as _sum
+from nnmath.ops.shape import movedim, unsqueeze
 
 _INF = math.inf
 
@@ -11,7 +18,6 @@ _INF = math.inf
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     """‖x‖_ord over ``dim`` (all elements when None): ord = 2, 1, inf, −inf, 0 (count of nonzeros) or
     any real p: (Σ |xᵢ|ᵖ)^(1/p). The 2-norm's gradient at x = 0 is 0 (PyTorch's subgradient)."""
-    from nnmath.ops.reduction import norm
     check_float(x, "linalg.vector_norm")
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
@@ -19,17 +25,13 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
         x = x.to(dtype)
     if isinstance(dim, int):
         dim = (dim,)
-    return norm(x, 2 if ord == 2 else ord, dim, keepdim)
+    return reduction.norm(x, 2 if ord == 2 else ord, dim, keepdim)
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
     """Matrix norms over the two dimensions ``dim``:
     'fro' √(Σ aᵢⱼ²), 'nuc' Σ σᵢ, 2 / −2 the largest / smallest singular value,
     1 / −1 the max / min column sum of |aᵢⱼ|, inf / −inf the max / min row sum of |aᵢⱼ|."""
-    from nnmath.linalg.decompositions import svdvals
-    from nnmath.ops.elementwise import abs as _abs
-    from nnmath.ops.reduction import amax, amin, sum as _sum
-    from nnmath.ops.shape import movedim, unsqueeze
     name = "linalg.matrix_norm"
     check_matrix(A, name)
     if dtype is not None:
@@ -87,8 +89,6 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
 def cond(A, p=None, *, out=None):
     """The condition number κ_p(A) = ‖A‖_p ‖A⁻¹‖_p; for p None / 2 / −2 the ratio σ₁/σₙ (or σₙ/σ₁)
     of singular values (any shape); for the other norms A must be square and invertible."""
-    from nnmath.linalg.decompositions import svdvals
-    from nnmath.linalg.systems import inv
     check_matrix(A, "linalg.cond")
     if p in (None, 2, -2):
         s = svdvals(A)

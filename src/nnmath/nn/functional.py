@@ -1,11 +1,8 @@
 """``nnmath.nn.functional``: the mathematics behind the layers, as functions (PyTorch's ``F``).
 
-Most functions are composed of nnmath ops, so their gradients come from the ops' derivatives.
-Two are primitives of their own, each for a measured reason:
-
-- :class:`Linear`   y = x Wᵀ + b in one GEMM, with its three VJPs in one node (speed),
-- :class:`Softplus` log(1 + e^(βx)) / β computed as max(βx, 0) + log1p(e^(−|βx|)) (stability; it also
-  gives logsigmoid and BCE-with-logits).
+The functions are composed of nnmath ops (:mod:`nnmath.ops`), so their gradients come from the ops'
+derivatives; where a layer needs a primitive of its own (``linear``, ``softplus``, convolution,
+pooling, embedding, recurrence), it lives in ``ops`` and is re-exported here.
 
 Losses take ``reduction='none' | 'mean' | 'sum'`` (and the legacy ``size_average`` / ``reduce``).
 """
@@ -16,74 +13,24 @@ import warnings
 
 import numpy as np
 
-from nnmath import ops
-from nnmath.autograd import no_grad
-from nnmath.autograd.function import Function
-from nnmath.ops.activation import gelu_tanh
-from nnmath.ops.attention import attention
+from nnmath import ops, special
 from nnmath.ops import normalization
+from nnmath.autograd import no_grad
+from nnmath.ops._util import check_same_dtype
+# The layers' primitives, offered here under PyTorch's names (F.linear, F.conv2d, ...).
+from nnmath.ops.activation import gelu_tanh, softplus
+from nnmath.ops.attention import attention
+from nnmath.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
+from nnmath.ops.embedding import embedding  # noqa: F401
+from nnmath.ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa: F401
+                                adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d)
+from nnmath.ops.products import linear  # noqa: F401
+from nnmath.ops.recurrent import recurrent_layer  # noqa: F401  (PyTorch's internal _VF.lstm/gru/rnn_*)
+from nnmath.ops.resample import interpolate  # noqa: F401
 from nnmath.random import rng
 from nnmath.tensor import Tensor
 
-# --- primitives ------------------------------------------------------------------------------------
-
-
-class Linear(Function):
-    """Forward:  y = x Wᵀ + b        (x: (*, in), W: (out, in), b: (out,); one GEMM)
-    VJP:      x̄ = ȳ W,   W̄ = ȳᵀ x,   b̄ = Σ ȳ   (ȳ and x flattened to 2-D over the leading dims)"""
-
-    @staticmethod
-    def forward(ctx, x, W, b):
-        ctx.save_for_backward(x, W)
-        rows = x.reshape(-1, x.shape[-1]) if x.ndim > 2 else x  # one GEMM over all leading dims, not one each
-        y = rows @ W.T
-        if b is not None:
-            y += b
-        return y.reshape(x.shape[:-1] + (W.shape[0],)) if x.ndim > 2 else y
-
-    @staticmethod
-    def backward(ctx, gy):
-        x, W = ctx.saved_tensors
-        need_x, need_W, need_b = ctx.needs_input_grad
-        gy_rows = gy.reshape(-1, W.shape[0])
-        gx = (gy_rows.matmul(W).reshape(tuple(x.shape)) if x.ndim > 2 else gy.matmul(W)) if need_x else None
-        gW = gy_rows.t().matmul(x.reshape(-1, W.shape[1])) if need_W else None
-        gb = gy_rows.sum(0) if need_b else None
-        return gx, gW, gb
-
-
-class Softplus(Function):
-    """Forward:  y = log(1 + e^(βx)) / β = (max(βx, 0) + log1p(e^(−|βx|))) / β;  y = x where βx > threshold
-    VJP:      x̄ = ȳ ⊙ σ(βx)  (ȳ where βx > threshold)"""
-
-    @staticmethod
-    def forward(ctx, x, beta, threshold):
-        z = x * beta
-        y = (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))) / beta
-        y = np.where(z > threshold, x, y).astype(x.dtype, copy=False)
-        ctx.save_for_backward(x)
-        ctx.beta, ctx.threshold = beta, threshold
-        return y
-
-    @staticmethod
-    def backward(ctx, gy):
-        x, = ctx.saved_tensors
-        z = x * ctx.beta
-        linear = Tensor._make(z._data > ctx.threshold)
-        return gy * ops.where(linear, 1.0, ops.sigmoid(z))
-
-
 # --- linear maps -----------------------------------------------------------------------------------
-
-
-def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """y = x Wᵀ + b for x of shape (*, in_features), W (out_features, in_features), b (out_features,)."""
-    if input.shape[-1:] != weight.shape[-1:]:
-        raise RuntimeError(f"linear: input of shape {tuple(input.shape)} has {input.shape[-1:] and input.shape[-1]} "
-                           f"features in its last dimension; the weight of shape {tuple(weight.shape)} expects "
-                           f"{weight.shape[-1]}")
-    _check_same_dtype("linear", input, weight, bias)
-    return Linear.apply(input, weight, bias)
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -94,16 +41,9 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     if (input1.shape[-1], input2.shape[-1]) != tuple(weight.shape[1:]):
         raise RuntimeError(f"bilinear: inputs with {input1.shape[-1]} and {input2.shape[-1]} features do not "
                            f"match the weight of shape {tuple(weight.shape)} (out, in1, in2)")
-    _check_same_dtype("bilinear", input1, input2, weight, bias)
+    check_same_dtype("bilinear", input1, input2, weight, bias)
     y = ops.einsum("...i,kij,...j->...k", input1, weight, input2)
     return y if bias is None else y + bias
-
-
-def _check_same_dtype(name: str, *tensors) -> None:
-    present = [t for t in tensors if t is not None]
-    if any(t._data.dtype != present[0]._data.dtype for t in present):
-        raise RuntimeError(f"{name}: expected all tensors to have the same dtype, got "
-                           f"{[str(t.dtype) for t in present]} (convert with .float() or .double())")
 
 
 # --- activations ------------------------------------------------------------------------------------
@@ -157,7 +97,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """GELU(x) = x Φ(x) = x/2 · (1 + erf(x/√2));  approximate='tanh':
     x/2 · (1 + tanh(√(2/π) (x + 0.044715 x³)))."""
     if approximate == "none":
-        return input * 0.5 * (1.0 + ops.erf(input * (1.0 / math.sqrt(2.0))))
+        return input * 0.5 * (1.0 + special.erf(input * (1.0 / math.sqrt(2.0))))
     if approximate == "tanh":
         return gelu_tanh(input)
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
@@ -181,11 +121,6 @@ def sigmoid(input: Tensor) -> Tensor:
 def tanh(input: Tensor) -> Tensor:
     """tanh(x)."""
     return ops.tanh(input)
-
-
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    """Softplus(x) = log(1 + e^(βx)) / β, computed stably; x itself where βx > threshold."""
-    return Softplus.apply(input, beta, threshold)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
@@ -234,9 +169,9 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
 # --- dropout ----------------------------------------------------------------------------------------
 
 
-def _check_probability(p: float, name: str = "dropout") -> None:
+def _check_probability(p: float, op: str = "dropout") -> None:
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{name} probability has to be between 0 and 1, but got {p}")
+        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -265,6 +200,39 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
     result = input * Tensor._make(keep * a) + Tensor._make(((1.0 - keep) * alpha_prime * a + b)
                                                            .astype(input._data.dtype))
     return _maybe_inplace(input, result, inplace)
+
+
+def _channel_dropout(input, p, training, inplace, spatial, op, generator=None):
+    _check_probability(p, op)
+    if not training or p == 0.0:
+        return input
+    if spatial == 1 and input.ndim not in (2, 3):
+        raise RuntimeError(f"{op}: expected a 2-D or 3-D input (C, L) or (N, C, L), got size {tuple(input.shape)}")
+    if spatial == 2 and input.ndim not in (3, 4):
+        warnings.warn(f"{op}: received a {input.ndim}-D input; dropout2d drops whole channels of 3-D or 4-D "
+                      f"inputs. As PyTorch, the mask covers the first two dimensions (so a 2-D input is dropped "
+                      f"element-wise); use dropout for that.", UserWarning, stacklevel=3)
+    # PyTorch's rule: dropout1d takes a 2-D input as unbatched (C, L); dropout2d always masks the
+    # first two dimensions, so a 3-D input is read as (N, C, L) (PyTorch issue 77081).
+    unbatched = spatial == 1 and input.ndim == 2
+    x = input.unsqueeze(0) if unbatched else input
+    dt = x._data.dtype
+    keep = rng(generator).random(tuple(x.shape[:2]) + (1,) * (x.ndim - 2)) >= p
+    scale = np.zeros((), dt) if p == 1.0 else np.asarray(1.0 / (1.0 - p), dt)
+    y = x * Tensor._make(keep.astype(dt) * scale)
+    return _maybe_inplace(input, y.squeeze(0) if unbatched else y, inplace)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels: each (n, c) feature map is kept with probability 1 − p (and scaled by
+    1/(1 − p)) or zeroed. Input (N, C, H, W). As PyTorch, the mask always covers the first two
+    dimensions: a 3-D input is read as (N, C, L), a 2-D one is dropped element-wise (with a warning)."""
+    return _channel_dropout(input, p, training, inplace, 2, "dropout2d")
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, L) or (C, L)."""
+    return _channel_dropout(input, p, training, inplace, 1, "dropout1d")
 
 
 # --- shapes and encodings ----------------------------------------------------------------------------
@@ -325,7 +293,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
     if tuple(input.shape[input.ndim - len(normalized_shape):]) != normalized_shape:
         raise RuntimeError(f"layer_norm: input of shape {tuple(input.shape)} does not end with normalized_shape "
                            f"{list(normalized_shape)}")
-    _check_same_dtype("layer_norm", input, weight, bias)
+    check_same_dtype("layer_norm", input, weight, bias)
     return normalization.layer_norm(input, len(normalized_shape), weight, bias, eps)
 
 
@@ -1013,11 +981,3 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     positive = target == 1
     loss = ops.where(positive, 1.0 - cos, ops.clamp_min(cos - margin, 0.0))
     return _reduce(loss, _reduction(size_average, reduce, reduction))
-
-
-from nnmath.ops.conv import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d,  # noqa: E402,F401
-                             avg_pool1d, avg_pool2d, conv1d, conv2d, conv_transpose1d, conv_transpose2d, dropout1d,
-                             dropout2d, interpolate, max_pool1d, max_pool2d)
-
-
-from nnmath.ops.embedding import embedding  # noqa: E402

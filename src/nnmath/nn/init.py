@@ -157,6 +157,17 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonline
     return uniform_(tensor, -bound, bound, generator)
 
 
+def fan_in_uniform_(weight: Tensor, bias: Tensor | None = None) -> None:
+    """The default initialisation of PyTorch's ``Linear`` and convolution layers:
+    W = kaiming_uniform_(a = √5), i.e. W ~ U(−1/√fan_in, 1/√fan_in), and b ~ U(−1/√fan_in, 1/√fan_in)
+    (b = 0 when fan_in = 0)."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)
+
+
 def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                     generator=None) -> Tensor:
     """w ~ N(0, σ²),  σ = gain / √fan,  gain = calculate_gain(nonlinearity, a)."""

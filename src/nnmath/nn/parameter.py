@@ -5,9 +5,12 @@ the ``state_dict``; a plain Tensor attribute does not.
 """
 from __future__ import annotations
 
+from multiprocessing.reduction import ForkingPickler
+
 import numpy as np
 
 from nnmath import dtypes
+from nnmath._shared_memory import reduce_tensor
 from nnmath.tensor import Tensor
 
 
@@ -46,3 +49,6 @@ class Parameter(Tensor):
 
 def _rebuild_parameter(data, requires_grad):
     return Parameter(Tensor._make(data), requires_grad)
+
+
+ForkingPickler.register(Parameter, reduce_tensor)  # sent to another process through shared memory, as a Tensor

@@ -10,6 +10,7 @@ under their ``state_dict`` names; tensors made inside ``forward`` from no input 
 Recurrent layers export as ONNX ``LSTM`` / ``GRU`` / ``RNN`` nodes (one per layer and direction), not
 as unrolled loops, so the file works for any sequence length.
 """
-from nnmath.onnx.exporter import UnsupportedOperatorError, export
+from nnmath.onnx.exporter import export
+from nnmath.onnx.ops import UnsupportedOperatorError
 
 __all__ = ["export", "UnsupportedOperatorError"]

@@ -10,11 +10,8 @@ from nnmath._atomic import atomic_write_bytes
 from nnmath._optional import require
 from nnmath.autograd import function as _function
 from nnmath.autograd.grad_mode import no_grad
+from nnmath.onnx.ops import emit
 from nnmath.tensor import Tensor
-
-
-class UnsupportedOperatorError(RuntimeError):
-    """The model applies an op that has no ONNX mapping (yet)."""
 
 
 @contextlib.contextmanager
@@ -142,7 +139,6 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
     has no ONNX mapping.
     """
     onnx = require("onnx", "export", "nnmath.onnx.export")
-    from nnmath.onnx.ops import emit
 
     if not 13 <= opset_version <= 20:
         raise ValueError(f"onnx.export: opset_version must be between 13 and 20, got {opset_version}")

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnmath.onnx.exporter import UnsupportedOperatorError
+
+class UnsupportedOperatorError(RuntimeError):
+    """The model applies an op that has no ONNX mapping (yet)."""
+
 
 
 def emit(g, cls, args, results) -> None:

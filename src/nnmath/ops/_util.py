@@ -1,10 +1,16 @@
 """Helpers shared by the ops: operand promotion, dimension arguments, clear shape errors."""
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from nnmath import dtypes
-from nnmath.tensor import Tensor
+from nnmath.autograd.fit import cast
+from nnmath.tensor import Tensor, wrap_dim
+
+#: What ``max(x, dim)``, ``sort``, ``topk``, ``kthvalue`` return: a named pair, as PyTorch's return types.
+values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
 def as_tensor_like(value, np_dtype) -> Tensor:
@@ -42,8 +48,7 @@ def _to(v, np_dtype):
     if isinstance(v, Tensor):
         if v._data.dtype == np_dtype:
             return v
-        from nnmath.ops.elementwise import cast
-        return cast(v, dtypes.from_numpy_dtype(np_dtype))
+        return cast(v, np_dtype)
     return as_tensor_like(v, np_dtype)
 
 
@@ -52,24 +57,6 @@ def to_float(x: Tensor) -> Tensor:
     if x._data.dtype.kind in "fc":
         return x
     return _to(x, dtypes.get_default_dtype().np)
-
-
-def ensure_tensor(x, op: str) -> Tensor:
-    if isinstance(x, Tensor):
-        return x
-    if isinstance(x, (int, float, bool, complex, np.ndarray, np.generic, list, tuple)):
-        from nnmath.creation import tensor
-        return tensor(x)
-    raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
-
-
-def wrap_dim(dim, ndim: int, op: str) -> int:
-    n = max(ndim, 1)
-    dim = int(dim)
-    if not -n <= dim < n:
-        raise IndexError(f"{op}: dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-                         f"but got {dim})")
-    return dim % n
 
 
 def reduction_dims(dim, ndim: int, op: str):
@@ -136,3 +123,10 @@ def size_args(size, op: str) -> tuple:
             raise TypeError(f"{op}: sizes must be integers, got {s!r}")
         out.append(int(s))
     return tuple(out)
+
+
+def check_same_dtype(name: str, *tensors) -> None:
+    present = [t for t in tensors if t is not None]
+    if any(t._data.dtype != present[0]._data.dtype for t in present):
+        raise RuntimeError(f"{name}: expected all tensors to have the same dtype, got "
+                           f"{[str(t.dtype) for t in present]} (convert with .float() or .double())")

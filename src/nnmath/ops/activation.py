@@ -10,8 +10,9 @@ import warnings
 import numpy as np
 
 from nnmath.autograd.function import Function
-from nnmath.ops._util import to_float, wrap_dim
-from nnmath.tensor import Tensor
+from nnmath.ops._util import to_float
+from nnmath.ops.elementwise import exp, where
+from nnmath.tensor import Tensor, wrap_dim
 
 
 class Sigmoid(Function):
@@ -95,7 +96,6 @@ class LogSoftmax(Function):
 
     @staticmethod
     def backward(ctx, gy):
-        from nnmath.ops.elementwise import exp
         y, = ctx.saved_tensors
         return gy - exp(y) * gy.sum(ctx.dim, keepdim=True)
 
@@ -186,6 +186,32 @@ def relu(input):
     if input._data.dtype.kind not in "fc":
         return Tensor._make(np.maximum(input._data, 0))
     return Relu.apply(input)
+
+
+class Softplus(Function):
+    """Forward:  y = log(1 + e^(βx)) / β = (max(βx, 0) + log1p(e^(−|βx|))) / β;  y = x where βx > threshold
+    VJP:      x̄ = ȳ ⊙ σ(βx)  (ȳ where βx > threshold)"""
+
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        z = x * beta
+        y = (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))) / beta
+        y = np.where(z > threshold, x, y).astype(x.dtype, copy=False)
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        z = x * ctx.beta
+        linear = Tensor._make(z._data > ctx.threshold)
+        return gy * where(linear, 1.0, sigmoid(z))
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """Softplus(x) = log(1 + e^(βx)) / β, computed stably; x itself where βx > threshold."""
+    return Softplus.apply(input, beta, threshold)
 
 
 def _softmax_dim(x, dim, name):

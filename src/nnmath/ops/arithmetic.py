@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from nnmath.autograd.function import Function
-from nnmath.ops._util import apply_broadcasting, promote, promote_float
+from nnmath.ops._util import apply_broadcasting, promote, promote_float, to_float
+from nnmath.ops.elementwise import log, where
 from nnmath.tensor import Tensor
 
 
@@ -98,7 +99,6 @@ class Pow(Function):
 
     @staticmethod
     def backward(ctx, gy):
-        from nnmath.ops.elementwise import log, where
         a, b = ctx.saved_tensors
         ga = gb = None
         if ctx.needs_input_grad[0]:
@@ -232,7 +232,6 @@ def pow(input, exponent):
             raise RuntimeError("pow: integers to negative integer powers are not allowed")
         return apply_broadcasting("pow", Pow, a, b)
     if input._data.dtype.kind in "iub" and isinstance(exponent, float):
-        from nnmath.ops._util import to_float
         input = to_float(input)
     if input._data.dtype.kind in "iu" and exponent < 0:
         raise RuntimeError("pow: integers to negative integer powers are not allowed")
@@ -249,7 +248,6 @@ def square(input):
 
 def reciprocal(input):
     """y = 1/x."""
-    from nnmath.ops._util import to_float
     return div(1.0, to_float(input))
 
 

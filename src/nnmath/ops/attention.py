@@ -21,7 +21,7 @@ import numpy as np
 from nnmath.autograd.function import Function
 from nnmath.autograd.grad_mode import state
 from nnmath.ops.elementwise import exp
-from nnmath.ops.matmul import matmul
+from nnmath.ops.products import matmul
 from nnmath.ops.shape import cat
 from nnmath.tensor import Tensor
 

@@ -1,16 +1,11 @@
-"""Comparisons, logic and ordering. Comparisons and logic give bool tensors and have no gradient
-(they are piecewise constant); ``sort`` and ``topk`` return values that are differentiable through
-the indices they select."""
+"""Comparisons, logic and predicates: bool tensors, with no gradient (they are piecewise constant),
+and ``nonzero``, the indices where a tensor is nonzero."""
 from __future__ import annotations
-
-from collections import namedtuple
 
 import numpy as np
 
-from nnmath.ops._util import broadcast_error, promote, wrap_dim
+from nnmath.ops._util import broadcast_error, promote
 from nnmath.tensor import Tensor
-
-values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
 def _compare(np_fn, name):
@@ -112,83 +107,8 @@ def argwhere(input):
     return nonzero(input)
 
 
-def _order(input, dim, descending, stable=True):
-    d = wrap_dim(dim, input.ndim, "sort") if input.ndim else None
-    a = input._data
-    if a.ndim == 0:
-        return np.zeros((), np.int64)
-    key = -a if descending and a.dtype.kind in "fi" else a
-    idx = np.argsort(key, axis=d, kind="stable")
-    if descending and a.dtype.kind not in "fi":
-        idx = np.flip(idx, axis=d)
-    return idx.astype(np.int64)
-
-
-def argsort(input, dim=-1, descending=False, stable=False):
-    return Tensor._make(_order(input, dim, descending))
-
-
-def sort(input, dim=-1, descending=False, stable=False):
-    """(values, indices) sorted along ``dim``; values are differentiable (gradient to the sources)."""
-    from nnmath.ops.indexing import gather
-    idx = Tensor._make(_order(input, dim, descending))
-    if input.ndim == 0:
-        return values_indices(input, idx)
-    return values_indices(gather(input, dim, idx), idx)
-
-
-def topk(input, k, dim=-1, largest=True, sorted=True):
-    """The ``k`` largest (or smallest) entries along ``dim`` and their indices."""
-    from nnmath.ops.indexing import gather
-    d = wrap_dim(dim, input.ndim, "topk")
-    n = input.shape[d]
-    if not 0 <= k <= n:
-        raise RuntimeError(f"topk: k ({k}) is out of range for dimension {d} of size {n}")
-    idx = _order(input, d, largest)
-    idx = np.take(idx, np.arange(k), axis=d)
-    idx_t = Tensor._make(np.ascontiguousarray(idx))
-    return values_indices(gather(input, d, idx_t), idx_t)
-
-
-def kthvalue(input, k, dim=-1, keepdim=False):
-    from nnmath.ops.shape import squeeze
-    v, i = topk(input, k, dim, largest=False)
-    d = wrap_dim(dim, input.ndim, "kthvalue")
-    v, i = v.narrow(d, k - 1, 1), i.narrow(d, k - 1, 1)
-    if not keepdim:
-        v, i = squeeze(v, d), squeeze(i, d)
-    return values_indices(v, i)
-
-
-def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
-    res = np.unique(input._data, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
-    if not (return_inverse or return_counts):
-        return Tensor._make(res)
-    out = [Tensor._make(res[0])]
-    if return_inverse:
-        out.append(Tensor._make(res[1].reshape(input.shape).astype(np.int64)))
-    if return_counts:
-        out.append(Tensor._make(res[-1].astype(np.int64)))
-    return tuple(out)
-
-
-def bincount(input, weights=None, minlength=0):
-    w = None if weights is None else weights._data
-    return Tensor._make(np.bincount(input._data, w, minlength).astype(np.int64 if w is None else w.dtype))
-
-
-def searchsorted(sorted_sequence, values, *, right=False):
-    side = "right" if right else "left"
-    v = values._data if isinstance(values, Tensor) else np.asarray(values)
-    return Tensor._make(np.searchsorted(sorted_sequence._data, v, side=side).astype(np.int64))
-
-
-def bucketize(input, boundaries, *, right=False):
-    return searchsorted(boundaries, input, right=right)
-
 
 __all__ = [
-    "values_indices",
     "eq",
     "ne",
     "lt",
@@ -218,12 +138,4 @@ __all__ = [
     "equal",
     "nonzero",
     "argwhere",
-    "argsort",
-    "sort",
-    "topk",
-    "kthvalue",
-    "unique",
-    "bincount",
-    "searchsorted",
-    "bucketize",
 ]

@@ -6,25 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnmath import dtypes
+from nnmath.autograd.fit import cast
 from nnmath.autograd.function import Function
 from nnmath.backend import get_array_module
 from nnmath.ops._util import apply_broadcasting, promote, to_float
+from nnmath.ops.comparison import nonzero
 from nnmath.tensor import Tensor
-
-
-class Cast(Function):
-    """Forward:  y = x converted to another dtype
-    VJP:      x̄ = ȳ converted back to x's dtype (no gradient into integer tensors)"""
-
-    @staticmethod
-    def forward(ctx, x, np_dtype):
-        ctx.src = x.dtype
-        return x.astype(np_dtype)
-
-    @staticmethod
-    def backward(ctx, gy):
-        return gy.to(dtypes.from_numpy_dtype(ctx.src))
 
 
 class Exp(Function):
@@ -182,49 +169,6 @@ class Atan(Function):
         return gy / (x * x + 1)
 
 
-class Erf(Function):
-    """Forward:  y = erf x = (2/√π) ∫₀ˣ e^(−t²) dt
-    VJP:      x̄ = ȳ ⊙ (2/√π) e^(−x²)"""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _erf(x)
-
-    @staticmethod
-    def backward(ctx, gy):
-        x, = ctx.saved_tensors
-        return gy * (exp(-(x * x)) * (2.0 / np.sqrt(np.pi)))
-
-
-def _erf(x: np.ndarray) -> np.ndarray:
-    """erf to double precision with NumPy alone: Taylor series for |x| < 2, the continued fraction
-    of erfc beyond (Abramowitz & Stegun 7.1.5 and 7.1.14); both converge to machine precision."""
-    xd = np.asarray(x, dtype=np.float64)
-    ax = np.abs(xd)
-    out = np.empty_like(xd)
-    small = ax < 2.0
-    if small.any():
-        z = xd[small]
-        term = z.copy()
-        total = z.copy()
-        z2 = z * z
-        for n in range(1, 60):
-            term = -term * z2 / n
-            total = total + term / (2 * n + 1)
-        out[small] = total * (2.0 / np.sqrt(np.pi))
-    big = ~small
-    if big.any():
-        z = ax[big]
-        # erfc(z) = exp(-z²)/√π · 1/(z + 1/2/(z + 1/(z + 3/2/(z + …)))) evaluated from the tail
-        frac = np.zeros_like(z)
-        for k in range(60, 0, -1):
-            frac = (k / 2.0) / (z + frac)
-        erfc = np.exp(-z * z) / np.sqrt(np.pi) / (z + frac)
-        out[big] = np.sign(xd[big]) * (1.0 - erfc)
-    return out.astype(x.dtype, copy=False)
-
-
 class Abs(Function):
     """Forward:  y = |x|
     VJP:      x̄ = ȳ ⊙ sign(x)   (0 at x = 0)"""
@@ -317,11 +261,6 @@ class Where(Function):
         return None, ga, gb
 
 
-def cast(x: Tensor, dtype) -> Tensor:
-    """x converted to ``dtype`` (differentiable between floating types)."""
-    return Cast.apply(x, dtypes.to_dtype(dtype).np)
-
-
 def _unary(fn):
     def op(input):
         return fn.apply(to_float(input))
@@ -342,7 +281,6 @@ cos = _unary(Cos)
 tan = _unary(Tan)
 atan = _unary(Atan)
 arctan = atan
-erf = _unary(Erf)
 
 
 def log2(input):
@@ -358,11 +296,6 @@ def log10(input):
 def exp2(input):
     """y = 2ˣ = e^(x ln 2)."""
     return exp(to_float(input) * float(np.log(2.0)))
-
-
-def erfc(input):
-    """y = 1 − erf x."""
-    return 1.0 - erf(input)
 
 
 def abs(input):
@@ -452,7 +385,6 @@ fmin = minimum
 def where(condition, input=None, other=None):
     """``where(c, a, b)``: a where c is true, else b (broadcasting). ``where(c)``: the indices."""
     if input is None and other is None:
-        from nnmath.ops.comparison import nonzero
         return nonzero(condition, as_tuple=True)
     cond = condition if isinstance(condition, Tensor) else Tensor._make(np.asarray(condition))
     if cond._data.dtype != np.bool_:
@@ -486,11 +418,9 @@ __all__ = [
     "tan",
     "atan",
     "arctan",
-    "erf",
     "log2",
     "log10",
     "exp2",
-    "erfc",
     "abs",
     "absolute",
     "sign",

@@ -9,11 +9,12 @@ import numpy as np
 
 from nnmath.autograd.function import Function
 from nnmath.backend import get_array_module
-from nnmath.ops._util import wrap_dim
-from nnmath.tensor import Tensor
+from nnmath.ops.elementwise import where
+from nnmath.ops.shape import broadcast_to, flatten
+from nnmath.tensor import Tensor, wrap_dim
 
 
-def _normalize_key(key, shape):
+def normalize_key(key, shape):
     """A NumPy index from a PyTorch one: tensors become arrays, bool masks become index arrays."""
     if not isinstance(key, tuple):
         key = (key,)
@@ -184,7 +185,6 @@ def gather(input, dim, index, *, sparse_grad=False):
 
 def take_along_dim(input, indices, dim=None):
     if dim is None:
-        from nnmath.ops.shape import flatten
         return gather(flatten(input), 0, flatten(indices))
     return gather(input, dim, indices)
 
@@ -211,7 +211,6 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     hit = xp.zeros(input.shape, dtype=bool)
     hit[_along(index._data % max(input.shape[d], 1), d)] = True
     zeros = Tensor._make(xp.zeros(input.shape, dtype=input._data.dtype))
-    from nnmath.ops.elementwise import where
     return where(Tensor._make(hit), scatter_add(zeros, d, index, src), input)
 
 
@@ -246,7 +245,6 @@ def select(input, dim, index):
 
 def masked_fill(input, mask, value):
     """x with ``value`` wherever ``mask`` is true (mask broadcasts to x)."""
-    from nnmath.ops.elementwise import where
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(f"masked_fill: expected a bool mask, got {m.dtype}")
@@ -265,7 +263,6 @@ def masked_fill(input, mask, value):
 
 def masked_select(input, mask):
     """The elements where ``mask`` is true, as a 1-D tensor."""
-    from nnmath.ops.shape import broadcast_to
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     shape = np.broadcast_shapes(m.shape, tuple(input.shape))
     x = broadcast_to(input, shape)
@@ -273,19 +270,18 @@ def masked_select(input, mask):
 
 
 def take(input, index):
-    from nnmath.ops.shape import flatten
     return getitem(flatten(input), index)
 
 
 def getitem(x, key):
     """``x[key]`` with PyTorch's indexing: ints, slices, None, Ellipsis, int and bool tensors/lists."""
-    key = _normalize_key(key, x.shape)
+    key = normalize_key(key, x.shape)
     return GetItem.apply(x, key)
 
 
 def index_put(x, key, values):
     """Out-of-place ``x[key] = values`` that is differentiable in both."""
-    key = _normalize_key(key, x.shape)
+    key = normalize_key(key, x.shape)
     if not isinstance(values, Tensor):
         values = Tensor._make(np.asarray(values, dtype=x._data.dtype))
     elif values._data.dtype != x._data.dtype:
@@ -293,7 +289,17 @@ def index_put(x, key, values):
     return IndexPut.apply(x, key, values)
 
 
+def repeat_interleave(input, repeats, dim=None):
+    """Repeat each element ``repeats`` times along ``dim`` (flattened when None)."""
+    x = flatten(input) if dim is None else input
+    d = 0 if dim is None else wrap_dim(dim, x.ndim, "repeat_interleave")
+    reps = repeats._data if isinstance(repeats, Tensor) else repeats
+    idx = np.repeat(np.arange(x.shape[d]), reps)
+    return index_select(x, d, Tensor._make(idx))
+
+
 __all__ = [
+    "repeat_interleave",
     "gather",
     "take_along_dim",
     "scatter_add",

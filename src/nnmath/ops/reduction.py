@@ -6,24 +6,32 @@ an extreme gives it to the elements that attained it.
 from __future__ import annotations
 
 import builtins
-from collections import namedtuple
 
 import numpy as np
 
+from nnmath import dtypes
+from nnmath.autograd.fit import broadcast_to
 from nnmath.autograd.function import Function
 from nnmath.backend import get_array_module
-from nnmath.ops._util import kept_shape, reduction_dims, to_float, wrap_dim
-from nnmath.tensor import Tensor
-
-values_indices = namedtuple("values_indices", ["values", "indices"])
+from nnmath.ops._util import kept_shape, reduction_dims, to_float, values_indices
+from nnmath.ops.comparison import isnan
+from nnmath.ops.elementwise import abs as _abs
+from nnmath.ops.elementwise import exp, maximum, minimum, sqrt, where
+from nnmath.ops.indexing import gather, narrow
+from nnmath.ops.shape import flip, reshape, squeeze, stack
+from nnmath.tensor import Tensor, wrap_dim
 
 
 def _spread(gy, in_shape, dims, keepdim):
     """ȳ of a reduction over ``dims``, broadcast back to the input's shape."""
-    from nnmath.ops.shape import broadcast_to, reshape
     if not keepdim:
         gy = reshape(gy, kept_shape(in_shape, dims))
     return broadcast_to(gy, in_shape)
+
+
+def _without_dims(y, dims, keepdim):
+    """A reduction computed with keepdims=True, with the reduced dimensions dropped unless ``keepdim``."""
+    return y if keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in dims])
 
 
 class Sum(Function):
@@ -81,7 +89,7 @@ class Amax(Function):
         y = (np.min if is_min else np.max)(x, axis=dims, keepdims=True)
         ctx.save_for_backward(x, y)
         ctx.dims, ctx.keepdim = dims, keepdim
-        return y if keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in dims])
+        return _without_dims(y, dims, keepdim)
 
     @staticmethod
     def backward(ctx, gy):
@@ -102,11 +110,10 @@ class LogSumExp(Function):
         y = m + np.log(np.sum(np.exp(x - m), axis=dims, keepdims=True))
         ctx.save_for_backward(x, y)
         ctx.dims, ctx.keepdim = dims, keepdim
-        return y if keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in dims])
+        return _without_dims(y, dims, keepdim)
 
     @staticmethod
     def backward(ctx, gy):
-        from nnmath.ops.elementwise import exp
         x, y = ctx.saved_tensors
         return _spread(gy, x.shape, ctx.dims, ctx.keepdim) * exp(x - y)
 
@@ -122,7 +129,6 @@ class Cumsum(Function):
 
     @staticmethod
     def backward(ctx, gy):
-        from nnmath.ops.shape import flip
         return flip(cumsum(flip(gy, (ctx.dim,)), ctx.dim), (ctx.dim,))
 
 
@@ -135,11 +141,10 @@ class Norm2(Function):
         y = np.sqrt(np.sum(x * x, axis=dims, keepdims=True))
         ctx.save_for_backward(x, y)
         ctx.dims, ctx.keepdim = dims, keepdim
-        return y if keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in dims])
+        return _without_dims(y, dims, keepdim)
 
     @staticmethod
     def backward(ctx, gy):
-        from nnmath.ops.elementwise import where
         x, y = ctx.saved_tensors
         safe = where(y == 0, 1.0, y)
         return _spread(gy, x.shape, ctx.dims, ctx.keepdim) * where(y == 0, 0.0, x / safe)
@@ -147,8 +152,7 @@ class Norm2(Function):
 
 def _sum_dtype(x, dtype):
     if dtype is not None:
-        from nnmath.dtypes import to_dtype
-        return to_dtype(dtype).np
+        return dtypes.to_dtype(dtype).np
     if x._data.dtype.kind in "biu":
         return np.int64
     return None
@@ -162,8 +166,6 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """Σ over ``dim`` treating NaN as 0."""
-    from nnmath.ops.elementwise import where
-    from nnmath.ops.comparison import isnan
     return sum(where(isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
 
 
@@ -208,7 +210,6 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """√var."""
-    from nnmath.ops.elementwise import sqrt
     return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
 
 
@@ -279,16 +280,13 @@ def _extreme(input, dim, keepdim, other, is_min):
     if isinstance(dim, Tensor):
         other, dim = dim, None
     if other is not None:
-        from nnmath.ops.elementwise import maximum, minimum
         return (minimum if is_min else maximum)(input, other)
     if dim is None:
         return (amin if is_min else amax)(input)
     idx = _arg_extreme(input, dim, True, np.argmin if is_min else np.argmax, op)
-    from nnmath.ops.indexing import gather
     d = wrap_dim(dim, input.ndim, op)
     values = gather(input, d, idx) if input.ndim else input
     if not keepdim and input.ndim:
-        from nnmath.ops.shape import squeeze
         values, idx = squeeze(values, d), Tensor._make(idx._data.squeeze(d))
     return values_indices(values, idx)
 
@@ -317,7 +315,6 @@ def cumsum(input, dim, *, dtype=None):
     d = wrap_dim(dim, input.ndim, "cumsum")
     if input.ndim == 0:
         # A scalar's running sum is itself, of shape (); NumPy has no axis to run along.
-        from nnmath.ops.shape import reshape
         return reshape(cumsum(reshape(input, (1,)), 0, dtype=dtype), ())
     if dtype is not None:
         input = input.to(dtype)
@@ -332,8 +329,6 @@ def cumprod(input, dim, *, dtype=None):
     x = input.to(dtype) if dtype is not None else to_float(input)
     d = wrap_dim(dim, x.ndim, "cumprod")
     n = x.shape[d]
-    from nnmath.ops.shape import stack
-    from nnmath.ops.indexing import narrow
     return stack([prod(narrow(x, d, 0, i + 1), d) for i in range(n)], d)
 
 
@@ -341,7 +336,6 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """‖x‖_p over ``dim``: p = 2 or 'fro' (Euclidean / Frobenius), 1, inf, −inf, 0 (count), or any real."""
     x = to_float(input) if dtype is None else input.to(dtype)
     dims = reduction_dims(dim, x.ndim, "norm")
-    from nnmath.ops.elementwise import abs as _abs
     if p in ("fro", 2, 2.0):
         return Norm2.apply(x, dims, keepdim)
     if p == "nuc":
@@ -375,7 +369,6 @@ def count_nonzero(input, dim=None):
 
 
 __all__ = [
-    "values_indices",
     "sum",
     "nansum",
     "mean",

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnmath import dtypes
+from nnmath.autograd.fit import broadcast_to, cast, sum_to
 from nnmath.autograd.function import Function
 from nnmath.ops._util import size_args, wrap_dim
-from nnmath.tensor import Tensor
+from nnmath.tensor import Size, Tensor
 
 
 class Reshape(Function):
@@ -41,47 +43,6 @@ class Permute(Function):
     @staticmethod
     def backward(ctx, gy):
         return permute(gy, tuple(np.argsort(ctx.dims)))
-
-
-class BroadcastTo(Function):
-    """Forward:  y = x repeated along dimensions of size 1 (and new leading ones) to shape s
-    VJP:      x̄ = sum_to(ȳ, x.shape)"""
-    is_view = True
-
-    @staticmethod
-    def forward(ctx, x, shape):
-        ctx.shape = x.shape
-        return np.broadcast_to(x, shape)
-
-    @staticmethod
-    def backward(ctx, gy):
-        return sum_to(gy, ctx.shape)
-
-
-class SumTo(Function):
-    """Forward:  y = x summed over the dimensions broadcasting added or expanded, to shape s
-    VJP:      x̄ = broadcast_to(ȳ, x.shape)"""
-
-    @staticmethod
-    def forward(ctx, x, shape):
-        ctx.shape = x.shape
-        return _sum_to_array(x, shape)
-
-    @staticmethod
-    def backward(ctx, gy):
-        return broadcast_to(gy, ctx.shape)
-
-
-def _sum_to_array(x, shape):
-    lead = x.ndim - len(shape)
-    if lead < 0:
-        raise ValueError(f"sum_to: cannot sum shape {x.shape} to the larger {tuple(shape)}")
-    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1)
-    for i, s in enumerate(shape):
-        if s != 1 and x.shape[lead + i] != s:
-            raise ValueError(f"sum_to: shape {x.shape} does not reduce to {tuple(shape)}")
-    y = x.sum(axis=axes, keepdims=True) if axes else x
-    return y.reshape(shape)
 
 
 class Cat(Function):
@@ -156,20 +117,6 @@ class Triangle(Function):
         return (tril if ctx.lower else triu)(gy, ctx.diagonal)
 
 
-class ConstantPad(Function):
-    """Forward:  y = x surrounded by ``value`` (pad widths per dimension)
-    VJP:      x̄ = the interior of ȳ (the padding's gradient goes nowhere)"""
-
-    @staticmethod
-    def forward(ctx, x, widths, value):
-        ctx.crop = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape))
-        return np.pad(x, widths, mode="constant", constant_values=value)
-
-    @staticmethod
-    def backward(ctx, gy):
-        return gy[ctx.crop]
-
-
 class Clone(Function):
     """Forward:  y = a copy of x (C-contiguous)
     VJP:      x̄ = ȳ"""
@@ -181,10 +128,6 @@ class Clone(Function):
     @staticmethod
     def backward(ctx, gy):
         return gy
-
-
-def _is_tensor(x):
-    return isinstance(x, Tensor)
 
 
 def reshape(input, *shape):
@@ -321,33 +264,12 @@ def expand_as(input, other):
     return broadcast_to(input, tuple(other.shape))
 
 
-def broadcast_to(input, shape):
-    """Repeat along dimensions of size 1 (and new leading dims) to reach ``shape``."""
-    shape = tuple(shape)
-    if tuple(input.shape) == shape:
-        return input
-    try:
-        return BroadcastTo.apply(input, shape)
-    except ValueError:
-        raise RuntimeError(f"broadcast_to: shape {tuple(input.shape)} cannot be broadcast to {shape} "
-                           f"(sizes must match or be 1)") from None
-
-
-def sum_to(input, shape):
-    """Sum over broadcast dimensions so that the result has ``shape``: the VJP of broadcasting."""
-    shape = tuple(shape)
-    if tuple(input.shape) == shape:
-        return input
-    return SumTo.apply(input, shape)
-
-
 def broadcast_tensors(*tensors):
     shape = np.broadcast_shapes(*[tuple(t.shape) for t in tensors])
     return tuple(broadcast_to(t, shape) for t in tensors)
 
 
 def broadcast_shapes(*shapes):
-    from nnmath.tensor import Size
     return Size(np.broadcast_shapes(*shapes))
 
 
@@ -377,16 +299,6 @@ def tile(input, dims):
     return repeat(input, dims)
 
 
-def repeat_interleave(input, repeats, dim=None):
-    """Repeat each element ``repeats`` times along ``dim`` (flattened when None)."""
-    from nnmath.ops.indexing import index_select
-    x = flatten(input) if dim is None else input
-    d = 0 if dim is None else wrap_dim(dim, x.ndim, "repeat_interleave")
-    reps = repeats._data if isinstance(repeats, Tensor) else repeats
-    idx = np.repeat(np.arange(x.shape[d]), reps)
-    return index_select(x, d, Tensor._make(idx))
-
-
 def cat(tensors, dim=0):
     """Join tensors along an existing dimension ``dim``."""
     tensors = [t for t in tensors]
@@ -405,9 +317,8 @@ def cat(tensors, dim=0):
                                f"shape {tuple(ref.shape)}, tensor {i} has shape {tuple(x.shape)}")
     dt = ref._data.dtype
     if any(x._data.dtype != dt for x in tensors):
-        from nnmath.dtypes import result_type_np, from_numpy_dtype
-        dt = result_type_np(*tensors)
-        tensors = [x.to(from_numpy_dtype(dt)) for x in tensors]
+        dt = dtypes.result_type_np(*tensors)
+        tensors = [cast(x, dt) for x in tensors]
     if len(tensors) == 1:
         return tensors[0]
     return Cat.apply(d, *tensors)
@@ -527,48 +438,6 @@ def triu(input, diagonal=0):
     return Triangle.apply(input, diagonal, False)
 
 
-def pad(input, pad, mode="constant", value=None):
-    """Pad the last ``len(pad) // 2`` dimensions: ``pad = (left, right, top, bottom, …)`` from the last
-    dimension backwards, as PyTorch's ``F.pad``. Modes: constant, reflect, replicate, circular.
-    Negative widths crop."""
-    pad = tuple(int(p) for p in pad)
-    if len(pad) % 2:
-        raise RuntimeError(f"pad: padding length must be divisible by 2, got {len(pad)}")
-    k = len(pad) // 2
-    if k > input.ndim:
-        raise RuntimeError(f"pad: padding length {len(pad)} is too large for a {input.ndim}-D input "
-                           f"(at most {2 * input.ndim})")
-    widths = [(0, 0)] * (input.ndim - k) + [(pad[2 * i], pad[2 * i + 1]) for i in range(k)][::-1]
-    if any(lo < 0 or hi < 0 for lo, hi in widths):
-        crop = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for (lo, hi), n in zip(widths, input.shape))
-        input = input[crop]
-        widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
-    if mode == "constant":
-        return ConstantPad.apply(input, tuple(widths), 0 if value is None else value)
-    if mode not in ("reflect", "replicate", "circular"):
-        raise NotImplementedError(f"pad: mode {mode!r} is not one of 'constant', 'reflect', 'replicate', 'circular'")
-    from nnmath.ops.indexing import index_select
-    out = input
-    for d, (lo, hi) in enumerate(widths):
-        if lo == hi == 0:
-            continue
-        n = out.shape[d]
-        idx = np.arange(-lo, n + hi)
-        if mode == "reflect":
-            if lo >= n or hi >= n:
-                raise RuntimeError(f"pad: reflect padding ({lo}, {hi}) must be smaller than dimension {d}'s "
-                                   f"size {n}")
-            period = 2 * (n - 1) if n > 1 else 1
-            idx = np.abs(idx) % period
-            idx = np.where(idx >= n, period - idx, idx)
-        elif mode == "replicate":
-            idx = np.clip(idx, 0, n - 1)
-        else:
-            idx = idx % n
-        out = index_select(out, d, Tensor._make(idx))
-    return out
-
-
 def contiguous(input):
     return Clone.apply(input)
 
@@ -610,7 +479,6 @@ __all__ = [
     "broadcast_shapes",
     "repeat",
     "tile",
-    "repeat_interleave",
     "cat",
     "concat",
     "concatenate",
@@ -627,7 +495,6 @@ __all__ = [
     "roll",
     "tril",
     "triu",
-    "pad",
     "contiguous",
     "clone",
     "atleast_1d",

@@ -11,6 +11,7 @@ import tempfile
 
 import numpy as np
 
+from nnmath import onnx as nnmath_onnx
 from nnmath._optional import require
 from nnmath.tensor import Tensor
 
@@ -102,7 +103,6 @@ class SummaryWriter:
         """The model's graph, traced by :func:`nnmath.onnx.export` and shown in TensorBoard's Graphs tab."""
         if input_to_model is None:
             raise ValueError("add_graph: input_to_model is required: nnmath traces the model by running it")
-        from nnmath import onnx as nnmath_onnx
         with tempfile.TemporaryDirectory() as directory:
             path = os.path.join(directory, "graph.onnx")
             nnmath_onnx.export(model, input_to_model, path)

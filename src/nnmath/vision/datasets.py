@@ -21,6 +21,7 @@ import numpy as np
 
 from nnmath.tensor import Tensor
 from nnmath.utils.data.dataset import Dataset, StackedSamples
+from nnmath.vision import transforms
 
 _IMAGES_MAGIC, _LABELS_MAGIC = 2051, 2049
 
@@ -212,7 +213,6 @@ class MNIST(Dataset):
     def __getitems__(self, indices):
         """The samples at ``indices``. With a ToTensor/Normalize-only transform, the whole batch is
         converted with one NumPy operation and returned already stacked."""
-        from nnmath.vision import transforms
         batch = transforms._batch_transform(self.transform)
         if batch is None:
             return [self[i] for i in indices]

@@ -8,6 +8,7 @@ import numbers
 
 import numpy as np
 
+from nnmath import dtypes
 from nnmath.random import rng
 from nnmath.tensor import Tensor
 
@@ -24,11 +25,6 @@ def _as_array(img) -> np.ndarray:
     if isinstance(img, Tensor):
         return img._data
     return np.asarray(img)
-
-
-def _hw(img):
-    a = _as_array(img)
-    return (a.shape[-2:] if isinstance(img, Tensor) else a.shape[:2])
 
 
 def _rebuild(img, array):
@@ -100,8 +96,7 @@ class ConvertImageDtype:
         self.dtype = dtype
 
     def __call__(self, img):
-        from nnmath import dtypes
-        np_dtype = dtypes.to_numpy_dtype(self.dtype) if hasattr(dtypes, "to_numpy_dtype") else self.dtype.np
+        np_dtype = dtypes.to_dtype(self.dtype).np
         a = img._data
         if a.dtype.kind in "iu" and np.dtype(np_dtype).kind == "f":
             return Tensor._make((a / np.iinfo(a.dtype).max).astype(np_dtype))

@@ -5,14 +5,11 @@ holds W and b, initialises them as PyTorch does, checks its input, and calls the
 """
 from __future__ import annotations
 
-import math
-
 from nnmath import creation
+from nnmath.nn import functional as F
 from nnmath.nn import init
 from nnmath.nn.modules.module import Module
 from nnmath.nn.parameter import Parameter
-from nnmath.ops import conv as C
-from nnmath.ops.shape import pad as _pad
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -80,12 +77,7 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        init.fan_in_uniform_(self.weight, self.bias)
 
     def _check_input(self, input):
         n = self._dims
@@ -115,7 +107,7 @@ class _ConvNd(Module):
         else:
             widths = [p for p in reversed(self.padding) for _ in range(2)]
         x = input if input.ndim == n + 2 else input.unsqueeze(0)
-        x = _pad(x, tuple(widths), mode=self.padding_mode)
+        x = F.pad(x, tuple(widths), mode=self.padding_mode)
         return (x if input.ndim == n + 2 else x.squeeze(0)), 0
 
     def extra_repr(self) -> str:
@@ -173,7 +165,7 @@ class Conv2d(_ConvNd):
     def forward(self, input):
         self._check_input(input)
         x, padding = self._padded(input)
-        return C.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class Conv1d(_ConvNd):
@@ -202,7 +194,7 @@ class Conv1d(_ConvNd):
     def forward(self, input):
         self._check_input(input)
         x, padding = self._padded(input)
-        return C.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class ConvTranspose2d(_ConvNd):
@@ -252,7 +244,7 @@ class ConvTranspose2d(_ConvNd):
 
     def forward(self, input, output_size=None):
         self._check_input(input)
-        return C.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
                                   self._output_padding(input, output_size), self.groups, self.dilation)
 
 
@@ -269,5 +261,5 @@ class ConvTranspose1d(ConvTranspose2d):
 
     def forward(self, input, output_size=None):
         self._check_input(input)
-        return C.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
+        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
                                   self._output_padding(input, output_size), self.groups, self.dilation)

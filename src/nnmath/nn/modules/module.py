@@ -11,7 +11,6 @@ as PyTorch's and a PyTorch ``state_dict`` loads key for key.
 """
 from __future__ import annotations
 
-import itertools
 from collections import OrderedDict, namedtuple
 
 import numpy as np
@@ -19,6 +18,7 @@ import numpy as np
 from nnmath import dtypes
 from nnmath.autograd import no_grad
 from nnmath.device import check_available
+from nnmath.hooks import RemovableHandle
 from nnmath.nn.parameter import Parameter
 from nnmath.tensor import Tensor
 
@@ -32,25 +32,6 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
     __str__ = __repr__
-
-
-class RemovableHandle:
-    """Returned by the ``register_*_hook`` methods; ``remove()`` unregisters the hook."""
-
-    _ids = itertools.count()
-
-    def __init__(self, hooks: dict):
-        self._hooks = hooks
-        self.id = next(RemovableHandle._ids)
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 def _add_indent(text: str, spaces: int) -> str:
@@ -134,8 +115,7 @@ class Module:
 
     @staticmethod
     def _add_hook(hooks: OrderedDict, hook, prepend: bool) -> RemovableHandle:
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = hook
+        handle = RemovableHandle(hooks, hook)
         if prepend:
             hooks.move_to_end(handle.id, last=False)
         return handle
@@ -426,6 +406,15 @@ class Module:
 
     def cuda(self, device=None) -> "Module":
         check_available("cuda")
+        return self
+
+    def share_memory(self) -> "Module":
+        """Move every parameter, gradient and buffer into shared memory (:meth:`Tensor.share_memory_`), so
+        that processes given this module (Hogwild training) update the same numbers."""
+        for tensor in (*self.parameters(), *self.buffers()):
+            tensor.share_memory_()
+            if tensor.grad is not None:
+                tensor.grad.share_memory_()
         return self
 
     # --- state ----------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
-"""Pooling layers: max, average and adaptive pooling (the mathematics is in :mod:`nnmath.ops.conv`)."""
+"""Pooling layers: max, average and adaptive pooling (the mathematics is in :mod:`nnmath.ops.pooling`)."""
 from __future__ import annotations
 
+from nnmath.nn import functional as F
 from nnmath.nn.modules.module import Module
-from nnmath.ops import conv as C
 
 
 class _MaxPoolNd(Module):
@@ -41,7 +41,7 @@ class MaxPool2d(_MaxPoolNd):
     """
 
     def forward(self, input):
-        return C.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
 
@@ -55,7 +55,7 @@ class MaxPool1d(_MaxPoolNd):
     """
 
     def forward(self, input):
-        return C.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
 
@@ -83,7 +83,7 @@ class AvgPool2d(Module):
         self.divisor_override = divisor_override
 
     def forward(self, input):
-        return C.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
 
     def extra_repr(self) -> str:
@@ -98,7 +98,7 @@ class AvgPool1d(AvgPool2d):
         super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
 
     def forward(self, input):
-        return C.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad)
 
 
@@ -117,7 +117,7 @@ class AdaptiveAvgPool2d(Module):
         self.output_size = output_size
 
     def forward(self, input):
-        return C.adaptive_avg_pool2d(input, self.output_size)
+        return F.adaptive_avg_pool2d(input, self.output_size)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
@@ -138,7 +138,7 @@ class AdaptiveMaxPool2d(Module):
         self.return_indices = return_indices
 
     def forward(self, input):
-        return C.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
@@ -148,11 +148,11 @@ class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
     """Average pooling of (N, C, L) to a fixed length."""
 
     def forward(self, input):
-        return C.adaptive_avg_pool1d(input, self.output_size)
+        return F.adaptive_avg_pool1d(input, self.output_size)
 
 
 class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
     """Max pooling of (N, C, L) to a fixed length."""
 
     def forward(self, input):
-        return C.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)

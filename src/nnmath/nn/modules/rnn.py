@@ -9,22 +9,22 @@ from __future__ import annotations
 import math
 import warnings
 
-import nnmath
+from nnmath import creation, ops
 from nnmath.autograd import no_grad
+from nnmath.nn import functional as F
 from nnmath.nn.modules.module import Module
 from nnmath.nn.parameter import Parameter
 from nnmath.nn.utils.rnn import PackedSequence, packed_from_padded, padded_from_packed
-from nnmath.ops.recurrent import recurrent_layer
+from nnmath.ops.recurrent import CELLS
 from nnmath.random import rng
 from nnmath.tensor import Tensor
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
-_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
 def _empty_parameter(shape, factory) -> Parameter:
-    return Parameter(nnmath.empty(*shape, **factory))
+    return Parameter(creation.empty(*shape, **factory))
 
 
 def _reset_uniform(parameters, hidden_size: int) -> None:
@@ -78,7 +78,7 @@ class RNNBase(Module):
         self.bidirectional = bidirectional
         self.proj_size = proj_size
         num_directions = 2 if bidirectional else 1
-        gate_size = _GATES[mode] * hidden_size
+        gate_size = CELLS[mode].gates * hidden_size
         real_hidden_size = proj_size if proj_size > 0 else hidden_size
         self._flat_weights_names = []
         for layer in range(num_layers):
@@ -132,7 +132,7 @@ class RNNBase(Module):
         h_shape, c_shape = self._state_sizes(batch)
         is_lstm = self.mode == "LSTM"
         if hx is None:
-            zeros = lambda shape: nnmath.zeros(*shape, dtype=like.dtype)
+            zeros = lambda shape: creation.zeros(*shape, dtype=like.dtype)
             return zeros(h_shape), (zeros(c_shape) if is_lstm else None)
         states = tuple(hx) if is_lstm else (hx,)
         if is_lstm and len(states) != 2:
@@ -150,30 +150,29 @@ class RNNBase(Module):
                                    f"{state.dim()}-D tensor of shape {list(state.shape)}")
             _check_shape(name if is_lstm else "hidden", state, shape)
             if sorted_indices is not None:
-                state = nnmath.index_select(state, 1, sorted_indices)
+                state = ops.index_select(state, 1, sorted_indices)
             checked.append(state)
         return checked[0], (checked[1] if is_lstm else None)
 
     # --- the driver ---------------------------------------------------------------------------------
     def _run_layers(self, x: Tensor, h0: Tensor, c0, batch_sizes):
         """All layers and directions over x (T, B, input_size): (output, h_n, c_n or None)."""
-        from nnmath.nn.functional import dropout
         num_directions = 2 if self.bidirectional else 1
         layer_input, h_n, c_n = x, [], []
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(num_directions):
                 k = layer * num_directions + direction
-                y, h, c = recurrent_layer(self.mode, layer_input, h0[k], None if c0 is None else c0[k],
+                y, h, c = F.recurrent_layer(self.mode, layer_input, h0[k], None if c0 is None else c0[k],
                                           *self._layer_weights(layer, direction), reverse=direction == 1,
                                           batch_sizes=batch_sizes)
                 outputs.append(y)
                 h_n.append(h)
                 c_n.append(c)
-            layer_input = outputs[0] if num_directions == 1 else nnmath.cat(outputs, dim=2)
+            layer_input = outputs[0] if num_directions == 1 else ops.cat(outputs, dim=2)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
-                layer_input = dropout(layer_input, self.dropout, training=True)
-        return layer_input, nnmath.stack(h_n), (None if c0 is None else nnmath.stack(c_n))
+                layer_input = F.dropout(layer_input, self.dropout, training=True)
+        return layer_input, ops.stack(h_n), (None if c0 is None else ops.stack(c_n))
 
     def forward(self, input, hx=None):
         packed = isinstance(input, PackedSequence)
@@ -199,8 +198,8 @@ class RNNBase(Module):
             output = PackedSequence(packed_from_padded(output, batch_sizes), batch_sizes_t,
                                     sorted_indices, unsorted_indices)
             if unsorted_indices is not None:
-                h_n = nnmath.index_select(h_n, 1, unsorted_indices)
-                c_n = None if c_n is None else nnmath.index_select(c_n, 1, unsorted_indices)
+                h_n = ops.index_select(h_n, 1, unsorted_indices)
+                c_n = None if c_n is None else ops.index_select(c_n, 1, unsorted_indices)
         elif not batched:
             output, h_n = output.squeeze(1), h_n.squeeze(1)
             c_n = None if c_n is None else c_n.squeeze(1)
@@ -334,7 +333,7 @@ class RNNCellBase(Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        gate_size = _GATES[mode] * hidden_size
+        gate_size = CELLS[mode].gates * hidden_size
         self.weight_ih = _empty_parameter((gate_size, input_size), factory)
         self.weight_hh = _empty_parameter((gate_size, hidden_size), factory)
         if bias:
@@ -368,13 +367,13 @@ class RNNCellBase(Module):
         x = input if batched else input.unsqueeze(0)
         shape = (x.shape[0], self.hidden_size)
         if hx is None:
-            states = [nnmath.zeros(*shape, dtype=x.dtype)] * (2 if self.mode == "LSTM" else 1)
+            states = [creation.zeros(*shape, dtype=x.dtype)] * (2 if self.mode == "LSTM" else 1)
         else:
             states = list(hx) if self.mode == "LSTM" else [hx]
             states = [s if batched else s.unsqueeze(0) for s in states]
             for i, s in enumerate(states):
                 _check_shape(f"hidden[{i}]" if self.mode == "LSTM" else "hidden", s, shape)
-        _, h, c = recurrent_layer(self.mode, x.unsqueeze(0), states[0], states[1] if len(states) == 2 else None,
+        _, h, c = F.recurrent_layer(self.mode, x.unsqueeze(0), states[0], states[1] if len(states) == 2 else None,
                                   self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         if not batched:
             h = h.squeeze(0)

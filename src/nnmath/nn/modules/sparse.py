@@ -1,11 +1,11 @@
 """``Embedding``: a learned table of vectors looked up by integer id (math in :mod:`nnmath.ops.embedding`)."""
 from __future__ import annotations
 
-import nnmath
+from nnmath import creation
 from nnmath.autograd import no_grad
+from nnmath.nn import functional as F
 from nnmath.nn.modules.module import Module
 from nnmath.nn.parameter import Parameter
-from nnmath.ops.embedding import embedding
 from nnmath.random import rng
 
 __all__ = ["Embedding"]
@@ -63,7 +63,7 @@ class Embedding(Module):
         self.sparse = sparse
         if _weight is None:
             kwargs = {"dtype": dtype} if dtype is not None else {}
-            self.weight = Parameter(nnmath.empty(num_embeddings, embedding_dim, **kwargs), requires_grad=not _freeze)
+            self.weight = Parameter(creation.empty(num_embeddings, embedding_dim, **kwargs), requires_grad=not _freeze)
             self.reset_parameters()
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
@@ -79,7 +79,7 @@ class Embedding(Module):
                 self.weight._data[self.padding_idx] = 0
 
     def forward(self, input):
-        return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
                          self.scale_grad_by_freq, self.sparse)
 
     def extra_repr(self) -> str:

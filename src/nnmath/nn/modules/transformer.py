@@ -41,12 +41,14 @@ def _get_seq_len(src: Tensor, batch_first: bool) -> int:
 
 
 def _detect_is_causal_mask(mask: Tensor | None, is_causal: bool | None = None, size: int | None = None) -> bool:
-    """``is_causal`` when given; otherwise whether ``mask`` equals the square causal mask of ``size``."""
+    """``is_causal`` when given; otherwise whether ``mask`` is the square causal mask of ``size`` (float:
+    −∞ above the diagonal, 0 elsewhere; bool: True above the diagonal)."""
     if is_causal is not None or mask is None:
         return is_causal is True
     size = size if size is not None else mask.shape[-2]
-    causal = _generate_square_subsequent_mask(size, dtype=mask.dtype)
-    return tuple(mask.shape) == tuple(causal.shape) and bool(np.array_equal(mask._data, causal._data))
+    above = np.triu(np.ones((size, size), dtype=bool), 1)
+    causal = above if mask._data.dtype == np.bool_ else np.where(above, -np.inf, 0.0)
+    return tuple(mask.shape) == causal.shape and bool(np.array_equal(mask._data, causal))
 
 
 def _get_clones(module: Module, n: int) -> ModuleList:
@@ -145,9 +147,6 @@ class TransformerEncoderLayer(_TransformerLayer):
             self.activation_relu_or_gelu = 0
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
-        src_key_padding_mask = F._canonical_mask(src_key_padding_mask, "src_key_padding_mask",
-                                                 F._none_or_dtype(src_mask), "src_mask", src.dtype)
-        src_mask = F._canonical_mask(src_mask, "src_mask", None, "", src.dtype, check_other=False)
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -261,9 +260,6 @@ class TransformerEncoder(Module):
             self.use_nested_tensor = False
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal: bool | None = None):
-        src_key_padding_mask = F._canonical_mask(src_key_padding_mask, "src_key_padding_mask",
-                                                 F._none_or_dtype(mask), "mask", src.dtype)
-        mask = F._canonical_mask(mask, "mask", None, "", src.dtype, check_other=False)
         first_layer = self.layers[0]
         seq_len = _get_seq_len(src, first_layer.self_attn.batch_first)
         is_causal = _detect_is_causal_mask(mask, is_causal, seq_len)
@@ -271,7 +267,7 @@ class TransformerEncoder(Module):
         for layer in self.layers:
             output = layer(output, src_mask=mask, is_causal=is_causal, src_key_padding_mask=src_key_padding_mask)
         if self._padded_positions_are_zero(src, mask, src_key_padding_mask):
-            kept = src_key_padding_mask._data == 0  # PyTorch keeps the positions whose mask is 0 (not padding)
+            kept = src_key_padding_mask._data == 0  # PyTorch keeps the positions whose mask is 0 / False
             output = output * Tensor._make(kept[..., None].astype(output._data.dtype))
         if self.norm is not None:
             output = self.norm(output)

@@ -12,7 +12,7 @@ from collections import namedtuple
 
 import numpy as np
 
-import nnmath
+from nnmath import creation, ops
 from nnmath.tensor import Tensor
 
 __all__ = ["PackedSequence", "pad_sequence", "pack_padded_sequence", "pad_packed_sequence", "pack_sequence",
@@ -50,7 +50,7 @@ def _invert_permutation(permutation: Tensor) -> Tensor:
     order = permutation._data
     inverse = np.empty_like(order)
     inverse[order] = np.arange(order.size, dtype=order.dtype)
-    return nnmath.from_numpy(inverse)
+    return creation.from_numpy(inverse)
 
 
 def _lengths_array(lengths) -> np.ndarray:
@@ -72,8 +72,8 @@ def padded_from_packed(data: Tensor, batch_sizes: np.ndarray, total_length: int,
     """Packed rows (N, *) -> time-major padded (total_length, B, *), ``padding_value`` past each end."""
     batch = int(batch_sizes[0])
     feature_shape = tuple(data.shape[1:])
-    filler = nnmath.full((1, *feature_shape), padding_value, dtype=data.dtype)
-    source = nnmath.cat([data, filler])
+    filler = creation.full((1, *feature_shape), padding_value, dtype=data.dtype)
+    source = ops.cat([data, filler])
     where = np.full(total_length * batch, data.shape[0], dtype=np.int64)  # every slot reads the filler...
     where[packed_positions(batch_sizes, batch)] = np.arange(data.shape[0])  # ...unless packed data is there
     return source[where].reshape(total_length, batch, *feature_shape)
@@ -107,9 +107,9 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
         sorted_indices = None
     else:
         order = np.argsort(-lengths, kind="stable")
-        sorted_indices = nnmath.from_numpy(order)
+        sorted_indices = creation.from_numpy(order)
         lengths = lengths[order]
-        input = nnmath.index_select(input, batch_dim, sorted_indices)
+        input = ops.index_select(input, batch_dim, sorted_indices)
     if lengths.max() > input.shape[1 - batch_dim]:
         raise RuntimeError(f"pack_padded_sequence: a length of {lengths.max()} exceeds the padded length "
                            f"{input.shape[1 - batch_dim]}")
@@ -117,7 +117,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
         input = input.transpose(0, 1)
     batch_sizes = batch_sizes_of(lengths)
     data = packed_from_padded(input[:batch_sizes.size], batch_sizes)
-    return PackedSequence(data, nnmath.from_numpy(batch_sizes), sorted_indices)
+    return PackedSequence(data, creation.from_numpy(batch_sizes), sorted_indices)
 
 
 def pad_packed_sequence(sequence: PackedSequence, batch_first=False, padding_value=0.0, total_length=None):
@@ -134,11 +134,11 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first=False, padding_val
     padded = padded_from_packed(data, batch_sizes, max_length, padding_value)
     lengths = (batch_sizes[None, :] > np.arange(int(batch_sizes[0]))[:, None]).sum(1).astype(np.int64)
     if sequence.unsorted_indices is not None:
-        padded = nnmath.index_select(padded, 1, sequence.unsorted_indices)
+        padded = ops.index_select(padded, 1, sequence.unsorted_indices)
         lengths = lengths[sequence.unsorted_indices._data]
     if batch_first:
         padded = padded.transpose(0, 1)
-    return padded, nnmath.from_numpy(lengths)
+    return padded, creation.from_numpy(lengths)
 
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
@@ -152,8 +152,8 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     for s in sequences:
         missing = longest - s.shape[0]
         widths = (missing, 0) if padding_side == "left" else (0, missing)
-        padded.append(nnmath.pad(s, (0, 0) * (s.ndim - 1) + widths, value=padding_value))
-    return nnmath.stack(padded, dim=0 if batch_first else 1)
+        padded.append(ops.pad(s, (0, 0) * (s.ndim - 1) + widths, value=padding_value))
+    return ops.stack(padded, dim=0 if batch_first else 1)
 
 
 def unpad_sequence(padded_sequences, lengths, batch_first=False):

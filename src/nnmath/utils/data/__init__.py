@@ -1,5 +1,6 @@
 """``nnmath.utils.data``: datasets, samplers and the ``DataLoader`` that batches them (PyTorch's API)."""
-from nnmath.utils.data.dataloader import DataLoader, default_collate, default_convert, get_worker_info
+from nnmath.utils.data._worker import WorkerInfo, get_worker_info
+from nnmath.utils.data.dataloader import DataLoader, default_collate, default_convert
 from nnmath.utils.data.dataset import (ChainDataset, ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset,
                                        random_split)
 from nnmath.utils.data.sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
@@ -7,4 +8,5 @@ from nnmath.utils.data.sampler import (BatchSampler, RandomSampler, Sampler, Seq
 
 __all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
            "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
-           "WeightedRandomSampler", "default_collate", "default_convert", "get_worker_info", "random_split"]
+           "WeightedRandomSampler", "WorkerInfo", "default_collate", "default_convert", "get_worker_info",
+           "random_split"]

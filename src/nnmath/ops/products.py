@@ -10,7 +10,8 @@ import string
 import numpy as np
 
 from nnmath.autograd.function import Function
-from nnmath.ops._util import promote
+from nnmath.ops._util import check_same_dtype, promote
+from nnmath.ops.shape import broadcast_to, reshape, squeeze, unsqueeze
 
 
 class Matmul(Function):
@@ -24,7 +25,6 @@ class Matmul(Function):
 
     @staticmethod
     def backward(ctx, gy):
-        from nnmath.ops.shape import unsqueeze, squeeze
         a, b = ctx.saved_tensors
         if a.ndim == 1 and b.ndim == 1:
             return gy * b, gy * a
@@ -106,7 +106,6 @@ def outer(input, vec2):
     """(aᵢ bⱼ): the outer product of two vectors."""
     if input.ndim != 1 or vec2.ndim != 1:
         raise RuntimeError(f"outer: expected 1-D tensors, got {tuple(input.shape)} and {tuple(vec2.shape)}")
-    from nnmath.ops.shape import unsqueeze
     return unsqueeze(input, 1) * vec2
 
 
@@ -148,11 +147,44 @@ class Einsum(Function):
             target = "".join(ch for ch in sub if ch in present)
             g = einsum(",".join([out] + [s for s, _ in others]) + "->" + target, gy, *[x for _, x in others])
             if target != sub:
-                from nnmath.ops.shape import broadcast_to, reshape
                 shape = [xs[k].shape[i] if ch in present else 1 for i, ch in enumerate(sub)]
                 g = broadcast_to(reshape(g, shape), xs[k].shape)
             grads.append(g)
         return tuple(grads)
+
+
+class Linear(Function):
+    """Forward:  y = x Wᵀ + b        (x: (*, in), W: (out, in), b: (out,); one GEMM)
+    VJP:      x̄ = ȳ W,   W̄ = ȳᵀ x,   b̄ = Σ ȳ   (ȳ and x flattened to 2-D over the leading dims)"""
+
+    @staticmethod
+    def forward(ctx, x, W, b):
+        ctx.save_for_backward(x, W)
+        rows = x.reshape(-1, x.shape[-1]) if x.ndim > 2 else x  # one GEMM over all leading dims, not one each
+        y = rows @ W.T
+        if b is not None:
+            y += b
+        return y.reshape(x.shape[:-1] + (W.shape[0],)) if x.ndim > 2 else y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, W = ctx.saved_tensors
+        need_x, need_W, need_b = ctx.needs_input_grad
+        gy_rows = gy.reshape(-1, W.shape[0])
+        gx = (gy_rows.matmul(W).reshape(tuple(x.shape)) if x.ndim > 2 else gy.matmul(W)) if need_x else None
+        gW = gy_rows.t().matmul(x.reshape(-1, W.shape[1])) if need_W else None
+        gb = gy_rows.sum(0) if need_b else None
+        return gx, gW, gb
+
+
+def linear(input, weight, bias=None):
+    """y = x Wᵀ + b for x of shape (*, in_features), W (out_features, in_features), b (out_features,)."""
+    if input.shape[-1:] != weight.shape[-1:]:
+        raise RuntimeError(f"linear: input of shape {tuple(input.shape)} has {input.shape[-1:] and input.shape[-1]} "
+                           f"features in its last dimension; the weight of shape {tuple(weight.shape)} expects "
+                           f"{weight.shape[-1]}")
+    check_same_dtype("linear", input, weight, bias)
+    return Linear.apply(input, weight, bias)
 
 
 def _parse_einsum(equation: str, operands):

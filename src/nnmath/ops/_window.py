@@ -1,0 +1,137 @@
+"""Sliding windows over NHWC images: the geometry, ``im2col`` and its adjoint ``col2im``, shared by
+convolution (:mod:`nnmath.ops.conv`) and pooling (:mod:`nnmath.ops.pooling`).
+
+Everything runs in NHWC internally (a tensor leaving a convolution is logically (N, C, H, W) but laid
+out channels-last, which the next convolution reads without a copy). ``im2col`` takes all KH·KW
+windows with ``as_strided`` and copies them once into a (N·OH·OW, KH·KW·C) matrix; ``col2im``, its
+adjoint, adds the KH·KW slices of a column matrix back into the image with strided slices (KH·KW
+iterations, no per-pixel loop).
+"""
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+#: The geometry of a 2-d sliding window: kernel (KH, KW), stride, padding (top, bottom, left, right),
+#: dilation, groups.
+Geom = collections.namedtuple("Geom", "kernel stride padding dilation groups")
+
+
+def out_size(size, pad_lo, pad_hi, k, s, d):
+    return (size + pad_lo + pad_hi - d * (k - 1) - 1) // s + 1
+
+
+def pad_nhwc(x, padding, value=0.0):
+    top, bottom, left, right = padding
+    if not (top or bottom or left or right):
+        return x
+    n, h, w, c = x.shape
+    xp = np.full((n, h + top + bottom, w + left + right, c), value, dtype=x.dtype)
+    xp[:, top:top + h, left:left + w, :] = x
+    return xp
+
+
+def windows(xp, geom, oh, ow):
+    """The view (N, OH, OW, KH, KW, C) of all windows of the padded NHWC array ``xp`` (no copy)."""
+    kh, kw = geom.kernel
+    sh, sw = geom.stride
+    dh, dw = geom.dilation
+    n, _, _, c = xp.shape
+    s0, s1, s2, s3 = xp.strides
+    return as_strided(xp, (n, oh, ow, kh, kw, c), (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3),
+                      writeable=False)
+
+
+#: Large temporaries kept for the next step, by (shape, dtype): a fresh 40 MB array is mapped and zeroed
+#: by the OS page by page on every call, a reused one is not. Only arrays nothing else refers to any
+#: more (the column matrix once the weight gradient used it, convᵀ's products) are given back.
+_scratch: dict = {}
+
+
+def take_scratch(shape, dtype):
+    stack = _scratch.get((tuple(shape), np.dtype(dtype)))
+    if stack:
+        try:
+            return stack.pop()
+        except IndexError:
+            pass
+    return np.empty(shape, dtype)
+
+
+def give_scratch(array):
+    if array is None or array.nbytes < (1 << 20) or not array.flags.c_contiguous or array.base is not None:
+        return
+    if len(_scratch) > 8:
+        _scratch.clear()
+    stack = _scratch.setdefault((array.shape, array.dtype), [])
+    if len(stack) < 2:
+        stack.append(array)
+
+
+def im2col(x_nhwc, geom, oh, ow):
+    """Columns (G, N·OH·OW, KH·KW·C/G): row m holds the window of output pixel m, one copy."""
+    win = windows(pad_nhwc(x_nhwc, geom.padding), geom, oh, ow)
+    n, _, _, kh, kw, c = win.shape
+    g = geom.groups
+    if g == 1:
+        cols = take_scratch((1, n * oh * ow, kh * kw * c), win.dtype)
+        np.copyto(cols.reshape(win.shape), win)
+        return cols
+    win = win.reshape(n, oh, ow, kh, kw, g, c // g).transpose(5, 0, 1, 2, 3, 4, 6)
+    return win.reshape(g, n * oh * ow, kh * kw * (c // g))
+
+
+def col2im(part, geom, oh, ow, out, assign=False):
+    """The adjoint of taking windows: for each kernel offset (a, b), add ``part(a, b)`` (N, OH, OW, …), the
+    window entries at that offset, into the strided slice of ``out`` (N, Hp, Wp, …) they were read from.
+
+    KH·KW passes over contiguous (N, OH, OW, …) blocks, no per-pixel loop. With ``assign`` (windows
+    that tile the image without overlap) the slices are written, not added."""
+    kh, kw = geom.kernel
+    sh, sw = geom.stride
+    dh, dw = geom.dilation
+    for a in range(kh):
+        for b in range(kw):
+            rows = slice(a * dh, a * dh + sh * (oh - 1) + 1, sh)
+            columns = slice(b * dw, b * dw + sw * (ow - 1) + 1, sw)
+            if assign:
+                out[:, rows, columns] = part(a, b)
+            else:
+                out[:, rows, columns] += part(a, b)
+    return out
+
+
+def crop(xp, padding, h, w):
+    top, _, left, _ = padding
+    return xp[:, top:top + h, left:left + w]
+
+
+def nhwc(x):
+    return x.transpose(0, 2, 3, 1)
+
+
+def nchw(x):
+    return x.transpose(0, 3, 1, 2)
+
+
+def int_tuple(value, n, name, op):
+    if isinstance(value, (list, tuple)):
+        if len(value) == 1:
+            value = tuple(value) * n
+        if len(value) != n:
+            raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {tuple(value)}")
+        return tuple(int(v) for v in value)
+    return (int(value),) * n
+
+
+def batched(x, spatial, op, what):
+    """(x with a batch dimension, whether one was added); raises on other ranks."""
+    if x.ndim == spatial + 2:
+        return x, False
+    if x.ndim == spatial + 1:
+        return x.unsqueeze(0), True
+    names = {1: "(N, C, L) or (C, L)", 2: "(N, C, H, W) or (C, H, W)"}[spatial]
+    raise RuntimeError(f"{op}: expected a {spatial + 1}-D (unbatched) or {spatial + 2}-D (batched) {what} "
+                       f"of shape {names}, but got input of size {tuple(x.shape)}")
