@@ -108,8 +108,11 @@ class ScaledDotProductAttention(Function):
             lse[..., r0:r1] = (row_max + np.log(total, out=np.zeros_like(total), where=~masked))[..., 0]
             if dropout_p > 0:
                 weights *= _dropout_rows(seed, r0, batch + (r1 - r0, S), dropout_p, q.dtype)[..., :e]
-            block = np.matmul(weights, v[..., :e, :])
-            out[..., r0:r1, :] = np.divide(block, total, out=block, where=~masked)  # (e^(S−m) ⊙ Z) V / Σ e^(S−m)
+            whole = r1 - r0 == L  # one block: write into O directly (a strided block would be copied anyway)
+            rows = np.matmul(weights, v[..., :e, :], out=out if whole else None)
+            np.divide(rows, total, out=rows, where=~masked)  # O = (e^(S−m) ⊙ Z) V / Σ e^(S−m)
+            if not whole:
+                out[..., r0:r1, :] = rows
         ctx.save_for_backward(q, k, v, out, lse, *(() if mask is None else (mask,)))
         return out, lse
 
@@ -153,7 +156,9 @@ def _blocked_vjp(ctx, q, k, v, mask, out, lse, g_out, g_lse):
         if g_lse is not None:
             g_weights = g_weights + g_lse[..., r0:r1, None]
         g_weights = np.multiply(weights, g_weights, out=weights)  # S̄ (P is not needed any more)
-        if need_q:
+        if need_q and r1 - r0 == L:
+            np.matmul(g_weights, k[..., :e, :], out=gq)
+        elif need_q:
             gq[..., r0:r1, :] = np.matmul(g_weights, k[..., :e, :])
         if need_k:
             gk[..., :e, :] += np.matmul(np.swapaxes(g_weights, -1, -2), scaled_q[..., r0:r1, :])
