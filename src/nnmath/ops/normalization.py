@@ -1,9 +1,9 @@
 """Layer normalisation as one op: each sample is centred and scaled to unit variance over its last
 dimensions, then given a learned scale γ and shift β.
 
-Composed of ops it is a dozen passes over the data forward and two dozen backward; as one op the
-forward is five passes and the VJP below seven, which matters in a Transformer, where every block
-normalises twice.
+Composed of ops it is a dozen ops forward and two dozen backward, each allocating its result; as one
+op the forward and the VJP below each make a handful of passes, in place where possible, which
+matters in a Transformer, where every block normalises twice.
 """
 from __future__ import annotations
 
