@@ -143,6 +143,23 @@ def test_multihead_attention_dropout_is_off_in_eval_and_on_in_training():
     assert 0.3 < dropped.mean() < 0.7  # weights are dropped (and the rest scaled by 2)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_a_fully_padded_sample_gives_nan_with_weights_and_zeros_without_as_pytorch():
+    """With need_weights the softmax is formed explicitly (NaN on a row whose keys are all padding);
+    without, scaled_dot_product_attention returns 0 there (and 0 gradients): both as PyTorch."""
+    padding = np.zeros((N, S), dtype=bool)
+    padding[1] = True
+    check_parity(lambda m: m.nn.MultiheadAttention(E, 2), (Q, K, V), dict(key_padding_mask=padding,
+                                                                          need_weights=False))
+    theirs = torch.nn.MultiheadAttention(E, 2).double()
+    ours = nnmath.nn.MultiheadAttention(E, 2).double()
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    expected = theirs(*(torch.tensor(x) for x in (Q, K, V)), key_padding_mask=torch.tensor(padding))[0]
+    got = ours(*(nnmath.tensor(x) for x in (Q, K, V)), key_padding_mask=nnmath.tensor(padding))[0]
+    assert np.isnan(expected.detach().numpy()[:, 1]).all()
+    np.testing.assert_allclose(got.detach().numpy(), expected.detach().numpy(), rtol=RTOL, atol=ATOL)
+
+
 def test_multihead_attention_initialisation_follows_pytorch():
     nnmath.manual_seed(0)
     m = nnmath.nn.MultiheadAttention(64, 4, add_bias_kv=True)
