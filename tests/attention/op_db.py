@@ -14,7 +14,7 @@ import numpy as np
 from nnmath.ops.activation import GeluTanh, GeluTanhDerivative
 from nnmath.ops.attention import ScaledDotProductAttention
 from nnmath.ops.normalization import LayerNorm
-from opinfo import OpInfo, Sample, uniform
+from opinfo import OpInfo, Sample, point, points, set_special_points, uniform
 
 # float32: the weights are normalised by a sum of up to S exponentials, and the products accumulate
 # over E and S, so results agree to a few ulps of O(1) values; 1e-5 relative/absolute leaves room for
@@ -88,6 +88,13 @@ def mha(m, query, key, value, in_proj_weight, in_proj_bias, out_proj_weight, out
         out_proj_weight, out_proj_bias, key_padding_mask=key_padding_mask, attn_mask=attn_mask, **kwargs)
 
 
+def torch_mha(torch, *args, **kwargs):
+    """PyTorch's reference on its math kernel: with need_weights=False PyTorch otherwise picks its CPU flash
+    kernel, whose backward has no derivative (so no Hessian-vector product to compare with)."""
+    with torch.nn.attention.sdpa_kernel(torch.nn.attention.SDPBackend.MATH):
+        return mha(torch, *args, **kwargs)
+
+
 def mha_samples(rng):
     x, key, value = uniform(rng, (3, 2, 4), (5, 2, 4), (5, 2, 4))
     weights = uniform(rng, (12, 4), (12,), (4, 4), (4,), low=-0.7, high=0.7)
@@ -138,7 +145,7 @@ OP_DB = [
     OpInfo("attention.sdpa_gqa", sdpa, gqa_samples, **F32),
     # nnmath's random stream is not PyTorch's: dropout is checked by its statistics in test_attention.py.
     OpInfo("attention.sdpa_dropout", seeded_dropout, dropout_samples, parity=False),
-    OpInfo("attention.multi_head_attention_forward", mha, mha_samples, **F32),
+    OpInfo("attention.multi_head_attention_forward", mha, mha_samples, torch_op=torch_mha, **F32),
     OpInfo("attention.rms_norm", rms_norm, rms_norm_samples, **F32),
     # float32: x̂ = (x − μ)/σ amplifies the rounding of μ by 1/σ (as the nn.layer_norm entry)
     OpInfo("attention.layer_norm", layer_norm, layer_norm_samples, covers=(LayerNorm,), rtol=1e-4, atol=1e-5),
@@ -146,3 +153,31 @@ OP_DB = [
     OpInfo("attention.gelu_tanh", lambda m, x: m.nn.functional.gelu(x, approximate="tanh"), gelu_samples,
            covers=(GeluTanh, GeluTanhDerivative)),
 ]
+
+# --- special points -------------------------------------------------------------------------------
+SAME_PRIMITIVE = ("the same primitive as attention.sdpa, whose special points (every score tied, equal keys) are "
+                  "sampled there; this entry's own edge (the mask's shape or kind) is in its samples")
+KEYS = np.array([[[0.5, -1.0, 0.25, 2.0]] * 5, [[1.0, 0.0, -1.0, 0.5], [1.0, 0.0, -1.0, 0.5]] + [[0.0] * 4] * 3])
+
+SPECIAL = {
+    # Q = 0: every score ties and the weights are uniform (softmax′ = (diag(1) − 11ᵀ/S)/S); equal keys: the same
+    # for any Q in the first batch, and ties in the second
+    "attention.sdpa": points(point(np.zeros((2, 3, 4)), KEYS, np.arange(30.0).reshape(2, 5, 3) / 10),
+                             point(np.linspace(-1.0, 1.0, 24).reshape(2, 3, 4), KEYS, np.ones((2, 5, 3)))),
+    "attention.sdpa_causal": SAME_PRIMITIVE + " (the first query sees one key: its weight is exactly 1)",
+    "attention.sdpa_bool_mask": SAME_PRIMITIVE + " (a fully masked row: output and gradients 0)",
+    "attention.sdpa_float_mask": SAME_PRIMITIVE,
+    "attention.sdpa_gqa": SAME_PRIMITIVE,
+    "attention.sdpa_dropout": SAME_PRIMITIVE + " (dropout multiplies the weights by a constant mask)",
+    "attention.multi_head_attention_forward": ("linear maps around attention.sdpa; its edge cases (a fully padded "
+                                               "key, a causal mask, unbatched input) are in its samples"),
+    # a zero row: the mean square is 0 and y = x/√ε (ε given: the machine epsilon would make gradcheck's
+    # finite differences leave the region where ε dominates)
+    "attention.rms_norm": points(point([[0.0, 0.0, 0.0, 0.0], [1.0, 2.0, 3.0, 4.0]], [1.0, 0.5, 2.0, 1.0], (4,),
+                                       eps=1e-3)),
+    "attention.layer_norm": points(point([[0.5, 0.5, 0.5, 0.5], [1.0, 2.0, 3.0, 4.0]], [1.0, 0.5, 2.0, 1.0],
+                                         [0.0, 0.1, 0.2, 0.3], shape=(4,))),       # a constant row: variance 0
+    "attention.gelu_tanh": points(point([0.0, -0.0, 1e-8, -1e-8])),                # the bend at 0: y′(0) = ½
+}
+
+set_special_points(OP_DB, SPECIAL)

@@ -8,9 +8,13 @@ cross-entropy, as the seed does. Each epoch ends with an evaluation on the test 
 ``model.safetensors`` and the confusion matrix is printed and drawn to ``confusion.png``.
 When TensorBoard's writer is installed (``nnmath[viz]``), ``OUT/tensorboard`` also receives, per
 epoch, the losses, the accuracy, the learning rate, each layer's gradient norm and weight histograms.
+
+``--distributed`` trains on the N processes of an MPI job (``python -m nnmath.distributed.run -n N
+nnmath train mnist --distributed``) with the same global batch (:mod:`nnmath.apps.data_parallel`).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import time
@@ -19,6 +23,7 @@ import nnmath
 import nnmath.nn as nn
 import nnmath.nn.functional as F
 from nnmath import metrics
+from nnmath.apps import data_parallel
 from nnmath.apps.checkpoint import load_checkpoint, save_checkpoint
 from nnmath.utils.data import DataLoader, Subset
 from nnmath.utils.metrics_log import MetricsLogger
@@ -137,40 +142,65 @@ def _train_epoch(model, loader, optimizer, criterion, desc, progress, log):
     return sum(losses) / max(len(losses), 1), seen / (time.perf_counter() - start)
 
 
+def _evaluate_on_all_ranks(model, loader, run):
+    """Test loss, accuracy and confusion matrix of the whole test set: each rank scores its shard, and
+    the sums of losses and of confusion counts are added over the ranks."""
+    test_loss, _, predicted, target = evaluate(model, loader)
+    confusion = run.sum_tensor(metrics.confusion_matrix(predicted, target, num_classes=10))
+    if run.distributed:
+        loss_sum, count = run.sum(test_loss * target.shape[0], target.shape[0])
+        test_loss = loss_sum / count
+    counts = confusion.numpy()
+    accuracy = counts.trace().item() / counts.sum().item()
+    return test_loss, accuracy, confusion
+
+
 def train(epochs=10, batch_size=64, lr=1e-3, data_dir=None, fashion=False, out="runs/mnist", seed=0,
-          resume=None, limit=None, progress=True, log=print) -> dict:
-    """Train the seed CNN; returns the history of test accuracy and the final confusion matrix."""
+          resume=None, limit=None, progress=True, log=print, distributed=False) -> dict:
+    """Train the seed CNN; returns the history of test accuracy and the final confusion matrix.
+
+    With ``distributed``, this process is one of the N of an MPI job: ``batch_size`` is the global
+    batch, each rank takes its share of it, gradients are averaged (DistributedDataParallel), and
+    rank 0 alone prints and writes files."""
+    run = data_parallel.start(distributed)
+    log = run.on_main(log)
     out = pathlib.Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    if run.main:
+        out.mkdir(parents=True, exist_ok=True)
     nnmath.manual_seed(seed)
     train_set, test_set = _datasets(data_dir, fashion, limit)
-    order = nnmath.Generator().manual_seed(seed)
-    train_loader = DataLoader(train_set, batch_size=batch_size, shuffle=True, generator=order)
-    test_loader = DataLoader(test_set, batch_size=1000)
+    train_loader = DataLoader(train_set, **run.loader_options(train_set, batch_size, seed))
+    test_loader = DataLoader(run.shard(test_set), batch_size=1000)
     model = SeedCNN()
     optimizer = nnmath.optim.Adam(model.parameters(), lr=lr)
     criterion = nn.CrossEntropyLoss()
     checkpoint = out / "checkpoint.safetensors"
     first_epoch = 0
     if resume:
-        first_epoch = load_checkpoint(resume, model, optimizer, dataloader=train_loader)["epoch"]
+        first_epoch = load_checkpoint(resume, model, optimizer, dataloader=train_loader,
+                                      restore_rng=not run.distributed)["epoch"]
         log(f"resumed from {resume} after epoch {first_epoch}")
+    net = run.wrap(model)
     history = []
-    writer = _tensorboard(out, log)
-    with MetricsLogger(out) as curves:
+    writer = _tensorboard(out, log) if run.main else None
+    with MetricsLogger(out) if run.main else contextlib.nullcontext() as curves:
         try:
             for epoch in range(first_epoch, epochs):
-                train_loss, speed = _train_epoch(model, train_loader, optimizer, criterion,
-                                                 f"epoch {epoch + 1}/{epochs}", progress, log)
-                test_loss, accuracy, predicted, target = evaluate(model, test_loader)
+                run.begin_epoch(train_loader, seed, epoch)
+                train_loss, speed = _train_epoch(net, train_loader, optimizer, criterion,
+                                                 f"epoch {epoch + 1}/{epochs}", progress and run.main, log)
+                train_loss, speed = run.sum(train_loss / run.world, speed)
+                test_loss, accuracy, confusion = _evaluate_on_all_ranks(model, test_loader, run)
                 history.append(accuracy)
                 log(f"epoch {epoch + 1}/{epochs}: train loss {train_loss:.4f}, test loss {test_loss:.4f}, "
-                    f"test accuracy {100 * accuracy:.2f} % ({speed:.0f} images/s)")
-                scalars = dict(train_loss=train_loss, test_loss=test_loss, test_accuracy=accuracy)
-                curves.log(epoch + 1, **scalars)
-                _log_to_tensorboard(writer, epoch + 1, model, optimizer, scalars, _grad_norms(model))
-                curves.plot()
-                save_checkpoint(checkpoint, model, optimizer, epoch=epoch + 1, dataloader=train_loader)
+                    f"test accuracy {100 * accuracy:.2f} % ({speed:.0f} images/s"
+                    f"{f' on {run.world} processes' if run.distributed else ''})")
+                if run.main:
+                    scalars = dict(train_loss=train_loss, test_loss=test_loss, test_accuracy=accuracy)
+                    curves.log(epoch + 1, **scalars)
+                    _log_to_tensorboard(writer, epoch + 1, model, optimizer, scalars, _grad_norms(model))
+                    curves.plot()
+                    save_checkpoint(checkpoint, model, optimizer, epoch=epoch + 1, dataloader=train_loader)
         except KeyboardInterrupt:
             log(f"\ninterrupted: the last completed epoch is saved in {checkpoint}; continue with "
                 f"nnmath train mnist --resume {checkpoint}")
@@ -178,19 +208,25 @@ def train(epochs=10, batch_size=64, lr=1e-3, data_dir=None, fashion=False, out="
         finally:
             if writer is not None:
                 writer.close()
-    nnmath.save(model.state_dict(), out / "model.safetensors")
     result = {"accuracy": history}
+    if run.main:
+        nnmath.save(model.state_dict(), out / "model.safetensors")
     if first_epoch < epochs:
-        names = FASHION_CLASSES if fashion else None
-        confusion = metrics.confusion_matrix(predicted, target, num_classes=10)
-        log(metrics.format_confusion_matrix(confusion, names))
-        try:
-            metrics.plot_confusion_matrix(confusion, out / "confusion.png", names)
-        except ImportError as e:
-            log(f"(no confusion.png: {e})")
         result["confusion"] = confusion
+        if run.main:
+            _report_confusion(confusion, out, fashion, log)
     log(f"saved {out / 'model.safetensors'}, {out / 'metrics.csv'}, {out / 'curves.png'}")
+    run.close()
     return result
+
+
+def _report_confusion(confusion, out, fashion, log):
+    names = FASHION_CLASSES if fashion else None
+    log(metrics.format_confusion_matrix(confusion, names))
+    try:
+        metrics.plot_confusion_matrix(confusion, out / "confusion.png", names)
+    except ImportError as e:
+        log(f"(no confusion.png: {e})")
 
 
 def add_options(parser):
@@ -205,12 +241,13 @@ def add_options(parser):
     parser.add_argument("--resume", help="a checkpoint.safetensors to continue from")
     parser.add_argument("--limit", type=int, help="use only the first N training and test images")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    data_parallel.add_option(parser)
 
 
 def run(args) -> int:
     try:
         train(args.epochs, args.batch_size, args.lr, args.data_dir, args.fashion, args.out, args.seed,
-              args.resume, args.limit, not args.no_progress)
+              args.resume, args.limit, not args.no_progress, distributed=args.distributed)
     except KeyboardInterrupt:
         return 130
     return 0

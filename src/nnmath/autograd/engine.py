@@ -11,6 +11,10 @@ may be used by several later ops; its ``ȳ`` is the *sum* of what each of them s
    after summing each back to its input's shape (broadcasting's derivative, in this one place);
 3. accumulates into ``.grad`` at leaves, calls hooks, and frees saved tensors unless the graph is
    retained. With ``create_graph=True`` the backward ops are themselves recorded.
+
+A leaf's post-accumulate-grad hooks run once per pass, when the last edge into it has delivered (its
+``.grad`` is then complete); callbacks queued with :func:`queue_callback` run when the pass ends.
+DistributedDataParallel uses both: the first to start a bucket's all-reduce, the second to wait for them.
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ import numpy as np
 from nnmath.autograd.anomaly_mode import creation_site
 from nnmath.autograd.fit import cast, sum_to
 from nnmath.autograd.grad_mode import set_grad_enabled, state
-from nnmath.backend import get_array_module
+from nnmath.backend import get_array_module, writeable
 from nnmath.tensor import Tensor
 
 
@@ -105,15 +109,20 @@ def _capture_key(t):
     return ("leaf", id(t)) if t.grad_fn is None else (id(t.grad_fn), t._output_nr)
 
 
-def count_dependencies(roots):
-    """For every node reachable from ``roots``, how many edges lead into it (its consumers)."""
+def count_dependencies(roots, hooked_leaves=None):
+    """For every node reachable from ``roots``, how many edges lead into it (its consumers); and, into
+    the dict ``hooked_leaves`` when given, how many into each leaf with post-accumulate-grad hooks."""
     deps = {}
     stack = list(roots)
     seen = set(stack)
     while stack:
         node = stack.pop()
         for edge in node._edges:
-            if edge is None or edge[1] is None:
+            if edge is None:
+                continue
+            if edge[1] is None:
+                if hooked_leaves is not None:
+                    _count_hooked_leaf(edge[0], hooked_leaves)
                 continue
             nxt = edge[0]
             deps[nxt] = deps.get(nxt, 0) + 1
@@ -123,19 +132,70 @@ def count_dependencies(roots):
     return deps
 
 
+def _count_hooked_leaf(leaf, hooked_leaves):
+    """One more edge into ``leaf`` (keyed by its id), if it has post-accumulate-grad hooks."""
+    if leaf._post_accumulate_grad_hooks:
+        entry = hooked_leaves.setdefault(id(leaf), [leaf, 0, False])  # [leaf, edges left, accumulated]
+        entry[1] += 1
+
+
+def _leaf_edge_done(leaf, accumulated, hooked_leaves):
+    """One edge into ``leaf`` has delivered (or sent nothing); after the last one, if ``.grad`` was
+    accumulated in this pass, run the leaf's post-accumulate-grad hooks with the leaf."""
+    entry = hooked_leaves.get(id(leaf))
+    if entry is None:
+        return
+    entry[1] -= 1
+    entry[2] = entry[2] or accumulated
+    if entry[1] == 0 and entry[2]:
+        for hook in list(leaf._post_accumulate_grad_hooks.values()):
+            if hook(leaf) is not None:
+                raise RuntimeError("post-accumulate-grad hook: Tensor post accumulate grad hooks should return "
+                                   f"None; {hook!r} returned a value (change leaf.grad in place instead)")
+
+
+_callbacks = []  # one list per backward pass in progress (a hook may start another), innermost last
+
+
+def queue_callback(callback):
+    """Call ``callback()`` when the backward pass now running has finished: PyTorch's
+    ``Variable._execution_engine.queue_callback``. Only from a hook, during backward."""
+    if not _callbacks:
+        raise RuntimeError("queue_callback: no backward pass is running; queue callbacks from a hook "
+                           "called during backward")
+    _callbacks[-1].append(callback)
+
+
 def _run(roots, retain_graph, create_graph, capture, only):
+    _callbacks.append([])
+    try:
+        _propagate(roots, retain_graph, create_graph, capture, only)
+        queued = _callbacks[-1]
+        while queued:
+            queued.pop(0)()
+    finally:
+        _callbacks.pop()
+
+
+def _propagate(roots, retain_graph, create_graph, capture, only):
     buffers = {}
     owned_elsewhere = set()  # ids of arrays a leaf must not take without copying
+    hooked_leaves = {}
+    for t, _ in roots:
+        if t.grad_fn is None:
+            _count_hooked_leaf(t, hooked_leaves)
     with set_grad_enabled(create_graph):
+        nodes = list(dict.fromkeys(t.grad_fn for t, _ in roots if t.grad_fn is not None))
+        deps = count_dependencies(nodes, hooked_leaves)
         for t, g in roots:
             owned_elsewhere.add(id(g._data))
             if t.grad_fn is None:
-                _deliver_to_leaf(t, g, create_graph, capture, only, owned_elsewhere)
+                accumulated = _deliver_to_leaf(t, g, create_graph, capture, only, owned_elsewhere)
+                _leaf_edge_done(t, accumulated, hooked_leaves)
                 continue
             buf = buffers.setdefault(t.grad_fn, [None] * len(t.grad_fn._out_meta))
             nr = t._output_nr
             buf[nr] = g if buf[nr] is None else buf[nr] + g
-        deps = count_dependencies(list(buffers))
         ready = [n for n in buffers if deps.get(n, 0) == 0]
         while ready:
             node = ready.pop()
@@ -153,8 +213,10 @@ def _run(roots, retain_graph, create_graph, capture, only):
                 if g is not None:
                     g = _fit(g, meta, node)
                 if nr is None:
-                    if g is not None:
-                        _deliver_to_leaf(target, g, create_graph, capture, only, owned_elsewhere)
+                    accumulated = g is not None and _deliver_to_leaf(target, g, create_graph, capture, only,
+                                                                     owned_elsewhere)
+                    if hooked_leaves:
+                        _leaf_edge_done(target, accumulated, hooked_leaves)
                     continue
                 if g is not None:
                     buf = buffers.get(target)
@@ -215,6 +277,7 @@ def _fit(g, meta, node):
 
 
 def _deliver_to_leaf(leaf, g, create_graph, capture, only, owned_elsewhere):
+    """Add ``g`` into ``leaf.grad`` (or into ``capture``); True when ``.grad`` was accumulated."""
     if leaf._hooks:
         for hook in list(leaf._hooks.values()):
             out = hook(g)
@@ -224,27 +287,30 @@ def _deliver_to_leaf(leaf, g, create_graph, capture, only, owned_elsewhere):
         key = ("leaf", id(leaf))
         if key in capture:
             capture[key] = g if capture[key] is None else capture[key] + g
-        return
+        return False
     if only is not None and ("leaf", id(leaf)) not in only:
-        return
-    if leaf.grad is None:
+        return False
+    # _fit gave g the leaf's shape and dtype: .grad is set directly, past its assignment checks.
+    current = leaf._grad
+    if current is None:
         if create_graph:
-            leaf.grad = g
-            return
+            leaf._grad = g
+            return True
         arr = g._data
-        if id(arr) in owned_elsewhere or arr.base is not None or not arr.flags.writeable:
+        if id(arr) in owned_elsewhere or arr.base is not None or not writeable(arr):
             arr = arr.copy()
         owned_elsewhere.add(id(arr))
-        leaf.grad = Tensor._make(arr)
-    elif create_graph or leaf.grad.requires_grad:
-        leaf.grad = leaf.grad + g
+        leaf._grad = Tensor._make(arr)
+    elif create_graph or current.requires_grad:
+        leaf._grad = current + g
     else:
-        acc = leaf.grad._data
-        if acc.shape == g._data.shape and acc.dtype == g._data.dtype and acc.flags.writeable:
+        acc = current._data
+        if acc.shape == g._data.shape and acc.dtype == g._data.dtype and writeable(acc):
             np.add(acc, g._data, out=acc)
-            leaf.grad._vc.value += 1
+            current._vc.value += 1
         else:
-            leaf.grad = Tensor._make(acc + g._data)
+            leaf._grad = Tensor._make(acc + g._data)
+    return True
 
 
 def _check_finite(node, in_grads):

@@ -23,16 +23,26 @@ grad-of-grad and Hessians need nothing more. Broadcasting is not the op's concer
 each gradient back to its input's shape and dtype (:mod:`nnmath.autograd.fit`).
 
 Differences from ``torch.autograd.Function``: ``forward`` receives arrays (the tensors' data) rather
-than Tensors, and returns arrays; ``save_for_backward`` takes those arrays (inputs, outputs or
-intermediates) and ``ctx.saved_tensors`` gives them back as Tensors connected to the graph.
+than Tensors, and returns arrays; ``save_for_backward`` takes those arrays and ``ctx.saved_tensors``
+gives them back as Tensors connected to the graph.
+
+The rule for saved values: what ``backward`` reads is an input, an output, or recomputed from them
+with ops. A floating array that is neither (an intermediate of forward) would come back detached from
+the graph, and the second derivative through it would be silently wrong; saving one raises, naming the
+op, unless ``backward`` is decorated with :class:`once_differentiable` (whose gradients then refuse to
+be differentiated again). Integer and boolean arrays (indices, masks) carry no derivative and may be
+saved freely.
 """
 from __future__ import annotations
 
+import inspect
 import traceback
 
 import numpy as np
 
 from nnmath.autograd.grad_mode import no_grad, state
+from nnmath.backend import device_of, to_device
+from nnmath.device import CPU
 from nnmath.hooks import RemovableHandle
 from nnmath.tensor import Tensor
 
@@ -54,7 +64,8 @@ class Function:
 
     Subclasses define ``forward(ctx, *args)`` on arrays and ``backward(ctx, *grad_outputs)`` on
     Tensors, returning one gradient (or None) per argument of ``forward``. Call ``Cls.apply(*args)``.
-    Class attribute ``is_view = True`` says the first output shares memory with the first input.
+    Class attribute ``is_view = True`` says outputs may share memory with the first input: those that
+    do become its views (same memory, same version counter; see ``_link_views``).
     """
 
     is_view = False
@@ -66,7 +77,8 @@ class Function:
 
     # --- what forward may call on ctx -----------------------------------------------------------
     def save_for_backward(self, *values):
-        """Keep inputs, outputs or intermediates (arrays or Tensors) for ``backward``."""
+        """Keep inputs or outputs of forward (arrays or Tensors) for ``backward``; a floating intermediate
+        array raises unless ``backward`` is :class:`once_differentiable` (see the module docstring)."""
         self._to_save = values
 
     def mark_non_differentiable(self, *outputs):
@@ -93,10 +105,12 @@ class Function:
         if self._freed:
             raise RuntimeError(_FREED)
         if self._saved is None:
-            return tuple(Tensor._make(v) if not isinstance(v, Tensor) else v for v in self._to_save)
+            return tuple(v if v is None or isinstance(v, Tensor) else Tensor._make(v) for v in self._to_save)
         return tuple(self._unpack(entry) for entry in self._saved)
 
     def _unpack(self, entry):
+        if entry is None:
+            return None
         kind, value, vc, version, output_nr = entry
         if vc is not None and vc.value != version:
             shape = tuple((value._data if kind == "in" else value).shape)
@@ -131,20 +145,21 @@ class Function:
                 needs.append(False)
         record = record and state.enabled
         ctx.needs_input_grad = tuple(needs) if record else (False,) * len(args)
-        out = cls.forward(ctx, *arrays)
+        try:
+            out = cls.forward(ctx, *arrays)
+        except (TypeError, ValueError):
+            moved = _on_one_device(cls, args)  # raises PyTorch's error when the tensors are on two devices
+            if moved is None:
+                raise
+            return cls.apply(*moved)
         single = not isinstance(out, tuple)
         outs = (out,) if single else out
         if record:
             results = ctx._record(args, outs)
         else:
             results = tuple(Tensor._make(o) for o in outs)
-        # Advanced indexing and a reshape of a non-contiguous array copy: only a result that really
-        # shares the input's memory is a view (and shares its version counter).
-        if cls.is_view and np.may_share_memory(results[0]._data, args[0]._data):
-            src = args[0]
-            view = results[0]
-            view._vc = src._vc
-            view._base = src if src._base is None else src._base
+        if cls.is_view:
+            _link_views(args[0], results)
         if tracer is not None:
             tracer(cls, args, results)
         return results[0] if single else results
@@ -154,7 +169,9 @@ class Function:
         in_meta = []
         for a, need in zip(args, self.needs_input_grad):
             if need:
-                edges.append((a.grad_fn, a._output_nr) if a.grad_fn is not None else (a, None))
+                # apply() read a.requires_grad, which rebuilt a stale view's node: _grad_fn is current.
+                node = a._grad_fn
+                edges.append((node, a._output_nr) if node is not None else (a, None))
                 in_meta.append((a._data.shape, a._data.dtype))
             else:
                 edges.append(None)
@@ -171,23 +188,41 @@ class Function:
             diff = o.dtype.kind in "fc" and id(o) not in non_diff
             results.append(Tensor._make(o, diff, self if diff else None, i))
         if self._to_save:
-            self._saved = tuple(self._pack(v, args, raw_outs, outs, results) for v in self._to_save)
+            self._saved = tuple(self._pack(i, v, args, raw_outs, outs, results) for i, v in enumerate(self._to_save))
             self._to_save = ()
         if state.anomaly:
             self._stack = traceback.extract_stack()[:-3]
         return tuple(results)
 
-    @staticmethod
-    def _pack(value, args, raw_outs, outs, results):
+    def _pack(self, position, value, args, raw_outs, outs, results):
+        if value is None:
+            return None
         if isinstance(value, Tensor):
+            value._vc.saved = True
             return ("in", value, value._vc, value._vc.value, None)
         for a in args:
             if isinstance(a, Tensor) and a._data is value:
+                a._vc.saved = True
                 return ("in", a, a._vc, a._vc.value, None)
         for i, (raw, o, r) in enumerate(zip(raw_outs, outs, results)):
             if raw is value or o is value:
                 return ("out", o, r._vc, r._vc.value, i)
+        floating = isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "fc"
+        if floating and not self._once_differentiable():
+            raise RuntimeError(
+                f"{type(self).__name__}.forward: save_for_backward argument {position} (a {value.dtype} array of "
+                f"shape {tuple(np.shape(value))}) is neither an input nor an output of forward. backward would "
+                f"read it detached from the graph, so the derivative of the gradient (double backward) would be "
+                f"silently wrong. Save the inputs or outputs it is computed from and recompute it in backward "
+                f"with ops (e.g. save the output and reshape it there), or declare the op once-differentiable "
+                f"by decorating backward with @once_differentiable.")
         return ("const", value, None, None, None)
+
+    @classmethod
+    def _once_differentiable(cls) -> bool:
+        """True when ``backward`` is decorated with :class:`once_differentiable`."""
+        backward = inspect.getattr_static(cls, "backward")
+        return isinstance(getattr(backward, "__func__", backward), once_differentiable)
 
     def _free(self):
         if self._saved is not None:
@@ -222,6 +257,55 @@ class Function:
     @staticmethod
     def backward(ctx, *grad_outputs):
         raise NotImplementedError("a Function subclass must define backward(ctx, *grad_outputs)")
+
+
+def _link_views(src: Tensor, results) -> None:
+    """Make the results of a view op views of ``src``'s base: they share its memory and its version
+    counter. Advanced indexing and a reshape of a non-contiguous array copy instead: only a result
+    that really shares the input's memory becomes a view. Several views from one op (split) are
+    marked, as PyTorch forbids changing them in place while autograd records."""
+    base = src if src._base is None else src._base
+    for view in results:
+        if not np.may_share_memory(view._data, src._data):
+            continue
+        view._vc = src._vc
+        view._base = base
+        view._view_graph = src._vc.graph
+        if len(results) > 1 or src._multi_view:
+            view._multi_view = True
+        if not state.enabled and src._requires_grad:
+            view._view_no_grad = True
+
+
+def _on_one_device(cls, args):
+    """After ``cls.forward`` failed: None when all tensor arguments are on one device (the failure is
+    the op's own). Otherwise ``args`` with zero-dim CPU tensors moved to the GPU, as PyTorch lets them
+    join a GPU op; when a CPU tensor with dimensions meets a GPU tensor, PyTorch's error."""
+    devices = {}
+    for a in args:
+        if isinstance(a, Tensor):
+            devices.setdefault(device_of(a._data), []).append(a)
+    if len(devices) < 2:
+        return None
+    gpu = next(d for d in devices if d != CPU)
+    if any(t._data.ndim for t in devices[CPU]):
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{gpu} and cpu! ({cls.__name__} got tensors on both)")
+    return tuple(ToDevice.apply(a, gpu) if isinstance(a, Tensor) and device_of(a._data) == CPU else a for a in args)
+
+
+class ToDevice(Function):
+    """Forward:  y = x, its memory copied to another device (``x.to('cuda')``, ``x.cpu()``)
+    VJP:      x̄ = ȳ copied back to x's device"""
+
+    @staticmethod
+    def forward(ctx, x, device):
+        ctx.source = device_of(x)
+        return to_device(x, device)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return ToDevice.apply(gy, ctx.source)
 
 
 class AccumulateGrad:
@@ -274,7 +358,7 @@ class once_differentiable:
             outs = self.fn(ctx, *[g._data if isinstance(g, Tensor) else g for g in grads])
         single = not isinstance(outs, tuple)
         outs = (outs,) if single else outs
-        wrapped = tuple(None if o is None else (o if isinstance(o, Tensor) else Tensor._make(np.asarray(o)))
+        wrapped = tuple(None if o is None else (o if isinstance(o, Tensor) else Tensor._make(o))
                         for o in outs)
         if sources:
             wrapped = tuple(None if w is None else DelayedError.apply(w, type(ctx).__name__, *sources)

@@ -14,11 +14,13 @@ import warnings
 import numpy as np
 
 from nnmath import ops, special
-from nnmath.ops import normalization
+from nnmath._methods import apply_inplace
 from nnmath.autograd import no_grad
-from nnmath.ops._util import check_same_dtype
+from nnmath.backend import get_array_module, on_device_of
+from nnmath.ops import normalization
+from nnmath.ops._util import check_same_dtype, write_out
 # The layers' primitives, offered here under PyTorch's names (F.linear, F.conv2d, ...).
-from nnmath.ops.activation import gelu_tanh, softplus
+from nnmath.ops.activation import bernoulli_nll, gelu_tanh, softplus
 from nnmath.ops.attention import attention
 from nnmath.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
 from nnmath.ops.embedding import embedding  # noqa: F401
@@ -49,11 +51,12 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 # --- activations ------------------------------------------------------------------------------------
 
 
-def _maybe_inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
-    """PyTorch's ``inplace=True``: write the result into ``input``'s storage and return ``input``."""
+def _maybe_inplace(input: Tensor, fn, inplace: bool, op: str) -> Tensor:
+    """``fn(input)``, or with PyTorch's ``inplace=True`` the same values written into ``input``'s memory
+    (``input`` is returned, its history moved on as by any in-place op)."""
     if not inplace:
-        return result
-    return input.copy_(result)
+        return fn(input)
+    return apply_inplace(input, op, fn)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -68,14 +71,17 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """LeakyReLU(x) = x if x > 0 else negative_slope · x."""
-    return _maybe_inplace(input, ops.where(input > 0, input, input * negative_slope), inplace)
+    return _maybe_inplace(input, lambda x: ops.where(x > 0, x, x * negative_slope), inplace, "leaky_relu_")
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """ELU(x) = x if x > 0 else α (eˣ − 1)."""
+    return _maybe_inplace(input, lambda x: _elu(x, alpha), inplace, "elu_")
+
+
+def _elu(x: Tensor, alpha: float) -> Tensor:
     # expm1 of min(x, 0): the unused branch never overflows, so its zero gradient stays finite.
-    negative = ops.expm1(ops.clamp_max(input, 0.0)) * alpha
-    return _maybe_inplace(input, ops.where(input > 0, input, negative), inplace)
+    return ops.where(x > 0, x, ops.expm1(ops.clamp_max(x, 0.0)) * alpha)
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -84,13 +90,13 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """SELU(x) = λ · ELU(x, α), λ ≈ 1.0507, α ≈ 1.6733 (self-normalising)."""
-    return _maybe_inplace(input, elu(input, _SELU_ALPHA) * _SELU_SCALE, inplace)
+    return _maybe_inplace(input, lambda x: _elu(x, _SELU_ALPHA) * _SELU_SCALE, inplace, "selu_")
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """CELU(x) = max(0, x) + min(0, α (e^(x/α) − 1))."""
-    return _maybe_inplace(input, ops.where(input > 0, input, ops.expm1(ops.clamp_max(input, 0.0) / alpha) * alpha),
-                          inplace)
+    return _maybe_inplace(input, lambda x: ops.where(x > 0, x, ops.expm1(ops.clamp_max(x, 0.0) / alpha) * alpha),
+                          inplace, "celu_")
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -105,12 +111,12 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """SiLU(x) = x σ(x)."""
-    return _maybe_inplace(input, input * ops.sigmoid(input), inplace)
+    return _maybe_inplace(input, lambda x: x * ops.sigmoid(x), inplace, "silu_")
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """Mish(x) = x tanh(softplus(x))."""
-    return _maybe_inplace(input, input * ops.tanh(softplus(input)), inplace)
+    return _maybe_inplace(input, lambda x: x * ops.tanh(softplus(x)), inplace, "mish_")
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -137,18 +143,22 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     """Hardtanh(x) = min(max(x, min_val), max_val); gradient 1 strictly inside, 0 elsewhere (as PyTorch)."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
-    inside = (input > min_val) & (input < max_val)
-    return _maybe_inplace(input, ops.where(inside, input, ops.clamp(input.detach(), min_val, max_val)), inplace)
+    return _maybe_inplace(input, lambda x: _hardtanh(x, min_val, max_val), inplace, "hardtanh_")
+
+
+def _hardtanh(x: Tensor, min_val: float, max_val: float) -> Tensor:
+    inside = (x > min_val) & (x < max_val)
+    return ops.where(inside, x, ops.clamp(x.detach(), min_val, max_val))
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """Hardsigmoid(x) = ReLU6(x + 3) / 6."""
-    return _maybe_inplace(input, hardtanh(input + 3.0, 0.0, 6.0) / 6.0, inplace)
+    return _maybe_inplace(input, lambda x: _hardtanh(x + 3.0, 0.0, 6.0) / 6.0, inplace, "hardsigmoid_")
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """Hardswish(x) = x · ReLU6(x + 3) / 6."""
-    return _maybe_inplace(input, input * hardsigmoid(input), inplace)
+    return _maybe_inplace(input, lambda x: x * hardsigmoid(x), inplace, "hardswish_")
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
@@ -169,41 +179,43 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
 # --- dropout ----------------------------------------------------------------------------------------
 
 
-def _check_probability(p: float, op: str = "dropout") -> None:
+def _check_probability(p: float, op: str = "dropout", input: Tensor | None = None) -> None:
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
+    if input is not None and input._data.dtype.kind not in "fc":
+        raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype} (the scaled result "
+                           f"can't be cast to the input's dtype)")
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """y = x ⊙ m / (1 − p), mᵢ ~ Bernoulli(1 − p), in training; y = x otherwise (E[y] = x)."""
-    _check_probability(p)
+    _check_probability(p, "dropout", input)
     if not training or p == 0.0:
         return input
     keep = rng().random(input.shape, dtype=np.float32) >= p
     scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-    mask = Tensor._make(keep.astype(input._data.dtype) * input._data.dtype.type(scale))
-    return _maybe_inplace(input, input * mask, inplace)
+    mask = Tensor._make(on_device_of(keep.astype(input._data.dtype) * input._data.dtype.type(scale), input._data))
+    return _maybe_inplace(input, lambda x: x * mask, inplace, "dropout_")
 
 
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
     """Dropout that keeps SELU's zero mean and unit variance: dropped units are set to α' = −λα and
     the result is rescaled by a (x ⊙ m + α'(1 − m)) + b so that mean and variance are preserved."""
-    _check_probability(p)
+    _check_probability(p, "alpha_dropout", input)
     if not training or p == 0.0:
         return input
     if p == 1.0:
         return input * 0.0
     alpha_prime = -_SELU_ALPHA * _SELU_SCALE
-    keep = (rng().random(input.shape) >= p).astype(input._data.dtype)
+    keep = on_device_of((rng().random(input.shape) >= p).astype(input._data.dtype), input._data)
     a = (1.0 - p + p * alpha_prime ** 2 * (1.0 - p)) ** -0.5
     b = -a * alpha_prime * p
-    result = input * Tensor._make(keep * a) + Tensor._make(((1.0 - keep) * alpha_prime * a + b)
-                                                           .astype(input._data.dtype))
-    return _maybe_inplace(input, result, inplace)
+    shift = Tensor._make(((1.0 - keep) * alpha_prime * a + b).astype(input._data.dtype))
+    return _maybe_inplace(input, lambda x: x * Tensor._make(keep * a) + shift, inplace, "alpha_dropout_")
 
 
 def _channel_dropout(input, p, training, inplace, spatial, op, generator=None):
-    _check_probability(p, op)
+    _check_probability(p, op, input)
     if not training or p == 0.0:
         return input
     if spatial == 1 and input.ndim not in (2, 3):
@@ -214,13 +226,12 @@ def _channel_dropout(input, p, training, inplace, spatial, op, generator=None):
                       f"element-wise); use dropout for that.", UserWarning, stacklevel=3)
     # PyTorch's rule: dropout1d takes a 2-D input as unbatched (C, L); dropout2d always masks the
     # first two dimensions, so a 3-D input is read as (N, C, L) (PyTorch issue 77081).
-    unbatched = spatial == 1 and input.ndim == 2
-    x = input.unsqueeze(0) if unbatched else input
-    dt = x._data.dtype
-    keep = rng(generator).random(tuple(x.shape[:2]) + (1,) * (x.ndim - 2)) >= p
+    channels = input.shape[:1] if spatial == 1 and input.ndim == 2 else input.shape[:2]
+    dt = input._data.dtype
+    keep = rng(generator).random(tuple(channels) + (1,) * (input.ndim - len(channels))) >= p
     scale = np.zeros((), dt) if p == 1.0 else np.asarray(1.0 / (1.0 - p), dt)
-    y = x * Tensor._make(keep.astype(dt) * scale)
-    return _maybe_inplace(input, y.squeeze(0) if unbatched else y, inplace)
+    mask = Tensor._make(on_device_of(keep.astype(dt) * scale, input._data))
+    return _maybe_inplace(input, lambda x: x * mask, inplace, op + "_")
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
@@ -253,7 +264,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     elif indices.size and indices.max() >= num_classes:
         raise RuntimeError(f"one_hot: class values must be smaller than num_classes: got {indices.max()} "
                            f"with num_classes={num_classes}")
-    return Tensor._make((indices[..., None] == np.arange(num_classes)).astype(np.int64))
+    return Tensor._make((indices[..., None] == get_array_module(indices).arange(num_classes)).astype(np.int64))
 
 
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
@@ -264,9 +275,8 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
     """y = x / max(‖x‖_p, eps) along ``dim``."""
-    if out is not None:
-        raise NotImplementedError("normalize: out= is not supported; use the returned tensor")
-    return input / ops.clamp_min(ops.norm(input, p, dim, keepdim=True), eps)
+    y = input / ops.clamp_min(ops.norm(input, p, dim, keepdim=True), eps)
+    return y if out is None else write_out("normalize", y, out)
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
@@ -791,25 +801,31 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     loss = ops.where(distance <= delta, diff * diff * 0.5, (distance - 0.5 * delta) * delta)
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction)
+    return _reduce(loss.to(input.dtype), reduction)  # PyTorch's huber_loss keeps the input's dtype
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                          reduce=None, reduction: str = "mean") -> Tensor:
     """ℓ = −w (y log x + (1 − y) log(1 − x)), each log clamped at −100 as PyTorch;
-    ∂ℓ/∂x = w (x − y) / (x (1 − x))."""
+    ∂ℓ/∂x = w (x − y) / max(x (1 − x), 10⁻¹²) (finite at x = 0 and 1, as PyTorch)."""
     _check_same_shape("binary_cross_entropy", input, target)
     _check_float_target("binary_cross_entropy", target)
-    data = input._data
-    if data.size and (data.min() < 0 or data.max() > 1):
-        raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1 "
-                           "(apply sigmoid first, or use binary_cross_entropy_with_logits)")
-    log_p = ops.clamp_min(ops.log(input), -100.0)
-    log_not_p = ops.clamp_min(ops.log(1.0 - input), -100.0)
-    loss = -(target * log_p + (1.0 - target) * log_not_p)
+    if target._data.dtype != input._data.dtype:
+        raise RuntimeError(f"binary_cross_entropy: found target dtype {target.dtype} but expected the input's "
+                           f"{input.dtype}")
+    if not _in_unit_interval(input._data):
+        raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1 (NaN is "
+                           "not); apply sigmoid first, or use binary_cross_entropy_with_logits")
+    if not _in_unit_interval(target._data):
+        raise RuntimeError("binary_cross_entropy: all elements of target should be between 0 and 1")
+    loss = bernoulli_nll(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, _reduction(size_average, reduce, reduction))
+
+
+def _in_unit_interval(a: np.ndarray) -> bool:
+    return bool(((a >= 0) & (a <= 1)).all())
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -828,10 +844,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
 
 def _check_class_targets(name: str, input: Tensor, target: Tensor) -> None:
     """Class-index targets: integer dtype, shape = input's without the class dimension, values in [0, C)."""
-    if target._data.dtype.kind not in "iu":
-        raise RuntimeError(f"{name}: expected a target of class indices with integer dtype (int64), got "
-                           f"{target.dtype}; for class probabilities pass a float target of the input's shape "
-                           f"to cross_entropy")
+    if target._data.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(f"{name}: expected a target of class indices of dtype int64 (or uint8), got "
+                           f"{target.dtype}; convert it with target.long(); for class probabilities pass a "
+                           f"float target of the input's shape to cross_entropy")
     expected = tuple(input.shape[:1]) + tuple(input.shape[2:]) if input.ndim >= 2 else ()
     if tuple(target.shape) != expected:
         if input.ndim >= 2 and target.ndim >= 1 and target.shape[0] != input.shape[0]:
@@ -869,7 +885,7 @@ def _target_weights(name: str, input: Tensor, target: Tensor, weight: Tensor | N
 def _weighted_reduce(loss: Tensor, weights: np.ndarray, reduction: str) -> Tensor:
     """'mean' divides by the sum of the weights of the non-ignored targets, as PyTorch."""
     if reduction == "mean":
-        return loss.sum() / Tensor._make(np.asarray(weights.sum(), loss._data.dtype))
+        return loss.sum() / Tensor._make(weights.sum().astype(loss._data.dtype))
     return _reduce(loss, reduction)
 
 
@@ -936,9 +952,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     if log_target:
         loss = ops.exp(target) * (target - input)
     else:
-        positive = target > 0
-        safe = ops.where(positive, target, 1.0)
-        loss = ops.where(positive, target * ops.log(safe), 0.0) - target * input
+        loss = special.xlogy(target, target) - target * input
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
     if reduction == "mean":
@@ -953,7 +967,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: 
     """ℓ = ½ (log max(σ², ε) + (x − y)² / max(σ², ε)) (+ ½ log 2π when ``full``);
     ∂ℓ/∂x = (x − y) / σ²,  ∂ℓ/∂σ² = ½ (1/σ² − (x − y)²/σ⁴) (the clamp passes the gradient, as PyTorch)."""
     if not isinstance(var, Tensor):
-        var = Tensor._make(np.full(input.shape, var, input._data.dtype))
+        var = Tensor._make(np.full_like(input._data, var))
     if tuple(var.shape) != tuple(input.shape):
         if tuple(input.shape[:-1]) == tuple(var.shape):
             var = var.unsqueeze(-1)

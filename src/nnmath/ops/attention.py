@@ -20,6 +20,7 @@ import numpy as np
 
 from nnmath.autograd.function import Function
 from nnmath.autograd.grad_mode import state
+from nnmath.backend import get_array_module, on_device_of
 from nnmath.ops.elementwise import exp
 from nnmath.ops.products import matmul
 from nnmath.ops.shape import cat
@@ -55,16 +56,18 @@ def _block_scores(scaled_q, k, mask, causal: bool, r0: int, r1: int, e: int) -> 
     if causal and e > r0 + 1:
         # −∞ where key j > query r0 + i, added over the flattened block: one long loop is several times
         # faster than one short loop per row for the (rows × rows) corner that can be hidden
-        above = np.triu(np.full((r1 - r0, e), -np.inf, dtype=scores.dtype), r0 + 1)
+        xp = get_array_module(scores)
+        above = xp.triu(xp.full((r1 - r0, e), -np.inf, dtype=scores.dtype), r0 + 1)
         scores.reshape(-1, above.size)[...] += above.reshape(-1)
     return scores
 
 
-def _dropout_rows(seed: int, r0: int, shape: tuple, p: float, dtype) -> np.ndarray:
-    """Z for the query rows starting at r0 (shape (…, rows, S)): [u ≥ p] / (1 − p), u uniform from the
-    stream (seed, r0), so that a block's Z is the same whenever and however it is rebuilt."""
+def _dropout_rows(seed: int, r0: int, shape: tuple, p: float, like):
+    """Z for the query rows starting at r0 (shape (…, rows, S)), on the device and of the dtype of ``like``:
+    [u ≥ p] / (1 − p), u uniform from the host stream (seed, r0), so that a block's Z is the same whenever,
+    however and wherever it is rebuilt."""
     keep = np.random.default_rng((seed, r0)).random(shape, dtype=np.float32) >= p
-    return keep * dtype.type(0.0 if p >= 1.0 else 1.0 / (1.0 - p))
+    return on_device_of(keep * like.dtype.type(0.0 if p >= 1.0 else 1.0 / (1.0 - p)), like)
 
 
 class ScaledDotProductAttention(Function):
@@ -94,23 +97,26 @@ class ScaledDotProductAttention(Function):
         ctx.scale, ctx.causal, ctx.dropout_p, ctx.seed = scale, causal, dropout_p, seed
         batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2], () if mask is None else mask.shape[:-2])
         L, S = q.shape[-2], k.shape[-2]
-        out = np.zeros(batch + (L, v.shape[-1]), dtype=q.dtype)
-        lse = np.zeros(batch + (L,), dtype=q.dtype)
+        xp = get_array_module(q)
+        out = xp.zeros(batch + (L, v.shape[-1]), dtype=q.dtype)
+        lse = xp.zeros(batch + (L,), dtype=q.dtype)
         scaled_q = q * q.dtype.type(scale)
         for r0, r1, e in _row_blocks(batch, L, S, causal):
             weights = _block_scores(scaled_q, k, mask, causal, r0, r1, e)
-            row_max = weights.max(axis=-1, keepdims=True, initial=-np.inf)
-            masked = np.isneginf(row_max)  # every key masked (or none): the row's weights are all 0
+            row_max = (weights.max(axis=-1, keepdims=True) if e else
+                       xp.full(weights.shape[:-1] + (1,), -np.inf, dtype=q.dtype))
+            masked = xp.isneginf(row_max)  # every key masked (or none): the row's weights are all 0
             row_max[masked] = 0
             weights -= row_max
             np.exp(weights, out=weights)
             total = weights.sum(axis=-1, keepdims=True)
-            lse[..., r0:r1] = (row_max + np.log(total, out=np.zeros_like(total), where=~masked))[..., 0]
+            total[masked] = 1  # the row's weights and output stay 0, and ℓ = 0
+            lse[..., r0:r1] = (row_max + np.log(total))[..., 0]
             if dropout_p > 0:
-                weights *= _dropout_rows(seed, r0, batch + (r1 - r0, S), dropout_p, q.dtype)[..., :e]
+                weights *= _dropout_rows(seed, r0, batch + (r1 - r0, S), dropout_p, q)[..., :e]
             whole = r1 - r0 == L  # one block: write into O directly (a strided block would be copied anyway)
             rows = np.matmul(weights, v[..., :e, :], out=out if whole else None)
-            np.divide(rows, total, out=rows, where=~masked)  # O = (e^(S−m) ⊙ Z) V / Σ e^(S−m)
+            rows /= total  # O = (e^(S−m) ⊙ Z) V / Σ e^(S−m)
             if not whole:
                 out[..., r0:r1, :] = rows
         ctx.save_for_backward(q, k, v, out, lse, *(() if mask is None else (mask,)))
@@ -131,7 +137,8 @@ def _blocked_vjp(ctx, q, k, v, mask, out, lse, g_out, g_lse):
     engine sums each back to its input's shape)."""
     need_q, need_k, need_v, need_mask = ctx.needs_input_grad[:4]
     batch, L, S = lse.shape[:-1], q.shape[-2], k.shape[-2]
-    grads = [np.zeros(batch + shape, dtype=q.dtype) if need else None for need, shape in
+    xp = get_array_module(q)
+    grads = [xp.zeros(batch + shape, dtype=q.dtype) if need else None for need, shape in
              ((need_q, (L, q.shape[-1])), (need_k, (S, k.shape[-1])), (need_v, (S, v.shape[-1])), (need_mask, (L, S)))]
     gq, gk, gv, gm = grads
     scaled_q = q * q.dtype.type(ctx.scale)
@@ -145,7 +152,7 @@ def _blocked_vjp(ctx, q, k, v, mask, out, lse, g_out, g_lse):
             g_block = g_out[..., r0:r1, :]
             dropped, keep = weights, None
             if ctx.dropout_p > 0:
-                keep = _dropout_rows(ctx.seed, r0, batch + (r1 - r0, S), ctx.dropout_p, q.dtype)[..., :e]
+                keep = _dropout_rows(ctx.seed, r0, batch + (r1 - r0, S), ctx.dropout_p, q)[..., :e]
                 dropped = weights * keep
             if need_v:
                 gv[..., :e, :] += np.matmul(np.swapaxes(dropped, -1, -2), g_block)
@@ -178,11 +185,12 @@ def _differentiable_vjp(ctx, q, k, v, mask, out, lse, g_out, g_lse):
     if mask is not None:
         scores = scores + mask
     if ctx.causal:
-        scores = scores + Tensor._make(np.triu(np.full((L, S), -np.inf, dtype=dtype), 1))
+        xp = get_array_module(q._data)
+        scores = scores + Tensor._make(xp.triu(xp.full((L, S), -np.inf, dtype=dtype), 1))
     weights = exp(scores - lse.unsqueeze(-1))
     dropped, keep = weights, None
     if ctx.dropout_p > 0:
-        keep = cat([Tensor._make(_dropout_rows(ctx.seed, r0, batch + (r1 - r0, S), ctx.dropout_p, dtype))
+        keep = cat([Tensor._make(_dropout_rows(ctx.seed, r0, batch + (r1 - r0, S), ctx.dropout_p, q._data))
                     for r0, r1, _ in _row_blocks(batch, L, S, ctx.causal)], -2)
         dropped = weights * keep
     g_scores = None

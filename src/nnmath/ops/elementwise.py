@@ -4,12 +4,14 @@ Each derivative is the scalar derivative f′(x) applied elementwise: x̄ = ȳ �
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from nnmath.autograd.fit import cast
 from nnmath.autograd.function import Function
 from nnmath.backend import get_array_module
-from nnmath.ops._util import apply_broadcasting, promote, to_float
+from nnmath.ops._util import apply_broadcasting, broadcast_error, promote, reject_dtype_kinds, to_float
 from nnmath.ops.comparison import nonzero
 from nnmath.tensor import Tensor
 
@@ -169,6 +171,34 @@ class Atan(Function):
         return gy / (x * x + 1)
 
 
+class Acos(Function):
+    """Forward:  y = arccos x   (x ∈ [−1, 1])
+    VJP:      x̄ = −ȳ / √(1 − x²)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arccos(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return -gy / sqrt(1 - x * x)
+
+
+class Conj(Function):
+    """Forward:  y = x̄   (the complex conjugate)
+    VJP:      x̄ = conj(ȳ)   (conjugation is its own transpose)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.conj(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return conj(gy)
+
+
 class Abs(Function):
     """Forward:  y = |x|
     VJP:      x̄ = ȳ ⊙ sign(x)   (0 at x = 0)"""
@@ -185,24 +215,40 @@ class Abs(Function):
 
 
 class Clamp(Function):
-    """Forward:  y = min(max(x, lo), hi)
-    VJP:      x̄ = ȳ where lo ≤ x ≤ hi, else 0 (the bounds themselves pass the gradient, as PyTorch)"""
+    """Forward:  y = min(max(x, lo), hi)   (lo, hi: numbers, tensors or None)
+    VJP:      x̄ = ȳ where lo ≤ x ≤ hi, else 0 (not NaN, even where ȳ is)   (a bound equal to x passes
+              the gradient to x, as PyTorch)
+              lō = ȳ where x < lo and lo < hi,  hī = ȳ where x > hi or hi < lo   (tensor bounds)"""
 
     @staticmethod
     def forward(ctx, x, lo, hi):
-        ctx.save_for_backward(x)
+        ctx.bound_is_array = (isinstance(lo, np.ndarray), isinstance(hi, np.ndarray))
+        ctx.save_for_backward(x, *(b for b in (lo, hi) if isinstance(b, np.ndarray)))
         ctx.lo, ctx.hi = lo, hi
-        return np.clip(x, lo, hi)
+        y = x if lo is None else np.maximum(x, lo)
+        return y if hi is None else np.minimum(y, hi)
 
     @staticmethod
     def backward(ctx, gy):
-        x, = ctx.saved_tensors
-        mask = get_array_module(x._data).ones(x.shape, dtype=bool)
-        if ctx.lo is not None:
-            mask &= x._data >= ctx.lo
-        if ctx.hi is not None:
-            mask &= x._data <= ctx.hi
-        return gy * Tensor._make(mask.astype(gy._data.dtype))
+        saved = iter(ctx.saved_tensors)
+        x = next(saved)._data
+        lo, hi = (next(saved)._data if is_array else b for is_array, b in zip(ctx.bound_is_array, (ctx.lo, ctx.hi)))
+        inside = get_array_module(x).ones(gy.shape, dtype=bool)
+        if lo is not None:
+            inside = inside & (x >= lo)
+        if hi is not None:
+            inside = inside & (x <= hi)
+        grads = [_masked(gy, inside), None, None]
+        if ctx.needs_input_grad[1]:
+            grads[1] = _masked(gy, (x < lo) & (lo < hi) if hi is not None else x < lo)
+        if ctx.needs_input_grad[2]:
+            grads[2] = _masked(gy, (x > hi) | (hi < lo) if lo is not None else x > hi)
+        return tuple(grads)
+
+
+def _masked(gy, keep):
+    """ȳ where ``keep`` (a boolean array), 0 elsewhere, even where ȳ is NaN (PyTorch's where-based masks)."""
+    return where(Tensor._make(np.broadcast_to(keep, gy.shape)), gy, 0.0)
 
 
 class Maximum(Function):
@@ -217,8 +263,7 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
-        wa = _tie_weights(a._data, b._data, gy._data.dtype)
-        return gy * wa, gy * (1 - wa)
+        return _split(gy, a._data, b._data)
 
 
 class Minimum(Function):
@@ -233,14 +278,17 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
-        wa = _tie_weights(b._data, a._data, gy._data.dtype)
-        return gy * wa, gy * (1 - wa)
+        return _split(gy, b._data, a._data)
 
 
-def _tie_weights(winner, loser, dtype):
-    """1 where winner > loser, ½ where equal, 0 elsewhere: the share of ȳ the first argument gets."""
-    w = (winner > loser).astype(dtype) + (winner == loser).astype(dtype) * 0.5
-    return Tensor._make(w)
+def _split(gy, first, second):
+    """(ā, b̄) of an extreme of (a, b) where the first argument wins where ``first > second``: ȳ to the
+    winner, ½ ȳ to each on a tie, 0 (not NaN, even where ȳ is) to the loser, as PyTorch."""
+    tie = Tensor._make(np.broadcast_to(first == second, gy.shape))
+    half = gy * 0.5
+    ga = where(tie, half, _masked(gy, first > second))
+    gb = where(tie, half, _masked(gy, first < second))
+    return ga, gb
 
 
 class Where(Function):
@@ -281,6 +329,13 @@ cos = _unary(Cos)
 tan = _unary(Tan)
 atan = _unary(Atan)
 arctan = atan
+acos = _unary(Acos)
+arccos = acos
+
+
+def conj(input):
+    """The complex conjugate (a real tensor is returned as it is, as in PyTorch)."""
+    return Conj.apply(input) if input._data.dtype.kind == "c" else input
 
 
 def log2(input):
@@ -334,22 +389,28 @@ def round(input, *, decimals=0):
     return Tensor._make(np.round(input._data, decimals))
 
 
+def fix(input):
+    """Rounding toward zero: the same as :func:`trunc`."""
+    return trunc(input)
+
+
 def frac(input):
     """y = x − trunc(x); gradient 1."""
     return input - trunc(input)
 
 
 def clamp(input, min=None, max=None):
-    """y = min(max(x, min), max). Bounds may be numbers or tensors."""
+    """y = min(max(x, min), max). Bounds may be numbers or tensors; where x equals a bound the gradient
+    goes to x (PyTorch's convention), and a tensor bound gets it only where it is the result."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input
-        if min is not None:
-            out = maximum(out, min if isinstance(min, Tensor) else Tensor._make(np.asarray(min, out._data.dtype)))
-        if max is not None:
-            out = minimum(out, max if isinstance(max, Tensor) else Tensor._make(np.asarray(max, out._data.dtype)))
-        return out
+        x = input
+        for bound in (min, max):
+            if bound is not None:
+                x = promote(x, bound)[0]
+        lo, hi = (None if b is None else promote(x, b)[1] for b in (min, max))
+        return apply_broadcasting("clamp", Clamp, x, lo, hi)
     if input._data.dtype.kind in "iu" and (isinstance(min, float) or isinstance(max, float)):
         input = to_float(input)
     return Clamp.apply(input, min, max)
@@ -366,20 +427,41 @@ def clamp_max(input, max):
     return clamp(input, max=max)
 
 
-def maximum(input, other):
-    """Elementwise max(a, b); where equal, each gets half the gradient."""
+def _real_operands(op, input, other):
     a, b = promote(input, other)
-    return apply_broadcasting("maximum", Maximum, a, b)
+    reject_dtype_kinds(op, "c", "complex", a)
+    return a, b
+
+
+def maximum(input, other):
+    """Elementwise max(a, b) (NaN if either is NaN); where equal, each gets half the gradient."""
+    return apply_broadcasting("maximum", Maximum, *_real_operands("maximum", input, other))
 
 
 def minimum(input, other):
-    """Elementwise min(a, b); where equal, each gets half the gradient."""
-    a, b = promote(input, other)
-    return apply_broadcasting("minimum", Minimum, a, b)
+    """Elementwise min(a, b) (NaN if either is NaN); where equal, each gets half the gradient."""
+    return apply_broadcasting("minimum", Minimum, *_real_operands("minimum", input, other))
 
 
-fmax = maximum
-fmin = minimum
+def fmax(input, other):
+    """Elementwise max(a, b) ignoring NaN: a NaN loses to a number (NaN only where both are).
+    The gradient goes to a where a ≥ b or b is NaN, else to b (as PyTorch)."""
+    a, b = _real_operands("fmax", input, other)
+    return where(_ge("fmax", a, b) | np.isnan(b._data), a, b)
+
+
+def fmin(input, other):
+    """Elementwise min(a, b) ignoring NaN: a NaN loses to a number (NaN only where both are).
+    The gradient goes to a where a ≤ b or b is NaN, else to b (as PyTorch)."""
+    a, b = _real_operands("fmin", input, other)
+    return where(_ge("fmin", b, a) | np.isnan(b._data), a, b)
+
+
+def _ge(op, a, b):
+    try:
+        return np.greater_equal(a._data, b._data)
+    except ValueError:
+        raise broadcast_error(op, a._data.shape, b._data.shape) from None
 
 
 def where(condition, input=None, other=None):
@@ -387,14 +469,22 @@ def where(condition, input=None, other=None):
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
     cond = condition if isinstance(condition, Tensor) else Tensor._make(np.asarray(condition))
-    if cond._data.dtype != np.bool_:
+    if cond._data.dtype == np.uint8:
+        warnings.warn("where: a uint8 condition is deprecated (as in PyTorch); use a bool condition",
+                      UserWarning, stacklevel=2)
         cond = Tensor._make(cond._data.astype(bool))
+    elif cond._data.dtype != np.bool_:
+        raise RuntimeError(f"where: expected condition to be a bool tensor, but got a tensor with dtype "
+                           f"{cond.dtype}; compare it (x > 0) or convert it with .bool()")
     a, b = promote(input, other)
     return apply_broadcasting("where", Where, cond, a, b)
 
 
 def lerp(input, end, weight):
     """y = input + weight · (end − input)."""
+    for name, x in (("end", end), ("weight", weight)):
+        if isinstance(x, Tensor) and x._data.dtype != input._data.dtype:
+            raise RuntimeError(f"lerp: expected dtype {input.dtype} for `{name}` but got dtype {x.dtype}")
     return input + (end - input) * weight
 
 
@@ -418,6 +508,10 @@ __all__ = [
     "tan",
     "atan",
     "arctan",
+    "acos",
+    "arccos",
+    "conj",
+    "fix",
     "log2",
     "log10",
     "exp2",

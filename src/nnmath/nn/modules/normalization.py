@@ -13,7 +13,8 @@ from nnmath.nn.modules.module import Module
 from nnmath.nn.parameter import Parameter
 
 
-def _per_sample_affine(module, normalized_shape, eps, elementwise_affine: bool, bias: bool | None, dtype) -> None:
+def _per_sample_affine(module, normalized_shape, eps, elementwise_affine: bool, bias: bool | None, device,
+                       dtype) -> None:
     """LayerNorm's and RMSNorm's settings and parameters: γ (ones) of the normalised shape when
     ``elementwise_affine``, and β (zeros) also when ``bias`` (``bias=None``: no β entry at all, as RMSNorm)."""
     module.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
@@ -22,7 +23,7 @@ def _per_sample_affine(module, normalized_shape, eps, elementwise_affine: bool, 
     wanted = {"weight": elementwise_affine} if bias is None else {"weight": elementwise_affine,
                                                                   "bias": elementwise_affine and bias}
     for name, present in wanted.items():
-        module.register_parameter(name, Parameter(creation.empty(*module.normalized_shape, dtype=dtype))
+        module.register_parameter(name, Parameter(creation.empty(*module.normalized_shape, device=device, dtype=dtype))
                                   if present else None)
     _reset_affine(module)
 
@@ -61,7 +62,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
                  device=None, dtype=None):
         super().__init__()
-        _per_sample_affine(self, normalized_shape, eps, elementwise_affine, bias, dtype)
+        _per_sample_affine(self, normalized_shape, eps, elementwise_affine, bias, device, dtype)
 
     def reset_parameters(self) -> None:
         _reset_affine(self)
@@ -103,7 +104,7 @@ class RMSNorm(Module):
     def __init__(self, normalized_shape, eps: float | None = None, elementwise_affine: bool = True, device=None,
                  dtype=None):
         super().__init__()
-        _per_sample_affine(self, normalized_shape, eps, elementwise_affine, None, dtype)
+        _per_sample_affine(self, normalized_shape, eps, elementwise_affine, None, device, dtype)
 
     def forward(self, input):
         return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
@@ -135,17 +136,17 @@ class _NormBase(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         if affine:
-            self.weight = Parameter(creation.empty(num_features, dtype=dtype))
+            self.weight = Parameter(creation.empty(num_features, device=device, dtype=dtype))
             if bias:
-                self.bias = Parameter(creation.empty(num_features, dtype=dtype))
+                self.bias = Parameter(creation.empty(num_features, device=device, dtype=dtype))
             else:
                 self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype))
-            self.register_buffer("running_var", creation.ones(num_features, dtype=dtype))
+            self.register_buffer("running_mean", creation.zeros(num_features, device=device, dtype=dtype))
+            self.register_buffer("running_var", creation.ones(num_features, device=device, dtype=dtype))
             self.register_buffer("num_batches_tracked", creation.tensor(0, dtype=dtypes.int64))
         else:
             self.register_buffer("running_mean", None)
@@ -286,8 +287,8 @@ class GroupNorm(Module):
         self.eps = eps
         self.affine = affine
         if affine:
-            self.weight = Parameter(creation.empty(num_channels, dtype=dtype))
-            self.bias = Parameter(creation.empty(num_channels, dtype=dtype))
+            self.weight = Parameter(creation.empty(num_channels, device=device, dtype=dtype))
+            self.bias = Parameter(creation.empty(num_channels, device=device, dtype=dtype))
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
