@@ -14,9 +14,15 @@ learning rate to ``min_lr``, and gradients clipped to norm 1. Every ``eval_inter
 train and validation losses are estimated on ``eval_iters`` fixed batches, written to
 ``metrics.csv`` / ``curves.png``, and a checkpoint is saved from which ``--resume`` continues exactly.
 At the end the whole validation text is scored (every character, windows of ``block_size``).
+
+``--distributed`` trains on the N processes of an MPI job (``python -m nnmath.distributed.run -n N nnmath
+train char-gpt --distributed``, :mod:`nnmath.apps.data_parallel`): every rank draws the same global batch
+of ``batch_size`` windows and takes its B/N rows, gradients are averaged (DistributedDataParallel), so N
+processes take the steps one process takes; rank 0 alone evaluates, prints and writes files.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import pathlib
@@ -25,6 +31,7 @@ import time
 import numpy as np
 
 import nnmath
+from nnmath.apps import data_parallel
 from nnmath.apps.char_lm import DEFAULT_TEXT, _progress, sample_next
 from nnmath.apps.checkpoint import load_checkpoint, save_checkpoint
 from nnmath.text import CharVocab, train_val_split
@@ -179,12 +186,18 @@ def full_loss(model, ids: np.ndarray, block_size: int, batch_size: int = 64, lib
 def train(text_path=DEFAULT_TEXT, out="runs/char_gpt", n_layer=4, n_head=4, n_embd=128, block_size=64, batch_size=12,
           max_iters=2000, lr=1e-3, min_lr=1e-4, warmup_iters=100, lr_decay_iters=None, weight_decay=0.1, beta2=0.99,
           dropout=0.0, grad_clip=1.0, eval_interval=250, eval_iters=20, val_fraction=0.1, seed=1337, resume=None,
-          progress=True, log=print) -> dict:
+          progress=True, log=print, distributed=False) -> dict:
     """Train the GPT for steps up to ``max_iters``; returns the history (step losses, evaluations, the
     validation loss over the whole validation text). The learning rate decays until ``lr_decay_iters``
-    (default ``max_iters``)."""
+    (default ``max_iters``).
+
+    With ``distributed``, this process is one of the N of an MPI job: ``batch_size`` is the global batch,
+    of which each rank takes B/N windows; the history's evaluations and validation loss are rank 0's."""
+    run = data_parallel.start(distributed)
+    log = run.on_main(log)
     out = pathlib.Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    if run.main:
+        out.mkdir(parents=True, exist_ok=True)
     nnmath.manual_seed(seed)
     text = pathlib.Path(text_path).read_text()
     vocab = CharVocab.from_text(text)
@@ -194,45 +207,59 @@ def train(text_path=DEFAULT_TEXT, out="runs/char_gpt", n_layer=4, n_head=4, n_em
     model = CharGPT(**config)
     optimizer = configure_optimizer(model, lr, weight_decay, (0.9, beta2))
     checkpoint = out / "checkpoint.safetensors"
+    # The batches: the global generator's stream after initialisation, the same on every rank; a
+    # distributed run draws them from a copy, and its ranks' dropout from their own global generators.
+    batches = nnmath.random.default_generator
+    if run.distributed:
+        batches = nnmath.Generator().set_state(batches.get_state())
     step = 0
     if resume:
-        step = load_checkpoint(resume, model, optimizer)["extra"]["step"]
+        extra = load_checkpoint(resume, model, optimizer, restore_rng=not run.distributed)["extra"]
+        step = extra["step"]
+        if "batches" in extra:
+            batches.set_state(extra["batches"])
         log(f"resumed from {resume} at step {step}")
+    if run.distributed:
+        run.seed_rank(seed, step)
+    net = run.wrap(model)
     log(f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters, {len(train_ids)} training and "
         f"{len(val_ids)} validation characters")
     history = {"step_loss": [], "eval": []}
-    batches = nnmath.random.rng()  # the global generator: saved in checkpoints, so resume draws the same batches
     splits = {"train": train_ids, "val": val_ids}
     start, start_cpu = time.perf_counter(), time.process_time()
-    bar = _progress(range(step, max_iters), max_iters - step, "char-gpt") if progress else range(step, max_iters)
-    with MetricsLogger(out) as curves:
+    steps = range(step, max_iters)
+    bar = _progress(steps, max_iters - step, "char-gpt") if progress and run.main else steps
+    with MetricsLogger(out) if run.main else contextlib.nullcontext() as curves:
         for step in bar:
             rate = learning_rate(step, lr, min_lr, warmup_iters, lr_decay_iters or max_iters)
             for group in optimizer.param_groups:
                 group["lr"] = rate
-            loss = _loss(model, *random_windows(train_ids, block_size, batch_size, batches))
+            x, y = random_windows(train_ids, block_size, batch_size, batches.numpy)
+            loss = _loss(net, run.own_rows(x), run.own_rows(y))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             nnmath.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
             optimizer.step()
-            history["step_loss"].append(loss.item())
+            history["step_loss"].append(run.sum(loss.item() / run.world)[0])
             if hasattr(bar, "set_postfix"):
                 bar.set_postfix(loss=f"{history['step_loss'][-1]:.3f}", lr=f"{rate:.1e}")
-            if (step + 1) % eval_interval == 0 or step + 1 == max_iters:
+            if run.main and ((step + 1) % eval_interval == 0 or step + 1 == max_iters):  # the others wait
                 losses = estimate_losses(model, splits, block_size, batch_size, eval_iters, seed + 1)
                 history["eval"].append((step + 1, losses["train"], losses["val"]))
                 log(f"step {step + 1}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f} "
                     f"({_minutes(start, start_cpu)})")
                 curves.log(step + 1, train_loss=losses["train"], val_loss=losses["val"], lr=rate)
                 curves.plot()
-                save_checkpoint(checkpoint, model, optimizer, extra={"step": step + 1})
-    history["val_loss"] = full_loss(model, val_ids, block_size)
+                save_checkpoint(checkpoint, model, optimizer, extra={"step": step + 1, "batches": batches.get_state()})
     history["minutes"] = (time.perf_counter() - start) / 60
-    log(f"validation loss over the whole validation text: {history['val_loss']:.4f} nats/char "
-        f"({_minutes(start, start_cpu)})")
-    nnmath.save({"model": model.state_dict(), "vocab": "".join(vocab.itos), "config": config},
-                str(out / "model.safetensors"))
-    log(f"saved {out / 'model.safetensors'}, {out / 'metrics.csv'}, {out / 'curves.png'}")
+    if run.main:
+        history["val_loss"] = full_loss(model, val_ids, block_size)
+        log(f"validation loss over the whole validation text: {history['val_loss']:.4f} nats/char "
+            f"({_minutes(start, start_cpu)})")
+        nnmath.save({"model": model.state_dict(), "vocab": "".join(vocab.itos), "config": config},
+                    str(out / "model.safetensors"))
+        log(f"saved {out / 'model.safetensors'}, {out / 'metrics.csv'}, {out / 'curves.png'}")
+    run.close()
     return history
 
 
@@ -279,6 +306,7 @@ def add_options(parser) -> None:
     parser.add_argument("--seed", type=int, default=1337)
     parser.add_argument("--resume", help="a checkpoint.safetensors to continue from")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    data_parallel.add_option(parser)
 
 
 def run(args) -> int:
@@ -286,7 +314,8 @@ def run(args) -> int:
     config.update({name: getattr(args, name) for name in config if getattr(args, name) is not None})
     try:
         train(args.text or DEFAULT_TEXT, args.out, eval_interval=args.eval_interval, eval_iters=args.eval_iters,
-              seed=args.seed, resume=args.resume, progress=not args.no_progress, **config)
+              seed=args.seed, resume=args.resume, progress=not args.no_progress, distributed=args.distributed,
+              **config)
     except KeyboardInterrupt:
         return 130
     return 0

@@ -68,8 +68,18 @@ class Run:
         if not self.distributed:
             return
         loader.sampler.set_epoch(epoch)
-        digest = hashlib.sha256(f"{seed}/{epoch}/{self.rank}".encode()).digest()
+        self.seed_rank(seed, epoch)
+
+    def seed_rank(self, seed: int, position: int) -> None:
+        """Seed the global generator (dropout) from (seed, position, rank): each rank draws its own masks,
+        and a run resumed at ``position`` (an epoch, a step) draws what an unbroken one would."""
+        digest = hashlib.sha256(f"{seed}/{position}/{self.rank}".encode()).digest()
         nnmath.manual_seed(int.from_bytes(digest[:8], "little"))
+
+    def own_rows(self, batch):
+        """Rank r's share of a global batch drawn identically on every rank: rows r·B/N to (r + 1)·B/N."""
+        size = self.local_batch(len(batch))
+        return batch[self.rank * size:(self.rank + 1) * size]
 
     def shard(self, dataset):
         """Every N-th sample from position r, for evaluation: the ranks' shards cover the dataset
