@@ -207,13 +207,17 @@ LAYER_OPTIONS = {
     "post_norm_relu": dict(),
     "pre_norm_gelu": dict(norm_first=True, activation="gelu"),
     "module_activation_no_bias": dict(activation="module", bias=False, layer_norm_eps=1e-3),
+    "function_activation": dict(activation="function", norm_first=True),
 }
 
 
 def _layer_options(lib, options):
+    """The options for ``lib``: "module" is a GELU(approximate='tanh') layer, "function" F.silu."""
     options = dict(options)
     if options.get("activation") == "module":
         options["activation"] = tanh_gelu(lib)
+    elif options.get("activation") == "function":
+        options["activation"] = lib.nn.functional.silu
     return options
 
 
