@@ -195,9 +195,7 @@ def train(text_path=DEFAULT_TEXT, out="runs/char_gpt", n_layer=4, n_head=4, n_em
     of which each rank takes B/N windows; the history's evaluations and validation loss are rank 0's."""
     run = data_parallel.start(distributed)
     log = run.on_main(log)
-    out = pathlib.Path(out)
-    if run.main:
-        out.mkdir(parents=True, exist_ok=True)
+    out = run.output_folder(out)
     nnmath.manual_seed(seed)
     text = pathlib.Path(text_path).read_text()
     vocab = CharVocab.from_text(text)

@@ -17,6 +17,7 @@ train NAME --distributed`` (or ``mpiexec -n N nnmath train NAME --distributed``)
 from __future__ import annotations
 
 import hashlib
+import pathlib
 
 import numpy as np
 
@@ -98,6 +99,13 @@ class Run:
         if self.distributed:
             dist.all_reduce(tensor)
         return tensor
+
+    def output_folder(self, out) -> pathlib.Path:
+        """``out`` as a path, created by rank 0 (the only rank that writes)."""
+        out = pathlib.Path(out)
+        if self.main:
+            out.mkdir(parents=True, exist_ok=True)
+        return out
 
     def on_main(self, function):
         """``function`` on rank 0, a function that does nothing on the others (for printing)."""
