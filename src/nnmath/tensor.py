@@ -470,17 +470,38 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
     print_options["sci_mode"] = sci_mode
 
 
-def _fixed_style(a: np.ndarray, digits: int, scientific: bool):
-    """A formatter that writes every float in one style (scientific or positional), right-aligned to
-    the widest: the extremes and the smallest magnitude decide the width."""
-    style = "e" if scientific else "f"
-    finite = a[np.isfinite(a)]
-    candidates = [np.nan] if finite.size < a.size else []
-    if finite.size:
-        nonzero = np.abs(finite[finite != 0])
-        candidates += [finite.max(), finite.min()] + ([nonzero.min()] if nonzero.size else [])
-    width = max((len(f"{c:.{digits}{style}}") for c in candidates), default=0)
-    return lambda x: f"{x:>{width}.{digits}{style}}"
+def _float_formatter(a: np.ndarray, digits: int, sci_mode):
+    """PyTorch's float formatter (``torch._tensor_str._Formatter``): the style and the width come from the
+    nonzero finite values alone: scientific when max/min > 1000, max > 1e8 or min < 1e-4 (``sci_mode``, when
+    not None, decides instead), else ``3.`` when all are integers, else ``precision`` decimals; every value is
+    right-aligned to the widest nonzero finite one."""
+    values = a[np.isfinite(a) & (a != 0)].astype(np.float64)
+    int_mode, scientific, width = True, False, 1
+    if values.size:
+        low, high = np.abs(values).min(), np.abs(values).max()
+        int_mode = bool(np.all(values == np.ceil(values)))
+        scientific = high / low > 1000.0 or high > 1.0e8 or low < 1.0e-4 if sci_mode is None else sci_mode
+        style = f".{digits}e" if scientific else ".0f" if int_mode else f".{digits}f"
+        width = max(len(format(v, style)) for v in values.tolist()) + (int_mode and not scientific)
+
+    def fmt(x):
+        x = float(x)
+        if scientific:
+            text = f"{x:.{digits}e}"
+        elif int_mode:
+            text = f"{x:.0f}" + ("" if np.isinf(x) or np.isnan(x) else ".")
+        else:
+            text = f"{x:.{digits}f}"
+        return text.rjust(width)
+    return fmt
+
+
+def _summarized(a: np.ndarray, edge: int) -> np.ndarray:
+    """The values a summarized print shows: the first and last ``edge`` entries along each long axis."""
+    for axis, n in enumerate(a.shape):
+        if n > 2 * edge:
+            a = np.take(a, list(range(edge)) + list(range(n - edge, n)), axis=axis)
+    return a
 
 
 def _format(t: Tensor) -> str:
@@ -492,14 +513,10 @@ def _format(t: Tensor) -> str:
     kwargs = {"separator": ", ", "prefix": "tensor(", "threshold": min(opts["threshold"], sys.maxsize),
               "edgeitems": opts["edgeitems"], "max_line_width": opts["linewidth"]}
     digits = opts["precision"]
-    if a.dtype.kind == "f" and opts["sci_mode"] is not None:
-        body = np.array2string(a, formatter={"float_kind": _fixed_style(a, digits, opts["sci_mode"])}, **kwargs)
-    elif a.dtype.kind == "f":
-        finite = a[np.isfinite(a)]
-        if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
-            body = np.array2string(a, floatmode="unique", **kwargs)
-        else:
-            body = np.array2string(a, precision=digits, floatmode="fixed", **kwargs)
+    if a.dtype.kind == "f":
+        shown = _summarized(a, opts["edgeitems"]) if a.size > opts["threshold"] else a
+        body = np.array2string(a, formatter={"float_kind": _float_formatter(shown, digits, opts["sci_mode"])},
+                               **kwargs)
     elif a.dtype == np.bool_:  # PyTorch pads to the widest word present: "True" alone needs no pad
         width = 5 if (~a).any() else 4
         body = np.array2string(a, formatter={"bool": lambda v: str(bool(v)).rjust(width)}, **kwargs)
