@@ -93,6 +93,23 @@ def test_the_tensor_class_is_named_as_pytorchs():
     assert pickle.loads(pickle.dumps(nnmath.arange(3))).tolist() == [0, 1, 2]   # found again by that name
 
 
+@pytest.mark.parametrize("call", [lambda m, x: m.max(x, 0), lambda m, x: x.sort(1), lambda m, x: m.topk(x, 1),
+                                  lambda m, x: m.kthvalue(x, 1, 0), lambda m, x: m.median(x, 1),
+                                  lambda m, x: m.aminmax(x), lambda m, x: m.svd(x[:, :2] + 1)])
+def test_named_results_print_and_pickle_as_pytorchs(call):
+    ours, theirs = call(nnmath, nnmath.tensor([[1.0, 5.0, 2.0], [3.0, 0.5, 4.0]])), \
+        call(torch, torch.tensor([[1.0, 5.0, 2.0], [3.0, 0.5, 4.0]]))
+    assert repr(ours).replace("nnmath.", "torch.") == repr(theirs)
+    assert type(ours).__name__ == type(theirs).__name__
+    again = pickle.loads(pickle.dumps(ours))
+    assert type(again) is type(ours) and [t.tolist() for t in again] == [t.tolist() for t in ours]
+
+
+def test_rnn_flatten_parameters_is_accepted():
+    lstm = nnmath.nn.LSTM(2, 3)
+    assert lstm.flatten_parameters() is None and len(list(lstm.parameters())) == 4
+
+
 def test_the_tensor_constructor_is_pytorchs_legacy_one():
     _same(lambda m: m.Tensor([1, 2, 3]))  # float32, not int64
     _same(lambda m: m.Tensor(m.arange(3)))  # a tensor keeps its dtype

@@ -9,12 +9,12 @@ first use of one of its names, so ``import nnmath`` stays fast.
 from __future__ import annotations
 
 import warnings
-from collections import namedtuple
 
 import numpy as np
 
 from nnmath import dtypes, linalg, ops, tensor_types
 from nnmath.nn import functional as F
+from nnmath.ops._util import return_type
 from nnmath.ops.shape import meshgrid, reshape, stack
 from nnmath.tensor import Tensor
 
@@ -30,7 +30,7 @@ binary_cross_entropy_with_logits, kl_div, cosine_embedding_loss = (F.binary_cros
                                                                    F.cosine_embedding_loss)
 
 
-_SVD = namedtuple("svd", ["U", "S", "V"])  # PyTorch's return type
+_SVD = return_type("svd", ("U", "S", "V"))
 
 
 def svd(input, some=True, compute_uv=True):

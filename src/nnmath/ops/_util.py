@@ -13,8 +13,30 @@ from nnmath.autograd.grad_mode import state
 from nnmath.backend import get_array_module
 from nnmath.tensor import Tensor, wrap_dim
 
-#: What ``max(x, dim)``, ``sort``, ``topk``, ``kthvalue`` return: a named pair, as PyTorch's return types.
-values_indices = namedtuple("values_indices", ["values", "indices"])
+
+class return_types:  # noqa: N801  (PyTorch's torch.return_types; the named tuples below are its attributes)
+    """PyTorch's named result tuples (``torch.return_types.max``, ...), made by :func:`return_type`."""
+
+
+def _return_type_repr(self) -> str:
+    fields = ",\n".join(f"{name}={value!r}" for name, value in zip(self._fields, self))
+    return f"nnmath.return_types.{type(self).__name__}(\n{fields})"
+
+
+@functools.cache
+def return_type(name: str, fields: tuple):
+    """The named tuple PyTorch returns from op ``name`` (``values``/``indices`` of ``max(x, dim)``, ...),
+    printed as PyTorch prints it; kept as ``return_types.<name>`` so that it pickles."""
+    cls = type(name, (namedtuple(name, fields),), {"__slots__": (), "__repr__": _return_type_repr,
+                                                  "__module__": __name__,
+                                                  "__qualname__": f"return_types.{name}"})
+    setattr(return_types, name, cls)
+    return cls
+
+
+def values_indices(op: str, values, indices):
+    """What ``max(x, dim)``, ``sort``, ``topk``, ``kthvalue``, ``median(x, dim)`` return: (values, indices)."""
+    return return_type(op, ("values", "indices"))(values, indices)
 
 
 def scalar_like(value, like):

@@ -6,7 +6,6 @@ an extreme gives it to the elements that attained it.
 from __future__ import annotations
 
 import builtins
-from collections import namedtuple
 
 import numpy as np
 
@@ -15,7 +14,7 @@ from nnmath.autograd.fit import broadcast_to
 from nnmath.autograd.function import Function
 from nnmath.autograd.grad_mode import state
 from nnmath.backend import get_array_module
-from nnmath.ops._util import kept_shape, reduction_dims, require_floating, to_float, values_indices
+from nnmath.ops._util import kept_shape, reduction_dims, require_floating, return_type, to_float, values_indices
 from nnmath.ops.comparison import isnan
 from nnmath.ops.elementwise import abs as _abs
 from nnmath.ops.elementwise import exp, maximum, minimum, sign, where
@@ -405,7 +404,7 @@ def _extreme(input, dim, keepdim, other, is_min):
     values = gather(input, d, idx) if input.ndim else input
     if not keepdim and input.ndim:
         values, idx = squeeze(values, d), Tensor._make(idx._data.squeeze(d))
-    return values_indices(values, idx)
+    return values_indices(op, values, idx)
 
 
 def max(input, dim=None, keepdim=False, *, other=None):
@@ -429,7 +428,7 @@ def median(input, dim=None, keepdim=False):
         return Median.apply(input)
     d = wrap_dim(dim, input.ndim, "median")
     if input.ndim == 0:
-        return values_indices(input, Tensor._make(np.zeros((), np.int64)))
+        return values_indices("median", input, Tensor._make(np.zeros((), np.int64)))
     _check_nonempty(input, (d,), "median")
     a = input._data
     order = np.argsort(a, axis=d, kind="stable")        # NaNs sort last
@@ -439,7 +438,7 @@ def median(input, dim=None, keepdim=False):
     values = gather(input, d, Tensor._make(idx))
     if not keepdim:
         values, idx = squeeze(values, d), idx.squeeze(d)
-    return values_indices(values, Tensor._make(idx.astype(np.int64)))
+    return values_indices("median", values, Tensor._make(idx.astype(np.int64)))
 
 
 def logsumexp(input, dim=None, keepdim=False):
@@ -541,7 +540,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     return nansum(input, dim, keepdim, dtype=dtype) / count
 
 
-_minmax = namedtuple("aminmax", ["min", "max"])  # PyTorch's return type
+_minmax = return_type("aminmax", ("min", "max"))
 
 
 def aminmax(input, *, dim=None, keepdim=False):

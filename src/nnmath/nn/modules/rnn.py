@@ -96,6 +96,10 @@ class RNNBase(Module):
                     self._flat_weights_names.append(name + suffix)
         self.reset_parameters()
 
+    def flatten_parameters(self) -> None:
+        """PyTorch packs the weights into one buffer for cuDNN here; nnmath keeps them apart on every device,
+        so there is nothing to do (programs call it before each forward)."""
+
     def reset_parameters(self) -> None:
         _reset_uniform(self.parameters(), self.hidden_size)
 
