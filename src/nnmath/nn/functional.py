@@ -31,6 +31,7 @@ from nnmath.ops.products import linear  # noqa: F401
 from nnmath.ops.recurrent import recurrent_layer  # noqa: F401  (PyTorch's internal _VF.lstm/gru/rnn_*)
 from nnmath.ops.resample import interpolate  # noqa: F401
 from nnmath import random
+from nnmath.random import rng
 from nnmath.tensor import Tensor
 
 # --- linear maps -----------------------------------------------------------------------------------
