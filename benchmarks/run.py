@@ -2,6 +2,7 @@
 
     python benchmarks/run.py             # everything
     python benchmarks/run.py -k matmul   # cases whose name contains 'matmul'
+    OMP_NUM_THREADS=1 python benchmarks/run.py --cpu-time   # CPU time, one thread: for a busy machine
 
 A ratio is nnmath's time / PyTorch's time on this machine, in this run: below 1 means nnmath is
 faster. PyTorch is optional; without it only nnmath's numbers are printed.
@@ -15,6 +16,7 @@ import os
 import pathlib
 import platform
 import sys
+import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
@@ -28,6 +30,9 @@ def main(argv=None):
     parser.add_argument("-k", default="", help="only cases whose name contains this text")
     parser.add_argument("--min-time", type=float, default=0.5, help="seconds of timing per case and library")
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time with the process's CPU time instead of wall time (steadier when other "
+                             "work shares the cores; run with one thread, OMP_NUM_THREADS=1)")
     args = parser.parse_args(argv)
 
     import numpy as np
@@ -40,7 +45,8 @@ def main(argv=None):
     except ImportError:
         torch_version = None
     print(f"python {platform.python_version()}, numpy {np.__version__}, torch {torch_version}, "
-          f"{os.cpu_count()} cpus, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '-')}")
+          f"{os.cpu_count()} cpus, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '-')}, "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '-')}, {'CPU' if args.cpu_time else 'wall'} time")
     rows = []
     for suite in SUITES:
         try:
@@ -51,7 +57,7 @@ def main(argv=None):
             raise
         cases = [c for c in module.CASES if args.k in c.name]
         if cases:
-            rows += run(cases, libs, args.min_time)
+            rows += run(cases, libs, args.min_time, time.process_time if args.cpu_time else time.perf_counter)
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(rows, indent=2))
 
