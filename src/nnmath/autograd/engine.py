@@ -26,6 +26,7 @@ from nnmath.autograd.anomaly_mode import creation_site
 from nnmath.autograd.fit import cast, sum_to
 from nnmath.autograd.grad_mode import set_grad_enabled, state
 from nnmath.backend import get_array_module, writeable
+from nnmath.parallel import adapt_threads
 from nnmath.tensor import Tensor
 
 
@@ -65,6 +66,7 @@ def _make_root_grads(outputs, grad_outputs, caller):
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate ∂(Σ ⟨grad_tensors, tensors⟩)/∂leaf into every leaf's ``.grad``."""
+    adapt_threads()  # once per training step: BLAS threads within this process's share of the cores
     tensors = _as_tuple(tensors)
     grads = _make_root_grads(tensors, _as_tuple(grad_tensors), "backward")
     if retain_graph is None:
