@@ -88,10 +88,11 @@ def adapt_threads() -> None:
     1-minute load average), at most every ``ADAPT_SECONDS``; nothing once threads were chosen."""
     if _policy["chosen"]:
         return
-    wall, cpu = time.monotonic(), time.process_time()
+    wall = time.monotonic()
     last = _policy["wall"]
     if last is not None and wall - last < ADAPT_SECONDS:
         return
+    cpu = time.process_time()
     ours = 0.0 if last is None else (cpu - _policy["cpu"]) / (wall - last)
     _policy.update(wall=wall, cpu=cpu)
     threads = fair_share(os.getloadavg()[0], ours, len(os.sched_getaffinity(0)))
