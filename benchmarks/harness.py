@@ -19,9 +19,8 @@ class Case:
 
 
 def measure(fn, min_time=0.5, repeats=5, clock=time.perf_counter) -> float:
-    """Median seconds per call over ``repeats`` rounds, each at least ``min_time / repeats`` long.
-    ``clock`` is wall time by default; ``time.process_time`` (CPU time of this process, all its
-    threads) is steadier on a machine that other work keeps busy."""
+    """Median seconds per call over ``repeats`` rounds, each at least ``min_time / repeats`` long, read
+    from ``clock`` (wall-clock by default; ``time.process_time`` counts this process's CPU time only)."""
     fn()  # warm-up: first-call allocations and caches
     t0 = clock()
     fn()

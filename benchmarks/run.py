@@ -2,7 +2,7 @@
 
     python benchmarks/run.py             # everything
     python benchmarks/run.py -k matmul   # cases whose name contains 'matmul'
-    OMP_NUM_THREADS=1 python benchmarks/run.py --cpu-time   # CPU time, one thread: for a busy machine
+    python benchmarks/run.py --cpu-time  # one thread each, CPU time: for a machine shared with other work
 
 A ratio is nnmath's time / PyTorch's time on this machine, in this run: below 1 means nnmath is
 faster. PyTorch is optional; without it only nnmath's numbers are printed.
@@ -22,7 +22,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 from harness import run  # noqa: E402
 
-SUITES = ["core", "mlp", "cnn", "lstm"]
+SUITES = ["core", "mlp", "cnn", "lstm", "gpt"]
 
 
 def main(argv=None):
@@ -31,8 +31,8 @@ def main(argv=None):
     parser.add_argument("--min-time", type=float, default=0.5, help="seconds of timing per case and library")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--cpu-time", action="store_true",
-                        help="time with the process's CPU time instead of wall time (steadier when other "
-                             "work shares the cores; run with one thread, OMP_NUM_THREADS=1)")
+                        help="one thread per library, timed by this process's CPU time: steadier than wall-clock "
+                             "time when other work shares the cores")
     args = parser.parse_args(argv)
 
     import numpy as np
@@ -44,9 +44,12 @@ def main(argv=None):
         torch_version = torch.__version__
     except ImportError:
         torch_version = None
+    if args.cpu_time:
+        for lib in libs.values():
+            lib.set_num_threads(1)
     print(f"python {platform.python_version()}, numpy {np.__version__}, torch {torch_version}, "
           f"{os.cpu_count()} cpus, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '-')}, "
-          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '-')}, {'CPU' if args.cpu_time else 'wall'} time")
+          f"load {os.getloadavg()[0]:.1f}, {'CPU time, 1 thread' if args.cpu_time else 'wall-clock time'}")
     rows = []
     for suite in SUITES:
         try:
