@@ -220,7 +220,7 @@ def _is_one(alpha) -> bool:
 
 def add(input, other, *, alpha=1, out=None):
     """y = input + alpha · other (broadcasting)."""
-    a, b = promote(input, other)
+    a, b = promote(input, other, keep_numbers=_is_one(alpha))
     if not _is_one(alpha):
         b = _scaled("add", b, alpha)
     y = apply_broadcasting("add", Add, a, b)
@@ -232,7 +232,7 @@ def sub(input, other, *, alpha=1, out=None):
     if _is_bool(input) or _is_bool(other):
         raise RuntimeError("sub: subtraction, the `-` operator, with a bool tensor is not supported; to invert "
                            "a mask use the `~` or logical_not() operator, to compare two masks logical_xor()")
-    a, b = promote(input, other)
+    a, b = promote(input, other, keep_numbers=_is_one(alpha))
     if not _is_one(alpha):
         b = _scaled("sub", b, alpha)
     y = apply_broadcasting("sub", Sub, a, b)
@@ -249,7 +249,7 @@ def rsub(input, other, *, alpha=1):
 
 def mul(input, other, *, out=None):
     """y = input ⊙ other (elementwise, broadcasting)."""
-    a, b = promote(input, other)
+    a, b = promote(input, other, keep_numbers=True)
     y = apply_broadcasting("mul", Mul, a, b)
     return y if out is None else write_out("mul", y, out)
 
@@ -262,7 +262,7 @@ def div(input, other, *, rounding_mode=None, out=None):
     ``rounding_mode='floor'`` or ``'trunc'`` rounds the quotient (no gradient). Integer division by
     zero raises."""
     if rounding_mode is None:
-        a, b = promote_float(input, other)
+        a, b = promote_float(input, other, keep_numbers=True)
         y = apply_broadcasting("div", Div, a, b)
     elif rounding_mode in ("floor", "trunc"):
         a, b = _integer_or_real("div", input, other, rounding_mode)
