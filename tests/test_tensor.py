@@ -237,3 +237,28 @@ def test_inplace_op_through_a_view_changes_the_base():
     t = nnmath.zeros(4)
     t[1:3].fill_(2.0)
     np.testing.assert_array_equal(t.numpy(), [0.0, 2.0, 2.0, 0.0])
+
+
+# --- print options ------------------------------------------------------------------------------
+
+@pytest.fixture
+def restore_printoptions():
+    yield
+    nnmath.set_printoptions(profile="default")
+    torch.set_printoptions(profile="default")
+
+
+@pytest.mark.parametrize("options", [dict(precision=2), dict(sci_mode=True), dict(profile="short"),
+                                     dict(linewidth=20), dict(precision=6, sci_mode=False)])
+def test_set_printoptions_changes_the_repr_as_in_pytorch(options, restore_printoptions):
+    values = [[1.23456789, -2.5, 1000.125], [0.001, 7.0, -0.5]] * 3
+    nnmath.set_printoptions(**options)
+    torch.set_printoptions(**options)
+    assert repr(nnmath.tensor(values)).replace("nnmath", "torch") == repr(torch.tensor(values))
+
+
+def test_set_printoptions_threshold_summarises(restore_printoptions):
+    nnmath.set_printoptions(threshold=5, edgeitems=1)
+    assert "..." in repr(nnmath.arange(10.0))
+    nnmath.set_printoptions(profile="default")
+    assert "..." not in repr(nnmath.arange(10.0))

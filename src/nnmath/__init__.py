@@ -6,7 +6,6 @@ Tensors over NumPy, reverse-mode autodiff where every op states its derivative, 
 import builtins
 import importlib
 
-import numpy as _np
 
 from nnmath import _methods  # noqa: F401  (binds Tensor's op-backed methods and operators)
 from nnmath import accelerator, autograd, ops  # noqa: F401
@@ -18,15 +17,15 @@ from nnmath.creation import (arange, as_tensor, asarray, bernoulli, empty, empty
                              randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)
 from nnmath.device import device
 from nnmath.dtypes import bool_ as bool  # noqa: A004
-from nnmath.dtypes import (complex64, complex128, dtype, float16, float32, float64, get_default_dtype, int8, int16,
-                           int32, int64, set_default_dtype, uint8)
+from nnmath.dtypes import (can_cast, complex64, complex128, dtype, float16, float32, float64, get_default_dtype, int8,
+                           int16, int32, int64, promote_types, result_type, set_default_dtype, uint8)
 from nnmath.ops import *  # noqa: F401,F403
 from nnmath.ops import abs, all, any, max, min, pow, round, sum  # noqa: A004  (PyTorch's names)
 from nnmath.parallel import get_num_threads, set_num_threads
 from nnmath.random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from nnmath.serialization import load, save
 from nnmath.special import erf, erfc
-from nnmath.tensor import Size, Tensor
+from nnmath.tensor import Size, Tensor, set_printoptions
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
@@ -43,12 +42,6 @@ def is_floating_point(input) -> builtins.bool:
 
 def numel(input) -> builtins.int:
     return input.numel()
-
-
-def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
-    kw = {k: v for k, v in dict(precision=precision, threshold=threshold, edgeitems=edgeitems,
-                                 linewidth=linewidth).items() if v is not None}
-    _np.set_printoptions(**kw)
 
 
 __version__ = "0.1.0"

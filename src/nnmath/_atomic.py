@@ -31,6 +31,8 @@ def atomic_write(path, write: Callable[[BinaryIO], None]) -> None:
     """Create or replace ``path`` with what ``write(file)`` writes, atomically."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise RuntimeError(f"Parent directory {directory} does not exist (can't write {path}); create it first")
     fd, temp_path = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.{os.getpid()}.", suffix=".tmp",
                                      dir=directory)
     try:

@@ -5,22 +5,25 @@ tensor in place (see :func:`_inplace` for how that stays correct under autograd)
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from nnmath import _shared_memory, creation, dtypes, ops, special
 from nnmath.autograd import engine
 from nnmath.autograd.fit import cast
-from nnmath.autograd.grad_mode import no_grad, state
+from nnmath.autograd.grad_mode import enable_grad, state
 from nnmath.device import check_available
 from nnmath.ops._util import size_args
-from nnmath.ops.indexing import normalize_key
+from nnmath.ops import strided
+from nnmath.ops.indexing import assign, basic_view_key, index_array, normalize_key
 from nnmath.random import rng
 from nnmath.tensor import Tensor
 
 _SAME_NAME = """
-abs absolute acos add addmm all allclose amax amin any argmax argmin argsort atan bitwise_and
+abs absolute acos arccos add addmm all allclose amax amin any argmax argmin argsort atan bitwise_and
 bitwise_not bitwise_or bitwise_xor bmm broadcast_to ceil chunk clamp clamp_max clamp_min clip clone
-cos count_nonzero cumprod cumsum div divide dot eq equal erf erfc exp exp2 expand_as expm1 fix flatten
+cos conj count_nonzero cumprod cumsum div divide dot eq equal exp exp2 expand_as expm1 fix flatten
 flip fliplr flipud floor floor_divide fmod frac gather ge greater greater_equal gt index_select inner
 isclose isfinite isinf isnan isneginf isposinf kthvalue le lerp less less_equal log log10 log1p log2
 logical_and logical_not logical_or logical_xor logsumexp lt masked_fill masked_select matmul max maximum
@@ -32,8 +35,7 @@ trunc unbind unflatten unique unsqueeze var view_as where relu
 """.split()
 
 for _name in _SAME_NAME:
-    if hasattr(ops, _name):
-        setattr(Tensor, _name, getattr(ops, _name))
+    setattr(Tensor, _name, getattr(ops, _name))  # every listed name exists: a missing op fails here
 Tensor.erf = special.erf
 Tensor.erfc = special.erfc
 
@@ -73,13 +75,16 @@ class _EngineAndOpMethods:
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif isinstance(a, (dtypes.dtype, np.dtype, type)) or (isinstance(a, str) and a in dtypes._NAMES):
+            elif isinstance(a, (dtypes.dtype, type)):
                 dtype = a
             else:
-                dev = a
+                dev = a  # a string is a device, as in PyTorch: to("float32") is refused as one
         if dev is not None:
             check_available(dev)
-        if dtype is None or dtypes.to_dtype(dtype).np == self._data.dtype:
+        if dtype is None:
+            return self.clone() if copy else self
+        dtype = dtypes.as_dtype(dtype, "to")
+        if dtype.np == self._data.dtype:
             return self.clone() if copy else self
         return cast(self, dtype)
 
@@ -153,11 +158,40 @@ Tensor.permute = _sizes_method(ops.permute)
 Tensor.view = lambda self, *shape: ops.view(self, *shape)
 Tensor.view.__doc__ = ops.view.__doc__
 Tensor.transpose = ops.transpose
+Tensor.diagonal = ops.diagonal
+Tensor.as_strided = ops.as_strided
+Tensor.unfold = strided.unfold
+Tensor.storage_offset = strided.offset_in_storage
 Tensor.argmax = ops.argmax
+def _matrix_dims(self, attribute, least=2, exactly=None):
+    if (exactly is not None and self.ndim != exactly) or self.ndim < least:
+        wanted = f"matrices ({exactly}-D tensors)" if exactly else f"tensors of at least {least} dimensions"
+        raise RuntimeError(f"tensor.{attribute} is only supported on {wanted}; got a {self.ndim}-D tensor"
+                           + ("; for batches of matrices use .mH" if attribute == "H" else ""))
+
+
+def _H(self):
+    """The conjugate transpose of a matrix."""
+    _matrix_dims(self, "H", exactly=2)
+    return ops.conj(ops.transpose(self, 0, 1))
+
+
+def _mT(self):
+    """The transpose of the last two dimensions (batches of matrices)."""
+    _matrix_dims(self, "mT")
+    return ops.transpose(self, -2, -1)
+
+
+def _mH(self):
+    """The conjugate transpose of the last two dimensions."""
+    _matrix_dims(self, "mH")
+    return ops.conj(ops.transpose(self, -2, -1))
+
+
 Tensor.T = property(lambda self: ops.permute(self, tuple(range(self.ndim))[::-1]))
-Tensor.mT = property(lambda self: ops.transpose(self, -2, -1))
-Tensor.H = Tensor.T
-Tensor.mH = Tensor.mT
+Tensor.mT = property(_mT)
+Tensor.H = property(_H)
+Tensor.mH = property(_mH)
 
 
 def _expand_as(self, other):
@@ -223,62 +257,142 @@ Tensor.__getitem__ = ops.getitem
 
 
 # --- in place ------------------------------------------------------------------------------------
-
-def _check_inplace(self, op):
-    if self.grad_fn is None and self.requires_grad and state.enabled:
-        raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place "
-                           f"operation; wrap the update in nnmath.no_grad() (as optimizers do) or use "
-                           f"an out-of-place op")
-    base = self._base
-    if base is not None and state.enabled and (base.requires_grad or self.requires_grad):
-        raise RuntimeError(f"{op}: in-place change of a view of a tensor that requires grad is not "
-                           f"supported (the base tensor's graph would not see it); use out-of-place ops "
-                           f"or index the base tensor directly")
+#
+# PyTorch's model: a tensor and its views share memory and one version counter. An in-place op writes
+# into that memory. While autograd records, the op is computed out of place on a stand-in for the old
+# value, and the written tensor's history moves on to the op's node; a write through a view is
+# recorded on the base as the base with the viewed elements replaced (CopySlices), and every view of
+# that base then reads its grad_fn from the base's new history (Tensor.grad_fn rebuilds it).
+# A node that saved a value checks its version when backward reads it: changed means an error, never
+# a silently wrong gradient. The in-place op's own node reads the old value (b.mul_(c) needs b for
+# c's gradient): when it saved it, it keeps a copy, as PyTorch's original_self.
 
 
-def _inplace(self, op, compute):
-    """self ← compute(self) in place.
+def _internal_overlap(a: np.ndarray) -> bool:
+    """PyTorch's test: a dimension of stride 0 and size > 1 (an expanded tensor)."""
+    return any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape))
 
-    Without autograd the new values are written into self's buffer. With autograd, the op is
-    recorded out of place on a stand-in for self's *old* value, then self's buffer is overwritten
-    and self is re-based onto the new node. Self's version counter moves on, so any node that saved
-    the old value detects the change at backward time instead of silently using the new one.
-    """
-    _check_inplace(self, op)
+
+def _check_overlap(a: np.ndarray, op):
+    if _internal_overlap(a):
+        raise RuntimeError(f"{op}: unsupported operation: more than one element of the written-to tensor "
+                           f"refers to a single memory location (an expanded view of shape {a.shape} with "
+                           f"byte strides {a.strides}); clone() the tensor before writing to it")
+
+
+def check_writable(self, op):
+    """PyTorch's refusals before any in-place write."""
+    _check_overlap(self._data, op)
     if not state.enabled:
-        result = compute(self)
-        _write(self, result._data, op)
+        return
+    base = self._base
+    view_of_leaf = base is not None and base.requires_grad and base.grad_fn is None and self.requires_grad
+    if view_of_leaf or (self.requires_grad and self.grad_fn is None):
+        what = "a view of a leaf Variable" if view_of_leaf else "a leaf Variable"
+        raise RuntimeError(f"{op}: {what} that requires grad is being used in an in-place operation; wrap "
+                           f"the update in nnmath.no_grad() (as optimizers do) or use an out-of-place op")
+    if base is not None and (base.requires_grad or self.requires_grad):
+        if self._multi_view:
+            raise RuntimeError(f"{op}: this tensor is one of several views returned by one op (split, chunk, "
+                               f"unbind), which PyTorch does not allow to be changed in place while autograd "
+                               f"records; use an out-of-place op, or clone() the output first")
+        if self._view_no_grad:
+            raise RuntimeError(f"{op}: a view was created in no_grad mode and is being modified in place with "
+                               f"grad mode enabled; this is ambiguous and forbidden (as in PyTorch): make the "
+                               f"view with grad mode enabled, or change it under no_grad")
+
+
+def apply_inplace(self, op, compute):
+    """self ← compute(self), written into self's memory (shared with its views); recorded by autograd
+    when a gradient can flow through the old value or the new one."""
+    check_writable(self, op)
+    if not state.enabled:
+        _write(self, compute(self)._data, op)
         return self
-    old = Tensor._make(self._data, self._requires_grad, self.grad_fn, self._output_nr)
-    old._vc = self._vc
+    old = Tensor._make(self._data, self.requires_grad, self._grad_fn, self._output_nr)
     result = compute(old)
-    if self._requires_grad and not result.requires_grad:
+    if old._vc.saved:
+        old._data = old._data.copy()  # the op's node reads the value from before the write
+    if not result.requires_grad:
+        if not self._requires_grad:
+            _write(self, result._data, op)
+            return self
         # The old value no longer contributes: record that (gradient zero) rather than keep its graph.
         result = ops.where(Tensor._make(np.ones((), bool)), result, old)
-    _write(self, result._data, op)
-    if result.requires_grad:
-        self.grad_fn = result.grad_fn
-        self._output_nr = result._output_nr
-        self._requires_grad = True
+    _check_result(self, result._data, op)
+    result = cast(result, self._data.dtype)
+    self._vc.graph += 1  # the history of this memory changes: views rebuild their grad_fn
+    if self._base is None:
+        _write(self, result._data, op)
+        self._grad_fn, self._output_nr, self._requires_grad = result._grad_fn, result._output_nr, True
+    else:
+        _record_through_view(self, result)
     return self
 
 
-def _write(self, values, op):
+def _record_through_view(view, result):
+    """The write of ``result`` into ``view``, recorded on the base's history (PyTorch's CopySlices); the
+    view's own node is then read from the base's."""
+    base = view._base
+    base_old = Tensor._make(base._data, base.requires_grad, base._grad_fn, base._output_nr)
+    new_base = strided.CopySlices.apply(base_old, result, strided.Geometry.of(base._data, view._data))
+    view._vc.value += 1
+    base._grad_fn, base._output_nr, base._requires_grad = new_base._grad_fn, 0, True
+    _rebuild_view_node(view)
+
+
+def _rebuild_view_node(view):
+    """A view's grad_fn read from its base's current history (PyTorch's AsStridedBackward)."""
+    base = view._base
+    view._view_graph = view._vc.graph
+    if not base._requires_grad or not np.may_share_memory(base._data, view._data):
+        return  # nothing to read from (or the base's memory was replaced: no longer a view)
+    stand_in = Tensor._make(base._data, True, base._grad_fn, base._output_nr)
+    with enable_grad():
+        rebuilt = strided.AsStrided.apply(stand_in, strided.Geometry.of(base._data, view._data))
+    view._grad_fn, view._output_nr, view._requires_grad = rebuilt._grad_fn, 0, True
+
+
+Tensor._regenerate_grad_fn = _rebuild_view_node
+
+
+def _check_result(self, values, op):
     if values.shape != self._data.shape:
         raise RuntimeError(f"{op}: the result of shape {values.shape} doesn't match the in-place target "
                            f"of shape {tuple(self.shape)} (in-place ops cannot broadcast the target)")
-    if values.dtype != self._data.dtype and not np.can_cast(values.dtype, self._data.dtype, "same_kind"):
-        raise RuntimeError(f"{op}: result type {values.dtype} can't be cast to the desired output type "
-                           f"{self._data.dtype}")
-    if not self._data.flags.writeable:
-        self._data = self._data.copy()
-    self._data[...] = values
+    if values.dtype != self._data.dtype and not dtypes.can_cast(dtypes.from_numpy_dtype(values.dtype), self.dtype):
+        raise RuntimeError(f"{op}: result type {dtypes.from_numpy_dtype(values.dtype)} can't be cast to the "
+                           f"desired output type {self.dtype}")
+
+
+def _write(self, values, op):
+    _check_result(self, values, op)
+    _own_memory(self)
+    _writable(self, self._data, op)[...] = values
     self._vc.value += 1
+
+
+def _own_memory(self):
+    """A tensor over a read-only NumPy array (not a view of another tensor) gets its own copy before a
+    write (PyTorch would write into memory NumPy declared read-only)."""
+    if self._base is None and not self._data.flags.writeable and not _internal_overlap(self._data):
+        self._data = self._data.copy()
+
+
+def _writable(self, region, op):
+    """``region`` (an array over self's memory) ready to be written: NumPy marks an expanded array
+    read-only though the memory under it is not, so such a region is written through an alias."""
+    if region.flags.writeable:
+        return region
+    owner = self if self._base is None else self._base
+    if not owner._data.flags.writeable:
+        raise RuntimeError(f"{op}: the tensor's memory is read-only (it views a read-only NumPy array)")
+    return strided.writable_alias(region)
 
 
 def _make_inplace(name, fn):
     def method(self, *args, **kwargs):
-        return _inplace(self, name, lambda x: fn(x, *args, **kwargs))
+        return apply_inplace(self, name, lambda x: fn(x, *args, **kwargs))
     method.__name__ = name
     method.__doc__ = f"In-place version of :meth:`{name[:-1]}`."
     return method
@@ -311,15 +425,12 @@ for _op, _method in (("__iadd__", "add_"), ("__isub__", "sub_"), ("__imul__", "m
 
 def _fill_(self, value):
     """Set every element to ``value``."""
-    v = value.item() if isinstance(value, Tensor) else value
-    if not (state.enabled and self.requires_grad):
-        _check_inplace(self, "fill_")
-        if not self._data.flags.writeable:
-            self._data = self._data.copy()
-        self._data.fill(v)
-        self._vc.value += 1
-        return self
-    return _inplace(self, "fill_", lambda x: Tensor._make(np.full(x._data.shape, v, x._data.dtype)))
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(f"fill_: only supports a 0-dimensional value tensor, but got a tensor with "
+                               f"{value.ndim} dimensions")
+        return apply_inplace(self, "fill_", lambda x: _replaced(x, value))
+    return apply_inplace(self, "fill_", lambda x: Tensor._make(np.full(x._data.shape, value, x._data.dtype)))
 
 
 def _zero_(self):
@@ -328,36 +439,64 @@ def _zero_(self):
 
 
 def _copy_(self, src, non_blocking=False):
-    """Copy ``src`` (broadcast to self's shape) into self; differentiable with respect to ``src``."""
+    """Copy ``src`` (broadcast to self's shape, converted to self's dtype) into self; differentiable with
+    respect to ``src``."""
     if not isinstance(src, Tensor):
         src = Tensor._make(np.asarray(src))
     try:
         np.broadcast_shapes(src._data.shape, self._data.shape)
+        if src.ndim > self.ndim:
+            raise ValueError
     except ValueError:
-        raise RuntimeError(f"copy_: source of shape {tuple(src.shape)} cannot be broadcast to "
-                           f"{tuple(self.shape)}") from None
-    return _inplace(self, "copy_", lambda x: ops.broadcast_to(src.to(x.dtype), tuple(x.shape)))
+        raise RuntimeError(f"copy_: the source of shape {tuple(src.shape)} cannot be broadcast to the "
+                           f"destination's shape {tuple(self.shape)}") from None
+    return apply_inplace(self, "copy_", lambda x: _replaced(x, src))
+
+
+def _replaced(x, value):
+    """``value`` in x's shape and dtype, still linked to x (with gradient zero), as PyTorch's copy_ and
+    fill_ keep the overwritten tensor in the graph."""
+    return ops.where(Tensor._make(np.ones((), bool)), ops.broadcast_to(value.to(x.dtype), tuple(x.shape)), x)
 
 
 def _setitem(self, key, value):
-    """``x[key] = value``: writes in place; records the write when autograd is involved."""
-    if isinstance(value, Tensor) and value._data.dtype != self._data.dtype:
-        value = value.to(self.dtype)
-    recording = state.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
-    if not recording:
-        _check_inplace(self, "index_put_")
-        nkey = normalize_key(key, self.shape)
-        v = value._data if isinstance(value, Tensor) else value
-        try:
-            self._data[nkey] = v
-        except IndexError as e:
-            raise IndexError(f"index_put_: {e} (tensor of shape {tuple(self.shape)})") from None
-        except ValueError:
-            raise RuntimeError(f"index_put_: value of shape {np.shape(v)} cannot be broadcast to the indexed "
-                               f"shape {self._data[nkey].shape}") from None
-        self._vc.value += 1
+    """``x[key] = value``, written into x's memory. As PyTorch: the value loses its leading dimensions of
+    size 1 and broadcasts to the indexed shape; a basic index (ints, slices) writes through a view, an
+    advanced one (tensors, masks) is ``index_put_``."""
+    nkey = normalize_key(key, self.shape)
+    value = _setitem_value(self, value)
+    view_key = basic_view_key(nkey)
+    if state.enabled and (self.requires_grad or value.requires_grad):
+        if view_key is not None:
+            _copy_(ops.getitem(self, nkey), value)
+        else:
+            apply_inplace(self, "index_put_", lambda x: ops.index_put(x, nkey, value))
         return
-    _inplace(self, "index_put_", lambda x: ops.index_put(x, key, value))
+    _own_memory(self)
+    if view_key is not None:  # a basic index: the written region is a view, which must not overlap
+        region = index_array(self._data, view_key, "index_put_")
+        _check_overlap(region, "copy_")
+        assign(_writable(self, region, "copy_"), Ellipsis, value._data)
+    else:
+        if _internal_overlap(self._data):
+            warnings.warn("index_put_: writing into an expanded tensor is deprecated (as in PyTorch); clone() "
+                          "it first", UserWarning, stacklevel=2)
+        assign(_writable(self, self._data, "index_put_"), nkey, value._data)
+    self._vc.value += 1
+
+
+def _setitem_value(self, value):
+    if not isinstance(value, Tensor):
+        try:
+            value = Tensor._make(np.asarray(value, dtype=self._data.dtype))
+        except (TypeError, ValueError, OverflowError) as e:
+            raise TypeError(f"index_put_: can't assign {value!r:.60} to a {self.dtype} tensor ({e})") from None
+    elif value._data.dtype != self._data.dtype:
+        value = value.to(self.dtype)
+    lead = 0
+    while lead < value.ndim and value.shape[lead] == 1:
+        lead += 1
+    return ops.reshape(value, tuple(value.shape[lead:])) if lead else value
 
 
 Tensor.fill_ = _fill_
@@ -367,30 +506,37 @@ Tensor.__setitem__ = _setitem
 
 
 def _masked_fill_(self, mask, value):
-    return _inplace(self, "masked_fill_", lambda x: ops.masked_fill(x, mask, value))
+    return apply_inplace(self, "masked_fill_", lambda x: ops.masked_fill(x, mask, value))
 
 
 Tensor.masked_fill_ = _masked_fill_
 
 
+def _random_fill(self, op, draw):
+    """Overwrite with random values (no gradient flows to the old value)."""
+    return apply_inplace(self, op, lambda x: Tensor._make(np.asarray(draw(x._data.shape), dtype=x._data.dtype)))
+
+
 def _uniform_(self, a=0.0, b=1.0, *, generator=None):
-    with no_grad():
-        self._data[...] = rng(generator).uniform(a, b, self._data.shape)
-    self._vc.value += 1
-    return self
+    """Fill with draws from U(a, b)."""
+    if a > b:
+        raise RuntimeError(f"uniform_: expects to return a [from, to) range, but found from={a} > to={b}")
+    return _random_fill(self, "uniform_", lambda shape: rng(generator).uniform(a, b, shape))
 
 
 def _normal_(self, mean=0.0, std=1.0, *, generator=None):
-    with no_grad():
-        self._data[...] = rng(generator).normal(mean, std, self._data.shape)
-    self._vc.value += 1
-    return self
+    """Fill with draws from N(mean, std²)."""
+    if std < 0:
+        raise RuntimeError(f"normal_: expects std >= 0.0, but found std {std}")
+    return _random_fill(self, "normal_", lambda shape: rng(generator).normal(mean, std, shape))
 
 
 def _bernoulli_(self, p=0.5, *, generator=None):
-    self._data[...] = rng(generator).random(self._data.shape) < p
-    self._vc.value += 1
-    return self
+    """Fill with draws from Bernoulli(p) (1 with probability p, else 0)."""
+    probs = p._data if isinstance(p, Tensor) else p
+    if np.any((np.asarray(probs) < 0) | (np.asarray(probs) > 1)):
+        raise RuntimeError(f"bernoulli_: expects 0 <= p <= 1, but got p={p}")
+    return _random_fill(self, "bernoulli_", lambda shape: rng(generator).random(shape) < probs)
 
 
 Tensor.uniform_ = _uniform_

@@ -1,13 +1,14 @@
 """Creating tensors: from data, filled, ranges, and random (from the global generator by default)."""
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
 
 from nnmath import dtypes
 from nnmath.device import check_available
-from nnmath.ops._util import size_args
+from nnmath.ops._util import size_args, write_out
 from nnmath.random import rng
 from nnmath.tensor import Tensor, to_array
 
@@ -28,9 +29,9 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """A tensor sharing memory with ``data`` when it is already a tensor or array of that dtype."""
-    if isinstance(data, Tensor) and (dtype is None or dtypes.to_dtype(dtype).np == data._data.dtype):
+    if isinstance(data, Tensor) and (dtype is None or dtypes.as_dtype(dtype).np == data._data.dtype):
         return data
-    if isinstance(data, np.ndarray) and (dtype is None or dtypes.to_dtype(dtype).np == data.dtype):
+    if isinstance(data, np.ndarray) and (dtype is None or dtypes.as_dtype(dtype).np == data.dtype):
         return _finish(data, False, device)
     return _finish(to_array(data, dtype, copy=False), False, device)
 
@@ -46,8 +47,26 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     return Tensor._make(ndarray)
 
 
+def _creates_out(fn):
+    """PyTorch's ``out=`` for a creation function: the values are made in out's dtype (or in ``dtype``,
+    which must then be out's) and written into ``out``, which is returned."""
+    @functools.wraps(fn)
+    def with_out(*args, **kwargs):
+        out = kwargs.pop("out", None)
+        if out is None:
+            return fn(*args, **kwargs)
+        dtype = kwargs.get("dtype")
+        if dtype is None:
+            kwargs["dtype"] = out.dtype
+        elif dtypes.as_dtype(dtype) is not out.dtype:
+            raise RuntimeError(f"{fn.__name__}: dtype {dtypes.as_dtype(dtype)} does not match the dtype of the out= "
+                               f"tensor ({out.dtype})")
+        return write_out(fn.__name__, fn(*args, **kwargs), out)
+    return with_out
+
+
 def _float_or(dtype):
-    return dtypes.to_dtype(dtype).np if dtype is not None else dtypes.get_default_dtype().np
+    return dtypes.as_dtype(dtype).np if dtype is not None else dtypes.get_default_dtype().np
 
 
 def _filled(fill, size, dtype, requires_grad, device, op):
@@ -57,21 +76,25 @@ def _filled(fill, size, dtype, requires_grad, device, op):
     return _finish(np.full(shape, fill, dtype=_float_or(dtype)), requires_grad, device)
 
 
+@_creates_out
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of zeros of the given shape (default float dtype)."""
     return _filled(0, size, dtype, requires_grad, device, "zeros")
 
 
+@_creates_out
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of ones of the given shape (default float dtype)."""
     return _filled(1, size, dtype, requires_grad, device, "ones")
 
 
+@_creates_out
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
     """An uninitialised tensor (nnmath fills it with zeros: reading it is then deterministic)."""
     return _filled(0, size, dtype, requires_grad, device, "empty")
 
 
+@_creates_out
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """A tensor filled with ``fill_value``; its dtype follows the value (bool, int64 or default float)."""
     if dtype is None:
@@ -84,7 +107,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
 
 
 def _like(x, dtype):
-    return dtypes.to_dtype(dtype).np if dtype is not None else x._data.dtype
+    return dtypes.as_dtype(dtype).np if dtype is not None else x._data.dtype
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
@@ -103,6 +126,7 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     return _finish(np.full(input.shape, fill_value, _like(input, dtype)), requires_grad, device)
 
 
+@_creates_out
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
            requires_grad=False) -> Tensor:
     """Values from ``start`` up to (not including) ``end`` by ``step``: int64 for integer arguments."""
@@ -117,13 +141,14 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
             (a.item() if isinstance(a, Tensor) else a) for a in (start, end, step)]
     if dtype is None:
         dtype = dtypes.int64 if all(isinstance(a, numbers.Integral) for a in args) else dtypes.get_default_dtype()
-    dt = dtypes.to_dtype(dtype).np
+    dt = dtypes.as_dtype(dtype).np
     n = int(np.ceil((args[1] - args[0]) / args[2]))
     arr = (args[0] + args[2] * np.arange(max(n, 0), dtype=np.float64)).astype(dt) if dt.kind == "f" \
         else np.arange(args[0], args[1], args[2]).astype(dt)
     return _finish(arr, requires_grad, device)
 
 
+@_creates_out
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     if steps < 0:
@@ -136,6 +161,7 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
                    requires_grad, device)
 
 
+@_creates_out
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """The n×m identity matrix."""
     return _finish(np.eye(n, n if m is None else m, dtype=_float_or(dtype)), requires_grad, device)
@@ -143,6 +169,7 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
 
 # --- random -------------------------------------------------------------------------------------
 
+@_creates_out
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """Uniform samples on [0, 1)."""
     shape = size_args(size, "rand")
@@ -151,6 +178,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, 
                    .astype(dt, copy=False), requires_grad, device)
 
 
+@_creates_out
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples N(0, 1)."""
     shape = size_args(size, "randn")
@@ -170,7 +198,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
         raise TypeError("randint: missing the high argument")
     if high <= low:
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
-    dt = dtypes.to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
+    dt = dtypes.as_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
     return _finish(rng(generator).integers(low, high, size=tuple(size)).astype(dt), requires_grad, device)
 
 
@@ -190,7 +218,7 @@ def randint_like(input, low=0, high=None, *, dtype=None, generator=None, require
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of 0 … n−1."""
-    dt = dtypes.to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
+    dt = dtypes.as_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
     return _finish(rng(generator).permutation(int(n)).astype(dt), requires_grad, device)
 
 
@@ -198,6 +226,9 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     """Samples of N(mean, std²); mean and std may be tensors (broadcast) or numbers with ``size``."""
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
+    if not np.all(np.asarray(s) >= 0):
+        which = "all elements of std" if isinstance(std, Tensor) else f"std, but found std {std}"
+        raise RuntimeError(f"normal: expects {which} >= 0.0")
     shape = tuple(size) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
     dt = (mean._data.dtype if isinstance(mean, Tensor) else std._data.dtype if isinstance(std, Tensor)
           else _float_or(dtype))

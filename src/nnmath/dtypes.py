@@ -74,7 +74,7 @@ def get_default_dtype() -> dtype:
 def set_default_dtype(d: dtype) -> None:
     """Set the default floating-point dtype (float32 or float64)."""
     global _default_float
-    d = to_dtype(d)
+    d = as_dtype(d, "set_default_dtype")
     if not d.is_floating_point:
         raise TypeError(f"set_default_dtype: only floating-point types can be the default, got {d}")
     _default_float = d
@@ -87,20 +87,28 @@ def from_numpy_dtype(np_dtype) -> dtype:
         raise TypeError(f"nnmath has no dtype for NumPy's {np.dtype(np_dtype)}") from None
 
 
-def to_dtype(d) -> dtype:
-    """Accept an nnmath dtype, a NumPy dtype, a Python type (float, int, bool) or a name."""
+_PYTHON_TYPES = {bool: bool_, int: int64, float: float64, complex: complex128}  # PyTorch's mapping
+
+
+def as_dtype(d, op: str = "dtype") -> dtype:
+    """A ``dtype=`` argument as PyTorch accepts it: an nnmath dtype, or the Python types bool, int,
+    float and complex (int64, float64, complex128, as in PyTorch). Strings and NumPy dtypes are
+    refused (PyTorch refuses them too), so ``dtype="float32"`` never silently means something else."""
     if isinstance(d, dtype):
         return d
-    if d is float:
-        return _default_float
-    if d is int:
-        return int64
-    if d is bool:
-        return bool_
-    if isinstance(d, str) and d in _NAMES:
-        return _NAMES[d]
-    if isinstance(d, str) and d in ALIASES:
-        return ALIASES[d]
+    if d in _PYTHON_TYPES:
+        return _PYTHON_TYPES[d]
+    hint = f"; use nnmath.{d}" if isinstance(d, str) and d in _NAMES else ""
+    raise TypeError(f"{op}(): argument 'dtype' must be an nnmath dtype such as nnmath.float32, not "
+                    f"{type(d).__name__} {d!r}{hint}")
+
+
+def to_dtype(d) -> dtype:
+    """Inside nnmath: an nnmath dtype, a NumPy dtype or a Python type, as an nnmath dtype."""
+    if isinstance(d, dtype):
+        return d
+    if d in _PYTHON_TYPES:
+        return _PYTHON_TYPES[d]
     if hasattr(d, "np") and isinstance(getattr(d, "np"), np.dtype):
         return from_numpy_dtype(d.np)
     try:
@@ -111,25 +119,73 @@ def to_dtype(d) -> dtype:
 
 def _category(np_dtype) -> int:
     """0 bool, 1 integer, 2 floating, 3 complex: PyTorch's promotion categories."""
-    return {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}[np_dtype.kind]
+    return _CATEGORY[np_dtype.kind]
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+_COMPLEX_OF = {np.dtype(np.float32): complex64.np, np.dtype(np.float64): complex128.np}
+
+
+def _promote_np(a: np.dtype, b: np.dtype) -> np.dtype:
+    """PyTorch's lattice: within a category NumPy's rule; across categories the higher category's
+    type, except that a complex type takes the larger precision of a float (float64 + complex64 is
+    complex128)."""
+    if a == b:
+        return a
+    ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
+    if ca == cb or {ca, cb} == {2, 3}:
+        return np.promote_types(a, b)
+    return a if ca > cb else b
+
+
+def _complex_of(np_dtype) -> np.dtype:
+    try:
+        return _COMPLEX_OF[np_dtype]
+    except KeyError:
+        raise TypeError(f"type promotion: {np_dtype} with a complex operand gives complex32 in PyTorch, "
+                        f"which nnmath does not have; convert to float32 first") from None
+
+
+def _combine(higher, lower):
+    """PyTorch's ``combine_categories``: the result of a higher-priority group (dimensioned tensors
+    over zero-dim tensors over Python scalars) and a lower one."""
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    kh, kl = higher.kind, lower.kind
+    if kh == "c":
+        return higher
+    if kl == "c":
+        return _complex_of(higher) if kh == "f" else lower
+    if kh == "f":
+        return higher
+    if kh == "b" or kl == "f":
+        return _promote_np(higher, lower)
+    return higher
 
 
 def _scalar_np_dtype(value) -> np.dtype:
+    """The dtype a Python (or NumPy) scalar takes part in promotion with: bool, int64, the default
+    float or the default complex dtype."""
     if isinstance(value, (bool, np.bool_)):
         return np.dtype(np.bool_)
     if isinstance(value, (int, np.integer)):
         return np.dtype(np.int64)
-    if isinstance(value, complex):
-        return complex64.np if _default_float is float32 else complex128.np
-    return _default_float.np
+    if isinstance(value, (complex, np.complexfloating)):
+        return _COMPLEX_OF[_default_float.np]
+    if isinstance(value, (float, np.floating)):
+        return _default_float.np
+    raise TypeError(f"type promotion: expected a Tensor or a Python number, got {type(value).__name__}")
 
 
 def result_type_np(*operands) -> np.dtype:
     """PyTorch's type promotion over tensors (anything with ``_data``) and Python scalars.
 
-    Dimensioned tensors decide the type unless a zero-dim tensor or a scalar is of a higher category
-    (bool < int < float < complex); a Python float never turns float32 into float64, and an integer
-    tensor with a Python float gives the default float dtype.
+    Operands form three groups: dimensioned tensors, zero-dim tensors, Python scalars. Within a group
+    types promote (:func:`promote_types`); a lower group decides only when it is of a higher category
+    (bool < integer < floating < complex), so an int64 tensor never widens a float16 tensor and a
+    Python float never turns float32 into float64.
     """
     groups = [None, None, None]  # dimensioned tensors, zero-dim tensors, Python scalars
     for x in operands:
@@ -138,11 +194,30 @@ def result_type_np(*operands) -> np.dtype:
             g, dt = (0 if data.ndim else 1), data.dtype
         else:
             g, dt = 2, _scalar_np_dtype(x)
-        groups[g] = dt if groups[g] is None else np.promote_types(groups[g], dt)
-    result = None
-    for dt in groups:
-        if dt is None:
-            continue
-        if result is None or _category(dt) > _category(result):
-            result = dt
-    return result
+        groups[g] = dt if groups[g] is None else _promote_np(groups[g], dt)
+    return _combine(groups[0], _combine(groups[1], groups[2]))
+
+
+def promote_types(type1, type2) -> dtype:
+    """The smallest dtype to which both dtypes convert under PyTorch's rules (not NumPy's:
+    ``promote_types(float16, int64)`` is float16)."""
+    return from_numpy_dtype(_promote_np(_strict_dtype(type1, "promote_types").np,
+                                        _strict_dtype(type2, "promote_types").np))
+
+
+def result_type(tensor, other) -> dtype:
+    """The dtype of an arithmetic op on ``tensor`` and ``other`` (Tensors or Python numbers)."""
+    return from_numpy_dtype(result_type_np(tensor, other))
+
+
+def can_cast(from_, to) -> bool:
+    """Whether an in-place op may write a ``from_`` result into a ``to`` tensor: never down a category
+    (complex to real, floating to integer, anything but bool to bool)."""
+    return _CATEGORY[_strict_dtype(from_, "can_cast").np.kind] <= _CATEGORY[_strict_dtype(to, "can_cast").np.kind]
+
+
+def _strict_dtype(d, op: str) -> dtype:
+    if not isinstance(d, dtype):
+        raise TypeError(f"{op}(): arguments must be nnmath dtypes (nnmath.float32, ...), not "
+                        f"{type(d).__name__} {d!r}")
+    return d

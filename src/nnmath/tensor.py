@@ -6,6 +6,8 @@ applies the chain rule over that graph (:mod:`nnmath.autograd.engine`).
 """
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from nnmath import dtypes
@@ -51,9 +53,11 @@ def to_array(data, dtype=None, copy=True) -> np.ndarray:
         except ValueError as e:
             raise ValueError(f"tensor: could not build a tensor from the data ({e}); nested lists must be "
                              f"rectangular") from None
-        if arr.dtype == object:
-            raise TypeError(f"tensor: could not infer a numeric dtype from {type(data).__name__}: {data!r:.80}")
-    target = dtypes.to_dtype(dtype).np if dtype is not None else (
+        if arr.dtype.kind in "OUSV":
+            what = "strings are not numbers" if arr.dtype.kind in "US" else "the elements are not all numbers"
+            raise TypeError(f"tensor: could not infer a numeric dtype from {type(data).__name__} {data!r:.80} "
+                            f"({what})")
+    target = dtypes.as_dtype(dtype, "tensor").np if dtype is not None else (
         arr.dtype if isinstance(data, Tensor) else _infer_np_dtype(arr, src))
     if arr.dtype == target and not copy:
         return arr
@@ -61,11 +65,17 @@ def to_array(data, dtype=None, copy=True) -> np.ndarray:
 
 
 class _VersionCounter:
-    """Counts in-place changes to a tensor's data; shared by a tensor and its views."""
-    __slots__ = ("value",)
+    """Shared by a tensor and all its views (one counter per memory). ``value`` counts in-place
+    changes to the data: a node that saved a tensor at one version refuses to use it at another.
+    ``graph`` counts in-place changes that autograd recorded (the base's history changed), so a view
+    knows when its ``grad_fn`` must be rebuilt from its base's. ``saved`` is set when a node saves a
+    tensor counted here."""
+    __slots__ = ("value", "graph", "saved")
 
     def __init__(self):
         self.value = 0
+        self.graph = 0
+        self.saved = False
 
 
 class Tensor:
@@ -75,12 +85,15 @@ class Tensor:
     ``Tensor(data)`` accepts anything :func:`nnmath.tensor` does.
     """
 
-    __slots__ = ("_data", "_requires_grad", "grad_fn", "_output_nr", "_vc", "__weakref__", "__dict__")
+    __slots__ = ("_data", "_requires_grad", "_grad_fn", "_output_nr", "_vc", "__weakref__", "__dict__")
 
     # Rarely set, so class-level defaults rather than per-tensor stores: creating a tensor is the
     # per-op overhead of every op.
-    grad = None
-    _base = None
+    _grad = None
+    _base = None          # a view's base: the tensor that owns the memory (never itself a view)
+    _view_graph = 0       # the base's ``_vc.graph`` when this view's grad_fn was made
+    _multi_view = False   # one of several views returned by one op (split, chunk, unbind)
+    _view_no_grad = False  # a view of a tensor requiring grad, made with grad mode off
     _hooks = None
     _post_accumulate_grad_hooks = None
     _retains_grad = False
@@ -92,7 +105,7 @@ class Tensor:
     def _init(self, data, requires_grad, grad_fn, output_nr):
         self._data = data
         self._requires_grad = requires_grad
-        self.grad_fn = grad_fn
+        self._grad_fn = grad_fn
         self._output_nr = output_nr
         self._vc = _VersionCounter()
 
@@ -104,7 +117,7 @@ class Tensor:
         t = cls.__new__(cls)
         t._data = data
         t._requires_grad = requires_grad
-        t.grad_fn = grad_fn
+        t._grad_fn = grad_fn
         t._output_nr = output_nr
         t._vc = _VersionCounter()
         return t
@@ -180,7 +193,45 @@ class Tensor:
         return self.grad_fn is None
 
     @property
+    def grad_fn(self):
+        """The node that computed this tensor (None for a leaf). A view whose base was changed in place
+        by a recorded op gets a node that reads it from the base's new history (PyTorch's rule)."""
+        if self._base is not None and self._view_graph != self._vc.graph:
+            self._regenerate_grad_fn()
+        return self._grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, node):
+        self._grad_fn = node
+
+    def _regenerate_grad_fn(self):
+        raise NotImplementedError("bound by nnmath._methods")
+
+    @property
+    def grad(self):
+        """The gradient accumulated by ``backward()`` (None until then); assigning checks its shape
+        and dtype, as PyTorch does."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size {list(value._data.shape)} to a "
+                                   f"tensor of size {list(self._data.shape)}; the gradient and the tensor "
+                                   f"must be the same size")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype {value.dtype} to a tensor of "
+                                   f"dtype {self.dtype}; the gradient must have the tensor's dtype")
+        self._grad = value
+
+    @property
     def requires_grad(self) -> bool:
+        if self._base is not None and self._view_graph != self._vc.graph:
+            self._regenerate_grad_fn()
         return self._requires_grad
 
     @requires_grad.setter
@@ -218,7 +269,10 @@ class Tensor:
         return t
 
     def detach_(self) -> "Tensor":
-        self.grad_fn = None
+        """Cut this tensor from the graph, in place (not allowed for views: use detach())."""
+        if self._base is not None:
+            raise RuntimeError("detach_: can't detach views in-place; use detach() instead")
+        self._grad_fn = None
         self._requires_grad = False
         return self
 
@@ -325,9 +379,13 @@ class Tensor:
         new._init(self._data.copy(), self._requires_grad, None, 0)
         if self.grad is not None:
             new.grad = self.grad.__deepcopy__(memo)
-        new.__dict__.update({k: v for k, v in self.__dict__.items()})
+        new.__dict__.update({k: v for k, v in self.__dict__.items() if k not in _NOT_DEEPCOPIED})
         memo[id(self)] = new
         return new
+
+
+# A deep copy owns new memory (so it is no view) and gets its own copy of the gradient.
+_NOT_DEEPCOPIED = {"_grad", "_base", "_view_graph", "_multi_view", "_view_no_grad"}
 
 
 def _rebuild(data, requires_grad):
@@ -360,16 +418,51 @@ def wrap_dim(dim, ndim: int, op: str) -> int:
     return dim % n
 
 
+_PRINT_DEFAULTS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
+_PRINT_PROFILES = {"default": {}, "short": {"precision": 2, "edgeitems": 2}, "full": {"threshold": sys.maxsize}}
+print_options = dict(_PRINT_DEFAULTS)
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    """How tensors print (PyTorch's options): digits after the point, the element count above which a
+    tensor is summarised with ``edgeitems`` at each end, the line width, a ``profile`` ('default',
+    'short', 'full') and ``sci_mode`` (True: always scientific, False: never, None: automatic)."""
+    if profile is not None:
+        if profile not in _PRINT_PROFILES:
+            raise ValueError(f"set_printoptions: profile must be 'default', 'short' or 'full', got {profile!r}")
+        print_options.update(_PRINT_DEFAULTS, **_PRINT_PROFILES[profile])
+    given = {"precision": precision, "threshold": threshold, "edgeitems": edgeitems, "linewidth": linewidth}
+    print_options.update({k: v for k, v in given.items() if v is not None})
+    print_options["sci_mode"] = sci_mode
+
+
+def _fixed_style(a: np.ndarray, digits: int, scientific: bool):
+    """A formatter that writes every float in one style (scientific or positional), right-aligned to
+    the widest: the extremes and the smallest magnitude decide the width."""
+    style = "e" if scientific else "f"
+    finite = a[np.isfinite(a)]
+    candidates = [np.nan] if finite.size < a.size else []
+    if finite.size:
+        nonzero = np.abs(finite[finite != 0])
+        candidates += [finite.max(), finite.min()] + ([nonzero.min()] if nonzero.size else [])
+    width = max((len(f"{c:.{digits}{style}}") for c in candidates), default=0)
+    return lambda x: f"{x:>{width}.{digits}{style}}"
+
+
 def _format(t: Tensor) -> str:
     a = t._data
-    kwargs = {"separator": ", ", "prefix": "tensor(", "threshold": 1000, "edgeitems": 3,
-              "max_line_width": 80}
-    if a.dtype.kind == "f":
+    opts = print_options
+    kwargs = {"separator": ", ", "prefix": "tensor(", "threshold": min(opts["threshold"], sys.maxsize),
+              "edgeitems": opts["edgeitems"], "max_line_width": opts["linewidth"]}
+    digits = opts["precision"]
+    if a.dtype.kind == "f" and opts["sci_mode"] is not None:
+        body = np.array2string(a, formatter={"float_kind": _fixed_style(a, digits, opts["sci_mode"])}, **kwargs)
+    elif a.dtype.kind == "f":
         finite = a[np.isfinite(a)]
         if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
             body = np.array2string(a, floatmode="unique", **kwargs)
         else:
-            body = np.array2string(a, precision=4, floatmode="fixed", **kwargs)
+            body = np.array2string(a, precision=digits, floatmode="fixed", **kwargs)
     else:
         body = np.array2string(a, **kwargs)
     extras = []

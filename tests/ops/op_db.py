@@ -12,7 +12,7 @@ import numpy as np
 
 from nnmath import special
 from nnmath.autograd import fit
-from nnmath.ops import activation, arithmetic, elementwise, indexing, padding, reduction, shape
+from nnmath.ops import activation, arithmetic, elementwise, indexing, padding, reduction, shape, strided
 from nnmath.ops.products import Einsum, Matmul
 from opinfo import BINARY_SHAPES, UNARY_SHAPES, OpInfo, Sample, positive, uniform
 
@@ -73,6 +73,22 @@ def pad(m, x, pad, mode="constant", value=None):
     return m.pad(x, pad, mode=mode, value=value)
 
 
+def write_through_view(m, x, v):
+    """``y = x * 1``, then writes through two views of y: the first is recorded on y (CopySlices);
+    the second view's grad_fn is then rebuilt from y's new history (AsStrided)."""
+    y = x * 1
+    y[1:, ::2] = v
+    view = y[:, 1]
+    view.mul_(v[0, 0])
+    return y * 2 + view.sum()
+
+
+def complex_roundtrip(m, x, y):
+    """x and y of shape (..., 2) read as complex numbers, added, read back as real numbers (a
+    non-contiguous x must be made contiguous first, as in PyTorch)."""
+    return m.view_as_real(m.view_as_complex(x.contiguous()) + m.view_as_complex(y.contiguous()) * 2)
+
+
 def setitem_on_copy(m, x, v, key):
     """``y = x * 1; y[key] = v``: the in-place write into a non-leaf, as a user writes it."""
     y = x * 1
@@ -112,6 +128,7 @@ OP_DB = [
     OpInfo("cos", lambda m, x: m.cos(x), on(-3.0, 3.0), covers=(elementwise.Cos,)),
     OpInfo("tan", lambda m, x: m.tan(x), on(-1.2, 1.2), covers=(elementwise.Tan,)),
     OpInfo("atan", lambda m, x: m.atan(x), on(-3.0, 3.0), covers=(elementwise.Atan,)),
+    OpInfo("acos", lambda m, x: m.acos(x), on(-0.9, 0.9), covers=(elementwise.Acos,)),
     # erf switches from its series to its continued fraction at |x| = 2: sample both sides.
     OpInfo("erf", lambda m, x: m.erf(x), on(-3.0, 3.0), covers=(special.Erf,)),
     OpInfo("abs", lambda m, x: m.abs(x), lambda rng: [Sample(away_from_zero(rng, s)) for s in UNARY_SHAPES],
@@ -319,4 +336,34 @@ OP_DB = [
                                 uniform(rng, (3, 2))[0])),
                         Sample((uniform(rng, (3,))[0], 0, np.array([2, 2, 0, 2], LONG), uniform(rng, (4,))[0]))],
            covers=(indexing.ScatterAdd,)),
+    # --- views by strides and writes through views ----------------------------------------------
+    OpInfo("write_through_view", write_through_view,
+           lambda rng: [Sample(uniform(rng, (3, 4), (2, 2)))],
+           covers=(strided.CopySlices, strided.AsStrided, strided.AsStridedScatter)),
+    OpInfo("diagonal", lambda m, x, offset, d1, d2: m.diagonal(x, offset, d1, d2) * 1,
+           lambda rng: [Sample((uniform(rng, (3, 4))[0], 0, 0, 1)), Sample((uniform(rng, (3, 4))[0], 1, 1, 0)),
+                        Sample((uniform(rng, (2, 3, 3))[0], -1, -1, 1))],
+           covers=(strided.AsStrided, strided.AsStridedScatter)),
+    OpInfo("unfold_overlapping_windows", lambda m, x, dim, size, step: x.unfold(dim, size, step) * 1,
+           lambda rng: [Sample((uniform(rng, (5,))[0], 0, 2, 1)), Sample((uniform(rng, (3, 5))[0], 1, 3, 2))],
+           covers=(strided.AsStrided, strided.AsStridedScatter)),
+    OpInfo("as_strided", lambda m, x, size, stride, offset: m.as_strided(x.contiguous(), size, stride, offset) * 1,
+           lambda rng: [Sample((uniform(rng, (3, 4))[0], (2, 2), (1, 2), 1)),
+                        Sample((uniform(rng, (6,))[0], (3, 2), (1, 1), 0))],
+           covers=(strided.AsStrided, strided.AsStridedScatter)),
+    OpInfo("view_as_real_and_complex", complex_roundtrip,
+           lambda rng: [Sample(uniform(rng, (3, 2), (3, 2))), Sample(uniform(rng, (2,), (2,)))],
+           covers=(strided.ViewAsReal, strided.ViewAsComplex)),
+    # Reading the same bytes as another dtype has no derivative (PyTorch: no grad_fn); gradcheck would
+    # see the perturbation of x through the shared memory, so only parity and values are checked.
+    OpInfo("view_dtype_is_not_differentiable", lambda m, x: x * 1 + x.view(x.dtype),
+           unary, covers=(shape.ViewDtype,), gradcheck=False),
+    OpInfo("conj", lambda m, x: m.view_as_real(m.conj(m.view_as_complex(x.contiguous()))),
+           lambda rng: [Sample(uniform(rng, (3, 2))), Sample(uniform(rng, (2, 2, 2)))],
+           torch_op=lambda t, x: t.view_as_real(t.conj(t.view_as_complex(x.contiguous())).resolve_conj()),
+           covers=(elementwise.Conj,)),
+    OpInfo("inner", lambda m, a, b: m.inner(a, b),
+           lambda rng: [Sample(uniform(rng, (3,), (3,))), Sample(uniform(rng, (2, 3), (4, 3))),
+                        Sample(uniform(rng, (2, 1, 3), (3,))), Sample(uniform(rng, (), (2, 3)))],
+           covers=(Matmul,)),
 ]

@@ -278,3 +278,13 @@ def test_mismatched_state_dict_is_rejected():
         optim.SGD([a], lr=0.1).load_state_dict(saved)
     with pytest.raises(ValueError, match="different number of parameter groups"):
         optim.SGD([{"params": [a]}, {"params": [b]}], lr=0.1).load_state_dict(saved)
+
+
+def test_a_gradient_of_the_wrong_shape_is_refused_on_assignment_and_at_step():
+    param = nnmath.nn.Parameter(nnmath.ones(3))
+    with pytest.raises(RuntimeError, match="size"):
+        param.grad = nnmath.ones(1)           # PyTorch refuses this assignment too
+    param.grad = nnmath.ones(3)
+    param.grad._data = np.ones(1, np.float32)  # forced past the check: step still refuses it
+    with pytest.raises(RuntimeError, match=r"gradient of shape \(1,\) does not match its parameter of shape \(3,\)"):
+        nnmath.optim.SGD([param], lr=0.1).step()

@@ -281,3 +281,10 @@ def test_nnmath_model_weights_load_into_pytorch(network, tmp_path):
     x = example_input(network)
     np.testing.assert_allclose(_outputs(torch_model, torch, x), _outputs(nnmath_model, nnmath, x),
                                rtol=1e-5, atol=1e-5)
+
+
+def test_saving_into_a_missing_directory_names_it(tmp_path):
+    missing = tmp_path / "no_such_dir"
+    with pytest.raises(RuntimeError, match=f"Parent directory {missing} does not exist"):
+        nnmath.save({"w": nnmath.ones(2)}, missing / "model.safetensors")
+    assert not missing.exists()

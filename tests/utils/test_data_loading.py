@@ -327,3 +327,28 @@ def test_one_pass_over_mnist_sized_tensor_dataset_is_fast():
     elapsed = time.perf_counter() - start
     assert count == 938
     assert elapsed < 0.6, f"one pass took {elapsed:.2f} s"
+
+
+# --- clear errors where PyTorch raises ------------------------------------------------------------
+
+@pytest.mark.parametrize("make", [lambda: [nnmath.ones(2), nnmath.ones(3)], lambda: [np.ones(2), np.ones(3)]],
+                         ids=["tensors", "arrays"])
+def test_collating_samples_of_different_shapes_names_the_shapes(make):
+    with pytest.raises(RuntimeError, match=r"\[2\] at entry 0 and \[3\] at entry 1"):
+        nnmath.utils.data.default_collate(make())
+
+
+@pytest.mark.parametrize("weights, words", [([0.5, -1.0], "non-negative"), ([0.5, float("nan")], "finite"),
+                                            ([0.0, 0.0], "sum to zero")])
+def test_weighted_sampler_refuses_invalid_weights_when_drawing(weights, words):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError):
+        list(torch.utils.data.WeightedRandomSampler(weights, 2))
+    sampler = WeightedRandomSampler(weights, 2)     # as PyTorch: accepted until drawn
+    with pytest.raises(RuntimeError, match=words):
+        list(sampler)
+
+
+def test_weighted_sampler_without_replacement_needs_enough_nonzero_weights():
+    with pytest.raises(RuntimeError, match="without replacement"):
+        list(WeightedRandomSampler([1.0, 0.0, 1.0], 3, replacement=False))

@@ -229,3 +229,14 @@ def test_save_image_writes_a_valid_png(tmp_path):
     except ImportError:
         with pytest.raises(RuntimeError, match="pip install pillow"):
             utils.save_image(nnmath.tensor(x), str(tmp_path / "grid.jpg"))
+
+
+@pytest.mark.parametrize("mean, std", [([0.5, 0.5], [0.5, 0.5]), ([0.5], [0.1, 0.2])])
+def test_normalize_with_the_wrong_number_of_channel_values_says_so(mean, std):
+    with pytest.raises(RuntimeError, match="values of (mean|std) for an image of 3 channels"):
+        transforms.Normalize(mean, std)(nnmath.ones(3, 2, 2))
+
+
+def test_normalize_with_one_value_applies_it_to_every_channel():
+    out = transforms.Normalize([0.5], [0.25])(nnmath.ones(3, 2, 2))
+    np.testing.assert_allclose(out.numpy(), 2.0)

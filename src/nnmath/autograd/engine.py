@@ -290,24 +290,26 @@ def _deliver_to_leaf(leaf, g, create_graph, capture, only, owned_elsewhere):
         return False
     if only is not None and ("leaf", id(leaf)) not in only:
         return False
-    if leaf.grad is None:
+    # _fit gave g the leaf's shape and dtype: .grad is set directly, past its assignment checks.
+    current = leaf._grad
+    if current is None:
         if create_graph:
-            leaf.grad = g
+            leaf._grad = g
             return True
         arr = g._data
         if id(arr) in owned_elsewhere or arr.base is not None or not arr.flags.writeable:
             arr = arr.copy()
         owned_elsewhere.add(id(arr))
-        leaf.grad = Tensor._make(arr)
-    elif create_graph or leaf.grad.requires_grad:
-        leaf.grad = leaf.grad + g
+        leaf._grad = Tensor._make(arr)
+    elif create_graph or current.requires_grad:
+        leaf._grad = current + g
     else:
-        acc = leaf.grad._data
+        acc = current._data
         if acc.shape == g._data.shape and acc.dtype == g._data.dtype and acc.flags.writeable:
             np.add(acc, g._data, out=acc)
-            leaf.grad._vc.value += 1
+            current._vc.value += 1
         else:
-            leaf.grad = Tensor._make(acc + g._data)
+            leaf._grad = Tensor._make(acc + g._data)
     return True
 
 

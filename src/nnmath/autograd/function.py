@@ -54,7 +54,8 @@ class Function:
 
     Subclasses define ``forward(ctx, *args)`` on arrays and ``backward(ctx, *grad_outputs)`` on
     Tensors, returning one gradient (or None) per argument of ``forward``. Call ``Cls.apply(*args)``.
-    Class attribute ``is_view = True`` says the first output shares memory with the first input.
+    Class attribute ``is_view = True`` says outputs may share memory with the first input: those that
+    do become its views (same memory, same version counter; see ``_link_views``).
     """
 
     is_view = False
@@ -93,10 +94,12 @@ class Function:
         if self._freed:
             raise RuntimeError(_FREED)
         if self._saved is None:
-            return tuple(Tensor._make(v) if not isinstance(v, Tensor) else v for v in self._to_save)
+            return tuple(v if v is None or isinstance(v, Tensor) else Tensor._make(v) for v in self._to_save)
         return tuple(self._unpack(entry) for entry in self._saved)
 
     def _unpack(self, entry):
+        if entry is None:
+            return None
         kind, value, vc, version, output_nr = entry
         if vc is not None and vc.value != version:
             shape = tuple((value._data if kind == "in" else value).shape)
@@ -138,13 +141,8 @@ class Function:
             results = ctx._record(args, outs)
         else:
             results = tuple(Tensor._make(o) for o in outs)
-        # Advanced indexing and a reshape of a non-contiguous array copy: only a result that really
-        # shares the input's memory is a view (and shares its version counter).
-        if cls.is_view and np.may_share_memory(results[0]._data, args[0]._data):
-            src = args[0]
-            view = results[0]
-            view._vc = src._vc
-            view._base = src if src._base is None else src._base
+        if cls.is_view:
+            _link_views(args[0], results)
         if tracer is not None:
             tracer(cls, args, results)
         return results[0] if single else results
@@ -154,7 +152,9 @@ class Function:
         in_meta = []
         for a, need in zip(args, self.needs_input_grad):
             if need:
-                edges.append((a.grad_fn, a._output_nr) if a.grad_fn is not None else (a, None))
+                # apply() read a.requires_grad, which rebuilt a stale view's node: _grad_fn is current.
+                node = a._grad_fn
+                edges.append((node, a._output_nr) if node is not None else (a, None))
                 in_meta.append((a._data.shape, a._data.dtype))
             else:
                 edges.append(None)
@@ -179,10 +179,14 @@ class Function:
 
     @staticmethod
     def _pack(value, args, raw_outs, outs, results):
+        if value is None:
+            return None
         if isinstance(value, Tensor):
+            value._vc.saved = True
             return ("in", value, value._vc, value._vc.value, None)
         for a in args:
             if isinstance(a, Tensor) and a._data is value:
+                a._vc.saved = True
                 return ("in", a, a._vc, a._vc.value, None)
         for i, (raw, o, r) in enumerate(zip(raw_outs, outs, results)):
             if raw is value or o is value:
@@ -222,6 +226,24 @@ class Function:
     @staticmethod
     def backward(ctx, *grad_outputs):
         raise NotImplementedError("a Function subclass must define backward(ctx, *grad_outputs)")
+
+
+def _link_views(src: Tensor, results) -> None:
+    """Make the results of a view op views of ``src``'s base: they share its memory and its version
+    counter. Advanced indexing and a reshape of a non-contiguous array copy instead: only a result
+    that really shares the input's memory becomes a view. Several views from one op (split) are
+    marked, as PyTorch forbids changing them in place while autograd records."""
+    base = src if src._base is None else src._base
+    for view in results:
+        if not np.may_share_memory(view._data, src._data):
+            continue
+        view._vc = src._vc
+        view._base = base
+        view._view_graph = src._vc.graph
+        if len(results) > 1 or src._multi_view:
+            view._multi_view = True
+        if not state.enabled and src._requires_grad:
+            view._view_no_grad = True
 
 
 class AccumulateGrad:

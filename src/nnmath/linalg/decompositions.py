@@ -15,6 +15,7 @@ from nnmath.autograd.function import Function
 from nnmath.linalg._common import (LinAlgError, batch_where, check_matrix, check_square, diag, diag_embed, eye,
                                    where_text)
 from nnmath.linalg.systems import solve_triangular
+from nnmath.ops._util import accepts_out
 from nnmath.ops.shape import cat, tril, unsqueeze
 from nnmath.tensor import Tensor
 
@@ -76,6 +77,7 @@ def _not_positive_definite(A) -> LinAlgError:
                        f"positive-definite (the leading minor of order {order} is not positive-definite).")
 
 
+@accepts_out
 def cholesky(A, *, upper=False, out=None):
     """L with A = L Lᵀ (or U = Lᵀ with A = Uᵀ U when ``upper``) of symmetric positive-definite A."""
     check_square(A, "linalg.cholesky")
@@ -149,6 +151,7 @@ class Qr(Function):
 _QR = collections.namedtuple("qr", ["Q", "R"])
 
 
+@accepts_out
 def qr(A, mode="reduced", *, out=None):
     """A = Q R with Q orthonormal columns and R upper triangular; ``mode`` 'reduced', 'complete' or 'r'."""
     check_matrix(A, "linalg.qr")
@@ -199,6 +202,7 @@ class Eigh(Function):
 _Eigh = collections.namedtuple("eigh", ["eigenvalues", "eigenvectors"])
 
 
+@accepts_out
 def eigh(A, UPLO="L", *, out=None):
     """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric A: A = V diag(Λ) Vᵀ."""
     check_square(A, "linalg.eigh")
@@ -207,6 +211,7 @@ def eigh(A, UPLO="L", *, out=None):
     return _Eigh(*Eigh.apply(A, UPLO))
 
 
+@accepts_out
 def eigvalsh(A, UPLO="L", *, out=None):
     """The eigenvalues of symmetric A, ascending."""
     check_square(A, "linalg.eigvalsh")
@@ -269,12 +274,14 @@ class Svd(Function):
 _SVD = collections.namedtuple("svd", ["U", "S", "Vh"])
 
 
+@accepts_out
 def svd(A, full_matrices=True, *, driver=None, out=None):
     """A = U diag(S) Vh with S descending; ``full_matrices=False`` gives the reduced factors."""
     check_matrix(A, "linalg.svd")
     return _SVD(*Svd.apply(A, bool(full_matrices)))
 
 
+@accepts_out
 def svdvals(A, *, driver=None, out=None):
     """The singular values of A, descending."""
     check_matrix(A, "linalg.svdvals")

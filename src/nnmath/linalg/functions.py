@@ -9,7 +9,7 @@ import numpy as np
 from nnmath.autograd.function import Function
 from nnmath.linalg._common import check_float, check_matrix, check_square
 from nnmath.linalg.decompositions import eigh, svd
-from nnmath.ops._util import promote
+from nnmath.ops._util import accepts_out, promote
 from nnmath.ops.elementwise import abs as _abs
 from nnmath.ops.elementwise import maximum, where
 from nnmath.ops.reduction import amax
@@ -88,6 +88,7 @@ def _tolerance(S_max, atol, rtol, rcond, m, n, dtype, name):
     return maximum(S_max.detach() * rtol, atol if isinstance(atol, Tensor) else Tensor._make(np.asarray(atol, dtype)))
 
 
+@accepts_out
 def pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None, out=None):
     """Moore–Penrose pseudo-inverse A⁺ = V diag(1/σ) Uᵀ from the SVD, dropping σ ≤ max(atol, rtol·σ₁)
     (``hermitian``: from the eigendecomposition of symmetric A, dropping |λ| ≤ tol).
@@ -114,6 +115,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None, out=None):
     return (Vh.mT * unsqueeze(inv_S, -2)) @ U.mT
 
 
+@accepts_out
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, out=None):
     """The number of singular values (|eigenvalues| when ``hermitian``) above max(atol, rtol·σ₁)."""
     name = "linalg.matrix_rank"
@@ -133,6 +135,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, out=None)
     return Tensor._make((s > threshold).sum(axis=-1).astype(np.int64))
 
 
+@accepts_out
 def cross(input, other, *, dim=-1, out=None):
     """The cross product a × b of 3-vectors along ``dim`` (inputs broadcast):
     (a₁b₂ − a₂b₁, a₂b₀ − a₀b₂, a₀b₁ − a₁b₀)."""
@@ -156,6 +159,7 @@ def cross(input, other, *, dim=-1, out=None):
     return movedim(c, -1, dim)
 
 
+@accepts_out
 def multi_dot(tensors, *, out=None):
     """A₁ A₂ ⋯ Aₖ; the first may be a 1-D row vector and the last a 1-D column vector."""
     tensors = list(tensors)
@@ -175,6 +179,7 @@ def multi_dot(tensors, *, out=None):
     return result
 
 
+@accepts_out
 def vecdot(x, y, *, dim=-1, out=None):
     """Σᵢ xᵢ yᵢ along ``dim`` (inputs broadcast)."""
     return _sum(x * y, dim)

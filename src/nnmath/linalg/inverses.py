@@ -19,6 +19,7 @@ from nnmath.autograd.function import Function
 from nnmath.linalg._common import LinAlgError, check_matrix, check_square, eye, is_singular, singular_error
 from nnmath.linalg.decompositions import qr, svd, svdvals
 from nnmath.linalg.systems import solve_triangular
+from nnmath.ops._util import accepts_out
 from nnmath.ops.elementwise import log, where
 from nnmath.ops.reduction import prod
 from nnmath.ops.reduction import sum as _sum
@@ -101,6 +102,7 @@ class Slogdet(Function):
 
 # --- public functions ------------------------------------------------------------------------------
 
+@accepts_out
 def inv(A, *, out=None):
     """A⁻¹ of (a batch of) square matrices; raises :class:`LinAlgError` naming a singular batch element."""
     check_square(A, "linalg.inv")
@@ -112,6 +114,7 @@ def inv_ex(A, *, check_errors=False):
         inv(A), Tensor._make(np.zeros(tuple(A.shape[:-2]), dtype=np.int32)))
 
 
+@accepts_out
 def det(A, *, out=None):
     """det(A) of (a batch of) square matrices."""
     check_square(A, "linalg.det")
@@ -121,6 +124,7 @@ def det(A, *, out=None):
 _Slogdet = collections.namedtuple("slogdet", ["sign", "logabsdet"])
 
 
+@accepts_out
 def slogdet(A, *, out=None):
     """(sign, log|det A|): the determinant without overflow. Named fields ``sign``, ``logabsdet``."""
     check_square(A, "linalg.slogdet")
@@ -176,6 +180,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     return _Lstsq(X, residuals, rank, singular_values)
 
 
+@accepts_out
 def matrix_power(A, n: int, *, out=None):
     """Aⁿ by repeated squaring; n < 0 uses inv(A)^|n|, n = 0 gives the identity."""
     check_square(A, "linalg.matrix_power")

@@ -7,6 +7,7 @@ from nnmath.linalg._common import check_float, check_matrix, check_square
 from nnmath.linalg.decompositions import svdvals
 from nnmath.linalg.inverses import inv
 from nnmath.ops import reduction
+from nnmath.ops._util import accepts_out
 from nnmath.ops.elementwise import abs as _abs
 from nnmath.ops.reduction import amax, amin
 from nnmath.ops.reduction import sum as _sum
@@ -15,6 +16,7 @@ from nnmath.ops.shape import movedim, unsqueeze
 _INF = math.inf
 
 
+@accepts_out
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     """‖x‖_ord over ``dim`` (all elements when None): ord = 2, 1, inf, −inf, 0 (count of nonzeros) or
     any real p: (Σ |xᵢ|ᵖ)^(1/p). The 2-norm's gradient at x = 0 is 0 (PyTorch's subgradient)."""
@@ -28,6 +30,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     return reduction.norm(x, 2 if ord == 2 else ord, dim, keepdim)
 
 
+@accepts_out
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
     """Matrix norms over the two dimensions ``dim``:
     'fro' √(Σ aᵢⱼ²), 'nuc' Σ σᵢ, 2 / −2 the largest / smallest singular value,
@@ -63,6 +66,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     return out
 
 
+@accepts_out
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     """PyTorch's dispatching norm: a vector norm when ``dim`` is an int (or ``A`` is 1-D), a matrix norm
     when ``dim`` is a 2-tuple (or ``A`` is 2-D and ``ord`` is given); the 2-norm of all elements when
@@ -86,6 +90,7 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
                        f"Got {A.ndim}D (shape {tuple(A.shape)})")
 
 
+@accepts_out
 def cond(A, p=None, *, out=None):
     """The condition number κ_p(A) = ‖A‖_p ‖A⁻¹‖_p; for p None / 2 / −2 the ratio σ₁/σₙ (or σₙ/σ₁)
     of singular values (any shape); for the other norms A must be square and invertible."""

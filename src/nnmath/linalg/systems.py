@@ -15,6 +15,7 @@ import numpy as np
 
 from nnmath.autograd.function import Function
 from nnmath.linalg._common import check_square, eye, singular_error
+from nnmath.ops._util import accepts_out
 from nnmath.ops.shape import squeeze, tril, triu, unsqueeze
 from nnmath.tensor import Tensor
 
@@ -68,6 +69,7 @@ def _check_system(A, B, name: str, n_dim: int = -2):
                            f"{tuple(B.shape)})") from None
 
 
+@accepts_out
 def solve(A, B, *, left=True, out=None):
     """X with A X = B (``left=True``) or X A = B (``left=False``); batched, broadcasting.
 
@@ -96,6 +98,7 @@ def solve_ex(A, B, *, left=True, check_errors=False):
         X, Tensor._make(np.zeros(tuple(A.shape[:-2]), dtype=np.int32)))
 
 
+@accepts_out
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     """X with A X = B (or X A = B) for triangular A; only A's ``upper`` or lower triangle is read.
 

@@ -14,8 +14,9 @@ import warnings
 import numpy as np
 
 from nnmath import ops, special
+from nnmath._methods import apply_inplace
 from nnmath.autograd import no_grad
-from nnmath.ops._util import check_same_dtype
+from nnmath.ops._util import check_same_dtype, write_out
 # The layers' primitives, offered here under PyTorch's names (F.linear, F.conv2d, ...).
 from nnmath.ops.activation import softplus
 from nnmath.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
@@ -47,11 +48,12 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 # --- activations ------------------------------------------------------------------------------------
 
 
-def _maybe_inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
-    """PyTorch's ``inplace=True``: write the result into ``input``'s storage and return ``input``."""
+def _maybe_inplace(input: Tensor, fn, inplace: bool, op: str) -> Tensor:
+    """``fn(input)``, or with PyTorch's ``inplace=True`` the same values written into ``input``'s memory
+    (``input`` is returned, its history moved on as by any in-place op)."""
     if not inplace:
-        return result
-    return input.copy_(result)
+        return fn(input)
+    return apply_inplace(input, op, fn)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -66,14 +68,17 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """LeakyReLU(x) = x if x > 0 else negative_slope · x."""
-    return _maybe_inplace(input, ops.where(input > 0, input, input * negative_slope), inplace)
+    return _maybe_inplace(input, lambda x: ops.where(x > 0, x, x * negative_slope), inplace, "leaky_relu_")
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """ELU(x) = x if x > 0 else α (eˣ − 1)."""
+    return _maybe_inplace(input, lambda x: _elu(x, alpha), inplace, "elu_")
+
+
+def _elu(x: Tensor, alpha: float) -> Tensor:
     # expm1 of min(x, 0): the unused branch never overflows, so its zero gradient stays finite.
-    negative = ops.expm1(ops.clamp_max(input, 0.0)) * alpha
-    return _maybe_inplace(input, ops.where(input > 0, input, negative), inplace)
+    return ops.where(x > 0, x, ops.expm1(ops.clamp_max(x, 0.0)) * alpha)
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -82,13 +87,13 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """SELU(x) = λ · ELU(x, α), λ ≈ 1.0507, α ≈ 1.6733 (self-normalising)."""
-    return _maybe_inplace(input, elu(input, _SELU_ALPHA) * _SELU_SCALE, inplace)
+    return _maybe_inplace(input, lambda x: _elu(x, _SELU_ALPHA) * _SELU_SCALE, inplace, "selu_")
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """CELU(x) = max(0, x) + min(0, α (e^(x/α) − 1))."""
-    return _maybe_inplace(input, ops.where(input > 0, input, ops.expm1(ops.clamp_max(input, 0.0) / alpha) * alpha),
-                          inplace)
+    return _maybe_inplace(input, lambda x: ops.where(x > 0, x, ops.expm1(ops.clamp_max(x, 0.0) / alpha) * alpha),
+                          inplace, "celu_")
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -104,12 +109,12 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """SiLU(x) = x σ(x)."""
-    return _maybe_inplace(input, input * ops.sigmoid(input), inplace)
+    return _maybe_inplace(input, lambda x: x * ops.sigmoid(x), inplace, "silu_")
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """Mish(x) = x tanh(softplus(x))."""
-    return _maybe_inplace(input, input * ops.tanh(softplus(input)), inplace)
+    return _maybe_inplace(input, lambda x: x * ops.tanh(softplus(x)), inplace, "mish_")
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -136,18 +141,22 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     """Hardtanh(x) = min(max(x, min_val), max_val); gradient 1 strictly inside, 0 elsewhere (as PyTorch)."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
-    inside = (input > min_val) & (input < max_val)
-    return _maybe_inplace(input, ops.where(inside, input, ops.clamp(input.detach(), min_val, max_val)), inplace)
+    return _maybe_inplace(input, lambda x: _hardtanh(x, min_val, max_val), inplace, "hardtanh_")
+
+
+def _hardtanh(x: Tensor, min_val: float, max_val: float) -> Tensor:
+    inside = (x > min_val) & (x < max_val)
+    return ops.where(inside, x, ops.clamp(x.detach(), min_val, max_val))
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """Hardsigmoid(x) = ReLU6(x + 3) / 6."""
-    return _maybe_inplace(input, hardtanh(input + 3.0, 0.0, 6.0) / 6.0, inplace)
+    return _maybe_inplace(input, lambda x: _hardtanh(x + 3.0, 0.0, 6.0) / 6.0, inplace, "hardsigmoid_")
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """Hardswish(x) = x · ReLU6(x + 3) / 6."""
-    return _maybe_inplace(input, input * hardsigmoid(input), inplace)
+    return _maybe_inplace(input, lambda x: x * hardsigmoid(x), inplace, "hardswish_")
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
@@ -168,26 +177,29 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
 # --- dropout ----------------------------------------------------------------------------------------
 
 
-def _check_probability(p: float, op: str = "dropout") -> None:
+def _check_probability(p: float, op: str = "dropout", input: Tensor | None = None) -> None:
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
+    if input is not None and input._data.dtype.kind not in "fc":
+        raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype} (the scaled result "
+                           f"can't be cast to the input's dtype)")
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """y = x ⊙ m / (1 − p), mᵢ ~ Bernoulli(1 − p), in training; y = x otherwise (E[y] = x)."""
-    _check_probability(p)
+    _check_probability(p, "dropout", input)
     if not training or p == 0.0:
         return input
     keep = rng().random(input.shape, dtype=np.float32) >= p
     scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
     mask = Tensor._make(keep.astype(input._data.dtype) * input._data.dtype.type(scale))
-    return _maybe_inplace(input, input * mask, inplace)
+    return _maybe_inplace(input, lambda x: x * mask, inplace, "dropout_")
 
 
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
     """Dropout that keeps SELU's zero mean and unit variance: dropped units are set to α' = −λα and
     the result is rescaled by a (x ⊙ m + α'(1 − m)) + b so that mean and variance are preserved."""
-    _check_probability(p)
+    _check_probability(p, "alpha_dropout", input)
     if not training or p == 0.0:
         return input
     if p == 1.0:
@@ -196,13 +208,12 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
     keep = (rng().random(input.shape) >= p).astype(input._data.dtype)
     a = (1.0 - p + p * alpha_prime ** 2 * (1.0 - p)) ** -0.5
     b = -a * alpha_prime * p
-    result = input * Tensor._make(keep * a) + Tensor._make(((1.0 - keep) * alpha_prime * a + b)
-                                                           .astype(input._data.dtype))
-    return _maybe_inplace(input, result, inplace)
+    shift = Tensor._make(((1.0 - keep) * alpha_prime * a + b).astype(input._data.dtype))
+    return _maybe_inplace(input, lambda x: x * Tensor._make(keep * a) + shift, inplace, "alpha_dropout_")
 
 
 def _channel_dropout(input, p, training, inplace, spatial, op, generator=None):
-    _check_probability(p, op)
+    _check_probability(p, op, input)
     if not training or p == 0.0:
         return input
     if spatial == 1 and input.ndim not in (2, 3):
@@ -213,13 +224,12 @@ def _channel_dropout(input, p, training, inplace, spatial, op, generator=None):
                       f"element-wise); use dropout for that.", UserWarning, stacklevel=3)
     # PyTorch's rule: dropout1d takes a 2-D input as unbatched (C, L); dropout2d always masks the
     # first two dimensions, so a 3-D input is read as (N, C, L) (PyTorch issue 77081).
-    unbatched = spatial == 1 and input.ndim == 2
-    x = input.unsqueeze(0) if unbatched else input
-    dt = x._data.dtype
-    keep = rng(generator).random(tuple(x.shape[:2]) + (1,) * (x.ndim - 2)) >= p
+    channels = input.shape[:1] if spatial == 1 and input.ndim == 2 else input.shape[:2]
+    dt = input._data.dtype
+    keep = rng(generator).random(tuple(channels) + (1,) * (input.ndim - len(channels))) >= p
     scale = np.zeros((), dt) if p == 1.0 else np.asarray(1.0 / (1.0 - p), dt)
-    y = x * Tensor._make(keep.astype(dt) * scale)
-    return _maybe_inplace(input, y.squeeze(0) if unbatched else y, inplace)
+    mask = Tensor._make(keep.astype(dt) * scale)
+    return _maybe_inplace(input, lambda x: x * mask, inplace, op + "_")
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
@@ -263,9 +273,8 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
     """y = x / max(‖x‖_p, eps) along ``dim``."""
-    if out is not None:
-        raise NotImplementedError("normalize: out= is not supported; use the returned tensor")
-    return input / ops.clamp_min(ops.norm(input, p, dim, keepdim=True), eps)
+    y = input / ops.clamp_min(ops.norm(input, p, dim, keepdim=True), eps)
+    return y if out is None else write_out("normalize", y, out)
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
@@ -292,6 +301,10 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
     if tuple(input.shape[input.ndim - len(normalized_shape):]) != normalized_shape:
         raise RuntimeError(f"layer_norm: input of shape {tuple(input.shape)} does not end with normalized_shape "
                            f"{list(normalized_shape)}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and p._data.dtype != input._data.dtype:
+            raise RuntimeError(f"layer_norm: mixed dtypes: the input is {input.dtype} but the {name} is {p.dtype}; "
+                               f"convert one of them")
     dims = tuple(range(-len(normalized_shape), 0))
     mean = input.mean(dims, keepdim=True)
     centred = input - mean
@@ -464,7 +477,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     loss = ops.where(distance <= delta, diff * diff * 0.5, (distance - 0.5 * delta) * delta)
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction)
+    return _reduce(loss.to(input.dtype), reduction)  # PyTorch's huber_loss keeps the input's dtype
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -473,16 +486,24 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     ∂ℓ/∂x = w (x − y) / (x (1 − x))."""
     _check_same_shape("binary_cross_entropy", input, target)
     _check_float_target("binary_cross_entropy", target)
-    data = input._data
-    if data.size and (data.min() < 0 or data.max() > 1):
-        raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1 "
-                           "(apply sigmoid first, or use binary_cross_entropy_with_logits)")
+    if target._data.dtype != input._data.dtype:
+        raise RuntimeError(f"binary_cross_entropy: found target dtype {target.dtype} but expected the input's "
+                           f"{input.dtype}")
+    if not _in_unit_interval(input._data):
+        raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1 (NaN is "
+                           "not); apply sigmoid first, or use binary_cross_entropy_with_logits")
+    if not _in_unit_interval(target._data):
+        raise RuntimeError("binary_cross_entropy: all elements of target should be between 0 and 1")
     log_p = ops.clamp_min(ops.log(input), -100.0)
     log_not_p = ops.clamp_min(ops.log(1.0 - input), -100.0)
     loss = -(target * log_p + (1.0 - target) * log_not_p)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, _reduction(size_average, reduce, reduction))
+
+
+def _in_unit_interval(a: np.ndarray) -> bool:
+    return bool(((a >= 0) & (a <= 1)).all())
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -501,10 +522,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
 
 def _check_class_targets(name: str, input: Tensor, target: Tensor) -> None:
     """Class-index targets: integer dtype, shape = input's without the class dimension, values in [0, C)."""
-    if target._data.dtype.kind not in "iu":
-        raise RuntimeError(f"{name}: expected a target of class indices with integer dtype (int64), got "
-                           f"{target.dtype}; for class probabilities pass a float target of the input's shape "
-                           f"to cross_entropy")
+    if target._data.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(f"{name}: expected a target of class indices of dtype int64 (or uint8), got "
+                           f"{target.dtype}; convert it with target.long(); for class probabilities pass a "
+                           f"float target of the input's shape to cross_entropy")
     expected = tuple(input.shape[:1]) + tuple(input.shape[2:]) if input.ndim >= 2 else ()
     if tuple(target.shape) != expected:
         if input.ndim >= 2 and target.ndim >= 1 and target.shape[0] != input.shape[0]:

@@ -7,6 +7,8 @@ direction, in this order (each only from those above it):
 - :mod:`~nnmath.ops._util`       operand promotion, dimension arguments, clear shape errors
 - :mod:`~nnmath.ops.shape`       reshape, permute, concatenate, split, flip (``broadcast_to``/``sum_to``
   and ``cast`` are the engine's own, in :mod:`nnmath.autograd.fit`)
+- :mod:`~nnmath.ops.strided`     views by strides (as_strided, diagonal, unfold, view_as_real) and the
+  write through a view that autograd records on its base (CopySlices)
 - :mod:`~nnmath.ops.comparison`  comparisons, logic, predicates (no gradient), ``nonzero``
 - :mod:`~nnmath.ops.elementwise` functions of one variable, piecewise functions, ``where``
 - :mod:`~nnmath.ops.arithmetic`  + − × ÷ and powers
@@ -35,3 +37,4 @@ from nnmath.ops.products import *  # noqa: F401,F403
 from nnmath.ops.reduction import *  # noqa: F401,F403
 from nnmath.ops.shape import *  # noqa: F401,F403
 from nnmath.ops.sorting import *  # noqa: F401,F403
+from nnmath.ops.strided import *  # noqa: F401,F403

@@ -1,12 +1,15 @@
 """Helpers shared by the ops: operand promotion, dimension arguments, clear shape errors."""
 from __future__ import annotations
 
+import functools
+import warnings
 from collections import namedtuple
 
 import numpy as np
 
 from nnmath import dtypes
 from nnmath.autograd.fit import cast
+from nnmath.autograd.grad_mode import state
 from nnmath.tensor import Tensor, wrap_dim
 
 #: What ``max(x, dim)``, ``sort``, ``topk``, ``kthvalue`` return: a named pair, as PyTorch's return types.
@@ -14,8 +17,18 @@ values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
 def as_tensor_like(value, np_dtype) -> Tensor:
-    """A constant Tensor of ``np_dtype`` from a Python scalar or array-like."""
-    return Tensor._make(np.asarray(value, dtype=np_dtype))
+    """A constant Tensor of ``np_dtype`` from a Python scalar or array-like. An integer that does not
+    fit wraps around, as PyTorch converts it (``int8 tensor + 300`` adds 44)."""
+    try:
+        return Tensor._make(np.asarray(value, dtype=np_dtype))
+    except OverflowError:
+        pass
+    try:
+        wide = np.asarray(value, dtype=np.int64)
+    except OverflowError:
+        raise OverflowError(f"the Python integer {value} is too big to convert to any nnmath dtype "
+                            f"(int64 holds at most {np.iinfo(np.int64).max})") from None
+    return Tensor._make(wide.astype(np_dtype))
 
 
 _PLAIN_NUMBERS = (int, float)  # never widen a floating tensor (bool is excluded: type(True) is bool)
@@ -33,6 +46,33 @@ def promote(x, y):
         return Tensor._make(np.asarray(x, y._data.dtype)), y
     dt = dtypes.result_type_np(x, y)
     return _to(x, dt), _to(y, dt)
+
+
+class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
+    """Integer division, remainder or fmod by zero: a RuntimeError as in PyTorch, and a
+    ZeroDivisionError as in Python."""
+
+
+def check_divisor(op: str, divisor: Tensor) -> None:
+    """Integer division by zero has no value: raise (NumPy would return 0 with a warning)."""
+    if divisor._data.dtype.kind in "iu" and not divisor._data.all():
+        raise IntegerDivisionByZero(f"ZeroDivisionError: {op}: integer division by zero (the divisor of "
+                                    f"shape {tuple(divisor.shape)} has a zero element)")
+
+
+def reject_dtype_kinds(op: str, kinds: str, what: str, *operands) -> None:
+    """Raise when an operand's dtype is of one of ``kinds`` (NumPy kind letters): ``what`` says which
+    dtypes the op does not implement (PyTorch's "not implemented for 'ComplexFloat'")."""
+    for x in operands:
+        if isinstance(x, Tensor) and x._data.dtype.kind in kinds:
+            raise RuntimeError(f"{op}: not implemented for {what} tensors (got {x.dtype})")
+
+
+def require_floating(op: str, x: Tensor) -> None:
+    """Ops defined only on real or complex numbers refuse integer and bool tensors, as PyTorch."""
+    if x._data.dtype.kind not in "fc":
+        raise RuntimeError(f"{op}: expected a floating point or complex tensor as input, got {x.dtype}; "
+                           f"convert it first (x.float())")
 
 
 def promote_float(x, y):
@@ -130,3 +170,50 @@ def check_same_dtype(name: str, *tensors) -> None:
     if any(t._data.dtype != present[0]._data.dtype for t in present):
         raise RuntimeError(f"{name}: expected all tensors to have the same dtype, got "
                            f"{[str(t.dtype) for t in present]} (convert with .float() or .double())")
+
+
+def write_out(op: str, result, out):
+    """PyTorch's ``out=``: ``result`` written into ``out`` (a tensor, or a tuple of them for an op with
+    several results), which is returned. ``out`` takes the result's shape (it is resized, with
+    PyTorch's warning when it had elements) and keeps its dtype, which the result's must cast to
+    without going down a category (float into int is refused). Not differentiable, as in PyTorch."""
+    if isinstance(out, (tuple, list)):
+        results = tuple(result)
+        if len(results) != len(out):
+            raise RuntimeError(f"{op}: expected out= to hold {len(results)} tensors, got {len(out)}")
+        written = tuple(write_out(op, r, o) for r, o in zip(results, out))
+        return type(result)(*written) if hasattr(result, "_fields") else written
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{op}(): argument 'out' must be a Tensor, not {type(out).__name__}")
+    if state.enabled and (result.requires_grad or out.requires_grad):
+        raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic differentiation, "
+                           f"but one of the arguments requires grad; call it without out= (or under no_grad)")
+    if not dtypes.can_cast(result.dtype, out.dtype):
+        raise RuntimeError(f"{op}: result type {result.dtype} can't be cast to the desired output type {out.dtype}")
+    if out._data.shape != result._data.shape:
+        _resize_out(op, out, result._data.shape)
+    np.copyto(out._data, result._data, casting="unsafe")
+    out._vc.value += 1
+    return out
+
+
+def _resize_out(op, out, shape):
+    if out._base is not None:
+        raise RuntimeError(f"{op}: out= of shape {tuple(out.shape)} is a view of another tensor and cannot be "
+                           f"resized to the result's shape {shape}; pass a tensor of that shape")
+    if out._data.size:
+        warnings.warn(f"{op}: an output with one or more elements was resized since it had shape "
+                      f"{list(out.shape)}, which does not match the required output shape {list(shape)} "
+                      f"(deprecated in PyTorch: pass an out= of the right shape, or of zero elements)",
+                      UserWarning, stacklevel=4)
+    out._data = np.empty(shape, dtype=out._data.dtype)
+
+
+def accepts_out(fn):
+    """Give ``fn`` (whose signature lists ``out=None``) PyTorch's ``out=`` (see :func:`write_out`)."""
+    @functools.wraps(fn)
+    def with_out(*args, **kwargs):
+        out = kwargs.pop("out", None)
+        result = fn(*args, **kwargs)
+        return result if out is None else write_out(fn.__name__, result, out)
+    return with_out

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 from nnmath.autograd.function import Function
-from nnmath.ops._util import to_float
+from nnmath.ops._util import require_floating, to_float
 from nnmath.ops.elementwise import exp, where
 from nnmath.tensor import Tensor, wrap_dim
 
@@ -151,21 +151,22 @@ def _softmax_dim(x, dim, name):
     return wrap_dim(dim, x.ndim, name)
 
 
-def _with_dtype(x, dtype):
+def _with_dtype(x, dtype, op):
     if dtype is not None:
         return x.to(dtype)
-    return to_float(x)
+    require_floating(op, x)
+    return x
 
 
 def softmax(input, dim=None, dtype=None, _stacklevel=3):
     """softmax(x)ᵢ = e^(xᵢ) / Σⱼ e^(xⱼ) along ``dim``."""
-    x = _with_dtype(input, dtype)
+    x = _with_dtype(input, dtype, "softmax")
     return Softmax.apply(x, _softmax_dim(x, dim, "softmax"))
 
 
 def log_softmax(input, dim=None, dtype=None, _stacklevel=3):
     """log softmax(x)ᵢ = xᵢ − log Σⱼ e^(xⱼ) along ``dim``, computed stably."""
-    x = _with_dtype(input, dtype)
+    x = _with_dtype(input, dtype, "log_softmax")
     return LogSoftmax.apply(x, _softmax_dim(x, dim, "log_softmax"))
 
 

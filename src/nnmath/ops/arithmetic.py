@@ -8,7 +8,10 @@ from __future__ import annotations
 import numpy as np
 
 from nnmath.autograd.function import Function
-from nnmath.ops._util import apply_broadcasting, promote, promote_float, to_float
+from nnmath.autograd.fit import cast
+from nnmath.dtypes import result_type_np
+from nnmath.ops._util import (apply_broadcasting, as_tensor_like, check_divisor, promote, promote_float,
+                              reject_dtype_kinds, to_float, write_out)
 from nnmath.ops.elementwise import log, where
 from nnmath.tensor import Tensor
 
@@ -45,7 +48,9 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # Each gradient reads only the other factor: saving only what is needed (as PyTorch) lets
+        # b = a * 3 be changed in place later, or a itself.
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
         return a * b
 
     @staticmethod
@@ -62,7 +67,7 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)  # ā reads only b
         return a / b
 
     @staticmethod
@@ -134,22 +139,51 @@ class PowScalar(Function):
         return gy * (p * x ** (p - 1))
 
 
+def _is_bool(x) -> bool:
+    return x._data.dtype.kind == "b" if isinstance(x, Tensor) else isinstance(x, (bool, np.bool_))
+
+
+def _scaled(op: str, b: Tensor, alpha) -> Tensor:
+    """alpha · b in b's dtype, with PyTorch's checks on ``alpha`` (no float alpha for integers, a bool
+    alpha only for bool results, no complex alpha for real results)."""
+    kind = b._data.dtype.kind
+    if isinstance(alpha, (bool, np.bool_)) and kind != "b":
+        raise RuntimeError(f"{op}: a bool alpha is only supported for bool results, got {b.dtype} operands")
+    if isinstance(alpha, (float, np.floating)) and kind in "biu":
+        raise RuntimeError(f"{op}: for integral input tensors, argument alpha must not be a floating point "
+                           f"number (got alpha={alpha}, operands of {b.dtype})")
+    if isinstance(alpha, (complex, np.complexfloating)) and kind != "c":
+        raise RuntimeError(f"{op}: for non-complex input tensors, argument alpha must not be a complex number")
+    try:
+        factor = np.asarray(alpha, dtype=b._data.dtype)
+    except OverflowError:
+        raise RuntimeError(f"{op}: alpha={alpha} cannot be converted to {b.dtype} without overflow") from None
+    return mul(b, Tensor._make(factor))
+
+
+def _is_one(alpha) -> bool:
+    return type(alpha) is int and alpha == 1
+
+
 def add(input, other, *, alpha=1, out=None):
     """y = input + alpha · other (broadcasting)."""
     a, b = promote(input, other)
-    if alpha != 1:
-        b = mul(b, alpha)
-    return apply_broadcasting("add", Add, a, b)
+    if not _is_one(alpha):
+        b = _scaled("add", b, alpha)
+    y = apply_broadcasting("add", Add, a, b)
+    return y if out is None else write_out("add", y, out)
 
 
 def sub(input, other, *, alpha=1, out=None):
     """y = input − alpha · other (broadcasting)."""
+    if _is_bool(input) or _is_bool(other):
+        raise RuntimeError("sub: subtraction, the `-` operator, with a bool tensor is not supported; to invert "
+                           "a mask use the `~` or logical_not() operator, to compare two masks logical_xor()")
     a, b = promote(input, other)
-    if a._data.dtype.kind == "b":
-        raise RuntimeError("sub: subtraction of bool tensors is not supported; use logical_xor")
-    if alpha != 1:
-        b = mul(b, alpha)
-    return apply_broadcasting("sub", Sub, a, b)
+    if not _is_one(alpha):
+        b = _scaled("sub", b, alpha)
+    y = apply_broadcasting("sub", Sub, a, b)
+    return y if out is None else write_out("sub", y, out)
 
 
 subtract = sub
@@ -163,7 +197,8 @@ def rsub(input, other, *, alpha=1):
 def mul(input, other, *, out=None):
     """y = input ⊙ other (elementwise, broadcasting)."""
     a, b = promote(input, other)
-    return apply_broadcasting("mul", Mul, a, b)
+    y = apply_broadcasting("mul", Mul, a, b)
+    return y if out is None else write_out("mul", y, out)
 
 
 multiply = mul
@@ -171,44 +206,69 @@ multiply = mul
 
 def div(input, other, *, rounding_mode=None, out=None):
     """y = input / other: true division (integers give the default float dtype);
-    ``rounding_mode='floor'`` or ``'trunc'`` rounds the quotient (no gradient)."""
+    ``rounding_mode='floor'`` or ``'trunc'`` rounds the quotient (no gradient). Integer division by
+    zero raises."""
     if rounding_mode is None:
         a, b = promote_float(input, other)
-        return apply_broadcasting("div", Div, a, b)
-    a, b = promote(input, other)
-    if rounding_mode == "floor":
-        return _no_grad_binary(a, b, np.floor_divide if a._data.dtype.kind in "iu" else
-                               lambda x, y: np.floor(x / y))
-    if rounding_mode == "trunc":
-        return _no_grad_binary(a, b, lambda x, y: np.trunc(x / y).astype(x.dtype))
-    raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+        y = apply_broadcasting("div", Div, a, b)
+    elif rounding_mode in ("floor", "trunc"):
+        a, b = _integer_or_real("div", input, other, rounding_mode)
+        y = _no_grad_binary(a, b, _floor_div if rounding_mode == "floor" else _trunc_div)
+    else:
+        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+    return y if out is None else write_out("div", y, out)
 
 
 divide = div
 true_divide = div
 
 
+def _integer_or_real(op, input, other, rounding_mode="floor"):
+    """The promoted operands of a rounding division, after PyTorch's checks: no bool, no complex, no
+    integer division by zero."""
+    a, b = promote(input, other)
+    mode = f"(rounding_mode={rounding_mode!r})" if op == "div" else ""
+    reject_dtype_kinds(f"{op}{mode}", "bc", "bool and complex", a)
+    check_divisor(op, b)
+    return a, b
+
+
+def _floor_div(x, y):
+    if x.dtype.kind in "iu":
+        return np.floor_divide(x, y)
+    return np.floor(x / y)
+
+
+def _trunc_div(x, y):
+    if x.dtype.kind not in "iu":
+        return np.trunc(x / y)
+    q = np.floor_divide(x, y)
+    # Floor and truncation differ when the division is inexact and the signs differ.
+    return q + ((x - q * y != 0) & ((x < 0) != (y < 0))).astype(q.dtype)
+
+
 def floor_divide(input, other):
+    """y = ⌊input / other⌋ (no gradient); integer division by zero raises."""
     return div(input, other, rounding_mode="floor")
 
 
 def remainder(input, other):
     """Python's modulus: the result has the sign of the divisor. Gradient: 1 for input."""
-    a, b = promote(input, other)
-    q = _no_grad_binary(a, b, lambda x, y: np.floor(x / y) if x.dtype.kind == "f" else np.floor_divide(x, y))
+    a, b = _integer_or_real("remainder", input, other)
+    q = _no_grad_binary(a, b, _floor_div)
     return a - q * b
 
 
 def fmod(input, other):
     """C's fmod: the result has the sign of the dividend."""
-    a, b = promote(input, other)
-    q = _no_grad_binary(a, b, lambda x, y: np.trunc(x / y) if x.dtype.kind == "f" else
-                        (np.sign(x) * np.sign(y) * (np.abs(x) // np.abs(y))).astype(x.dtype))
+    a, b = _integer_or_real("fmod", input, other)
+    q = _no_grad_binary(a, b, _trunc_div)
     return a - q * b
 
 
 def _no_grad_binary(a, b, fn):
-    return Tensor._make(np.asarray(fn(a._data, b._data)))
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # inf and nan are the answers
+        return Tensor._make(np.asarray(fn(a._data, b._data)))
 
 
 def neg(input):
@@ -223,22 +283,47 @@ negative = neg
 
 def pow(input, exponent):
     """y = input ** exponent; either may be a tensor or a Python number."""
-    if not isinstance(input, Tensor):
-        a, b = promote(input, exponent)
-        return apply_broadcasting("pow", Pow, a, b)
-    if isinstance(exponent, Tensor):
-        a, b = promote(input, exponent)
-        if a._data.dtype.kind in "iu" and (b._data < 0).any():
-            raise RuntimeError("pow: integers to negative integer powers are not allowed")
-        return apply_broadcasting("pow", Pow, a, b)
-    if input._data.dtype.kind in "iub" and isinstance(exponent, float):
-        input = to_float(input)
-    if input._data.dtype.kind in "iu" and exponent < 0:
-        raise RuntimeError("pow: integers to negative integer powers are not allowed")
-    if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
-        return PowScalar.apply(input, exponent)
+    if isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        return _pow_scalar_exponent(input, exponent)
     a, b = promote(input, exponent)
+    kind = a._data.dtype.kind
+    if kind == "b":
+        raise RuntimeError("pow: not implemented for bool tensors")
+    if kind in "iu":
+        return _no_grad_binary(a, b, _integer_power)
     return apply_broadcasting("pow", Pow, a, b)
+
+
+def _pow_scalar_exponent(x: Tensor, p):
+    dt = result_type_np(x, p)
+    if dt.kind in "biu" and isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_)):
+        if p < 0:
+            raise RuntimeError(f"pow: integers to negative integer powers are not allowed ({x.dtype} tensor ** {p})")
+        if dt.kind != "b" and not np.iinfo(dt).min <= p <= np.iinfo(dt).max:
+            raise RuntimeError(f"pow: the exponent {p} cannot be converted to {x.dtype} without overflow")
+    if dt.kind == "b" or (dt.kind in "iu" and p in (0, 1)):
+        if p not in (0, 1):
+            raise RuntimeError("pow: not implemented for bool tensors")
+        # PyTorch: x ** 0 is ones and x ** 1 a copy, in the result dtype, for every dtype.
+        return Tensor._make(np.ones_like(x._data, dtype=dt) if p == 0 else x._data.astype(dt))
+    if dt != x._data.dtype:
+        x = cast(x, dt)
+    if isinstance(p, (complex, np.complexfloating)):
+        return apply_broadcasting("pow", Pow, x, as_tensor_like(p, dt))
+    if dt.kind in "iu":
+        return _no_grad_binary(x, as_tensor_like(p, dt), np.power)
+    return PowScalar.apply(x, p)
+
+
+def _integer_power(x, y):
+    """x ** y for integers, negative exponents included: 1 and −1 keep their powers, every other base
+    gives 0 (as PyTorch; NumPy refuses)."""
+    negative = y < 0
+    if not negative.any():
+        return np.power(x, y)
+    result = np.power(x, np.where(negative, 0, y))
+    unit = np.where(x == -1, np.where(y % 2 == 0, 1, -1), np.where(x == 1, 1, 0)).astype(result.dtype)
+    return np.where(negative, unit, result)
 
 
 def square(input):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnmath.ops._util import broadcast_error, promote
+from nnmath.ops._util import broadcast_error, promote, reject_dtype_kinds
 from nnmath.tensor import Tensor
 
 
-def _compare(np_fn, name):
+def _compare(np_fn, name, ordered=False):
     def op(input, other):
         a, b = promote(input, other)
+        if ordered:
+            reject_dtype_kinds(name, "c", "complex", a)
         try:
             return Tensor._make(np_fn(a._data, b._data))
         except ValueError:
@@ -25,10 +27,10 @@ def _compare(np_fn, name):
 
 eq = _compare(np.equal, "eq")
 ne = _compare(np.not_equal, "ne")
-lt = _compare(np.less, "lt")
-le = _compare(np.less_equal, "le")
-gt = _compare(np.greater, "gt")
-ge = _compare(np.greater_equal, "ge")
+lt = _compare(np.less, "lt", ordered=True)
+le = _compare(np.less_equal, "le", ordered=True)
+gt = _compare(np.greater, "gt", ordered=True)
+ge = _compare(np.greater_equal, "ge", ordered=True)
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 logical_and = _compare(np.logical_and, "logical_and")
 logical_or = _compare(np.logical_or, "logical_or")

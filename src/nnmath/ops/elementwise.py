@@ -4,12 +4,14 @@ Each derivative is the scalar derivative f′(x) applied elementwise: x̄ = ȳ �
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from nnmath.autograd.fit import cast
 from nnmath.autograd.function import Function
 from nnmath.backend import get_array_module
-from nnmath.ops._util import apply_broadcasting, promote, to_float
+from nnmath.ops._util import apply_broadcasting, broadcast_error, promote, reject_dtype_kinds, to_float
 from nnmath.ops.comparison import nonzero
 from nnmath.tensor import Tensor
 
@@ -169,6 +171,34 @@ class Atan(Function):
         return gy / (x * x + 1)
 
 
+class Acos(Function):
+    """Forward:  y = arccos x   (x ∈ [−1, 1])
+    VJP:      x̄ = −ȳ / √(1 − x²)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arccos(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return -gy / sqrt(1 - x * x)
+
+
+class Conj(Function):
+    """Forward:  y = x̄   (the complex conjugate)
+    VJP:      x̄ = conj(ȳ)   (conjugation is its own transpose)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.conj(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return conj(gy)
+
+
 class Abs(Function):
     """Forward:  y = |x|
     VJP:      x̄ = ȳ ⊙ sign(x)   (0 at x = 0)"""
@@ -281,6 +311,13 @@ cos = _unary(Cos)
 tan = _unary(Tan)
 atan = _unary(Atan)
 arctan = atan
+acos = _unary(Acos)
+arccos = acos
+
+
+def conj(input):
+    """The complex conjugate (a real tensor is returned as it is, as in PyTorch)."""
+    return Conj.apply(input) if input._data.dtype.kind == "c" else input
 
 
 def log2(input):
@@ -334,6 +371,11 @@ def round(input, *, decimals=0):
     return Tensor._make(np.round(input._data, decimals))
 
 
+def fix(input):
+    """Rounding toward zero: the same as :func:`trunc`."""
+    return trunc(input)
+
+
 def frac(input):
     """y = x − trunc(x); gradient 1."""
     return input - trunc(input)
@@ -366,20 +408,41 @@ def clamp_max(input, max):
     return clamp(input, max=max)
 
 
-def maximum(input, other):
-    """Elementwise max(a, b); where equal, each gets half the gradient."""
+def _real_operands(op, input, other):
     a, b = promote(input, other)
-    return apply_broadcasting("maximum", Maximum, a, b)
+    reject_dtype_kinds(op, "c", "complex", a)
+    return a, b
+
+
+def maximum(input, other):
+    """Elementwise max(a, b) (NaN if either is NaN); where equal, each gets half the gradient."""
+    return apply_broadcasting("maximum", Maximum, *_real_operands("maximum", input, other))
 
 
 def minimum(input, other):
-    """Elementwise min(a, b); where equal, each gets half the gradient."""
-    a, b = promote(input, other)
-    return apply_broadcasting("minimum", Minimum, a, b)
+    """Elementwise min(a, b) (NaN if either is NaN); where equal, each gets half the gradient."""
+    return apply_broadcasting("minimum", Minimum, *_real_operands("minimum", input, other))
 
 
-fmax = maximum
-fmin = minimum
+def fmax(input, other):
+    """Elementwise max(a, b) ignoring NaN: a NaN loses to a number (NaN only where both are).
+    The gradient goes to a where a ≥ b or b is NaN, else to b (as PyTorch)."""
+    a, b = _real_operands("fmax", input, other)
+    return where(_ge("fmax", a, b) | np.isnan(b._data), a, b)
+
+
+def fmin(input, other):
+    """Elementwise min(a, b) ignoring NaN: a NaN loses to a number (NaN only where both are).
+    The gradient goes to a where a ≤ b or b is NaN, else to b (as PyTorch)."""
+    a, b = _real_operands("fmin", input, other)
+    return where(_ge("fmin", b, a) | np.isnan(b._data), a, b)
+
+
+def _ge(op, a, b):
+    try:
+        return np.greater_equal(a._data, b._data)
+    except ValueError:
+        raise broadcast_error(op, a._data.shape, b._data.shape) from None
 
 
 def where(condition, input=None, other=None):
@@ -387,14 +450,22 @@ def where(condition, input=None, other=None):
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
     cond = condition if isinstance(condition, Tensor) else Tensor._make(np.asarray(condition))
-    if cond._data.dtype != np.bool_:
+    if cond._data.dtype == np.uint8:
+        warnings.warn("where: a uint8 condition is deprecated (as in PyTorch); use a bool condition",
+                      UserWarning, stacklevel=2)
         cond = Tensor._make(cond._data.astype(bool))
+    elif cond._data.dtype != np.bool_:
+        raise RuntimeError(f"where: expected condition to be a bool tensor, but got a tensor with dtype "
+                           f"{cond.dtype}; compare it (x > 0) or convert it with .bool()")
     a, b = promote(input, other)
     return apply_broadcasting("where", Where, cond, a, b)
 
 
 def lerp(input, end, weight):
     """y = input + weight · (end − input)."""
+    for name, x in (("end", end), ("weight", weight)):
+        if isinstance(x, Tensor) and x._data.dtype != input._data.dtype:
+            raise RuntimeError(f"lerp: expected dtype {input.dtype} for `{name}` but got dtype {x.dtype}")
     return input + (end - input) * weight
 
 
@@ -418,6 +489,10 @@ __all__ = [
     "tan",
     "atan",
     "arctan",
+    "acos",
+    "arccos",
+    "conj",
+    "fix",
     "log2",
     "log10",
     "exp2",

@@ -5,6 +5,8 @@ was selected more than once (x[[0, 0]] sends both gradients to x[0]). Writing is
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from nnmath.autograd.function import Function
@@ -15,37 +17,95 @@ from nnmath.tensor import Tensor, wrap_dim
 
 
 def normalize_key(key, shape):
-    """A NumPy index from a PyTorch one: tensors become arrays, bool masks become index arrays."""
+    """A NumPy index from a PyTorch one, with PyTorch's checks: tensors and lists become arrays, bool
+    (and, deprecated, uint8) masks must match the shape of the dimensions they index, slices step
+    forward only, floats are refused."""
     if not isinstance(key, tuple):
         key = (key,)
-    out = []
-    for k in key:
-        if isinstance(k, Tensor):
-            k = k._data
-        elif isinstance(k, list):
-            k = np.asarray(k)
-        if isinstance(k, np.ndarray):
-            if k.dtype == np.bool_:
-                out.extend(np.nonzero(k)) if k.ndim else out.append(k)
-                continue
-            if k.dtype.kind not in "iu":
-                raise IndexError(f"index: tensors used as indices must be long, int or bool tensors; got {k.dtype}")
-        elif isinstance(k, float):
-            raise IndexError(f"index: only integers, slices, None, Ellipsis and integer or bool tensors are "
-                             f"valid indices; got the float {k}")
-        out.append(k)
+    out = [_index_item(k) for k in key]
+    _check_masks(out, tuple(shape))
     return tuple(out)
+
+
+def _index_item(k):
+    if isinstance(k, Tensor):
+        k = k._data
+    elif isinstance(k, list):
+        k = np.asarray([x._data if isinstance(x, Tensor) else x for x in k])
+    if isinstance(k, np.ndarray):
+        if k.dtype == np.uint8:
+            warnings.warn("indexing with a uint8 tensor is deprecated (as in PyTorch): it is read as a mask; "
+                          "use a bool tensor", UserWarning, stacklevel=4)
+            return k.astype(bool)
+        if k.dtype.kind not in "iub":
+            raise IndexError(f"index: tensors used as indices must be long, int or bool tensors; got {k.dtype}")
+        return k
+    if isinstance(k, slice):
+        if k.step is not None and k.step <= 0:
+            raise ValueError(f"index: step must be greater than zero, got the slice step {k.step} (PyTorch has "
+                             f"no negative steps: use flip)")
+        return k
+    if isinstance(k, (float, np.floating)):
+        raise IndexError(f"index: only integers, slices, None, Ellipsis and integer or bool tensors are "
+                         f"valid indices; got the float {k}")
+    return k
+
+
+def _consumed(k) -> int:
+    """How many dimensions of the indexed tensor one index item uses."""
+    if k is None:
+        return 0
+    if isinstance(k, np.ndarray) and k.dtype == np.bool_:
+        return k.ndim
+    return 1
+
+
+def _check_masks(key, shape):
+    after_ellipsis = None
+    dim = 0
+    for i, k in enumerate(key):
+        if k is Ellipsis:
+            after_ellipsis = sum(_consumed(r) for r in key[i + 1:] if r is not Ellipsis)
+            dim = len(shape) - after_ellipsis
+            continue
+        if isinstance(k, np.ndarray) and k.dtype == np.bool_ and k.ndim:
+            indexed = shape[dim:dim + k.ndim]
+            for j, n in enumerate(k.shape):
+                if j >= len(indexed) or indexed[j] != n:
+                    raise IndexError(f"index: the shape of the mask {list(k.shape)} at index {j} does not match "
+                                     f"the shape of the indexed tensor {list(shape)} at index {dim + j}")
+        dim += _consumed(k)
 
 
 def _is_basic(key):
     return all(isinstance(k, (int, np.integer, slice)) or k is None or k is Ellipsis for k in key)
 
 
-def _index(a, key, op="index"):
+def basic_view_key(key):
+    """A basic key that gives a view even when it selects one element (NumPy returns a scalar for
+    ``a[0]`` on a vector but a 0-d view for ``a[0, ...]``); None for an advanced key."""
+    if not _is_basic(key):
+        return None
+    return key if any(k is Ellipsis for k in key) else key + (Ellipsis,)
+
+
+def index_array(a, key, op="index"):
+    """``a[key]`` with NumPy's IndexError reworded to name the op and the shape."""
     try:
         return a[key]
     except IndexError as e:
         raise IndexError(f"{op}: {e} (tensor of shape {tuple(a.shape)})") from None
+
+
+def assign(target, key, values, op="index_put_"):
+    """``target[key] = values`` (broadcasting), with NumPy's errors reworded as PyTorch's."""
+    try:
+        target[key] = values
+    except IndexError as e:
+        raise IndexError(f"{op}: {e} (tensor of shape {tuple(target.shape)})") from None
+    except ValueError:
+        raise RuntimeError(f"{op}: the value of shape {tuple(np.shape(values))} cannot be broadcast to the "
+                           f"indexed shape {tuple(target[key].shape)}") from None
 
 
 class GetItem(Function):
@@ -56,7 +116,7 @@ class GetItem(Function):
     @staticmethod
     def forward(ctx, x, key):
         ctx.shape, ctx.key = x.shape, key
-        y = _index(x, key)
+        y = index_array(x, basic_view_key(key) or key)
         return y if isinstance(y, np.ndarray) else np.asarray(y)
 
     @staticmethod
@@ -91,13 +151,7 @@ class IndexPut(Function):
     def forward(ctx, x, key, v):
         ctx.key = key
         y = x.copy()
-        try:
-            y[key] = v
-        except IndexError as e:
-            raise IndexError(f"index_put: {e} (tensor of shape {tuple(x.shape)})") from None
-        except ValueError:
-            raise RuntimeError(f"index_put: values of shape {tuple(np.shape(v))} cannot be broadcast to the "
-                               f"indexed shape {tuple(x[key].shape)}") from None
+        assign(y, key, v, "index_put")
         return y
 
     @staticmethod
@@ -264,7 +318,13 @@ def masked_fill(input, mask, value):
 def masked_select(input, mask):
     """The elements where ``mask`` is true, as a 1-D tensor."""
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
-    shape = np.broadcast_shapes(m.shape, tuple(input.shape))
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_select: expected a bool mask, got {m.dtype}")
+    try:
+        shape = np.broadcast_shapes(m.shape, tuple(input.shape))
+    except ValueError:
+        raise RuntimeError(f"masked_select: the mask of shape {m.shape} and the input of shape "
+                           f"{tuple(input.shape)} do not broadcast") from None
     x = broadcast_to(input, shape)
     return GetItem.apply(x, np.nonzero(np.broadcast_to(m, shape)))
 

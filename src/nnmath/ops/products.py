@@ -10,8 +10,9 @@ import string
 import numpy as np
 
 from nnmath.autograd.function import Function
-from nnmath.ops._util import check_same_dtype, promote
+from nnmath.ops._util import broadcast_error, check_same_dtype
 from nnmath.ops.shape import broadcast_to, reshape, squeeze, unsqueeze
+from nnmath.tensor import Tensor
 
 
 class Matmul(Function):
@@ -20,29 +21,30 @@ class Matmul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.ndims = a.ndim, b.ndim
+        # Ā reads only B, B̄ only A (a constant input leaves the weight free to change in place).
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
         return np.matmul(a, b)
 
     @staticmethod
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
-        if a.ndim == 1 and b.ndim == 1:
-            return gy * b, gy * a
-        a2 = unsqueeze(a, 0) if a.ndim == 1 else a
-        b2 = unsqueeze(b, -1) if b.ndim == 1 else b
+        a_ndim, b_ndim = ctx.ndims
+        if a_ndim == 1 and b_ndim == 1:
+            return (gy * b if b is not None else None), (gy * a if a is not None else None)
         g2 = gy
-        if a.ndim == 1:
+        if a_ndim == 1:
             g2 = unsqueeze(g2, -2)
-        if b.ndim == 1:
+        if b_ndim == 1:
             g2 = unsqueeze(g2, -1)
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = matmul(g2, b2.mT)
-            if a.ndim == 1:
+            ga = matmul(g2, (unsqueeze(b, -1) if b_ndim == 1 else b).mT)
+            if a_ndim == 1:
                 ga = squeeze(ga, -2)
         if ctx.needs_input_grad[1]:
-            gb = matmul(a2.mT, g2)
-            if b.ndim == 1:
+            gb = matmul((unsqueeze(a, 0) if a_ndim == 1 else a).mT, g2)
+            if b_ndim == 1:
                 gb = squeeze(gb, -1)
         return ga, gb
 
@@ -60,7 +62,11 @@ def _matmul_error(a, b):
 
 def matmul(input, other):
     """Matrix product with NumPy/PyTorch ``@`` semantics (vectors, matrices, broadcast batches)."""
-    a, b = promote(input, other)
+    a, b = input, other
+    for x in (a, b):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"matmul: expected Tensors, got {type(x).__name__}")
+    check_same_dtype("matmul", a, b)
     if a._data.dtype.kind == "b":
         raise RuntimeError("matmul: not implemented for bool tensors")
     try:
@@ -112,6 +118,18 @@ def outer(input, vec2):
 ger = outer
 
 
+def inner(input, other):
+    """Σ over the last dimension of both: y[i…, j…] = Σₖ a[i…, k] b[j…, k] (a product when either is 0-D)."""
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    n = input.shape[-1]
+    if other.shape[-1] != n:
+        raise RuntimeError(f"inner: the last dimensions must match, got shapes {tuple(input.shape)} and "
+                           f"{tuple(other.shape)}")
+    rows = matmul(reshape(input, (-1, n)), reshape(other, (-1, n)).mT)
+    return reshape(rows, tuple(input.shape[:-1]) + tuple(other.shape[:-1]))
+
+
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """β·input + α·(mat1 @ mat2)."""
     out = mm(mat1, mat2)
@@ -130,7 +148,11 @@ class Einsum(Function):
     def forward(ctx, spec, *operands):
         ins, out = spec
         ctx.spec = spec
-        ctx.save_for_backward(*operands)
+        ctx.shapes = [x.shape for x in operands]
+        # x̄ₖ reads every operand but xₖ: save an operand only when another one needs its gradient.
+        needed = [any(ctx.needs_input_grad[k + 1] for k in range(len(operands)) if k != j)
+                  for j in range(len(operands))]
+        ctx.save_for_backward(*(x if need else None for x, need in zip(operands, needed)))
         return np.einsum(",".join(ins) + "->" + out, *operands, optimize=len(operands) > 2)
 
     @staticmethod
@@ -147,8 +169,8 @@ class Einsum(Function):
             target = "".join(ch for ch in sub if ch in present)
             g = einsum(",".join([out] + [s for s, _ in others]) + "->" + target, gy, *[x for _, x in others])
             if target != sub:
-                shape = [xs[k].shape[i] if ch in present else 1 for i, ch in enumerate(sub)]
-                g = broadcast_to(reshape(g, shape), xs[k].shape)
+                shape = [ctx.shapes[k][i] if ch in present else 1 for i, ch in enumerate(sub)]
+                g = broadcast_to(reshape(g, shape), ctx.shapes[k])
             grads.append(g)
         return tuple(grads)
 
@@ -159,7 +181,10 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, W, b):
-        ctx.save_for_backward(x, W)
+        ctx.W_shape = W.shape
+        # x̄ reads only W, W̄ only x: a constant input saves nothing of W (which an optimizer may then
+        # change in place between two backward passes).
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, W if ctx.needs_input_grad[0] else None)
         y = x @ W.T
         if b is not None:
             y += b
@@ -170,8 +195,8 @@ class Linear(Function):
         x, W = ctx.saved_tensors
         need_x, need_W, need_b = ctx.needs_input_grad
         gx = gy.matmul(W) if need_x else None
-        gy_rows = gy.reshape(-1, W.shape[0])
-        gW = gy_rows.t().matmul(x.reshape(-1, W.shape[1])) if need_W else None
+        gy_rows = gy.reshape(-1, ctx.W_shape[0])
+        gW = gy_rows.t().matmul(x.reshape(-1, ctx.W_shape[1])) if need_W else None
         gb = gy_rows.sum(0) if need_b else None
         return gx, gW, gb
 
@@ -183,6 +208,11 @@ def linear(input, weight, bias=None):
                            f"features in its last dimension; the weight of shape {tuple(weight.shape)} expects "
                            f"{weight.shape[-1]}")
     check_same_dtype("linear", input, weight, bias)
+    out_shape = tuple(input.shape[:-1]) + tuple(weight.shape[:1])
+    if bias is not None and broadcast_error("linear", tuple(bias.shape), out_shape) is not None:
+        raise RuntimeError(f"linear: the bias of shape {tuple(bias.shape)} does not fit the output of shape "
+                           f"{out_shape} (out_features = {weight.shape[0]}: the bias should have shape "
+                           f"({weight.shape[0]},))")
     return Linear.apply(input, weight, bias)
 
 
@@ -230,13 +260,7 @@ def einsum(equation, *operands):
     """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``; ``...`` stands for batch dims."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    if len(operands) > 1:
-        first = operands[0]
-        ops = [first]
-        for o in operands[1:]:
-            _, o = promote(first, o)
-            ops.append(o)
-        operands = tuple(ops)
+    check_same_dtype("einsum", *operands)
     spec = _parse_einsum(equation, operands)
     try:
         return Einsum.apply(spec, *operands)
@@ -253,6 +277,7 @@ __all__ = [
     "dot",
     "outer",
     "ger",
+    "inner",
     "addmm",
     "einsum",
 ]

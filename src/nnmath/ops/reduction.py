@@ -13,7 +13,7 @@ from nnmath import dtypes
 from nnmath.autograd.fit import broadcast_to
 from nnmath.autograd.function import Function
 from nnmath.backend import get_array_module
-from nnmath.ops._util import kept_shape, reduction_dims, to_float, values_indices
+from nnmath.ops._util import kept_shape, reduction_dims, require_floating, to_float, values_indices
 from nnmath.ops.comparison import isnan
 from nnmath.ops.elementwise import abs as _abs
 from nnmath.ops.elementwise import exp, maximum, minimum, sqrt, where
@@ -152,7 +152,7 @@ class Norm2(Function):
 
 def _sum_dtype(x, dtype):
     if dtype is not None:
-        return dtypes.to_dtype(dtype).np
+        return dtypes.as_dtype(dtype, "sum").np
     if x._data.dtype.kind in "biu":
         return np.int64
     return None
@@ -166,6 +166,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """Σ over ``dim`` treating NaN as 0."""
+    if input._data.dtype.kind not in "fc":
+        return sum(input, dim, keepdim, dtype=dtype)
     return sum(where(isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
 
 
@@ -201,7 +203,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):  # var(x, unbiased) legacy form
         unbiased, dim = dim, None
     c = _correction(unbiased, correction)
-    x = to_float(input)
+    require_floating("std and var", input)
+    x = input
     dims = reduction_dims(dim, x.ndim, "var")
     n = _count(x.shape, dims)
     d = x - mean(x, dims, keepdim=True)
@@ -214,11 +217,11 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction), mean(to_float(input), dim, keepdim)
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return std(input, dim, unbiased, keepdim, correction=correction), mean(to_float(input), dim, keepdim)
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
@@ -253,6 +256,8 @@ def amin(input, dim=(), keepdim=False):
 
 def _arg_extreme(input, dim, keepdim, np_fn, op):
     a = input._data
+    if a.dtype.kind == "b":
+        raise RuntimeError(f"{op}: does not support bool input; convert it first (x.long())")
     if dim is None:
         if a.size == 0:
             raise IndexError(f"{op}: expected a non-empty tensor")
@@ -326,15 +331,18 @@ def cumsum(input, dim, *, dtype=None):
 def cumprod(input, dim, *, dtype=None):
     """Running product along ``dim``: exp of the running sum of logs is unstable, so it is composed of
     a product over a growing prefix mask (O(n²) memory in that dim: meant for short dims)."""
-    x = input.to(dtype) if dtype is not None else to_float(input)
+    x = input.to(dtype) if dtype is not None else input
     d = wrap_dim(dim, x.ndim, "cumprod")
+    if x._data.dtype.kind in "biu":
+        return Tensor._make(np.cumprod(x._data, axis=d, dtype=np.int64) if x.ndim else x._data.astype(np.int64))
     n = x.shape[d]
     return stack([prod(narrow(x, d, 0, i + 1), d) for i in range(n)], d)
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """‖x‖_p over ``dim``: p = 2 or 'fro' (Euclidean / Frobenius), 1, inf, −inf, 0 (count), or any real."""
-    x = to_float(input) if dtype is None else input.to(dtype)
+    x = input if dtype is None else input.to(dtype)
+    require_floating("norm", x)
     dims = reduction_dims(dim, x.ndim, "norm")
     if p in ("fro", 2, 2.0):
         return Norm2.apply(x, dims, keepdim)

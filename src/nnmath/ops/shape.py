@@ -30,6 +30,21 @@ class Reshape(Function):
         return reshape(gy, ctx.shape)
 
 
+class ViewDtype(Function):
+    """Forward:  y = the bytes of x read as another dtype
+    VJP:      none (reinterpreting bits is not differentiable)"""
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, viewed):
+        ctx.mark_non_differentiable(viewed)
+        return viewed
+
+    @staticmethod
+    def backward(ctx, gy):
+        return None, None
+
+
 class Permute(Function):
     """Forward:  y = x with dimensions reordered by π (y[i_π(0), …] = x[i_0, …])
     VJP:      x̄ = ȳ permuted by π⁻¹"""
@@ -61,8 +76,9 @@ class Cat(Function):
 
 
 class Split(Function):
-    """Forward:  (y₁, …, yₙ) = consecutive blocks of x along ``dim``
+    """Forward:  (y₁, …, yₙ) = consecutive blocks of x along ``dim``   (views of x)
     VJP:      x̄ = [ȳ₁; …; ȳₙ] joined along ``dim`` (zeros for blocks that got no gradient)"""
+    is_view = True
 
     @staticmethod
     def forward(ctx, x, sizes, dim):
@@ -130,23 +146,66 @@ class Clone(Function):
         return gy
 
 
+def _check_shape(shape, numel, op):
+    """PyTorch's checks on a target shape: sizes ≥ −1, one −1 at most, the same number of elements."""
+    for i, n in enumerate(shape):
+        if n < -1:
+            raise RuntimeError(f"{op}: invalid shape dimension {n} at index {i} of shape {list(shape)}")
+    if shape.count(-1) > 1:
+        raise RuntimeError(f"{op}: only one dimension can be inferred, got shape {list(shape)}")
+    known = int(np.prod([n for n in shape if n != -1]))
+    if -1 in shape:
+        if known == 0:
+            raise RuntimeError(f"{op}: cannot reshape a tensor of {numel} elements into shape {list(shape)} "
+                               f"because the unspecified dimension size -1 can be any value and is ambiguous")
+        if numel % known == 0:
+            return
+    elif known == numel:
+        return
+    raise RuntimeError(f"{op}: shape {list(shape)} is invalid for input of size {numel}")
+
+
 def reshape(input, *shape):
-    """The same elements in a new shape; one size may be −1 (inferred)."""
+    """The same elements in a new shape; one size may be −1 (inferred). A view when the memory allows,
+    a copy otherwise."""
     shape = size_args(shape, "reshape")
     if tuple(input.shape) == shape:
         return input
-    try:
-        return Reshape.apply(input, shape)
-    except ValueError:
-        raise RuntimeError(f"reshape: shape {list(shape)} is invalid for input of size {input.numel()} "
-                           f"(shape {tuple(input.shape)})") from None
+    _check_shape(shape, input.numel(), "reshape")
+    return Reshape.apply(input, shape)
 
 
 def view(input, *shape):
-    """Like :func:`reshape` (nnmath views whenever NumPy can, and copies otherwise)."""
+    """The same memory seen with another shape (one size may be −1), or reinterpreted as another dtype
+    (``view(nnmath.int32)``). Never copies: a shape the tensor's strides cannot give raises (use
+    :func:`reshape`)."""
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer, Tensor)):
-        return input.to(shape[0])
-    return reshape(input, *shape)
+        return _view_dtype(input, dtypes.as_dtype(shape[0], "view"))
+    shape = size_args(shape, "view")
+    _check_shape(shape, input.numel(), "view")
+    if not input._data.flags.c_contiguous:
+        try:
+            np.reshape(input._data, shape, copy=False)
+        except ValueError:
+            raise RuntimeError(f"view: view size is not compatible with input tensor's size and stride (at "
+                               f"least one dimension spans across two contiguous subspaces): shape "
+                               f"{tuple(input.shape)} with strides {input.stride()} cannot be seen as "
+                               f"{list(shape)}. Use .reshape(...) instead.") from None
+    return Reshape.apply(input, shape)  # even to the same shape: a new view, as PyTorch's
+
+
+def _view_dtype(input, dtype):
+    """The same bytes read as ``dtype``: not differentiable, as in PyTorch."""
+    a = input._data
+    if dtype.np.itemsize != a.itemsize and a.ndim == 0:
+        raise RuntimeError(f"view: a zero-dimensional tensor cannot be viewed as {dtype} of another element "
+                           f"size ({a.dtype} has {a.itemsize} bytes, {dtype} {dtype.np.itemsize})")
+    try:
+        viewed = a.view(dtype.np)
+    except ValueError as e:
+        raise RuntimeError(f"view: a {input.dtype} tensor of shape {tuple(input.shape)} and strides "
+                           f"{input.stride()} cannot be viewed as {dtype} ({e})") from None
+    return ViewDtype.apply(input, viewed)
 
 
 def view_as(input, other):

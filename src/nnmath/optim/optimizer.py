@@ -125,6 +125,9 @@ class Optimizer:
                     state = self._init_state(param._data, group)
                     if state:  # an optimizer without state (SGD without momentum) stores none, as PyTorch
                         self.state[param] = state
+                if param.grad._data.shape != param._data.shape:
+                    raise RuntimeError(f"{type(self).__name__}.step: the gradient of shape {tuple(param.grad.shape)} "
+                                       f"does not match its parameter of shape {tuple(param.shape)}")
                 grad = _effective_grad(param._data, param.grad._data, group)
                 self._update(param._data, grad, state, group)
                 param._vc.value += 1

@@ -96,7 +96,7 @@ class ConvertImageDtype:
         self.dtype = dtype
 
     def __call__(self, img):
-        np_dtype = dtypes.to_dtype(self.dtype).np
+        np_dtype = dtypes.as_dtype(self.dtype, "ConvertImageDtype").np
         a = img._data
         if a.dtype.kind in "iu" and np.dtype(np_dtype).kind == "f":
             return Tensor._make((a / np.iinfo(a.dtype).max).astype(np_dtype))
@@ -128,6 +128,11 @@ class Normalize:
             raise TypeError(f"Normalize: expected a float tensor (apply ToTensor first), got {got}")
         if tensor.ndim < 3:
             raise ValueError(f"Normalize: expected a tensor image of size (C, H, W), got {tuple(tensor.shape)}")
+        channels = tensor.shape[-3]
+        for name, values in (("mean", self.mean), ("std", self.std)):
+            if len(values) not in (1, channels):
+                raise RuntimeError(f"Normalize: {len(values)} values of {name} for an image of {channels} channels "
+                                   f"(shape {tuple(tensor.shape)}); give one value per channel")
         if tensor.requires_grad:
             mean, std = self._arrays(tensor._data.dtype)
             return (tensor - Tensor._make(mean)) / Tensor._make(std)

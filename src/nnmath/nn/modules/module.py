@@ -383,7 +383,7 @@ class Module:
             check_available(device)
         if dtype is None:
             return self
-        target = dtypes.to_dtype(dtype)
+        target = dtypes.as_dtype(dtype, "Module.to")
         if not (target.is_floating_point or target.is_complex):
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
                             f"dtype={target}")

@@ -20,6 +20,7 @@ import signal
 
 import numpy as np
 
+from nnmath import dtypes
 from nnmath.creation import tensor as _tensor
 from nnmath.ops.shape import stack
 from nnmath.random import rng
@@ -48,11 +49,12 @@ def default_collate(batch):
         return _stack_tensors(batch)
     if isinstance(elem, np.ndarray):
         _check_numeric(elem.dtype)
+        _check_equal_shapes([sample.shape for sample in batch])
         return Tensor._make(np.stack(batch))
     if isinstance(elem, (np.number, np.bool_)):
         return Tensor._make(np.array(batch))
     if isinstance(elem, float):
-        return _tensor(batch, dtype=np.float64)
+        return _tensor(batch, dtype=dtypes.float64)
     if isinstance(elem, int):
         return _tensor(batch)
     if isinstance(elem, (str, bytes)):
@@ -87,7 +89,16 @@ def default_convert(data):
     return data
 
 
+def _check_equal_shapes(shapes) -> None:
+    for i, shape in enumerate(shapes):
+        if tuple(shape) != tuple(shapes[0]):
+            raise RuntimeError(f"default_collate: stack expects each sample to be equal size, but got "
+                               f"{list(shapes[0])} at entry 0 and {list(shape)} at entry {i} of the batch (pad the "
+                               f"samples, or pass a collate_fn that handles different sizes)")
+
+
 def _stack_tensors(batch) -> Tensor:
+    _check_equal_shapes([sample.shape for sample in batch])
     if any(sample.requires_grad for sample in batch):
         return stack(batch)
     return Tensor._make(np.stack([sample._data for sample in batch]))

@@ -100,7 +100,16 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        probabilities = self.weights._data / self.weights._data.sum()
+        weights = self.weights._data
+        if not np.isfinite(weights).all() or (weights < 0).any():
+            raise RuntimeError(f"WeightedRandomSampler: invalid multinomial distribution: the weights must be finite "
+                               f"and non-negative, got {weights.tolist()[:8]}")
+        if weights.sum() <= 0:
+            raise RuntimeError("WeightedRandomSampler: invalid multinomial distribution: the weights sum to zero")
+        if not self.replacement and self.num_samples > np.count_nonzero(weights):
+            raise RuntimeError(f"WeightedRandomSampler: cannot draw {self.num_samples} samples without replacement "
+                               f"from {np.count_nonzero(weights)} indices of nonzero weight")
+        probabilities = weights / weights.sum()
         draws = rng(self.generator).choice(len(probabilities), size=self.num_samples, replace=self.replacement,
                                            p=probabilities)
         yield from draws.tolist()
