@@ -132,6 +132,9 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     """Values from ``start`` up to (not including) ``end`` by ``step``: int64 for integer arguments."""
     if end is None:
         start, end = 0, start
+    if not all(np.isfinite(float(a)) for a in (start, end, step)):
+        raise RuntimeError(f"arange: unsupported range: {start} -> {end} with step {step} (start, end and step must "
+                           f"be finite)")
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
     if (end - start) * step < 0:

@@ -73,7 +73,18 @@ def save(obj, f) -> None:
     if hasattr(f, "write"):
         f.write(data)
     else:
+        _check_target(f)
         atomic_write_bytes(f, data)
+
+
+def _check_target(path) -> None:
+    """A path ``save`` can write: not a directory, in a directory that exists (PyTorch's RuntimeErrors)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise RuntimeError(f"nnmath.save: {os.fspath(path)!r} is a directory; give a file name")
+    if not os.path.isdir(directory):
+        raise RuntimeError(f"nnmath.save: Parent directory {directory} does not exist (can't write "
+                           f"{os.fspath(path)}); create it first")
 
 
 def _is_flat_state_dict(obj) -> bool:

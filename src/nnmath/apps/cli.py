@@ -184,7 +184,7 @@ def _add_command(sub, name, help_, add_options, run):
     p = sub.add_parser(name, help=help_)
     add_options(p)
     p.add_argument("--debug", action="store_true", help="on an error, show the traceback")
-    p.set_defaults(func=run, prog=p.prog)
+    p.set_defaults(func=run, prog=p.prog, parser=p)
 
 
 def _add_group(sub, name, help_text, commands):
@@ -224,7 +224,9 @@ def describe(error: BaseException) -> str:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    args, unknown = build_parser().parse_known_args(argv)
+    if unknown:  # named by the command's own parser: "nnmath train mnist: error: unrecognized arguments: ..."
+        args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return args.func(args)
     except KeyboardInterrupt:

@@ -6,6 +6,7 @@ an extreme gives it to the elements that attained it.
 from __future__ import annotations
 
 import builtins
+import warnings
 
 import numpy as np
 
@@ -200,20 +201,29 @@ def _correction(unbiased, correction):
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Σ (xᵢ − x̄)² / (n − correction): Bessel's correction 1 by default (``unbiased=False``: 0)."""
-    if isinstance(dim, bool):  # var(x, unbiased) legacy form
-        unbiased, dim = dim, None
-    c = _correction(unbiased, correction)
-    require_floating("std and var", input)
-    x = input
-    dims = reduction_dims(dim, x.ndim, "var")
-    n = _count(x.shape, dims)
-    d = x - mean(x, dims, keepdim=True)
-    return sum(d * d, dims, keepdim) / builtins.max(n - c, 0)
+    return _variance(input, dim, unbiased, keepdim, correction, "var")
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """√var."""
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+    return sqrt(_variance(input, dim, unbiased, keepdim, correction, "std"))
+
+
+def _variance(input, dim, unbiased, keepdim, correction, op):
+    """var for ``op`` (var or std, which its errors and warnings name). When n − correction ≤ 0 the
+    result is NaN or inf, with PyTorch's warning."""
+    if isinstance(dim, bool):  # var(x, unbiased) legacy form
+        unbiased, dim = dim, None
+    c = _correction(unbiased, correction)
+    require_floating(op, input)
+    x = input
+    dims = reduction_dims(dim, x.ndim, op)
+    n = _count(x.shape, dims)
+    if n - c <= 0:
+        warnings.warn(f"{op}(): degrees of freedom is <= 0: {n} values per result and correction {c} (the "
+                      f"result is nan or inf)", UserWarning, stacklevel=3)
+    d = x - mean(x, dims, keepdim=True)
+    return sum(d * d, dims, keepdim) / builtins.max(n - c, 0)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -234,7 +244,12 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     return Prod.apply(input, dims, keepdim)
 
 
-def _check_nonempty(x, dims, op):
+def _check_nonempty(x, dim, dims, op):
+    """A max/min has no value over nothing: PyTorch's RuntimeError for a whole empty tensor, IndexError
+    for an empty reduced dimension."""
+    if x._data.size == 0 and dim in ((), None, []):
+        raise RuntimeError(f"{op}: expected a reduction dim for an empty tensor (shape {tuple(x.shape)}); the "
+                           f"max or min of no values is undefined")
     if x._data.size == 0 and (not dims or builtins.any(x.shape[d] == 0 for d in dims)):
         raise IndexError(f"{op}: expected a non-empty tensor along the reduced dimension; got shape "
                          f"{tuple(x.shape)}")
@@ -243,14 +258,14 @@ def _check_nonempty(x, dims, op):
 def amax(input, dim=(), keepdim=False):
     """max over ``dim`` (all when empty); the gradient is split evenly among tied maxima."""
     dims = reduction_dims(dim, input.ndim, "amax")
-    _check_nonempty(input, dims, "amax")
+    _check_nonempty(input, dim, dims, "amax")
     return Amax.apply(input, dims, keepdim, False)
 
 
 def amin(input, dim=(), keepdim=False):
     """min over ``dim`` (all when empty); the gradient is split evenly among tied minima."""
     dims = reduction_dims(dim, input.ndim, "amin")
-    _check_nonempty(input, dims, "amin")
+    _check_nonempty(input, dim, dims, "amin")
     return Amax.apply(input, dims, keepdim, True)
 
 

@@ -22,6 +22,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError("interpolate: align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
     one_d = input.ndim == 3
+    needs = {"linear": 3, "bilinear": 4}.get(mode)
+    if needs is not None and input.ndim != needs:
+        raise NotImplementedError(f"interpolate: got a {input.ndim}-D input (shape {tuple(input.shape)}), but {mode} "
+                                  f"mode needs a {needs}-D input")
     x = input.unsqueeze(2) if one_d else input
     if x.ndim != 4:
         raise NotImplementedError(f"interpolate: expected a 3-D or 4-D input, got size {tuple(input.shape)}")

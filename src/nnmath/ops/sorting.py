@@ -18,9 +18,11 @@ def _order(input, dim, descending, stable=True):
     a = input._data
     if a.ndim == 0:
         return np.zeros((), np.int64)
-    key = -a if descending and a.dtype.kind in "fi" else a
+    if descending and a.dtype.kind == "f":  # NaN is the largest value, as in PyTorch: first when descending
+        return np.lexsort((-a, ~np.isnan(a)), axis=d).astype(np.int64)
+    key = -a if descending and a.dtype.kind == "i" else a
     idx = np.argsort(key, axis=d, kind="stable")
-    if descending and a.dtype.kind not in "fi":
+    if descending and a.dtype.kind not in "fi":  # unsigned, bool
         idx = np.flip(idx, axis=d)
     return idx.astype(np.int64)
 
@@ -50,8 +52,11 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
-    v, i = topk(input, k, dim, largest=False)
     d = wrap_dim(dim, input.ndim, "kthvalue")
+    n = input.shape[d] if input.ndim else 1
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue: k ({k}) is out of range for dimension {d} of size {n} (1 <= k <= {n})")
+    v, i = topk(input, k, dim, largest=False)
     v, i = v.narrow(d, k - 1, 1), i.narrow(d, k - 1, 1)
     if not keepdim:
         v, i = squeeze(v, d), squeeze(i, d)
