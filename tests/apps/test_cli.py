@@ -36,51 +36,8 @@ def _one_line_error(err: str, *fragments):
         assert fragment in lines[0], (fragment, lines[0])
 
 
-# (argv, the option named, the value quoted): each refused when parsed, with status 2.
-BAD_ARGUMENTS = [
-    (["demo", "--steps", "-1"], "--steps", "'-1'"),
-    (["demo", "--steps", "0"], "--steps", "'0'"),
-    (["demo", "--steps", "1.5"], "--steps", "'1.5'"),
-    (["demo", "--lr", "-0.1"], "--lr", "'-0.1'"),
-    (["demo", "--lr", "inf"], "--lr", "'inf'"),
-    (["demo", "--seed", "-1"], "--seed", "'-1'"),
-    (["train", "mnist", "--epochs", "0"], "--epochs", "'0'"),
-    (["train", "mnist", "--epochs", "-1"], "--epochs", "'-1'"),
-    (["train", "mnist", "--batch-size", "0"], "--batch-size", "'0'"),
-    (["train", "mnist", "--lr", "nan"], "--lr", "'nan'"),
-    (["train", "mnist", "--lr", "0"], "--lr", "'0'"),
-    (["train", "mnist", "--limit", "0"], "--limit", "'0'"),
-    (["train", "mnist", "--resume", "/no/such/checkpoint.safetensors"], "--resume", "/no/such/checkpoint"),
-    (["train", "mnist", "--out", "/dev/null/x"], "--out", "/dev/null"),
-    (["train", "char-lm", "--seq-len", "0"], "--seq-len", "'0'"),
-    (["train", "char-lm", "--batch-size", "-4"], "--batch-size", "'-4'"),
-    (["train", "char-lm", "--hidden", "0"], "--hidden", "'0'"),
-    (["train", "char-lm", "--layers", "0"], "--layers", "'0'"),
-    (["train", "char-lm", "--max-steps", "0"], "--max-steps", "'0'"),
-    (["train", "char-lm", "--text", "/no/such/text.txt"], "--text", "/no/such/text.txt"),
-    (["train", "char-lm", "--save", "/no/such/dir/lm.safetensors"], "--save", "/no/such/dir"),
-    (["train", "speech-digits", "--data", "/no/such/fsdd"], "--data", "/no/such/fsdd"),
-    (["train", "speech-digits", "--epochs", "0"], "--epochs", "'0'"),
-    (["generate", "char-lm", "--model", "/no/such/model.safetensors"], "--model", "/no/such/model"),
-    (["generate", "char-lm", "--temperature", "-1"], "--temperature", "'-1'"),
-    (["generate", "char-lm", "--top-k", "-3"], "--top-k", "'-3'"),
-    (["generate", "char-lm", "--top-k", "0"], "--top-k", "'0'"),
-    (["generate", "char-lm", "--length", "-5"], "--length", "'-5'"),
-    (["export", "--model", "mnist-cnn", "--weights", "/no/such/w.safetensors", "--out", "m.onnx"], "--weights",
-     "/no/such/w"),
-    (["export", "--model", "resnet", "--weights", "w", "--out", "m.onnx"], "--model", "'resnet'"),
-    (["export", "--model", "mnist-cnn", "--weights", __file__, "--out", "m.onnx", "--opset", "0"], "--opset", "'0'"),
-]
-
-
-@pytest.mark.parametrize("argv, option, value", BAD_ARGUMENTS, ids=[" ".join(a) for a, _, _ in BAD_ARGUMENTS])
-def test_a_bad_value_is_refused_when_parsed_in_one_line(argv, option, value, capsys, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    status, out, err = _run(argv, capsys)
-    assert status == 2
-    _one_line_error(err, f"nnmath {' '.join(a for a in argv[:2] if not a.startswith('-'))}", f"argument {option}",
-                    value)
-    assert list(tmp_path.iterdir()) == []  # nothing written
+# Values refused when parsed (status 2, one line naming the option and the value, nothing written) are
+# cases of the bad-input suite: tests/badinput/cases_cli.py.
 
 
 def test_valid_values_are_taken(tmp_path):
@@ -98,13 +55,6 @@ def test_a_directory_given_as_a_file_is_refused(capsys, tmp_path):
     status, _, err = _run(["generate", "char-lm", "--model", str(tmp_path)], capsys)
     assert status == 2
     _one_line_error(err, "--model", "is a directory, expected a file")
-
-
-def test_generate_without_a_model_file_names_the_default_it_looked_for(capsys, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    status, _, err = _run(["generate", "char-lm"], capsys)
-    assert status == 2
-    _one_line_error(err, "--model", "no such file: 'char_lm.safetensors'")
 
 
 def test_the_export_models_named_by_the_parser_are_the_exporters():

@@ -91,8 +91,12 @@ class Point:
         self.x = x
 
 
-def _save_custom_object(lib):
-    lib.save({"p": Point(1)}, _path())
+def _save_load_custom_object(lib):
+    """An arbitrary object: PyTorch saves it (pickled) and, since 2.6, refuses to load it by default
+    (weights_only=True); nnmath refuses it when saving."""
+    path = _path()
+    lib.save({"p": Point(1)}, path)
+    return lib.load(path)
 
 
 def _model(lib):
@@ -198,7 +202,7 @@ PROGRAMS = [
     ("round-trip-ok", _round_trip_ok, None, None),
     ("round-trip-dtypes-ok", _round_trip_dtypes_ok, None, None),
     ("round-trip-empty-ok", _round_trip_empty_ok, None, None),
-    ("save-custom-object", _save_custom_object, None, None),
+    ("save-load-custom-object", _save_load_custom_object, ("save", "load"), ("Point",)),
     ("state-missing-key", _state_missing_key, ("load_state_dict", "state_dict"), ("2.bias",)),
     ("state-unexpected-key", _state_unexpected_key, ("load_state_dict", "state_dict"), ("3.weight",)),
     ("state-shape-mismatch", _state_shape, ("load_state_dict", "state_dict"), ("0.weight", "(2, 4)", "[2, 4]")),
@@ -216,7 +220,8 @@ PROGRAMS = [
 # PyTorch's class for these is what its unpickler happens to hit first (IndexError "pop from empty list",
 # EOFError with no message); nnmath raises FileFormatError, a RuntimeError, for every unreadable file.
 ACCIDENTAL = {"load-garbage": "IndexError('pop from empty list') from the unpickler",
-              "load-empty-file": "EOFError() with no message from the unpickler"}
+              "load-empty-file": "EOFError() with no message from the unpickler",
+              "save-load-custom-object": "pickle's UnpicklingError (weights_only), at load where nnmath refuses at save"}
 for name, program, op, values in PROGRAMS:
     CASES.append(Case(f"serialization/{name}", program, op is not None, op or (), values or (),
                       loose_class=ACCIDENTAL.get(name, "")))

@@ -17,11 +17,6 @@ DELIBERATE = {
     # disk is an error naming the tensor, where torch.load returns the changed number silently.
     "serialization/load-corrupted-payload":
         "the checksum on load: a corrupted tensor is refused, naming the tensor, instead of loading wrong numbers",
-    # nnmath.save writes safetensors (tensors + a JSON tree of plain data); it never pickles, so loading
-    # a file cannot run code. An arbitrary object is refused when saving, naming where it is.
-    "serialization/save-custom-object":
-        "no pickle: save stores tensors, arrays and plain data (dict, list, tuple, str, numbers, None); "
-        "loading a file never runs code",
     # PyTorch reads x[..., 0, ...] as if one ellipsis were there; NumPy and nnmath refuse the ambiguity.
     "indexing/two-ellipses":
         "an index with two ellipses is ambiguous and refused (PyTorch silently uses one)",

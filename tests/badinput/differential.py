@@ -256,7 +256,7 @@ RAW_MESSAGES = [re.compile(p, re.I) for p in (
     r"local variable .* referenced before assignment",
     r"cannot access local variable",
     r"maximum recursion depth",
-    r"numpy\.",
+    r"numpy\.(_?core|lib)\.",
     r"^\s*$",
 )]
 
