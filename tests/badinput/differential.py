@@ -341,6 +341,8 @@ def classify(case: Case, ours: Outcome, reference: Outcome | None) -> Result:
             if difference:
                 reasons.append(difference)
             category = "silent" if not ours.warnings else ("wrong" if difference else "clear")
+        elif reference is None and ours.warnings:  # declared an error or a warning: a warning is given
+            reasons, category = [], "clear"
         else:
             reasons, category = ["returned without an error"], "silent"
     elif ours.raised:
