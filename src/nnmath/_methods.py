@@ -21,12 +21,13 @@ from nnmath.random import rng
 from nnmath.tensor import Tensor
 
 _SAME_NAME = """
-abs absolute acos arccos add addmm all allclose amax amin any argmax argmin argsort atan bitwise_and
+abs absolute acos arccos add addmm all allclose amax amin any arctan2 argmax argmin argsort atan atan2 bitwise_and
 bitwise_not bitwise_or bitwise_xor bmm broadcast_to ceil chunk clamp clamp_max clamp_min clip clone
 cos conj count_nonzero cumprod cumsum div divide dot eq equal exp exp2 expand_as expm1 fix flatten
-flip fliplr flipud floor floor_divide fmod frac gather ge greater greater_equal gt index_select inner
-isclose isfinite isinf isnan isneginf isposinf kthvalue le lerp less less_equal log log10 log1p log2
+fliplr flipud floor floor_divide fmod frac gather ge greater greater_equal gt index_select inner
+hypot isclose isfinite isinf isnan isneginf isposinf kthvalue le lerp less less_equal log log10 log1p log2
 logical_and logical_not logical_or logical_xor logsumexp lt masked_fill masked_select matmul max maximum
+median
 mean min minimum mm moveaxis movedim mul multiply mv nan_to_num nansum narrow ne neg negative nonzero
 norm not_equal outer pow prod reciprocal remainder repeat_interleave reshape_as roll round rsqrt
 scatter scatter_add select sgn sigmoid sign sin softmax log_softmax sort split sqrt square squeeze std sub
@@ -158,6 +159,14 @@ Tensor.reshape = _sizes_method(ops.reshape)
 Tensor.expand = _sizes_method(ops.expand)
 Tensor.repeat = _sizes_method(ops.repeat)
 Tensor.permute = _sizes_method(ops.permute)
+
+
+def _flip(self, *dims, **kwargs):
+    """``x.flip(1, 0)``, ``x.flip((1, 0))`` or ``x.flip(dims=(1, 0))``: reverse the order along those dims."""
+    return ops.flip(self, kwargs["dims"] if "dims" in kwargs else size_args(dims, "flip"))
+
+
+Tensor.flip = _flip
 Tensor.view = lambda self, *shape: ops.view(self, *shape)
 Tensor.view.__doc__ = ops.view.__doc__
 Tensor.transpose = ops.transpose

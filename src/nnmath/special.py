@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from nnmath import creation, ops
-from nnmath.autograd.function import Function
+from nnmath.autograd.function import Function, once_differentiable
 from nnmath.autograd.grad_mode import state
 from nnmath.ops._util import promote_float, to_float
 from nnmath.random import rng
@@ -346,7 +346,7 @@ class StandardGamma(Function):
               Marsaglia–Tsang draw whose level u = P(α, z_init), so no iteration moves it)
     VJP:      ᾱ = z̄ ⊙ dz/dα,  dz/dα = −(∂P(α, z)/∂α) / p(z; α)   (implicit differentiation of
               F(z; α) = u, Figurnov et al. 2018); ∂P/∂α by extrapolated differences of ln P or ln Q.
-              Not differentiable twice.
+              ``once_differentiable`` (NumPy backward): differentiating ᾱ again raises, naming the op.
     """
 
     @staticmethod
@@ -362,9 +362,10 @@ class StandardGamma(Function):
         return z.astype(alpha.dtype)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, gz):
-        alpha, = ctx.saved_tensors
-        a = alpha._data.astype(np.float64)
+        alpha = ctx.saved_tensors[0]._data
+        a = alpha.astype(np.float64)
         z = np.maximum(ctx.z, np.finfo(np.float64).tiny)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
             log_p, log_q = _log_gammainc_pair(a, z)
@@ -373,7 +374,7 @@ class StandardGamma(Function):
             dlog = _log_cdf_derivative_in_a(a, z, upper)
             dz_da = np.where(upper, np.exp(log_q - log_density) * dlog, -np.exp(log_p - log_density) * dlog)
             dz_da = np.nan_to_num(dz_da, nan=0.0, posinf=0.0, neginf=0.0)
-        return gz * Tensor._make(dz_da.astype(alpha._data.dtype)), None, None
+        return gz * dz_da.astype(alpha.dtype), None, None
 
 
 def _gamma_quantile(a, u):
@@ -577,30 +578,65 @@ def ndtri(input):
     return Ndtri.apply(to_float(input))
 
 
-# --- compositions ---------------------------------------------------------------------------------
+# --- x ln y and the entropy density ---------------------------------------------------------------
+class Xlogy(Function):
+    """Forward:  z = x ln y  (or x ln(1 + y) with ``log1p``), defined as 0 where x = 0 (unless y is NaN)
+    VJP:      x̄ = z̄ ln y,  ȳ' = z̄ x / y   (ln(1 + y) and x / (1 + y) with ``log1p``)
+
+    At x = 0 the function is smooth in x and x̄ = z̄ ln y is its derivative (a zero there would drop the
+    ln x term of the Beta, Gamma and Dirichlet log-densities at concentration 1). Where x = 0 and
+    y = 0 (y = −1) it is not differentiable: x̄ = 0 and ȳ' = NaN, as PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, y, log1p):
+        ctx.save_for_backward(x, y)
+        ctx.log1p = log1p
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = x * (np.log1p(y) if log1p else np.log(y))
+        return np.where((x == 0) & ~np.isnan(y), 0, z).astype(z.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, gz):
+        x, y = ctx.saved_tensors
+        arg = y + 1 if ctx.log1p else y
+        both_zero = Tensor._make((x._data == 0) & (arg._data == 0))
+        gx = gz * ops.log(ops.where(both_zero, 1.0, arg)) if ctx.needs_input_grad[0] else None
+        gy = gz * x / arg if ctx.needs_input_grad[1] else None
+        return gx, gy, None
+
+
 def xlogy(input, other):
-    """x · ln y, defined as 0 where x = 0 (even where y = 0)."""
+    """x · ln y, defined as 0 where x = 0 (even where y = 0). ∂/∂x = ln y (also at x = 0), ∂/∂y = x/y."""
     x, y = promote_float(input, other)
-    zero = x == 0
-    safe_y = ops.where(zero, creation.ones_like(y), y)
-    return ops.where(zero, creation.zeros_like(x * safe_y), x * ops.log(safe_y))
+    return Xlogy.apply(x, y, False)
 
 
 def xlog1py(input, other):
-    """x · ln(1 + y), defined as 0 where x = 0."""
+    """x · ln(1 + y), defined as 0 where x = 0. ∂/∂x = ln(1 + y), ∂/∂y = x/(1 + y)."""
     x, y = promote_float(input, other)
-    zero = x == 0
-    safe_y = ops.where(zero, creation.zeros_like(y), y)
-    return ops.where(zero, creation.zeros_like(x * safe_y), x * ops.log1p(safe_y))
+    return Xlogy.apply(x, y, True)
+
+
+class Entr(Function):
+    """Forward:  y = −x ln x for x > 0, 0 at x = 0, −∞ for x < 0   (the entropy density)
+    VJP:      x̄ = −ȳ (1 + ln x)   (+∞ at x = 0, the one-sided derivative; NaN for x < 0, as PyTorch)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = np.where(x > 0, -x * np.log(np.where(x > 0, x, 1)), np.where(x == 0, 0, -np.inf))
+        return np.where(np.isnan(x), x, y).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return -gy * (ops.log(x) + 1)
 
 
 def entr(input):
     """−x ln x for x > 0, 0 at x = 0, −inf for x < 0 (the entropy density)."""
-    x = to_float(input)
-    pos = x > 0
-    safe = ops.where(pos, x, creation.ones_like(x))
-    outside = ops.where(x == 0, creation.zeros_like(x), creation.full_like(x, -np.inf))
-    return ops.where(pos, -safe * ops.log(safe), outside)
+    return Entr.apply(to_float(input))
 
 
 def expit(input):

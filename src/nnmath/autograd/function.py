@@ -23,11 +23,19 @@ grad-of-grad and Hessians need nothing more. Broadcasting is not the op's concer
 each gradient back to its input's shape and dtype (:mod:`nnmath.autograd.fit`).
 
 Differences from ``torch.autograd.Function``: ``forward`` receives arrays (the tensors' data) rather
-than Tensors, and returns arrays; ``save_for_backward`` takes those arrays (inputs, outputs or
-intermediates) and ``ctx.saved_tensors`` gives them back as Tensors connected to the graph.
+than Tensors, and returns arrays; ``save_for_backward`` takes those arrays and ``ctx.saved_tensors``
+gives them back as Tensors connected to the graph.
+
+The rule for saved values: what ``backward`` reads is an input, an output, or recomputed from them
+with ops. A floating array that is neither (an intermediate of forward) would come back detached from
+the graph, and the second derivative through it would be silently wrong; saving one raises, naming the
+op, unless ``backward`` is decorated with :class:`once_differentiable` (whose gradients then refuse to
+be differentiated again). Integer and boolean arrays (indices, masks) carry no derivative and may be
+saved freely.
 """
 from __future__ import annotations
 
+import inspect
 import traceback
 
 import numpy as np
@@ -67,7 +75,8 @@ class Function:
 
     # --- what forward may call on ctx -----------------------------------------------------------
     def save_for_backward(self, *values):
-        """Keep inputs, outputs or intermediates (arrays or Tensors) for ``backward``."""
+        """Keep inputs or outputs of forward (arrays or Tensors) for ``backward``; a floating intermediate
+        array raises unless ``backward`` is :class:`once_differentiable` (see the module docstring)."""
         self._to_save = values
 
     def mark_non_differentiable(self, *outputs):
@@ -171,14 +180,13 @@ class Function:
             diff = o.dtype.kind in "fc" and id(o) not in non_diff
             results.append(Tensor._make(o, diff, self if diff else None, i))
         if self._to_save:
-            self._saved = tuple(self._pack(v, args, raw_outs, outs, results) for v in self._to_save)
+            self._saved = tuple(self._pack(i, v, args, raw_outs, outs, results) for i, v in enumerate(self._to_save))
             self._to_save = ()
         if state.anomaly:
             self._stack = traceback.extract_stack()[:-3]
         return tuple(results)
 
-    @staticmethod
-    def _pack(value, args, raw_outs, outs, results):
+    def _pack(self, position, value, args, raw_outs, outs, results):
         if value is None:
             return None
         if isinstance(value, Tensor):
@@ -191,7 +199,22 @@ class Function:
         for i, (raw, o, r) in enumerate(zip(raw_outs, outs, results)):
             if raw is value or o is value:
                 return ("out", o, r._vc, r._vc.value, i)
+        floating = isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "fc"
+        if floating and not self._once_differentiable():
+            raise RuntimeError(
+                f"{type(self).__name__}.forward: save_for_backward argument {position} (a {value.dtype} array of "
+                f"shape {tuple(np.shape(value))}) is neither an input nor an output of forward. backward would "
+                f"read it detached from the graph, so the derivative of the gradient (double backward) would be "
+                f"silently wrong. Save the inputs or outputs it is computed from and recompute it in backward "
+                f"with ops (e.g. save the output and reshape it there), or declare the op once-differentiable "
+                f"by decorating backward with @once_differentiable.")
         return ("const", value, None, None, None)
+
+    @classmethod
+    def _once_differentiable(cls) -> bool:
+        """True when ``backward`` is decorated with :class:`once_differentiable`."""
+        backward = inspect.getattr_static(cls, "backward")
+        return isinstance(getattr(backward, "__func__", backward), once_differentiable)
 
     def _free(self):
         if self._saved is not None:

@@ -84,7 +84,9 @@ def _cofactor(A: Tensor) -> Tensor:
 
 class Slogdet(Function):
     """Forward:  (sign, logabsdet) with det(A) = sign · exp(logabsdet)
-    VJP:      Ā = l̄ A⁻ᵀ      (d log|det A| = tr(A⁻¹ dA); the sign is piecewise constant)"""
+    VJP:      Ā = l̄ A⁻ᵀ      (d log|det A| = tr(A⁻¹ dA); the sign is piecewise constant)
+
+    At a singular A (logabsdet = −∞) A⁻ᵀ is written cof(A)/det(A): ±∞, and NaN where a cofactor is 0."""
 
     @staticmethod
     def forward(ctx, A):
@@ -97,7 +99,10 @@ class Slogdet(Function):
     @staticmethod
     def backward(ctx, gsign, glogabsdet):
         A, = ctx.saved_tensors
-        return unsqueeze(unsqueeze(glogabsdet, -1), -1) * inv(A).mT
+        scale = unsqueeze(unsqueeze(glogabsdet, -1), -1)
+        if any(is_singular(M) for M in A._data.reshape((-1,) + A._data.shape[-2:])):
+            return scale * _cofactor(A) / unsqueeze(unsqueeze(Det.apply(A), -1), -1)
+        return scale * inv(A).mT
 
 
 # --- public functions ------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from nnmath._methods import apply_inplace
 from nnmath.autograd import no_grad
 from nnmath.ops._util import check_same_dtype, write_out
 # The layers' primitives, offered here under PyTorch's names (F.linear, F.conv2d, ...).
-from nnmath.ops.activation import softplus
+from nnmath.ops.activation import bernoulli_nll, softplus
 from nnmath.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
 from nnmath.ops.embedding import embedding  # noqa: F401
 from nnmath.ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa: F401
@@ -495,7 +495,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                          reduce=None, reduction: str = "mean") -> Tensor:
     """ℓ = −w (y log x + (1 − y) log(1 − x)), each log clamped at −100 as PyTorch;
-    ∂ℓ/∂x = w (x − y) / (x (1 − x))."""
+    ∂ℓ/∂x = w (x − y) / max(x (1 − x), 10⁻¹²) (finite at x = 0 and 1, as PyTorch)."""
     _check_same_shape("binary_cross_entropy", input, target)
     _check_float_target("binary_cross_entropy", target)
     if target._data.dtype != input._data.dtype:
@@ -506,9 +506,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                            "not); apply sigmoid first, or use binary_cross_entropy_with_logits")
     if not _in_unit_interval(target._data):
         raise RuntimeError("binary_cross_entropy: all elements of target should be between 0 and 1")
-    log_p = ops.clamp_min(ops.log(input), -100.0)
-    log_not_p = ops.clamp_min(ops.log(1.0 - input), -100.0)
-    loss = -(target * log_p + (1.0 - target) * log_not_p)
+    loss = bernoulli_nll(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, _reduction(size_average, reduce, reduction))
@@ -642,9 +640,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     if log_target:
         loss = ops.exp(target) * (target - input)
     else:
-        positive = target > 0
-        safe = ops.where(positive, target, 1.0)
-        loss = ops.where(positive, target * ops.log(safe), 0.0) - target * input
+        loss = special.xlogy(target, target) - target * input
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
     if reduction == "mean":
