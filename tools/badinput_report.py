@@ -30,20 +30,19 @@ def main(argv=None) -> int:
         print("PyTorch is not importable: the page compares with PyTorch and is not regenerated")
         return 0
     found = results()
+    text = render(found)
+    stale = PAGE.read_text() != text if PAGE.exists() else True
+    if not args.check:
+        PAGE.write_text(text)
     print(counts(found), f"({len(found)} cases)")
     for r in found:
         listed = r.case.id in DELIBERATE or r.case.id in PENDING
         if r.category == "vague" or (r.category in FAILING and not listed):
             print(r.describe())
-    text = render(found)
-    if args.check:
-        current = PAGE.read_text() if PAGE.exists() else ""
-        if current != text:
-            print(f"{PAGE} is out of date: run python tools/badinput_report.py")
-            return 1
-        return 0
-    PAGE.write_text(text)
-    print(f"wrote {PAGE}")
+    if args.check and stale:
+        print(f"{PAGE} is out of date: run python tools/badinput_report.py")
+        return 1
+    print(f"{PAGE} {'was out of date: rewritten' if stale else 'is up to date'}")
     return 0
 
 

@@ -436,12 +436,14 @@ def median(input, dim=None, keepdim=False):
     it); ``median(x, dim, keepdim)``: (values, indices) of the lower median along ``dim``, the gradient
     going to the returned index (the first of tied values; a NaN in the row is the median, as PyTorch)."""
     if dim is None:
-        _check_nonempty(input, (), "median")
+        if input.numel() == 0 and input._data.dtype.kind in "fc":  # the median of nothing is NaN, as PyTorch's
+            return Tensor._make(np.array(np.nan, dtype=input._data.dtype))
+        _check_nonempty(input, dim, (), "median")
         return Median.apply(input)
     d = wrap_dim(dim, input.ndim, "median")
     if input.ndim == 0:
         return values_indices(input, Tensor._make(np.zeros((), np.int64)))
-    _check_nonempty(input, (d,), "median")
+    _check_nonempty(input, d, (d,), "median")
     a = input._data
     order = np.argsort(a, axis=d, kind="stable")        # NaNs sort last
     idx = np.take(order, [(a.shape[d] - 1) // 2], axis=d)
