@@ -41,6 +41,8 @@ import traceback
 import numpy as np
 
 from nnmath.autograd.grad_mode import no_grad, state
+from nnmath.backend import device_of, to_device
+from nnmath.device import CPU
 from nnmath.hooks import RemovableHandle
 from nnmath.tensor import Tensor
 
@@ -143,7 +145,13 @@ class Function:
                 needs.append(False)
         record = record and state.enabled
         ctx.needs_input_grad = tuple(needs) if record else (False,) * len(args)
-        out = cls.forward(ctx, *arrays)
+        try:
+            out = cls.forward(ctx, *arrays)
+        except (TypeError, ValueError):
+            moved = _on_one_device(cls, args)  # raises PyTorch's error when the tensors are on two devices
+            if moved is None:
+                raise
+            return cls.apply(*moved)
         single = not isinstance(out, tuple)
         outs = (out,) if single else out
         if record:
@@ -269,6 +277,37 @@ def _link_views(src: Tensor, results) -> None:
             view._view_no_grad = True
 
 
+def _on_one_device(cls, args):
+    """After ``cls.forward`` failed: None when all tensor arguments are on one device (the failure is
+    the op's own). Otherwise ``args`` with zero-dim CPU tensors moved to the GPU, as PyTorch lets them
+    join a GPU op; when a CPU tensor with dimensions meets a GPU tensor, PyTorch's error."""
+    devices = {}
+    for a in args:
+        if isinstance(a, Tensor):
+            devices.setdefault(device_of(a._data), []).append(a)
+    if len(devices) < 2:
+        return None
+    gpu = next(d for d in devices if d != CPU)
+    if any(t._data.ndim for t in devices[CPU]):
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{gpu} and cpu! ({cls.__name__} got tensors on both)")
+    return tuple(ToDevice.apply(a, gpu) if isinstance(a, Tensor) and device_of(a._data) == CPU else a for a in args)
+
+
+class ToDevice(Function):
+    """Forward:  y = x, its memory copied to another device (``x.to('cuda')``, ``x.cpu()``)
+    VJP:      x̄ = ȳ copied back to x's device"""
+
+    @staticmethod
+    def forward(ctx, x, device):
+        ctx.source = device_of(x)
+        return to_device(x, device)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return ToDevice.apply(gy, ctx.source)
+
+
 class AccumulateGrad:
     """How a leaf appears in ``next_functions``: the end of a path, where ``.grad`` accumulates."""
 
@@ -319,7 +358,7 @@ class once_differentiable:
             outs = self.fn(ctx, *[g._data if isinstance(g, Tensor) else g for g in grads])
         single = not isinstance(outs, tuple)
         outs = (outs,) if single else outs
-        wrapped = tuple(None if o is None else (o if isinstance(o, Tensor) else Tensor._make(np.asarray(o)))
+        wrapped = tuple(None if o is None else (o if isinstance(o, Tensor) else Tensor._make(o))
                         for o in outs)
         if sources:
             wrapped = tuple(None if w is None else DelayedError.apply(w, type(ctx).__name__, *sources)

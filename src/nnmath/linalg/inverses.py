@@ -16,6 +16,7 @@ import numpy as np
 
 from nnmath.autograd.fit import broadcast_to
 from nnmath.autograd.function import Function
+from nnmath.backend import get_array_module
 from nnmath.linalg._common import LinAlgError, check_matrix, check_square, eye, is_singular, singular_error
 from nnmath.linalg.decompositions import qr, svd, svdvals
 from nnmath.linalg.systems import solve_triangular
@@ -58,7 +59,7 @@ class Det(Function):
 
     @staticmethod
     def forward(ctx, A):
-        y = np.asarray(np.linalg.det(A))
+        y = get_array_module(A).asarray(np.linalg.det(A))
         ctx.save_for_backward(A, y)
         return y
 
@@ -75,10 +76,11 @@ def _cofactor(A: Tensor) -> Tensor:
     """cof(A) = adj(A)ᵀ = det(U) det(Vh) U diag(∏_{j≠i} s_j) Vh, defined for singular A too."""
     U, S, Vh = svd(A)
     n = S.shape[-1]
-    on_diag = Tensor._make(np.eye(n, dtype=bool))
+    xp = get_array_module(A._data)
+    on_diag = Tensor._make(xp.eye(n, dtype=bool))
     others = prod(where(on_diag, 1.0, unsqueeze(S, -2) + 0 * unsqueeze(S, -1)), -1)   # ∏_{j≠i} s_j
     signs = np.linalg.det(U._data) * np.linalg.det(Vh._data)
-    signs = Tensor._make(np.asarray(signs, dtype=A._data.dtype)[..., None, None])
+    signs = Tensor._make(xp.asarray(signs, dtype=A._data.dtype)[..., None, None])
     return signs * ((U * unsqueeze(others, -2)) @ Vh)
 
 
@@ -91,7 +93,8 @@ class Slogdet(Function):
     @staticmethod
     def forward(ctx, A):
         sign, logabsdet = np.linalg.slogdet(A)
-        sign, logabsdet = np.asarray(sign), np.asarray(logabsdet)
+        xp = get_array_module(A)
+        sign, logabsdet = xp.asarray(sign), xp.asarray(logabsdet)
         ctx.mark_non_differentiable(sign)
         ctx.save_for_backward(A)
         return sign, logabsdet
@@ -172,7 +175,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     s = np.linalg.svd(A._data, compute_uv=False)
     tol = (np.finfo(A._data.dtype).eps * max(m, n) if rcond is None else rcond) * s[..., :1]
     rank = Tensor._make((s > tol).sum(-1).astype(np.int64))
-    empty = Tensor._make(np.empty((0,), dtype=A._data.dtype))
+    empty = Tensor._make(get_array_module(A._data).empty((0,), dtype=A._data.dtype))
     residuals = singular_values = empty
     if driver in ("gelsd", "gelss"):
         singular_values = svdvals(A)

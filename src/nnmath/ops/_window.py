@@ -12,7 +12,8 @@ from __future__ import annotations
 import collections
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
+
+from nnmath.backend import as_strided, get_array_module
 
 #: The geometry of a 2-d sliding window: kernel (KH, KW), stride, padding (top, bottom, left, right),
 #: dilation, groups.
@@ -28,7 +29,7 @@ def pad_nhwc(x, padding, value=0.0):
     if not (top or bottom or left or right):
         return x
     n, h, w, c = x.shape
-    xp = np.full((n, h + top + bottom, w + left + right, c), value, dtype=x.dtype)
+    xp = get_array_module(x).full((n, h + top + bottom, w + left + right, c), value, dtype=x.dtype)
     xp[:, top:top + h, left:left + w, :] = x
     return xp
 
@@ -50,14 +51,14 @@ def windows(xp, geom, oh, ow):
 _scratch: dict = {}
 
 
-def take_scratch(shape, dtype):
-    stack = _scratch.get((tuple(shape), np.dtype(dtype)))
+def take_scratch(shape, dtype, xp=np):
+    stack = _scratch.get((tuple(shape), np.dtype(dtype), xp))
     if stack:
         try:
             return stack.pop()
         except IndexError:
             pass
-    return np.empty(shape, dtype)
+    return xp.empty(shape, dtype)
 
 
 def give_scratch(array):
@@ -65,7 +66,7 @@ def give_scratch(array):
         return
     if len(_scratch) > 8:
         _scratch.clear()
-    stack = _scratch.setdefault((array.shape, array.dtype), [])
+    stack = _scratch.setdefault((array.shape, array.dtype, get_array_module(array)), [])
     if len(stack) < 2:
         stack.append(array)
 
@@ -76,7 +77,7 @@ def im2col(x_nhwc, geom, oh, ow):
     n, _, _, kh, kw, c = win.shape
     g = geom.groups
     if g == 1:
-        cols = take_scratch((1, n * oh * ow, kh * kw * c), win.dtype)
+        cols = take_scratch((1, n * oh * ow, kh * kw * c), win.dtype, get_array_module(win))
         np.copyto(cols.reshape(win.shape), win)
         return cols
     win = win.reshape(n, oh, ow, kh, kw, g, c // g).transpose(5, 0, 1, 2, 3, 4, 6)

@@ -9,9 +9,10 @@ import numpy as np
 
 from nnmath.autograd.function import Function
 from nnmath.autograd.fit import cast
+from nnmath.backend import get_array_module
 from nnmath.dtypes import result_type_np
 from nnmath.ops._util import (apply_broadcasting, as_tensor_like, broadcast_error, check_divisor, promote,
-                              promote_float, reject_dtype_kinds, to_float, write_out)
+                              promote_float, reject_dtype_kinds, scalar_like, to_float, write_out)
 from nnmath.ops.elementwise import log, where
 from nnmath.tensor import Tensor
 
@@ -207,7 +208,7 @@ def _scaled(op: str, b: Tensor, alpha) -> Tensor:
     if isinstance(alpha, (complex, np.complexfloating)) and kind != "c":
         raise RuntimeError(f"{op}: for non-complex input tensors, argument alpha must not be a complex number")
     try:
-        factor = np.asarray(alpha, dtype=b._data.dtype)
+        factor = scalar_like(alpha, b._data)
     except OverflowError:
         raise RuntimeError(f"{op}: alpha={alpha} cannot be converted to {b.dtype} without overflow") from None
     return mul(b, Tensor._make(factor))
@@ -323,7 +324,7 @@ def fmod(input, other):
 
 def _no_grad_binary(a, b, fn):
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # inf and nan are the answers
-        return Tensor._make(np.asarray(fn(a._data, b._data)))
+        return Tensor._make(fn(a._data, b._data))  # a NumPy scalar result becomes a 0-d array there
 
 
 def neg(input):
@@ -364,9 +365,9 @@ def _pow_scalar_exponent(x: Tensor, p):
     if dt != x._data.dtype:
         x = cast(x, dt)
     if isinstance(p, (complex, np.complexfloating)):
-        return apply_broadcasting("pow", Pow, x, as_tensor_like(p, dt))
+        return apply_broadcasting("pow", Pow, x, as_tensor_like(p, dt, get_array_module(x._data)))
     if dt.kind in "iu":
-        return _no_grad_binary(x, as_tensor_like(p, dt), np.power)
+        return _no_grad_binary(x, as_tensor_like(p, dt, get_array_module(x._data)), np.power)
     return PowScalar.apply(x, p)
 
 

@@ -130,7 +130,7 @@ class Median(Amax):
     def forward(ctx, x):
         flat = x.reshape(-1)
         k = (flat.size - 1) // 2
-        y = np.asarray(np.nan if np.isnan(flat).any() else np.partition(flat, k)[k], dtype=x.dtype)
+        y = get_array_module(x).asarray(np.nan if np.isnan(flat).any() else np.partition(flat, k)[k], dtype=x.dtype)
         ctx.save_for_backward(x, y)
         ctx.dims, ctx.keepdim = tuple(range(x.ndim)), False
         return y
@@ -299,7 +299,7 @@ class Std(Function):
         d = x - x.mean(axis=dims, keepdims=True)
         dof = builtins.max(_count(x.shape, dims) - correction, 0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            y = np.asarray(np.sqrt(np.sum(d * d, axis=dims, keepdims=keepdim) / dof), dtype=x.dtype)
+            y = get_array_module(x).asarray(np.sqrt(np.sum(d * d, axis=dims, keepdims=keepdim) / dof), dtype=x.dtype)
         ctx.save_for_backward(x, y)
         ctx.dims, ctx.keepdim, ctx.correction = dims, keepdim, correction
         return y
@@ -384,7 +384,7 @@ def _arg_extreme(input, dim, keepdim, np_fn, op):
     if dim is None:
         if a.size == 0:
             raise IndexError(f"{op}: expected a non-empty tensor")
-        return Tensor._make(np.asarray(np_fn(a.reshape(-1)), dtype=np.int64))
+        return Tensor._make(np_fn(a.reshape(-1)).astype(np.int64))
     d = wrap_dim(dim, a.ndim, op)
     if a.ndim and a.shape[d] == 0:
         raise IndexError(f"{op}: expected a non-empty dimension {dim}; got shape {tuple(a.shape)}")
@@ -533,7 +533,8 @@ def any(input, dim=None, keepdim=False):
 
 def count_nonzero(input, dim=None):
     axis = None if dim is None else reduction_dims(dim, input.ndim, "count_nonzero")
-    return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=axis), dtype=np.int64))
+    xp = get_array_module(input._data)
+    return Tensor._make(xp.asarray(np.count_nonzero(input._data, axis=axis), dtype=np.int64))
 
 
 __all__ = [

@@ -83,7 +83,7 @@ class Split(Function):
     @staticmethod
     def forward(ctx, x, sizes, dim):
         ctx.dim = dim
-        bounds = np.cumsum(sizes)[:-1]
+        bounds = np.cumsum(sizes)[:-1].tolist()
         return tuple(np.split(x, bounds, axis=dim))
 
     @staticmethod
@@ -139,7 +139,7 @@ class Clone(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.array(x, copy=True, order="C")
+        return x.copy(order="C")
 
     @staticmethod
     def backward(ctx, gy):
