@@ -73,10 +73,18 @@ def _float_or(dtype):
     return dtypes.as_dtype(dtype).np if dtype is not None else dtypes.get_default_dtype().np
 
 
-def _filled(fill, size, dtype, requires_grad, device, op):
+def _new_shape(size, op) -> tuple:
+    """The shape of a new tensor from ``size`` (``f(2, 3)`` or ``f((2, 3))``); a negative size is a
+    RuntimeError naming the op and the shape, as PyTorch's "Trying to create tensor with negative
+    dimension"."""
     shape = size_args(size, op)
     if any(s < 0 for s in shape):
         raise RuntimeError(f"{op}: trying to create a tensor with negative dimension: {shape}")
+    return shape
+
+
+def _filled(fill, size, dtype, requires_grad, device, op):
+    shape = _new_shape(size, op)
     dev = creation_device(device)
     xp = np if dev is None else array_module(dev)
     return _finish(xp.full(shape, fill, dtype=_float_or(dtype)), requires_grad)
@@ -186,7 +194,7 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
 @_creates_out
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """Uniform samples on [0, 1)."""
-    shape = size_args(size, "rand")
+    shape = _new_shape(size, "rand")
     dt = _float_or(dtype)
     return _finish(rng(generator).random(shape, dtype=dt if dt in (np.float32, np.float64) else np.float64)
                    .astype(dt, copy=False), requires_grad, device)
@@ -195,7 +203,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, 
 @_creates_out
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples N(0, 1)."""
-    shape = size_args(size, "randn")
+    shape = _new_shape(size, "randn")
     dt = _float_or(dtype)
     return _finish(rng(generator).standard_normal(shape, dtype=dt if dt in (np.float32, np.float64) else np.float64)
                    .astype(dt, copy=False), requires_grad, device)
@@ -213,7 +221,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     if high <= low:
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
     dt = dtypes.as_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
-    return _finish(rng(generator).integers(low, high, size=tuple(size)).astype(dt), requires_grad, device)
+    return _finish(rng(generator).integers(low, high, size=_new_shape(tuple(size), "randint")).astype(dt), requires_grad, device)
 
 
 def rand_like(input, *, dtype=None, generator=None, requires_grad=False, device=None) -> Tensor:
@@ -235,8 +243,9 @@ def randint_like(input, low=0, high=None, *, dtype=None, generator=None, require
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of 0 … n−1."""
+    (n,) = _new_shape((n,), "randperm")
     dt = dtypes.as_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
-    return _finish(rng(generator).permutation(int(n)).astype(dt), requires_grad, device)
+    return _finish(rng(generator).permutation(n).astype(dt), requires_grad, device)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:

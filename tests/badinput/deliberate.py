@@ -31,13 +31,4 @@ DELIBERATE = {
 }
 
 #: case id -> "owner: the fix", for failures whose code another branch is changing.
-PENDING = {
-    # creation.py's random functions are rewritten on branch `breadth` (PyTorch's random stream bit for
-    # bit: rand/randn/randperm take their shape from a new _shape helper); fixing them here would collide.
-    "numeric/randn-negative-size":
-        "breadth: randn(-1) raises NumPy's ValueError 'negative dimensions are not allowed'; check the shape "
-        "from _shape for negative sizes (RuntimeError naming randn and the shape), as _filled does",
-    "numeric/randperm-negative":
-        "breadth: randperm(-2) returns an empty tensor; PyTorch raises RuntimeError 'Trying to create tensor "
-        "with negative dimension -2'; check n >= 0 in creation.randperm",
-}
+PENDING: dict = {}
