@@ -111,6 +111,8 @@ def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
 @_creates_out
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """A tensor filled with ``fill_value``; its dtype follows the value (bool, int64 or default float)."""
+    if not isinstance(fill_value, (numbers.Number, np.generic, Tensor)):
+        raise TypeError(f"full: fill_value must be a number, got {type(fill_value).__name__} {fill_value!r:.40}")
     if dtype is None:
         if isinstance(fill_value, (bool, np.bool_)):
             dtype = dtypes.bool_

@@ -110,3 +110,11 @@ MIXED = [
 ]
 for name, program, op, values in MIXED:
     CASES.append(Case(f"dtypes/{name}", program, op is not None, op or (), values or ()))
+
+FILLS = [
+    ("full-string-fill", lambda lib: lib.full((2,), "a"), ("full",), ("str", "'a'")),
+    ("full-0d-tensor-fill-ok", lambda lib: lib.full((2,), lib.tensor(2.0)), None, None),
+    ("mean-of-int64-with-dtype-ok", lambda lib: lib.ones(2, dtype=lib.int64).mean(dtype=lib.float32), None, None),
+]
+for name, program, op, values in FILLS:
+    CASES.append(Case(f"dtypes/{name}", program, op is not None, op or (), values or ()))

@@ -223,3 +223,50 @@ LOSSES = [
 ]
 for name, program, op, values in LOSSES:
     CASES.append(Case(f"nn/{name}", program, op is not None, op or (), values or ()))
+
+# Functional forms, module containers and state dicts.
+def _x(lib):
+    return lib.arange(6.0).reshape(2, 3)
+
+
+def _linear_state(lib, **entries):
+    return lib.nn.Linear(2, 2).load_state_dict(entries)
+
+
+FUNCTIONAL = [
+    ("linear-bias-size", lambda lib: lib.nn.functional.linear(_x(lib), lib.ones(4, 3), lib.ones(3)),
+     ("linear", "add"), ("3", "4")),
+    ("pad-too-many", lambda lib: lib.nn.functional.pad(_x(lib), (1, 1, 1, 1, 1, 1)), ("pad",), ("6", "2")),
+    ("gelu-bad-approximate", lambda lib: lib.nn.functional.gelu(_x(lib), approximate="fast"), ("gelu",),
+     ("fast",)),
+    ("layer-norm-weight-shape", lambda lib: lib.nn.functional.layer_norm(_x(lib), (3,), lib.ones(2)),
+     ("layer_norm",), ("[2]", "[3]")),
+    ("layer-norm-bias-shape", lambda lib: lib.nn.functional.layer_norm(_x(lib), (3,), None, lib.ones(2)),
+     ("layer_norm",), ("[2]", "[3]")),
+    ("embedding-1d-weight", lambda lib: lib.nn.functional.embedding(lib.tensor([0]), lib.ones(3)), ("embedding",),
+     ("2-D", "(3,)")),
+    ("embedding-3d-weight", lambda lib: lib.nn.functional.embedding(lib.tensor([0]), lib.ones(3, 2, 2)),
+     ("embedding",), ("2-D", "(3, 2, 2)")),
+    ("kl-div-shapes", lambda lib: lib.nn.functional.kl_div(lib.ones(2, 3), lib.ones(3, 2), reduction="batchmean"),
+     ("kl_div",), ("(2, 3)", "(3, 2)")),
+    ("cosine-embedding-target-size", lambda lib: lib.nn.functional.cosine_embedding_loss(
+        lib.ones(2, 3), lib.ones(2, 3), lib.ones(3)), ("cosine_embedding",), ("(3,)", "(2,)")),
+    ("log-softmax-of-int", lambda lib: lib.log_softmax(lib.ones(2, dtype=lib.int64), 0), ("log_softmax", "softmax"),
+     ("Long", "int64")),
+    ("max-pool-dilation-zero", lambda lib: lib.nn.functional.max_pool2d(lib.ones(1, 1, 4, 4), 2, dilation=0),
+     ("max_pool2d", "dilation"), ("0",)),
+    ("one-hot-float", lambda lib: lib.nn.functional.one_hot(lib.tensor([1.0])), ("one_hot",),
+     ("float", "Float", "int64", "Long")),
+    ("sequential-index-out-of-range", lambda lib: lib.nn.Sequential(lib.nn.ReLU())[3], ("Sequential", "index"),
+     ("3",)),
+    ("flatten-module-1d", lambda lib: lib.nn.Flatten()(lib.ones(3)), ("flatten", "Flatten"), ("1",)),
+    # PyTorch's words: "Error(s) in loading state_dict for Linear", then the keys.
+    ("load-state-dict-missing-key", lambda lib: _linear_state(lib, weight=lib.ones(2, 2)), ("loading state_dict",),
+     ("bias",)),
+    ("load-state-dict-size", lambda lib: _linear_state(lib, weight=lib.ones(3, 2), bias=lib.ones(2)),
+     ("loading state_dict",), ("weight",)),
+    ("load-state-dict-unexpected-key", lambda lib: _linear_state(lib, weight=lib.ones(2, 2), bias=lib.ones(2),
+                                                                  w2=lib.ones(1)), ("loading state_dict",), ("w2",)),
+]
+for name, program, op, values in FUNCTIONAL:
+    CASES.append(Case(f"nn/{name}", program, op is not None, op or (), values or ()))

@@ -122,3 +122,17 @@ ERRORS = [
 ]
 for name, program, op, values in ERRORS:
     CASES.append(Case(f"numeric/{name}", program, op is not None, op or (), values or ()))
+
+# Linear algebra on matrices that have no answer, and a variance with too few degrees of freedom.
+LINALG = [
+    ("inv-singular", lambda lib: lib.linalg.inv(lib.zeros(2, 2)), ("inv",), ("singular",)),
+    ("inv-non-square", lambda lib: lib.linalg.inv(lib.ones(2, 3)), ("inv",), ("2", "3", "square")),
+    ("cholesky-not-positive-definite", lambda lib: lib.linalg.cholesky(-lib.eye(2)), ("cholesky",),
+     ("positive-definite", "order")),
+    ("solve-shapes", lambda lib: lib.linalg.solve(lib.eye(2), lib.ones(3)), ("solve",), ("3", "2")),
+    ("det-non-square", lambda lib: lib.linalg.det(lib.ones(2, 3)), ("det",), ("2", "3", "square")),
+    ("multinomial-3d", lambda lib: lib.multinomial(lib.ones(2, 2, 2), 1), ("multinomial",), ("3", "1 or 2")),
+    ("var-correction-above-count", lambda lib: lib.arange(6.0).var(correction=10), ("var",), ("10", "degrees")),
+]
+for name, program, op, values in LINALG:
+    CASES.append(Case(f"numeric/{name}", program, op is not None, op or (), values or ()))

@@ -135,3 +135,32 @@ for op, f in REDUCTIONS.items():
                       True, (op,), ("2",)))
     CASES.append(Case(f"shapes/{op}-dim-negative-ok", lambda lib, f=f: f(lib.linspace(0, 1, 6).reshape(2, 3), -2),
                       False))
+
+# Ops that take counts, positions or a second operand of a given shape.
+def _x(lib):
+    return lib.arange(6.0).reshape(2, 3)
+
+
+COUNTS = [
+    ("chunk-negative", lambda lib: _x(lib).chunk(-1), ("chunk",), ("-1",)),
+    ("tensor-split-zero", lambda lib: lib.tensor_split(_x(lib), 0), ("tensor_split",), ("0",)),
+    ("topk-too-large", lambda lib: _x(lib).topk(4), ("topk",), ("4", "3")),
+    ("topk-negative", lambda lib: _x(lib).topk(-1), ("topk",), ("-1",)),
+    ("kthvalue-dim", lambda lib: _x(lib).kthvalue(1, dim=3), ("kthvalue",), ("3",)),
+    ("unique-dim", lambda lib: lib.unique(_x(lib), dim=3), ("unique",), ("3",)),
+    ("norm-fro-three-dims", lambda lib: lib.ones(2, 2, 2).norm(p="fro", dim=(0, 1, 2)), ("norm",), ("(0, 1, 2)",)),
+    ("norm-fro-one-dim-ok", lambda lib: lib.ones(2, 2).norm(p="fro", dim=(0,)), None, None),
+    ("cdist-features", lambda lib: lib.cdist(lib.ones(2, 3), lib.ones(2, 4)), ("cdist",), ("3", "4")),
+    ("bucketize-2d-boundaries", lambda lib: lib.bucketize(lib.ones(2), lib.ones(2, 2)), ("bucketize",),
+     ("dim(2)", "(2, 2)")),
+    ("triu-0d", lambda lib: lib.triu(lib.tensor(1.0)), ("triu",), ("0", "2")),
+    ("as-strided-negative-stride", lambda lib: lib.as_strided(_x(lib), (2,), (-1,)), ("as_strided",),
+     ("-1", "negative")),
+    ("where-two-arguments", lambda lib: lib.where(_x(lib) > 2, _x(lib)), ("where",), ("NoneType", "None")),
+    ("where-one-argument-ok", lambda lib: lib.where(_x(lib) > 2), None, None),
+    ("nonzero-of-0d-ok", lambda lib: lib.nonzero(lib.tensor(1.0)), None, None),
+    ("nonzero-of-0d-zero-ok", lambda lib: lib.nonzero(lib.tensor(0.0), as_tuple=True), None, None),
+    ("clamp-without-bounds", lambda lib: lib.clamp(_x(lib)), ("clamp",), ("min", "max")),
+]
+for name, program, op, values in COUNTS:
+    CASES.append(Case(f"shapes/{name}", program, op is not None, op or (), values or ()))

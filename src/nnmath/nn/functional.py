@@ -105,7 +105,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     if approximate == "tanh":
         inner = (input + input * input * input * 0.044715) * math.sqrt(2.0 / math.pi)
         return input * 0.5 * (1.0 + ops.tanh(inner))
-    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    raise RuntimeError(f"gelu: approximate argument must be either 'none' or 'tanh', got {approximate!r}")
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -312,6 +312,9 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
         raise RuntimeError(f"layer_norm: input of shape {tuple(input.shape)} does not end with normalized_shape "
                            f"{list(normalized_shape)}")
     for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != normalized_shape:
+            raise RuntimeError(f"layer_norm: expected {name} to be of same shape as normalized_shape, but got {name} "
+                               f"of shape {list(p.shape)} and normalized_shape = {list(normalized_shape)}")
         if p is not None and p._data.dtype != input._data.dtype:
             raise RuntimeError(f"layer_norm: mixed dtypes: the input is {input.dtype} but the {name} is {p.dtype}; "
                                f"convert one of them")
@@ -638,6 +641,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     """ℓ = y (log y − x) for log-probabilities x (y given as log y when ``log_target``), 0 where y = 0;
     ∂ℓ/∂x = −y.  'batchmean' divides the sum by the batch size (the true KL divergence)."""
     reduction = _reduction(size_average, reduce, reduction)
+    _check_broadcast("kl_div", input, target)
     if log_target:
         loss = ops.exp(target) * (target - input)
     else:
@@ -681,6 +685,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
                           size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """ℓ = 1 − cos(x₁, x₂) if y = 1;  max(0, cos(x₁, x₂) − margin) if y = −1 (cosine along the last dim)."""
     cos = cosine_similarity(input1, input2, dim=-1, eps=1e-8)
+    _check_broadcast("cosine_embedding_loss", cos, target)
     positive = target == 1
     loss = ops.where(positive, 1.0 - cos, ops.clamp_min(cos - margin, 0.0))
     return _reduce(loss, _reduction(size_average, reduce, reduction))

@@ -473,6 +473,9 @@ def where(condition, input=None, other=None):
     """``where(c, a, b)``: a where c is true, else b (broadcasting). ``where(c)``: the indices."""
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
+    if input is None or other is None:
+        raise TypeError(f"where: expected where(condition) or where(condition, input, other), got "
+                        f"input={type(input).__name__} and other={type(other).__name__}")
     cond = condition if isinstance(condition, Tensor) else Tensor._make(np.asarray(condition))
     if cond._data.dtype == np.uint8:
         warnings.warn("where: a uint8 condition is deprecated (as in PyTorch); use a bool condition",

@@ -491,6 +491,9 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     x = input if dtype is None else input.to(dtype)
     require_floating("norm", x)
     dims = reduction_dims(dim, x.ndim, "norm")
+    if p == "fro" and isinstance(dim, (tuple, list)) and len(dim) > 2:
+        raise RuntimeError(f"norm: p='fro' is the norm of a vector or a matrix: dim must have one or two entries, "
+                           f"got dim={tuple(dim)}")
     if p in ("fro", 2, 2.0):
         return Norm2.apply(x, dims, keepdim)
     if p == "nuc":

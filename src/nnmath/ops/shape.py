@@ -321,8 +321,9 @@ def expand(input, *sizes):
     sizes = size_args(sizes, "expand")
     lead = len(sizes) - input.ndim
     if lead < 0:
-        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal "
-                           f"to the number of dimensions in the tensor ({input.ndim})")
+        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}: {list(sizes)}) must be greater "
+                           f"or equal to the number of dimensions in the tensor ({input.ndim}: "
+                           f"{list(input.shape)})")
     shape = tuple(input.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
     return _expand_to(input, shape, "expand")
 
@@ -464,6 +465,8 @@ def tensor_split(input, indices_or_sections, dim=0):
     n = input.shape[d]
     if isinstance(indices_or_sections, int):
         k = indices_or_sections
+        if k <= 0:
+            raise RuntimeError(f"tensor_split: number of sections must be larger than 0, got {k}")
         sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
     else:
         idx = [0] + list(indices_or_sections) + [n]

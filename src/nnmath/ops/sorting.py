@@ -65,7 +65,8 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
-    res = np.unique(input._data, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
+    axis = None if dim is None else wrap_dim(dim, input.ndim, "unique")
+    res = np.unique(input._data, return_inverse=return_inverse, return_counts=return_counts, axis=axis)
     if not (return_inverse or return_counts):
         return Tensor._make(res)
     out = [Tensor._make(res[0])]
@@ -88,6 +89,11 @@ def searchsorted(sorted_sequence, values, *, right=False):
 
 
 def bucketize(input, boundaries, *, right=False):
+    """The index of the bucket of each value of ``input``: i with boundaries[i-1] < x <= boundaries[i]
+    (``right``: boundaries[i-1] <= x < boundaries[i]); ``boundaries`` is 1-D and increasing."""
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"bucketize: boundaries tensor must be 1 dimension, but got dim({boundaries.ndim}) "
+                           f"(shape {tuple(boundaries.shape)})")
     return searchsorted(boundaries, input, right=right)
 
 
