@@ -236,6 +236,9 @@ DATASETS = [
     ("default-collate-ok", _default_collate_ok, None, None),
     ("default-collate-empty", _default_collate_empty, ("collate",), ("empty", "0")),
     ("subset-random-sampler-ok", _subset_random_sampler_ok, None, None),
+    ("tensor-dataset-of-nothing-ok", lambda lib: lib.utils.data.TensorDataset(), None, None),
+    ("len-of-tensor-dataset-of-nothing", lambda lib: len(lib.utils.data.TensorDataset()), ("TensorDataset",),
+     ("0 tensors",)),
 ]
 for name, program, op, values in LOADERS + DATASETS:
     CASES.append(Case(f"data/{name}", program, op is not None, op or (), values or ()))

@@ -221,6 +221,16 @@ def _clip_grad_no_grads_ok(lib):
     return lib.nn.utils.clip_grad_norm_(_params(lib), 1.0)
 
 
+def _cosine_t_max_zero(lib):
+    optimizer = lib.optim.SGD([lib.ones(2, requires_grad=True)], lr=0.1)
+    lib.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=0).step()
+
+
+def _lbfgs_groups(lib):
+    return lib.optim.LBFGS([{"params": [lib.ones(2, requires_grad=True)]},
+                            {"params": [lib.ones(1, requires_grad=True)]}])
+
+
 OTHER = [
     ("step-without-gradients-ok", _step_without_grads, None, None),
     ("step-with-some-gradients-ok", _partial_grads, None, None),
@@ -251,6 +261,10 @@ OTHER = [
     ("clip-grad-non-finite", _clip_grad_nan, ("clip_grad_norm", "norm"), ("nan", "non-finite", "error_if_nonfinite")),
     ("clip-grad-ok", _clip_grad_ok, None, None),
     ("clip-grad-no-grads-ok", _clip_grad_no_grads_ok, None, None),
+    ("cosine-t-max-zero", _cosine_t_max_zero, ("CosineAnnealingLR",), ("T_max=0",)),
+    ("lbfgs-parameter-groups", _lbfgs_groups, ("LBFGS",), ("parameter groups",)),
+    ("adam-params-dict", lambda lib: lib.optim.Adam({"w": lib.ones(2, requires_grad=True)}), ("Adam", "optimize"),
+     ("str",)),
 ]
 for name, program, op, values in OTHER:
     CASES.append(Case(f"optim/{name}", program, op is not None, op or (), values or ()))

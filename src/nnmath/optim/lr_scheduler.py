@@ -286,6 +286,9 @@ class CosineAnnealingLR(LRScheduler):
             return _lrs(self.optimizer)
         if self._step_count == 1 and self.last_epoch > 0:  # resumed: start from the closed form
             return self._get_closed_form_lr()
+        if self.T_max == 0:  # PyTorch's ZeroDivisionError, at the same step, with words
+            raise ZeroDivisionError("CosineAnnealingLR: T_max=0 (the length of the half cycle) divides; give "
+                                    "T_max >= 1")
         if (self.last_epoch - 1 - self.T_max) % (2 * self.T_max) == 0:  # at the bottom the ratio is 0/0
             return [lr + (base_lr - self.eta_min) * (1 - math.cos(math.pi / self.T_max)) / 2
                     for base_lr, lr in zip(self.base_lrs, _lrs(self.optimizer))]

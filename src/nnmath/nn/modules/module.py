@@ -381,7 +381,10 @@ class Module:
             else:
                 device = a
         if device is not None:
-            dev = check_available(device)
+            try:
+                dev = check_available(device)
+            except RuntimeError as e:
+                raise RuntimeError(f"Module.to: {e}") from None
             self._apply(lambda a: to_device(a, dev))
         if dtype is None:
             return self

@@ -59,6 +59,8 @@ class TensorDataset(Dataset):
         return StackedSamples(tuple(_take_rows(tensor, rows) for tensor in self.tensors))
 
     def __len__(self) -> int:
+        if not self.tensors:  # PyTorch fails on tensors[0] with an IndexError: the same class, with words
+            raise IndexError("TensorDataset: the length of a dataset of 0 tensors is undefined (give one or more)")
         return self.tensors[0].size(0)
 
 
