@@ -18,19 +18,20 @@ class Case:
     flops: float | None = None     # per call, to report GFLOP/s
 
 
-def measure(fn, min_time=0.5, repeats=5) -> float:
-    """Median seconds per call over ``repeats`` rounds, each at least ``min_time / repeats`` long."""
+def measure(fn, min_time=0.5, repeats=5, clock=time.perf_counter) -> float:
+    """Median seconds per call over ``repeats`` rounds, each at least ``min_time / repeats`` long, read
+    from ``clock`` (wall-clock by default; ``time.process_time`` counts this process's CPU time only)."""
     fn()  # warm-up: first-call allocations and caches
-    t0 = time.perf_counter()
+    t0 = clock()
     fn()
-    once = max(time.perf_counter() - t0, 1e-7)
+    once = max(clock() - t0, 1e-7)
     n = max(1, int(min_time / repeats / once))
     rounds = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(n):
             fn()
-        rounds.append((time.perf_counter() - t0) / n)
+        rounds.append((clock() - t0) / n)
     return statistics.median(rounds)
 
 
@@ -41,7 +42,7 @@ def _format(seconds, case: Case) -> str:
     return f"{seconds * scale / case.per_call:8.2f} {case.unit}"
 
 
-def run(cases, libs, min_time=0.5):
+def run(cases, libs, min_time=0.5, clock=time.perf_counter):
     """Print one row per case: nnmath's time, PyTorch's, and nnmath / PyTorch (time ratio)."""
     rows = []
     print(f"{'benchmark':44s} {'nnmath':>18s} {'torch':>18s} {'ratio':>7s}")
@@ -49,7 +50,7 @@ def run(cases, libs, min_time=0.5):
         times = {}
         try:
             for name, lib in libs.items():
-                times[name] = measure(case.setup(lib), min_time)
+                times[name] = measure(case.setup(lib), min_time, clock=clock)
         except (AttributeError, NotImplementedError) as e:
             print(f"{case.name:44s} unavailable: {type(e).__name__}: {e}", flush=True)
             continue

@@ -2,6 +2,7 @@
 
     python benchmarks/run.py             # everything
     python benchmarks/run.py -k matmul   # cases whose name contains 'matmul'
+    python benchmarks/run.py --cpu-time  # one thread each, CPU time: for a machine shared with other work
 
 A ratio is nnmath's time / PyTorch's time on this machine, in this run: below 1 means nnmath is
 faster. PyTorch is optional; without it only nnmath's numbers are printed.
@@ -15,12 +16,13 @@ import os
 import pathlib
 import platform
 import sys
+import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 from harness import run  # noqa: E402
 
-SUITES = ["core", "mlp", "cnn", "lstm"]
+SUITES = ["core", "mlp", "cnn", "lstm", "gpt"]
 
 
 def main(argv=None):
@@ -28,6 +30,9 @@ def main(argv=None):
     parser.add_argument("-k", default="", help="only cases whose name contains this text")
     parser.add_argument("--min-time", type=float, default=0.5, help="seconds of timing per case and library")
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="one thread per library, timed by this process's CPU time: steadier than wall-clock "
+                             "time when other work shares the cores")
     args = parser.parse_args(argv)
 
     import numpy as np
@@ -39,8 +44,12 @@ def main(argv=None):
         torch_version = torch.__version__
     except ImportError:
         torch_version = None
+    if args.cpu_time:
+        for lib in libs.values():
+            lib.set_num_threads(1)
     print(f"python {platform.python_version()}, numpy {np.__version__}, torch {torch_version}, "
-          f"{os.cpu_count()} cpus, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '-')}")
+          f"{os.cpu_count()} cpus, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '-')}, "
+          f"load {os.getloadavg()[0]:.1f}, {'CPU time, 1 thread' if args.cpu_time else 'wall-clock time'}")
     rows = []
     for suite in SUITES:
         try:
@@ -51,7 +60,7 @@ def main(argv=None):
             raise
         cases = [c for c in module.CASES if args.k in c.name]
         if cases:
-            rows += run(cases, libs, args.min_time)
+            rows += run(cases, libs, args.min_time, time.process_time if args.cpu_time else time.perf_counter)
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(rows, indent=2))
 

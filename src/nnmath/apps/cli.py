@@ -3,8 +3,10 @@
     nnmath demo                       the seeds' linear regression, done right (offline, seconds)
     nnmath train mnist [...]          the seed CNN on MNIST / Fashion-MNIST
     nnmath train char-lm [...]        an LSTM language model on Tiny Shakespeare
+    nnmath train char-gpt [...]       a character GPT on Tiny Shakespeare
     nnmath train speech-digits [...]  an LSTM on spoken digits
     nnmath generate char-lm [...]     sample text from a trained char-LM
+    nnmath generate char-gpt [...]    sample text from a trained char-GPT
     nnmath export [...]               a trained model to ONNX
 
 Every option is declared here with a type from :mod:`nnmath.apps.arguments`, so a bad value stops the
@@ -153,7 +155,53 @@ GENERATE_COMMANDS["char-lm"] = ("sample text from a trained char-LM", _generate_
 
 #: The models ``nnmath export`` knows: the keys of ``nnmath.apps.export.MODELS`` (a test keeps them equal),
 #: named here so that the parser does not import the exporter.
-EXPORT_MODELS = ("char-lm", "mnist-cnn")
+EXPORT_MODELS = ("char-gpt", "char-lm", "mnist-cnn")
+
+
+def _char_gpt(name):
+    """``nnmath/apps/char_gpt.py``'s function ``name`` (options or program), imported when called."""
+    def call(argument):
+        from nnmath.apps import char_gpt  # deferred: see the module docstring
+        return getattr(char_gpt, name)(argument)
+    return call
+
+
+def _char_gpt_options(p):
+    p.add_argument("--text", type=existing_file, default=None,
+                   help="text file (default: Tiny Shakespeare under $NNMATH_DATA)")
+    p.add_argument("--out", type=output_directory, default="runs/char_gpt",
+                   help="directory for weights, curves and checkpoints")
+    p.add_argument("--reference", action="store_true",
+                   help="the minimal GPT trainer's CPU configuration (4 layers, width 128, block 64, batch 12, "
+                        "2000 steps at lr 1e-3): the reference to beat")
+    for name, kind in (("n_layer", positive_int), ("n_head", positive_int), ("n_embd", positive_int),
+                       ("block_size", positive_int), ("batch_size", positive_int), ("max_iters", positive_int),
+                       ("lr", positive_float), ("min_lr", non_negative_float), ("warmup_iters", non_negative_int),
+                       ("dropout", non_negative_float)):
+        p.add_argument("--" + name.replace("_", "-"), type=kind, default=None,
+                       help="(default: char_gpt.DEFAULT; with --reference: char_gpt.REFERENCE)")
+    p.add_argument("--eval-interval", type=positive_int, default=250)
+    p.add_argument("--eval-iters", type=positive_int, default=20)
+    p.add_argument("--seed", type=seed, default=1337)
+    p.add_argument("--resume", type=existing_file, help="a checkpoint.safetensors to continue from")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _distributed_option(p)
+
+
+def _generate_char_gpt_options(p):
+    p.add_argument("--model", type=existing_file, default="runs/char_gpt/model.safetensors",
+                   help="a file written by nnmath train char-gpt")
+    p.add_argument("--prompt", default="\n")
+    p.add_argument("--length", type=non_negative_int, default=500, help="characters to add to the prompt")
+    p.add_argument("--temperature", type=non_negative_float, default=0.8)
+    p.add_argument("--top-k", type=positive_int, default=None, help="sample among the k most likely characters")
+    p.add_argument("--seed", type=seed, default=0)
+
+
+TRAIN_COMMANDS["char-gpt"] = ("a decoder-only character GPT on Tiny Shakespeare (--reference: the minimal "
+                              "trainer's CPU configuration)", _char_gpt_options, _char_gpt("run"))
+GENERATE_COMMANDS["char-gpt"] = ("sample text from a trained char-GPT", _generate_char_gpt_options,
+                                 _char_gpt("run_generate"))
 
 
 def _export_options(p):
