@@ -82,6 +82,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     """Return ∂(Σ ⟨grad_outputs, outputs⟩)/∂input for each input, without touching ``.grad``."""
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
+    if not inputs:
+        raise RuntimeError("grad: the `inputs` argument to grad() cannot be empty: name the tensors to "
+                           "differentiate with respect to")
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor):
             raise TypeError(f"grad: inputs must be Tensors, got {type(t).__name__} at position {i}")
@@ -262,9 +265,7 @@ def _call_backward(node, grads, capture):
         for nr, hooks in node._pre_hooks.items():
             for hook in list(hooks.values()):
                 if grads[nr] is not None:
-                    out = hook(grads[nr])
-                    if out is not None:
-                        grads[nr] = out
+                    grads[nr] = _hooked(hook, grads[nr])
     if capture:
         for nr, g in enumerate(grads):
             key = (id(node), nr)
@@ -288,12 +289,32 @@ def _check_count(node, in_grads):
     if not isinstance(in_grads, tuple):
         in_grads = (in_grads,)
     n = len(node._edges)
+    if len(in_grads) != n and not type(node).__module__.startswith("nnmath."):
+        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients (expected {n}, got "
+                           f"{len(in_grads)}): backward returns one gradient (or None) per argument of forward")
     if len(in_grads) < n:
         in_grads = in_grads + (None,) * (n - len(in_grads))
     elif len(in_grads) > n:
         raise RuntimeError(f"{node.name()} returned {len(in_grads)} gradients but its forward took {n} "
                            f"arguments")
     return in_grads
+
+
+def _hooked(hook, g):
+    """``hook(g)``, or ``g`` when the hook returns None. A hook may replace the gradient, not change its
+    shape or dtype (as in PyTorch)."""
+    out = hook(g)
+    if out is None:
+        return g
+    name = getattr(hook, "__name__", repr(hook))
+    if not isinstance(out, Tensor):
+        raise TypeError(f"hook {name!r} returned a {type(out).__name__}; expected a Tensor or None")
+    if out._data.shape != g._data.shape:
+        raise RuntimeError(f"hook {name!r} has changed the size of the gradient from {tuple(g.shape)} to "
+                           f"{tuple(out.shape)}")
+    if out._data.dtype != g._data.dtype:
+        raise RuntimeError(f"hook {name!r} has changed the type of the gradient from {g.dtype} to {out.dtype}")
+    return out
 
 
 def _fit(g, meta, node):
@@ -314,9 +335,7 @@ def _deliver_to_leaf(leaf, g, create_graph, capture, only, owned_elsewhere):
     """Add ``g`` into ``leaf.grad`` (or into ``capture``); True when ``.grad`` was accumulated."""
     if leaf._hooks:
         for hook in list(leaf._hooks.values()):
-            out = hook(g)
-            if out is not None:
-                g = out
+            g = _hooked(hook, g)
     if capture is not None:
         key = ("leaf", id(leaf))
         if key in capture:

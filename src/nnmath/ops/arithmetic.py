@@ -11,8 +11,8 @@ from nnmath.autograd.function import Function
 from nnmath.autograd.fit import cast
 from nnmath.backend import get_array_module
 from nnmath.dtypes import result_type_np
-from nnmath.ops._util import (apply_broadcasting, as_tensor_like, check_divisor, promote, promote_float, scalar_like,
-                              reject_dtype_kinds, to_float, write_out)
+from nnmath.ops._util import (apply_broadcasting, as_tensor_like, broadcast_error, check_divisor, promote,
+                              promote_float, reject_dtype_kinds, scalar_like, to_float, write_out)
 from nnmath.ops.elementwise import log, where
 from nnmath.tensor import Tensor
 
@@ -268,7 +268,7 @@ def div(input, other, *, rounding_mode=None, out=None):
         a, b = _integer_or_real("div", input, other, rounding_mode)
         y = _no_grad_binary(a, b, _floor_div if rounding_mode == "floor" else _trunc_div)
     else:
-        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+        raise RuntimeError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
     return y if out is None else write_out("div", y, out)
 
 
@@ -281,6 +281,9 @@ def _integer_or_real(op, input, other, rounding_mode="floor"):
     integer division by zero."""
     a, b = promote(input, other)
     mode = f"(rounding_mode={rounding_mode!r})" if op == "div" else ""
+    error = broadcast_error(op, a._data.shape, b._data.shape)
+    if error is not None:
+        raise error
     reject_dtype_kinds(f"{op}{mode}", "bc", "bool and complex", a)
     check_divisor(op, b)
     return a, b
