@@ -18,7 +18,7 @@ FLOORS = {
     "nnmath.tensor": 2, "nnmath._shared_memory": 2,
     "nnmath.autograd": 3,
     "nnmath.ops": 4, "nnmath.creation": 4, "nnmath.special": 4, "nnmath.linalg": 4,
-    "nnmath._methods": 5,
+    "nnmath._methods": 5, "nnmath.tensor_types": 5,
     "nnmath": 6, "nnmath.autograd.functional": 6, "nnmath.serialization": 6, "nnmath.nn": 6, "nnmath.optim": 6,
     "nnmath.utils": 6, "nnmath.distributions": 6, "nnmath.info": 6, "nnmath.prob": 6, "nnmath.vision": 6,
     "nnmath.text": 6, "nnmath.audio": 6, "nnmath.metrics": 6,

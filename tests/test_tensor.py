@@ -189,6 +189,12 @@ REPR_CASES = {
     "3-d": lambda m: m.tensor([[[1, 2]], [[3, 4]]]),
     "long rows": lambda m: m.arange(12.0).reshape(3, 4) / 7,
     "requires_grad": lambda m: m.tensor(3.0, requires_grad=True),
+    # the width and the style come from the nonzero finite values only (PyTorch's _Formatter)
+    "negative zeros": lambda m: m.tensor([[-0.0, -0.0, 1.0, -0.0], [0.0, -0.0, 0.0, 1.0]]),
+    "negative zero and decimals": lambda m: m.tensor([-0.0, 1.5]),
+    "infinity beside an integer": lambda m: m.tensor([float("inf"), 1.0, float("nan")]),
+    "integers 1000 apart": lambda m: m.tensor([1.0, 2000.0]),
+    "only zeros": lambda m: m.tensor([0.0, -0.0]),
 }
 
 
@@ -250,8 +256,10 @@ def restore_printoptions():
 
 @pytest.mark.parametrize("options", [dict(precision=2), dict(sci_mode=True), dict(profile="short"),
                                      dict(linewidth=20), dict(precision=6, sci_mode=False)])
-def test_set_printoptions_changes_the_repr_as_in_pytorch(options, restore_printoptions):
-    values = [[1.23456789, -2.5, 1000.125], [0.001, 7.0, -0.5]] * 3
+@pytest.mark.parametrize("values", [[[1.23456789, -2.5, 1000.125], [0.001, 7.0, -0.5]] * 3,
+                                    [1.0, 2000.0, -0.0], [1e-5, 1.0], [0.0, -0.0]], ids=["decimals", "integers",
+                                                                                         "small", "zeros"])
+def test_set_printoptions_changes_the_repr_as_in_pytorch(options, values, restore_printoptions):
     nnmath.set_printoptions(**options)
     torch.set_printoptions(**options)
     assert repr(nnmath.tensor(values)).replace("nnmath", "torch") == repr(torch.tensor(values))

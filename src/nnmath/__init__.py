@@ -5,6 +5,7 @@ Tensors over NumPy, reverse-mode autodiff where every op states its derivative, 
 """
 import builtins
 import importlib
+import math as _math
 
 
 from nnmath import _methods  # noqa: F401  (binds Tensor's op-backed methods and operators)
@@ -16,6 +17,7 @@ from nnmath.creation import *  # noqa: F401,F403
 from nnmath.creation import (arange, as_tensor, asarray, bernoulli, empty, empty_like, eye, from_numpy, full, full_like,
                              linspace, logspace, multinomial, normal, ones, ones_like, poisson, rand, rand_like,
                              randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)
+from nnmath import dtypes as _dtypes
 from nnmath.device import device
 from nnmath.dtypes import bool_ as bool  # noqa: A004
 from nnmath.dtypes import (can_cast, complex64, complex128, dtype, float16, float32, float64, get_default_dtype, int8,
@@ -27,10 +29,14 @@ from nnmath.random import Generator, default_generator, get_rng_state, initial_s
 from nnmath.serialization import load, save
 from nnmath.special import erf, erfc
 from nnmath.tensor import Size, Tensor, set_printoptions
+from nnmath.tensor_types import *  # noqa: F401,F403  (FloatTensor, LongTensor, ...)
 
 half, float, double = float16, float32, float64  # noqa: A001
+if hasattr(_dtypes, "bfloat16"):  # with the ml_dtypes package
+    bfloat16 = _dtypes.bfloat16
 short, int, long = int16, int32, int64  # noqa: A001
 cfloat, cdouble = complex64, complex128
+pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
 
 
 def is_tensor(obj) -> builtins.bool:
@@ -53,8 +59,46 @@ _SUBPACKAGES = {"nn", "optim", "utils", "linalg", "distributions", "info", "prob
                 "multiprocessing", "distributed"}
 
 
+# PyTorch's top-level functions built on subpackages (``nnmath.svd``, ``nnmath.dropout``, ...) and
+# the process-wide switches: :mod:`nnmath.toplevel`, loaded on first use of one of these names.
+_TOPLEVEL = {"det", "slogdet", "logdet", "matrix_power", "matrix_exp", "inverse", "pinverse", "svd", "cross",
+             "dist", "cosine_similarity", "pairwise_distance", "conv1d", "conv2d", "conv_transpose1d",
+             "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "adaptive_avg_pool1d",
+             "adaptive_max_pool1d", "selu", "celu", "bilinear", "binary_cross_entropy_with_logits", "kl_div",
+             "cosine_embedding_loss", "dropout", "alpha_dropout", "embedding", "batch_norm", "layer_norm",
+             "group_norm", "cartesian_prod", "block_diag", "finfo", "iinfo", "is_complex", "is_signed",
+             "is_nonzero", "is_same_size", "typename", "scalar_tensor", "detach", "vmap", "compile",
+             "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+             "is_deterministic_algorithms_warn_only_enabled", "set_float32_matmul_precision",
+             "get_float32_matmul_precision", "set_default_tensor_type"}
+
+
+def _inplace_function(name):
+    def inplace(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+    inplace.__name__ = inplace.__qualname__ = name
+    inplace.__doc__ = f"``{name}(input, ...)`` is ``input.{name}(...)``: in place."
+    return inplace
+
+
+for _name in """abs_ acos_ asin_ atan_ ceil_ clamp_ clamp_min_ clamp_max_ clip_ cos_ cosh_ exp_ expm1_ fill_
+               floor_ log_ log1p_ neg_ negative_ reciprocal_ relu_ round_ rsqrt_ sigmoid_ sin_ sinh_ sqrt_
+               square_ tan_ tanh_ trunc_ zero_""".split():
+    if hasattr(Tensor, _name):
+        globals()[_name] = _inplace_function(_name)
+
+
 def __getattr__(name):
-    """Subpackages load on first use (``nnmath.nn``, ``nnmath.utils.data``, ``nnmath.linalg``, ...)."""
+    """Subpackages load on first use (``nnmath.nn``, ``nnmath.utils.data``, ``nnmath.linalg``, ...), and
+    so do the top-level functions of :mod:`nnmath.toplevel`."""
     if name in _SUBPACKAGES:
         return importlib.import_module(f"nnmath.{name}")
+    if name in _TOPLEVEL:
+        return _methods.accept_numpy_names(getattr(importlib.import_module("nnmath.toplevel"), name))
     raise AttributeError(f"module 'nnmath' has no attribute {name!r}")
+
+
+# PyTorch's functions also take NumPy's argument names: ``nnmath.sum(x, axis=0, keepdims=True)``.
+for _name, _member in list(globals().items()):
+    if not _name.startswith("_"):
+        globals()[_name] = _methods.accept_numpy_names(_member)

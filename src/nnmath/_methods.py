@@ -5,20 +5,24 @@ tensor in place (see :func:`_inplace` for how that stays correct under autograd)
 """
 from __future__ import annotations
 
+import functools
+import inspect
+import types
 import warnings
 
 import numpy as np
 
-from nnmath import _shared_memory, creation, dtypes, ops, special
+from nnmath import _shared_memory, creation, dtypes, ops, random, special, tensor_types
 from nnmath.autograd import engine
 from nnmath.autograd.fit import cast
 from nnmath.autograd.grad_mode import enable_grad, state
-from nnmath.backend import check_available, device_of, get_array_module, on_device_of, writeable
+from nnmath.backend import (check_available, cuda_device_count, device_of, get_array_module, on_device_of,
+                            to_device, writeable)
+from nnmath.device import CPU
 from nnmath.autograd.function import ToDevice
 from nnmath.ops._util import size_args
 from nnmath.ops import strided
 from nnmath.ops.indexing import assign, basic_view_key, index_array, normalize_key
-from nnmath.random import rng
 from nnmath.tensor import Tensor
 
 _SAME_NAME = """
@@ -97,11 +101,6 @@ class _EngineAndOpMethods:
             return self.clone() if copy and moved is self else moved
         return cast(moved, dtype)
 
-    def type(self, dtype=None):
-        if dtype is None:
-            return f"nnmath.{self.dtype.name.capitalize()}Tensor"
-        return self.to(dtype)
-
     def cpu(self, memory_format=None) -> "Tensor":
         """This tensor on the CPU: itself if it is there, else a copy (differentiable)."""
         return _to_device(self, check_available("cpu"))
@@ -119,6 +118,12 @@ class _EngineAndOpMethods:
 
     def half(self):
         return self.to(dtypes.float16)
+
+    def bfloat16(self):
+        """This tensor in bfloat16 (needs the ml_dtypes package)."""
+        if dtypes.BFLOAT16_NP is None:
+            raise RuntimeError("bfloat16: nnmath's bfloat16 needs the ml_dtypes package (pip install ml_dtypes)")
+        return self.to(dtypes.bfloat16)
 
     def long(self):
         return self.to(dtypes.int64)
@@ -560,14 +565,14 @@ def _uniform_(self, a=0.0, b=1.0, *, generator=None):
     """Fill with draws from U(a, b)."""
     if a > b:
         raise RuntimeError(f"uniform_: expects to return a [from, to) range, but found from={a} > to={b}")
-    return _random_fill(self, "uniform_", lambda shape: rng(generator).uniform(a, b, shape))
+    return _random_fill(self, "uniform_", lambda shape: random.uniform(shape, self._data.dtype, a, b, generator))
 
 
 def _normal_(self, mean=0.0, std=1.0, *, generator=None):
     """Fill with draws from N(mean, std²)."""
     if std < 0:
         raise RuntimeError(f"normal_: expects std >= 0.0, but found std {std}")
-    return _random_fill(self, "normal_", lambda shape: rng(generator).normal(mean, std, shape))
+    return _random_fill(self, "normal_", lambda shape: random.normal(shape, self._data.dtype, mean, std, generator))
 
 
 def _bernoulli_(self, p=0.5, *, generator=None):
@@ -575,7 +580,20 @@ def _bernoulli_(self, p=0.5, *, generator=None):
     probs = p._data if isinstance(p, Tensor) else p
     if bool(np.any((probs < 0) | (probs > 1))):
         raise RuntimeError(f"bernoulli_: expects 0 <= p <= 1, but got p={p}")
-    return _random_fill(self, "bernoulli_", lambda shape: on_device_of(rng(generator).random(shape), self._data) < probs)
+    if isinstance(p, Tensor):
+        host = to_device(probs, CPU)  # PyTorch's stream is drawn on the host
+        return _random_fill(self, "bernoulli_",
+                            lambda shape: random.bernoulli_probs(np.broadcast_to(host, shape), generator))
+    return _random_fill(self, "bernoulli_", lambda shape: random.bernoulli(shape, p, generator))
+
+
+def _exponential_(self, lambd=1.0, *, generator=None):
+    """Fill with samples of the exponential distribution of rate ``lambd``."""
+    return _random_fill(self, "exponential_", lambda shape: random.exponential(shape, self._data.dtype, lambd,
+                                                                                  generator))
+
+
+Tensor.exponential_ = _exponential_
 
 
 Tensor.uniform_ = _uniform_
@@ -633,3 +651,113 @@ Tensor.apply_ = _apply_
 
 Tensor.share_memory_ = _shared_memory.share_memory_
 Tensor.is_shared = _shared_memory.is_shared
+
+
+# --- PyTorch's further method names, legacy forms and NumPy's argument names --------------------
+
+Tensor.type = tensor_types.tensor_type
+
+for _name in """asin arcsin sinh cosh asinh arcsinh acosh arccosh atanh arctanh atan2 arctan2 arctan diag
+                diagflat diag_embed trace ravel rot90 median nanmean aminmax diff hsplit vsplit dsplit""".split():
+    setattr(Tensor, _name, getattr(ops, _name))
+for _name in "acos asin sinh cosh asinh acosh atanh atan2 tan atan".split():
+    setattr(Tensor, _name + "_", _make_inplace(_name + "_", getattr(ops, _name)))
+Tensor.arcsin_, Tensor.arcsinh_, Tensor.arccosh_, Tensor.arccos_ = Tensor.asin_, Tensor.asinh_, Tensor.acosh_, Tensor.acos_
+Tensor.arctanh_, Tensor.arctan_, Tensor.arctan2_ = Tensor.atanh_, Tensor.atan_, Tensor.atan2_
+
+
+def _type_as(self, other):
+    """This tensor converted to ``other``'s dtype (itself when it already has it)."""
+    return self.to(other.dtype)
+
+
+def _random_(self, from_=0, to=None, *, generator=None):
+    """Fill with integers uniform on [from, to): ``random_(to)``, ``random_(from, to)``, or, with no
+    bounds, on [0, 2^mantissa] for floating types and [0, max] for integer types (as PyTorch)."""
+    if to is None and from_ != 0:
+        from_, to = 0, from_
+    if to is None:
+        return _random_fill(self, "random_", lambda shape: random.random_full(shape, self._data.dtype, generator))
+    return _random_fill(self, "random_", lambda shape: random.randint(int(from_), int(to), shape, generator))
+
+
+def _multinomial(self, num_samples, replacement=False, *, generator=None):
+    return creation.multinomial(self, num_samples, replacement, generator=generator)
+
+
+def _resize_(self, *sizes, memory_format=None):
+    """Give the tensor the shape ``sizes`` in place: its elements in row-major order keep their values
+    as far as they go; new elements are zeros (PyTorch leaves them uninitialised)."""
+    shape = size_args(sizes, "resize_")
+    if self.requires_grad:
+        raise RuntimeError("resize_: cannot resize a tensor that requires grad")
+    if self._base is not None and int(np.prod(shape)) != self._data.size:
+        raise RuntimeError("resize_: cannot resize a view to a different number of elements")
+    n = int(np.prod(shape))
+    if n == self._data.size:
+        self._data = self._data.reshape(shape)
+    else:
+        flat = get_array_module(self._data).zeros(n, self._data.dtype)
+        keep = min(n, self._data.size)
+        flat[:keep] = self._data.reshape(-1)[:keep]
+        self._data = flat.reshape(shape)
+    self._vc.value += 1
+    return self
+
+
+def _resize_as_(self, other, memory_format=None):
+    return _resize_(self, tuple(other.shape))
+
+
+def _is_pinned(self, device=None) -> bool:
+    """Whether the tensor is in page-locked memory for fast GPU copies: nnmath never pins memory."""
+    return False
+
+
+def _pin_memory(self, device=None):
+    """The tensor itself where a GPU exists (nnmath does not page-lock host memory: copies to the GPU work
+    the same, only without overlap); without a GPU PyTorch raises, as nnmath does."""
+    if cuda_device_count() == 0:
+        raise RuntimeError("pin_memory: cannot access an accelerator device when none is available "
+                           "(page-locked memory needs a GPU)")
+    return self
+
+
+Tensor.type_as = _type_as
+Tensor.random_ = _random_
+Tensor.multinomial = _multinomial
+Tensor.resize_ = _resize_
+Tensor.resize_as_ = _resize_as_
+Tensor.is_pinned = _is_pinned
+Tensor.pin_memory = _pin_memory
+
+
+def accept_numpy_names(fn):
+    """``fn``, also accepting NumPy's names for its dimension arguments as PyTorch's functions and
+    methods do: ``axis`` for ``dim`` and ``keepdims`` for ``keepdim`` (``x.sum(axis=0)``)."""
+    if not isinstance(fn, types.FunctionType):
+        return fn
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return fn
+    renames = tuple((numpy_name, name) for numpy_name, name in (("axis", "dim"), ("keepdims", "keepdim"))
+                    if name in params and numpy_name not in params)
+    if not renames:
+        return fn
+
+    @functools.wraps(fn)
+    def with_numpy_names(*args, **kwargs):
+        if kwargs:
+            for numpy_name, name in renames:
+                if numpy_name in kwargs:
+                    if name in kwargs:
+                        raise TypeError(f"{fn.__name__}() got both {name!r} and its NumPy name {numpy_name!r}")
+                    kwargs[name] = kwargs.pop(numpy_name)
+        return fn(*args, **kwargs)
+    return with_numpy_names
+
+
+for _name, _member in list(vars(Tensor).items()):
+    if not _name.startswith("_"):
+        setattr(Tensor, _name, accept_numpy_names(_member))

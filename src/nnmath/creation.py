@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from nnmath import dtypes
+from nnmath import random as _random
 from nnmath.backend import (array_module, check_available, creation_device, get_array_module, module_device,
                             to_device)
 from nnmath.device import CPU
@@ -51,6 +52,15 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     return Tensor._make(ndarray)
 
 
+def _shape(args, size, op):
+    """The shape from ``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))`` (PyTorch accepts all three)."""
+    if size is not None:
+        if args:
+            raise TypeError(f"{op}() got the size both positionally {args} and as size={size}")
+        args = (size,)
+    return _new_shape(args, op)
+
+
 def _creates_out(fn):
     """PyTorch's ``out=`` for a creation function: the values are made in out's dtype (or in ``dtype``,
     which must then be out's) and written into ``out``, which is returned."""
@@ -91,21 +101,22 @@ def _filled(fill, size, dtype, requires_grad, device, op):
 
 
 @_creates_out
-def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+def zeros(*args, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of zeros of the given shape (default float dtype)."""
-    return _filled(0, size, dtype, requires_grad, device, "zeros")
+    return _filled(0, _shape(args, size, "zeros"), dtype, requires_grad, device, "zeros")
 
 
 @_creates_out
-def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+def ones(*args, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of ones of the given shape (default float dtype)."""
-    return _filled(1, size, dtype, requires_grad, device, "ones")
+    return _filled(1, _shape(args, size, "ones"), dtype, requires_grad, device, "ones")
 
 
 @_creates_out
-def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+def empty(*args, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          memory_format=None) -> Tensor:
     """An uninitialised tensor (nnmath fills it with zeros: reading it is then deterministic)."""
-    return _filled(0, size, dtype, requires_grad, device, "empty")
+    return _filled(0, _shape(args, size, "empty"), dtype, requires_grad, device, "empty")
 
 
 @_creates_out
@@ -118,8 +129,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
             dtype = dtypes.bool_
         elif isinstance(fill_value, numbers.Integral):
             dtype = dtypes.int64
-    return _filled(fill_value, (size,) if not isinstance(size, (tuple, list)) else (tuple(size),),
-                   dtype, requires_grad, device, "full")
+    return _filled(fill_value, size_args((size,), "full"), dtype, requires_grad, device, "full")
 
 
 def _like(x, dtype):
@@ -194,21 +204,19 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
 # --- random -------------------------------------------------------------------------------------
 
 @_creates_out
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+def rand(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False) -> Tensor:
     """Uniform samples on [0, 1)."""
-    shape = _new_shape(size, "rand")
-    dt = _float_or(dtype)
-    return _finish(rng(generator).random(shape, dtype=dt if dt in (np.float32, np.float64) else np.float64)
-                   .astype(dt, copy=False), requires_grad, device)
+    shape = _shape(args, size, "rand")
+    return _finish(_random.uniform(shape, _float_or(dtype), generator=generator), requires_grad, device)
 
 
 @_creates_out
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+def randn(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False) -> Tensor:
     """Standard normal samples N(0, 1)."""
-    shape = _new_shape(size, "randn")
-    dt = _float_or(dtype)
-    return _finish(rng(generator).standard_normal(shape, dtype=dt if dt in (np.float32, np.float64) else np.float64)
-                   .astype(dt, copy=False), requires_grad, device)
+    shape = _shape(args, size, "randn")
+    return _finish(_random.normal(shape, _float_or(dtype), generator=generator), requires_grad, device)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -223,7 +231,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     if high <= low:
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
     dt = dtypes.as_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
-    return _finish(rng(generator).integers(low, high, size=_new_shape(tuple(size), "randint")).astype(dt), requires_grad, device)
+    return _finish(_random.randint(low, high, _new_shape(tuple(size), "randint"), generator).astype(dt), requires_grad, device)
 
 
 def rand_like(input, *, dtype=None, generator=None, requires_grad=False, device=None) -> Tensor:
@@ -247,7 +255,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     """A random permutation of 0 … n−1."""
     (n,) = _new_shape((n,), "randperm")
     dt = dtypes.as_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
-    return _finish(rng(generator).permutation(n).astype(dt), requires_grad, device)
+    return _finish(_random.randperm(n, generator).astype(dt), requires_grad, device)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -257,11 +265,17 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     if not np.all(np.asarray(s) >= 0):
         which = "all elements of std" if isinstance(std, Tensor) else f"std, but found std {std}"
         raise RuntimeError(f"normal: expects {which} >= 0.0")
-    shape = tuple(size) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
     dt = (mean._data.dtype if isinstance(mean, Tensor) else std._data.dtype if isinstance(std, Tensor)
           else _float_or(dtype))
-    noise = _on_device_of(rng(generator).standard_normal(shape), m, s)
-    return _finish((m + s * noise).astype(dt), requires_grad, device)
+    if size is not None or not (isinstance(mean, Tensor) or isinstance(std, Tensor)):
+        # numbers: PyTorch's normal_(mean, std) on a new tensor of ``size``
+        shape = tuple(size) if size is not None else ()
+        return _finish(_random.normal(shape, dt, float(m), float(s), generator), requires_grad, device)
+    # tensors: standard normals, then scaled and shifted (PyTorch's order: ·std, then +mean)
+    shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+    z = _on_device_of(_random.normal(shape, dt, generator=generator), m, s)
+    xp = get_array_module(z)
+    return _finish((z * xp.asarray(s, dt) + xp.asarray(m, dt)).astype(dt), requires_grad, device)
 
 
 def _on_device_of(host, *arrays):
@@ -274,8 +288,9 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:
     probs = input._data if p is None else get_array_module(input._data).full(input.shape, p)
     if ((probs < 0) | (probs > 1)).any():
         raise RuntimeError("bernoulli: expected all probabilities in [0, 1]")
-    draws = _on_device_of(rng(generator).random(input.shape), input._data)
-    return Tensor._make((draws < probs).astype(input._data.dtype))
+    drawn = (_random.bernoulli_probs(to_device(probs, CPU), generator) if p is None
+             else _random.bernoulli(input.shape, p, generator))
+    return Tensor._make(_on_device_of(drawn.astype(input._data.dtype), input._data))
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
@@ -291,12 +306,29 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
         raise RuntimeError("multinomial: invalid distribution: the sum of probabilities is <= 0")
     if not replacement and num_samples > w.shape[-1]:
         raise RuntimeError(f"multinomial: cannot sample {num_samples} > {w.shape[-1]} categories without replacement")
-    g = rng(generator)
-    out = np.stack([g.choice(rows.shape[1], size=num_samples, replace=replacement, p=r / s)
-                    for r, s in zip(rows, sums)])
+    out = _random.multinomial(rows.astype(input._data.dtype if input._data.dtype.kind == "f" else np.float64),
+                              num_samples, replacement, generator)
     return Tensor._make(to_device(out.reshape(w.shape[:-1] + (num_samples,)).astype(np.int64), input.device))
 
 
 def poisson(input, generator=None) -> Tensor:
     draws = rng(generator).poisson(to_device(input._data, CPU))
     return Tensor._make(to_device(draws.astype(input._data.dtype), input.device))
+
+
+def _triangle_indices(row, col, offset, lower, dtype, device):
+    rows, cols = np.tril_indices(row, offset, col) if lower else np.triu_indices(row, offset, col)
+    dt = dtypes.as_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
+    return _finish(np.stack([rows, cols]).astype(dt).reshape(2, -1), False, device)
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
+    """The (row, column) coordinates of the lower triangle of a row × col matrix (on and below the
+    ``offset``-th diagonal), as a 2 × N tensor in row-major order."""
+    return _triangle_indices(row, col, offset, True, dtype, device)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
+    """The (row, column) coordinates of the upper triangle of a row × col matrix (on and above the
+    ``offset``-th diagonal), as a 2 × N tensor in row-major order."""
+    return _triangle_indices(row, col, offset, False, dtype, device)

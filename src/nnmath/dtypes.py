@@ -19,7 +19,7 @@ class dtype:
 
     @property
     def is_floating_point(self) -> bool:
-        return self.np.kind == "f"
+        return is_floating_np(self.np)
 
     @property
     def is_complex(self) -> bool:
@@ -52,7 +52,38 @@ int32 = dtype("int32", np.int32)
 int64 = dtype("int64", np.int64)
 bool_ = dtype("bool", np.bool_)
 
+# bfloat16 (8 exponent bits, as float32, and 8 significand bits) exists when the ml_dtypes package gives
+# NumPy the type. nnmath stores tensors in it and computes on them in float32, rounding floating results
+# back to bfloat16, as PyTorch's CPU kernels do (see autograd.Function.apply).
+try:
+    import ml_dtypes as _ml_dtypes  # optional: ml_dtypes gives NumPy a bfloat16
+except ImportError:  # pragma: no cover - ml_dtypes comes with the 'export' and 'test' extras
+    _ml_dtypes = None
+BFLOAT16_NP = np.dtype(_ml_dtypes.bfloat16) if _ml_dtypes is not None else None
+
+
+def is_floating_np(np_dtype) -> bool:
+    """Whether a NumPy dtype holds real floating-point numbers (bfloat16 included, whose NumPy kind is
+    'V')."""
+    return np_dtype.kind == "f" or (BFLOAT16_NP is not None and np_dtype == BFLOAT16_NP)
+
+
+def finfo_np(np_dtype):
+    """NumPy's finfo for a floating dtype (ml_dtypes' for bfloat16, which NumPy's does not know)."""
+    if BFLOAT16_NP is not None and np_dtype == BFLOAT16_NP:
+        return _ml_dtypes.finfo(np_dtype)
+    return np.finfo(np_dtype)
+
+
+def is_inexact_np(np_dtype) -> bool:
+    """Whether a NumPy dtype holds floating-point or complex numbers (bfloat16 included)."""
+    return np_dtype.kind == "c" or is_floating_np(np_dtype)
+
+
 ALL = (float16, float32, float64, complex64, complex128, uint8, int8, int16, int32, int64, bool_)
+if BFLOAT16_NP is not None:
+    bfloat16 = dtype("bfloat16", BFLOAT16_NP)
+    ALL += (bfloat16,)
 _FROM_NUMPY = {d.np: d for d in ALL}
 _NAMES = {d.name: d for d in ALL}
 ALIASES = {"half": float16, "float": float32, "double": float64, "short": int16, "int": int32,
@@ -122,7 +153,7 @@ def _category(np_dtype) -> int:
     return _CATEGORY[np_dtype.kind]
 
 
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3, "V": 2}  # "V": bfloat16, nnmath's only void-kind dtype
 _COMPLEX_OF = {np.dtype(np.float32): complex64.np, np.dtype(np.float64): complex128.np}
 
 
@@ -133,6 +164,8 @@ def _promote_np(a: np.dtype, b: np.dtype) -> np.dtype:
     if a == b:
         return a
     ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
+    if {a, b} == {BFLOAT16_NP, np.dtype(np.float16)}:
+        return np.dtype(np.float32)  # neither holds the other (PyTorch's rule); NumPy has no answer
     if ca == cb or {ca, cb} == {2, 3}:
         return np.promote_types(a, b)
     return a if ca > cb else b

@@ -1,4 +1,4 @@
-"""``nnmath.save`` / ``nnmath.load``: tensors and nested containers in a safetensors file, with no pickle.
+"""``nnmath.save`` / ``nnmath.load``: tensors and nested containers in a safetensors file.
 
 A saved file is a standard safetensors file: every tensor (and NumPy array) of the object is one named
 entry, so ``safetensors.torch.load_file`` reads a saved ``state_dict`` directly, and a safetensors file
@@ -18,6 +18,10 @@ The JSON tree, decoded by :func:`_decode`::
                                     for a GPU tensor, whose bytes are copied to the host to be saved)
     {"$ndarray": name}              a NumPy array ("scalar": true for a NumPy scalar such as np.float32(1))
 
+Any other object (a whole ``nn.Module``, as ``torch.save(model, f)`` saves it) is pickled into an entry of
+its own, ``{"$pickle": name, "type": ...}``; ``load`` unpickles it only when called with
+``weights_only=False`` (PyTorch's rule since 2.6), since unpickling can run code.
+
 Each tensor's SHA-256 is stored alongside, so a file whose bytes were damaged fails to load with an
 error naming the tensor, rather than loading wrong numbers. Writes are atomic (:mod:`nnmath._atomic`).
 """
@@ -27,6 +31,7 @@ import hashlib
 import json
 import math
 import os
+import pickle
 import struct
 
 import numpy as np
@@ -52,7 +57,8 @@ class FileFormatError(RuntimeError):
 # --- save ------------------------------------------------------------------------------------------
 def save(obj, f) -> None:
     """Save ``obj`` (a tensor, a ``state_dict``, or nested dicts/lists/tuples of tensors, NumPy arrays,
-    numbers, strings, bools and None) to ``f``, a path (written atomically) or a binary file object.
+    numbers, strings, bools and None; anything else is pickled) to ``f``, a path (written atomically)
+    or a binary file object.
 
     A ``state_dict`` (a dict of str -> Tensor) keeps its keys as the safetensors tensor names, so the
     file is a ``state_dict`` for ``safetensors.torch.load_file`` too.
@@ -137,9 +143,19 @@ class _Encoder:
                 return {key: self.encode(item, path + (key,)) for key, item in value.items()}
             return {"$dict": [[self.encode(key, path + ("<key>",)), self.encode(item, path + (key,))]
                               for key, item in value.items()]}
-        raise TypeError(f"nnmath.save: cannot save a {type(value).__module__}.{type(value).__qualname__} at "
-                        f"{_describe(path)}; supported: Tensor, numpy.ndarray, dict, list, tuple, str, int, "
-                        "float, bool, None (save a module's state_dict(), not the module)")
+        return self._pickled(value, path)
+
+    def _pickled(self, value, path: tuple):
+        """Any other object (a whole module, an optimizer, a class instance) as PyTorch saves it: pickled,
+        in an entry of its own; :func:`load` unpickles it only with ``weights_only=False``."""
+        try:
+            blob = pickle.dumps(value, protocol=4)
+        except Exception as error:
+            raise TypeError(f"nnmath.save: cannot save the {type(value).__module__}.{type(value).__qualname__} at "
+                            f"{_describe(path)}: it cannot be pickled ({error}); save a module's state_dict()") \
+                from error
+        return {"$pickle": self._add(np.frombuffer(blob, np.uint8), path),
+                "type": f"{type(value).__module__}.{type(value).__qualname__}"}
 
     def _add(self, array: np.ndarray, path: tuple) -> str:
         if array.dtype.byteorder == ">":
@@ -165,9 +181,9 @@ def load(f, map_location=None, weights_only: bool = True):
     ``map_location`` says otherwise, as in PyTorch: a device (``'cpu'``, ``'cuda'``) for all of them, a
     dict from saved to new locations (``{'cuda:0': 'cpu'}``), or a callable ``f(tensor, location)``
     given each tensor on the CPU and its saved location, whose returned tensor is kept.
-    ``weights_only`` is accepted for PyTorch compatibility: nnmath files never contain
-    code, so loading is always as safe as ``weights_only=True``. Raises :class:`FileFormatError`,
-    naming the file, if it is truncated, corrupted or not a safetensors file.
+    Tensors, arrays and containers load without running code; an object that was saved pickled (a whole
+    module, say) is unpickled only with ``weights_only=False``, as PyTorch 2.6 and later require.
+    Raises :class:`FileFormatError`, naming the file, if it is truncated, corrupted or not a safetensors file.
     """
     _check_map_location(map_location)
     name = repr(os.fspath(f)) if not hasattr(f, "read") else repr(getattr(f, "name", "<file object>"))
@@ -192,7 +208,7 @@ def load(f, map_location=None, weights_only: bool = True):
         if digests.get(key) != _digest(array):
             raise FileFormatError(f"nnmath.load: {name} is corrupted: the bytes of tensor {key!r} do not "
                                   "match their checksum")
-    return _Decoder(arrays, name, map_location).decode(tree)
+    return _Decoder(arrays, name, map_location, weights_only).decode(tree)
 
 
 def _read_file(path) -> bytes:
@@ -235,7 +251,7 @@ def _read_safetensors(data: bytes, name: str) -> tuple[dict, dict | None]:
                               "(truncated or empty)")
     header_size, = struct.unpack("<Q", data[:8])
     if header_size > _HEADER_LIMIT or 8 + header_size > len(data):
-        hint = " (a PyTorch .pt/.pth pickle? nnmath never unpickles: convert it with " \
+        hint = " (a PyTorch .pt/.pth pickle? nnmath does not read that format: convert it with " \
                "safetensors.torch.save_file(state_dict, path))" if data[:2] in (b"PK", b"\x80\x02") else ""
         raise FileFormatError(f"nnmath.load: {name} is truncated or not a safetensors file: its header "
                               f"claims {header_size} bytes, the file has {len(data)}{hint}")
@@ -251,10 +267,11 @@ class _Decoder:
     """Rebuilds the saved object from the JSON tree and the file's arrays (copied: they are writable
     and own their memory)."""
 
-    def __init__(self, arrays: dict, name: str, map_location=None):
+    def __init__(self, arrays: dict, name: str, map_location=None, weights_only: bool = True):
         self.arrays = arrays
         self.name = name
         self.map_location = map_location
+        self.weights_only = weights_only
 
     def decode(self, node):
         if node is None or isinstance(node, (bool, int, float, str)):
@@ -277,7 +294,17 @@ class _Decoder:
             return float(node["$float"])
         if "$dict" in node:
             return {self.decode(key): self.decode(value) for key, value in node["$dict"]}
+        if "$pickle" in node:
+            return self._unpickle(node)
         return {key: self.decode(value) for key, value in node.items()}
+
+    def _unpickle(self, node):
+        if self.weights_only is not False:
+            raise pickle.UnpicklingError(
+                f"nnmath.load: {self.name} holds a pickled {node.get('type', 'object')} (saved with nnmath.save), "
+                f"and unpickling runs code from the file. Load it with weights_only=False if you trust where the "
+                f"file came from (PyTorch 2.6 and later refuse such files by default too).")
+        return pickle.loads(self._array(node["$pickle"]).tobytes())
 
     def _array(self, key) -> np.ndarray:
         if key not in self.arrays:

@@ -116,9 +116,12 @@ class Tensor:
     """A multi-dimensional array with PyTorch's semantics and reverse-mode autodiff.
 
     Create one with :func:`nnmath.tensor`, :func:`nnmath.zeros`, ... rather than this constructor.
-    ``Tensor(data)`` accepts anything :func:`nnmath.tensor` does.
+    As PyTorch's legacy constructor, ``Tensor(data)`` holds ``data`` (anything :func:`nnmath.tensor`
+    accepts) in the default float dtype (a tensor keeps its dtype), and ``Tensor(2, 3)`` is a float
+    tensor of shape (2, 3).
     """
 
+    __module__ = "nnmath"  # type(x) prints as <class 'nnmath.Tensor'>, where PyTorch's is <class 'torch.Tensor'>
     __slots__ = ("_data", "_requires_grad", "_grad_fn", "_output_nr", "_vc", "__weakref__", "__dict__")
 
     # Rarely set, so class-level defaults rather than per-tensor stores: creating a tensor is the
@@ -132,8 +135,18 @@ class Tensor:
     _post_accumulate_grad_hooks = None
     _retains_grad = False
 
-    def __init__(self, data=None, dtype=None, requires_grad=False):
-        arr = to_array([] if data is None else data, dtype)
+    def __init__(self, data=None, *sizes, dtype=None, requires_grad=False):
+        if isinstance(data, int) and not isinstance(data, bool) and all(
+                isinstance(s, int) and not isinstance(s, bool) for s in sizes):
+            # PyTorch's legacy constructor: Tensor(2, 3) is a float tensor of that shape
+            arr = np.zeros((data,) + sizes, dtypes.get_default_dtype().np)
+        elif sizes:
+            raise TypeError(f"Tensor(): expected sizes (ints) or one sequence of data, got {(data,) + sizes!r:.80}")
+        else:
+            # Tensor(data) is PyTorch's FloatTensor(data): the default float dtype, unless data is a tensor
+            if dtype is None and not isinstance(data, Tensor):
+                dtype = dtypes.get_default_dtype()
+            arr = to_array([] if data is None else data, dtype)
         self._init(arr, requires_grad, None, 0)
 
     def _init(self, data, requires_grad, grad_fn, output_nr):
@@ -290,7 +303,7 @@ class Tensor:
                 raise RuntimeError("requires_grad_: you can only change requires_grad of leaf tensors; "
                                    "use .detach() to get a tensor that does not require grad")
             return self
-        if requires_grad and self._data.dtype.kind not in "fc":
+        if requires_grad and not (dtypes.is_floating_np(self._data.dtype) or self._data.dtype.kind == "c"):
             raise RuntimeError(f"requires_grad_: only tensors of floating point dtype can require "
                                f"gradients; this tensor is {self.dtype}. Convert with .float() first")
         self._requires_grad = bool(requires_grad)
@@ -301,7 +314,7 @@ class Tensor:
         return self._vc.value
 
     def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
+        return dtypes.is_floating_np(self._data.dtype)
 
     def is_complex(self) -> bool:
         return self._data.dtype.kind == "c"
@@ -496,33 +509,56 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
     print_options["sci_mode"] = sci_mode
 
 
-def _fixed_style(a: np.ndarray, digits: int, scientific: bool):
-    """A formatter that writes every float in one style (scientific or positional), right-aligned to
-    the widest: the extremes and the smallest magnitude decide the width."""
-    style = "e" if scientific else "f"
-    finite = a[np.isfinite(a)]
-    candidates = [np.nan] if finite.size < a.size else []
-    if finite.size:
-        nonzero = np.abs(finite[finite != 0])
-        candidates += [finite.max(), finite.min()] + ([nonzero.min()] if nonzero.size else [])
-    width = max((len(f"{c:.{digits}{style}}") for c in candidates), default=0)
-    return lambda x: f"{x:>{width}.{digits}{style}}"
+def _float_formatter(a: np.ndarray, digits: int, sci_mode):
+    """PyTorch's float formatter (``torch._tensor_str._Formatter``): the style and the width come from the
+    nonzero finite values alone: scientific when max/min > 1000, max > 1e8 or min < 1e-4 (``sci_mode``, when
+    not None, decides instead), else ``3.`` when all are integers, else ``precision`` decimals; every value is
+    right-aligned to the widest nonzero finite one."""
+    values = a[np.isfinite(a) & (a != 0)].astype(np.float64)
+    int_mode, scientific, width = True, False, 1
+    if values.size:
+        low, high = np.abs(values).min(), np.abs(values).max()
+        int_mode = bool(np.all(values == np.ceil(values)))
+        scientific = high / low > 1000.0 or high > 1.0e8 or low < 1.0e-4 if sci_mode is None else sci_mode
+        style = f".{digits}e" if scientific else ".0f" if int_mode else f".{digits}f"
+        width = max(len(format(v, style)) for v in values.tolist()) + (int_mode and not scientific)
+
+    def fmt(x):
+        x = float(x)
+        if scientific:
+            text = f"{x:.{digits}e}"
+        elif int_mode:
+            text = f"{x:.0f}" + ("" if np.isinf(x) or np.isnan(x) else ".")
+        else:
+            text = f"{x:.{digits}f}"
+        return text.rjust(width)
+    return fmt
+
+
+def _summarized(a: np.ndarray, edge: int) -> np.ndarray:
+    """The values a summarized print shows: the first and last ``edge`` entries along each long axis."""
+    for axis, n in enumerate(a.shape):
+        if n > 2 * edge:
+            a = np.take(a, list(range(edge)) + list(range(n - edge, n)), axis=axis)
+    return a
 
 
 def _format(t: Tensor) -> str:
     a = to_device(t._data, CPU)
+    stored = a.dtype
+    if dtypes.BFLOAT16_NP is not None and a.dtype == dtypes.BFLOAT16_NP:
+        a = a.astype(np.float32)  # printed as the floats they are (the dtype is named below)
     opts = print_options
     kwargs = {"separator": ", ", "prefix": "tensor(", "threshold": min(opts["threshold"], sys.maxsize),
               "edgeitems": opts["edgeitems"], "max_line_width": opts["linewidth"]}
     digits = opts["precision"]
-    if a.dtype.kind == "f" and opts["sci_mode"] is not None:
-        body = np.array2string(a, formatter={"float_kind": _fixed_style(a, digits, opts["sci_mode"])}, **kwargs)
-    elif a.dtype.kind == "f":
-        finite = a[np.isfinite(a)]
-        if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
-            body = np.array2string(a, floatmode="unique", **kwargs)
-        else:
-            body = np.array2string(a, precision=digits, floatmode="fixed", **kwargs)
+    if a.dtype.kind == "f":
+        shown = _summarized(a, opts["edgeitems"]) if a.size > opts["threshold"] else a
+        body = np.array2string(a, formatter={"float_kind": _float_formatter(shown, digits, opts["sci_mode"])},
+                               **kwargs)
+    elif a.dtype == np.bool_:  # PyTorch pads to the widest word present: "True" alone needs no pad
+        width = 5 if (~a).any() else 4
+        body = np.array2string(a, formatter={"bool": lambda v: str(bool(v)).rjust(width)}, **kwargs)
     else:
         body = np.array2string(a, **kwargs)
     extras = []
@@ -530,11 +566,20 @@ def _format(t: Tensor) -> str:
         extras.append(f"size={tuple(a.shape)}")
     if type(t._data) is not np.ndarray:
         extras.append(f"device='{t.device}'")
-    if a.dtype not in (dtypes.get_default_dtype().np, np.int64, np.bool_):
+    if stored not in (dtypes.get_default_dtype().np, np.int64, np.bool_):
         extras.append(f"dtype={t.dtype!r}")
     if t.grad_fn is not None:
         extras.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t._requires_grad:
         extras.append("requires_grad=True")
-    return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+    text = "tensor(" + body
+    last_line = len(text) - text.rfind("\n") + 1    # PyTorch's count: a suffix that would pass the line
+    for extra in extras:                             # width goes on a line of its own
+        if last_line + len(extra) + 2 > opts["linewidth"]:
+            text += ",\n" + " " * len("tensor(") + extra
+            last_line = len("tensor(") + len(extra)
+        else:
+            text += ", " + extra
+            last_line += len(extra) + 2
+    return text + ")"
 

@@ -141,3 +141,22 @@ def test_dataloader_pin_memory_is_accepted_and_batches_move(on_standin):
     data = TensorDataset(nnmath.arange(6.0).reshape(3, 2), nnmath.tensor([0, 1, 0]))
     for x, y in DataLoader(data, batch_size=2, pin_memory=True):
         assert x.cuda(non_blocking=True).is_cuda and not x.is_cuda
+
+
+def test_pin_memory_returns_the_host_tensor_when_a_gpu_exists(on_standin):
+    x = nnmath.arange(3.0)
+    assert x.pin_memory() is x and not x.is_pinned()   # nnmath does not page-lock: the copy works the same
+    assert x.pin_memory().cuda().tolist() == [0.0, 1.0, 2.0]
+
+
+def test_legacy_cuda_types_construct_convert_and_name_on_the_device(on_standin):
+    x = nnmath.cuda.FloatTensor([1, 2])
+    assert x.is_cuda and x.dtype is nnmath.float32 and x.type() == "nnmath.cuda.FloatTensor"
+    assert isinstance(x, nnmath.cuda.FloatTensor) and not isinstance(x, nnmath.FloatTensor)
+    y = nnmath.ones(2).type(nnmath.cuda.LongTensor)
+    assert y.is_cuda and y.dtype is nnmath.int64 and y.type() == "nnmath.cuda.LongTensor"
+    back = y.type("torch.DoubleTensor")
+    assert not back.is_cuda and back.dtype is nnmath.float64 and back.tolist() == [1.0, 1.0]
+    assert y.type(nnmath.float32).is_cuda      # a dtype keeps the device, as PyTorch
+    with pytest.raises(TypeError, match="cuda"):
+        nnmath.cuda.FloatTensor(nnmath.ones(2))   # a CPU tensor is not one

@@ -7,11 +7,12 @@ in another order (and the BLAS, with another thread count, sums its products in 
 a difference of a few float32 roundings (u = 2⁻²⁴ ≈ 6·10⁻⁸) of the terms. SGD passes that on
 unamplified: after K = 4 steps the parameters measured ≤ 2.1·10⁻⁷ × max|w| apart (per tensor, 1.2 M
 entries); the bound 2·10⁻⁶ × max|w| is 10 times that, ~30 float32 ulp of the largest entry.
-Adam's step lr·m̂/(√v̂ + ε) turns an absolute rounding difference δg of the gradient into a move of
-about lr·δg/√v̂: harmless where |g| is large, up to lr/(4ε) · δg = 2.5·10⁴ · δg where |g| ≈ ε = 10⁻⁸
-(observed: moves up to 1.3·10⁻⁵). So entries whose gradient stayed ≥ 10⁻⁴ at every step (12 % of
-them here: many others are exactly 0, below dead ReLUs) are held to the SGD bound (they use a quarter
-of it), and every entry to 4·lr·K, more than Adam can move an entry in K steps.
+Adam's step lr·m̂/(√v̂ + ε) moves an entry by about lr·δg/(|g| + ε) for a gradient difference δg: with
+PyTorch's ε = 10⁻⁸, an entry whose gradient is near 0 takes a step of ±lr on the sign of a rounding
+error, and that move changes every other gradient of the next step (observed: entries 60 times the
+bound apart after 4 steps, for gradients ≥ 10⁻⁴). The test therefore uses ε = 10⁻³ = lr, which bounds
+the amplification by lr/ε = 1 (the order of SGD's): Adam's code path with DDP, on a well-conditioned
+comparison, held to the SGD bound (observed: 0.11 of it).
 """
 from __future__ import annotations
 
@@ -29,26 +30,20 @@ pytestmark = requires_mpi
 STEPS, GLOBAL_BATCH = 4, 16
 
 
-def assert_same_model(ours, reference, optimizer, smallest_gradients=None):
-    """Within the bounds of the module docstring; ``smallest_gradients`` (for Adam): per entry, the
-    smallest |∂L/∂θ| over the reference's steps."""
+def assert_same_model(ours, reference):
+    """Within the bound of the module docstring."""
     for name, want in reference.items():
-        diff = np.abs(ours[name] - want)
+        diff = np.abs(ours[name] - want).max()
         bound = 2e-6 * np.abs(want).max()
-        if optimizer == "adam":
-            assert diff.max() <= 4 * 1e-3 * STEPS, (name, diff.max())
-            diff = diff[smallest_gradients[name] >= 1e-4]
-        assert diff.size == 0 or diff.max() <= bound, (name, diff.max(), bound)
+        assert diff <= bound, (name, diff, bound)
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_two_processes_train_the_seed_cnn_as_one_with_the_global_batch(tmp_path, optimizer):
     out = tmp_path / "ddp.npz"
     succeeded(launch(2, "ddp_cnn", out, STEPS, GLOBAL_BATCH, optimizer))   # also checks replicas stay identical
-    smallest = {}
-    reference = mpi_programs.train_cnn(STEPS, GLOBAL_BATCH, optimizer, smallest_gradients=smallest)
-    assert sum(int((g >= 1e-4).sum()) for g in smallest.values()) > 100_000    # the tight bound holds for many
-    assert_same_model(dict(np.load(out)), reference, optimizer, smallest)
+    reference = mpi_programs.train_cnn(STEPS, GLOBAL_BATCH, optimizer)
+    assert_same_model(dict(np.load(out)), reference)
 
 
 def test_the_tolerance_check_fails_on_a_model_one_step_behind(tmp_path):
@@ -56,7 +51,7 @@ def test_the_tolerance_check_fails_on_a_model_one_step_behind(tmp_path):
     ahead = mpi_programs.train_cnn(STEPS, GLOBAL_BATCH, "sgd")
     behind = mpi_programs.train_cnn(STEPS - 1, GLOBAL_BATCH, "sgd")
     with pytest.raises(AssertionError):
-        assert_same_model(behind, ahead, "sgd")
+        assert_same_model(behind, ahead)
 
 
 def test_no_sync_accumulates_locally_then_averages_the_sums(tmp_path):

@@ -241,7 +241,7 @@ SPECIAL = {
     "linalg.cross": MULTILINEAR, "linalg.multi_dot": MULTILINEAR, "linalg.vecdot": MULTILINEAR,
     "linalg.diagonal": "linear: a selection of entries",
     "linalg.vector_norm": points(kink(np.zeros((2, 3)), differs=NAN_AT_ZERO),                  # the zero vector
-                                 point([[0.0, 0.5, -1.0], [0.3, 0.0, 0.0]], ord=3, dim=1),    # |x|³ is C²
+                                 point([[0.0, 0.5, -1.0], [1.0, 0.0, 0.0]], ord=3, dim=1),    # |x|³ is C²
                                  kink([[0.0, 0.5, -1.0], [0.3, 0.0, 0.0]], ord=1, dim=1),
                                  kink(np.zeros((2, 3)), ord=3, dim=1),
                                  kink([[0.5, -0.5, 0.2], [0.3, 0.3, -0.3]], ord=np.inf, dim=1),   # ties

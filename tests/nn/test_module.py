@@ -37,6 +37,22 @@ def test_state_dict_keys_and_order_match_pytorch():
     assert [n for n, _ in ours.named_modules()] == [n for n, _ in theirs.named_modules()]
 
 
+def test_a_replaced_submodule_or_parameter_keeps_its_place_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+
+    def build(m):
+        net = m.nn.Sequential(m.nn.Conv2d(3, 4, 3), m.nn.BatchNorm2d(4), m.nn.ReLU())
+        net.scale = m.nn.Parameter(m.ones(1))
+        net.shift = m.nn.Parameter(m.zeros(1))
+        setattr(net, "0", m.nn.Conv2d(1, 4, 3))   # a pretrained net given a 1-channel input layer
+        net.scale = m.nn.Parameter(m.ones(2))
+        return net
+    ours, theirs = build(nnmath), build(torch)
+    assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()] == ["0", "1", "2"]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert nnmath.nn.Sequential(*ours.children())(nnmath.ones(1, 1, 5, 5)).shape == (1, 4, 3, 3)
+
+
 def test_pytorch_state_dict_loads_and_gives_the_same_outputs():
     torch = pytest.importorskip("torch")
     theirs = make_model(torch)

@@ -128,6 +128,12 @@ OP_DB = [
     OpInfo("cos", lambda m, x: m.cos(x), on(-3.0, 3.0), covers=(elementwise.Cos,)),
     OpInfo("tan", lambda m, x: m.tan(x), on(-1.2, 1.2), covers=(elementwise.Tan,)),
     OpInfo("atan", lambda m, x: m.atan(x), on(-3.0, 3.0), covers=(elementwise.Atan,)),
+    OpInfo("asin", lambda m, x: m.asin(x), on(-0.9, 0.9), covers=(elementwise.Asin,)),
+    OpInfo("sinh", lambda m, x: m.sinh(x), on(-2.0, 2.0), covers=(elementwise.Sinh,)),
+    OpInfo("cosh", lambda m, x: m.cosh(x), on(-2.0, 2.0), covers=(elementwise.Cosh,)),
+    OpInfo("asinh", lambda m, x: m.asinh(x), on(-3.0, 3.0), covers=(elementwise.Asinh,)),
+    OpInfo("acosh", lambda m, x: m.acosh(x), on(1.2, 3.0), covers=(elementwise.Acosh,)),
+    OpInfo("atanh", lambda m, x: m.atanh(x), on(-0.9, 0.9), covers=(elementwise.Atanh,)),
     OpInfo("atan2", lambda m, a, b: m.atan2(a, b),
            lambda rng: [Sample(away_from_zero(rng, a, b)) for a, b in BINARY_SHAPES], covers=(arithmetic.Atan2,)),
     OpInfo("hypot", lambda m, a, b: m.hypot(a, b), binary, covers=(arithmetic.Hypot,)),
@@ -356,6 +362,47 @@ OP_DB = [
                                 uniform(rng, (3, 2))[0])),
                         Sample((uniform(rng, (3,))[0], 0, np.array([2, 2, 0, 2], LONG), uniform(rng, (4,))[0]))],
            covers=(indexing.ScatterAdd,)),
+    # --- the diagonal, traces, grids and products PyTorch programs use --------------------------------
+    OpInfo("diag", lambda m, x, k: m.diag(x, k),
+           lambda rng: [Sample((uniform(rng, (3,))[0], k)) for k in (0, 2, -1)] +
+                       [Sample((uniform(rng, (3, 4))[0], k)) for k in (0, 1, -2, 5)],
+           covers=(shape.DiagEmbed, shape.DiagExtract)),
+    OpInfo("diagflat", lambda m, x: m.diagflat(x, -1), lambda rng: [Sample(uniform(rng, (2, 2)))],
+           covers=(shape.DiagEmbed,)),
+    OpInfo("diag_embed", lambda m, x: m.diag_embed(x, 1, 0, 2), lambda rng: [Sample(uniform(rng, (2, 3)))],
+           covers=(shape.DiagEmbed,)),
+    OpInfo("trace", lambda m, x: m.trace(x),
+           lambda rng: [Sample(uniform(rng, s)) for s in ((3, 3), (2, 4), (4, 2))],
+           covers=(shape.DiagExtract,)),
+    OpInfo("meshgrid", lambda m, a, b, indexing: m.stack(m.meshgrid(a, b, indexing=indexing), 0) * 1.5,
+           lambda rng: [Sample((*uniform(rng, (3,), (2,)), ix)) for ix in ("ij", "xy")]),
+    OpInfo("rot90", lambda m, x, k: m.rot90(x, k, [1, 2]), lambda rng: [Sample((uniform(rng, (2, 3, 2))[0], k))
+                                                                         for k in (1, 2, 3, -1)]),
+    OpInfo("diff", lambda m, x, n: m.diff(x, n, 0),
+           lambda rng: [Sample((uniform(rng, (4, 2))[0], n)) for n in (1, 2)]),
+    OpInfo("nanmean", lambda m, x: m.nanmean(x, 1), lambda rng: [Sample(uniform(rng, (3, 4)))]),
+    OpInfo("kron", lambda m, a, b: m.kron(a, b), lambda rng: [Sample(uniform(rng, (2, 3), (2, 2))),
+                                                              Sample(uniform(rng, (3,), (2, 2)))]),
+    OpInfo("tensordot", lambda m, a, b: m.tensordot(a, b, ([1, 0], [0, 2])),
+           lambda rng: [Sample(uniform(rng, (3, 4, 2), (4, 2, 3)))]),
+    OpInfo("addmv", lambda m, x, a, v: m.addmv(x, a, v, beta=0.5, alpha=2.0),
+           lambda rng: [Sample(uniform(rng, (3,), (3, 2), (2,)))]),
+    OpInfo("addr", lambda m, x, a, b: m.addr(x, a, b, alpha=-1.5),
+           lambda rng: [Sample(uniform(rng, (3, 2), (3,), (2,)))]),
+    OpInfo("baddbmm", lambda m, x, a, b: m.baddbmm(x, a, b, beta=2.0),
+           lambda rng: [Sample(uniform(rng, (2, 3, 2), (2, 3, 4), (2, 4, 2)))]),
+    OpInfo("addbmm", lambda m, x, a, b: m.addbmm(x, a, b),
+           lambda rng: [Sample(uniform(rng, (3, 2), (2, 3, 4), (2, 4, 2)))]),
+    OpInfo("addcmul", lambda m, x, a, b: m.addcmul(x, a, b, value=0.5),
+           lambda rng: [Sample(uniform(rng, (3, 2), (3, 2), (2,)))]),
+    OpInfo("addcdiv", lambda m, x, a, b: m.addcdiv(x, a, b, value=-2.0),
+           lambda rng: [Sample((*uniform(rng, (3, 2), (3, 2)), positive(rng, (2,))[0]))]),
+    OpInfo("logaddexp", lambda m, a, b: m.logaddexp(a, b),
+           lambda rng: [Sample(distinct(rng, s, s)) for s in ((3,), (2, 2))]),
+    OpInfo("deg2rad", lambda m, x: m.deg2rad(x), unary),
+    OpInfo("sinc", lambda m, x: m.sinc(x), on(0.1, 2.0)),
+    OpInfo("copysign", lambda m, a, b: m.copysign(a, b.detach()),
+           lambda rng: [Sample(away_from_zero(rng, (3, 2), (3, 2)))]),
     # --- views by strides and writes through views ----------------------------------------------
     OpInfo("write_through_view", write_through_view,
            lambda rng: [Sample(uniform(rng, (3, 4), (2, 2)))],
@@ -466,7 +513,7 @@ SPECIAL = {
                         kink([-np.inf, 0.0, 1.0], 0)),
     "norm": points(kink([0.0, 0.0, 0.0], differs=NAN_HESSIAN), kink([[0.0, 0.0], [0.3, -0.4]], dim=1,
                                                                      differs=NAN_HESSIAN)),  # the zero vector
-    "norm_p": points(point([[0.0, 0.5, -1.0], [0.3, 0.0, 0.0]], 3),             # |x|³ is C² at 0: smooth
+    "norm_p": points(point([[0.0, 0.5, -1.0], [1.0, 0.0, 0.0]], 3),             # |x|³ is C² at 0: smooth
                      kink([[0.0, 0.5, -1.0], [0.0, 0.0, 0.0]], 1),
                      kink([[0.0, 0.5, -1.0], [0.0, 0.0, 0.0]], 0.5, differs=NAN_HESSIAN),
                      kink([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]], 3)),
@@ -483,6 +530,28 @@ SPECIAL = {
     "write_through_view": LINEAR, "diagonal": LINEAR, "unfold_overlapping_windows": LINEAR, "as_strided": LINEAR,
     "view_as_real_and_complex": LINEAR, "view_dtype_is_not_differentiable": "no derivative (a reinterpretation)",
     "conj": LINEAR, "inner": BILINEAR,
+    "asin": points(point([0.0, 0.5, -0.5]), kink([1.0, -1.0])),     # arcsin′(±1) = ∞: the domain's edge
+    "sinh": points(point([0.0, 5.0, -5.0])), "cosh": points(point([0.0, 5.0, -5.0])),   # cosh′(0) = 0
+    "asinh": points(point([0.0, 1e3, -1e3])),
+    "acosh": points(point([1.0 + 1e-3, 10.0]), kink([1.0])),       # arcosh′(1) = ∞: the domain's edge
+    "atanh": points(point([0.0]), kink([1.0, -1.0])),              # artanh(±1) = ±∞
+    "diag": LINEAR, "diagflat": LINEAR, "diag_embed": LINEAR, "trace": LINEAR, "meshgrid": LINEAR,
+    "rot90": LINEAR, "diff": LINEAR, "deg2rad": LINEAR,
+    "nanmean": points(kink([[np.nan, 1.0, 2.0, 0.0], [0.5, np.nan, np.nan, -0.5]])),   # NaNs are left out
+    "kron": BILINEAR, "tensordot": BILINEAR, "addmv": BILINEAR, "addr": BILINEAR, "baddbmm": BILINEAR,
+    "addbmm": BILINEAR, "addcmul": BILINEAR,
+    "addcdiv": points(point([[1.0, 2.0], [3.0, 4.0], [0.5, 0.5]], [[0.0, 0.0], [1.0, -1.0], [0.0, 2.0]],
+                            [1.0, 2.0])),                           # a zero numerator: ∂/∂b = 0
+    "logaddexp": points(point([[3.0, -50.0], [0.0, 40.0]], [[3.0, 50.0], [0.0, 40.0]]),   # ties a = b
+                        point([1000.0, -1000.0], [1000.0, 1000.0],                        # e^±1000
+                              differs="PyTorch's second derivative overflows to NaN at e^±1000; nnmath's is "
+                                      "exact (its shift by max(a, b) cancels)")),
+    "sinc": points(point([1.0, -1.0, 2.0, 1e-3]),                   # the zeros of sin(πx), near 0
+                   kink([0.0, 1.0], differs="sinc is C∞ at 0 (sinc″(0) = −π²/3), but both libraries take "
+                                            "sinc(0) = 1 as a constant branch: their second derivative there is 0")),
+    "copysign": points(kink([0.0, -0.0, 1.0, -2.0], [1.0, -1.0, -0.0, 3.0],       # |a| at 0: gradient 0 (PyTorch)
+                            differs="at a = 0 PyTorch's second derivative is NaN (its gradient is the result / a, "
+                                    "masked to 0); nnmath's is 0, that of the gradient convention")),
 }
 
 set_special_points(OP_DB, SPECIAL)

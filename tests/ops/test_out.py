@@ -28,6 +28,7 @@ CALLS = {
     "div": (lambda m, out: m.div(t(m, VEC), 4, out=out), "float32", 1),
     "div floor into float64": (lambda m, out: m.div(t(m, VEC), 4, rounding_mode="floor", out=out), "float64", 1),
     "normalize": (lambda m, out: m.nn.functional.normalize(t(m, SPD), dim=0, out=out), "float32", 1),
+    "tensordot": (lambda m, out: m.tensordot(t(m, SPD), t(m, SPD), 1, out=out), "float32", 1),
     "linalg.cholesky": (lambda m, out: m.linalg.cholesky(t(m, SPD), out=out), "float32", 1),
     "linalg.qr": (lambda m, out: m.linalg.qr(t(m, SPD), out=out), "float32", 2),
     "linalg.eigh": (lambda m, out: m.linalg.eigh(t(m, SPD), out=out), "float32", 2),
@@ -56,7 +57,19 @@ CALLS = {
     "arange": (lambda m, out: m.arange(0, 5, 2, out=out), "float32", 1),
     "linspace": (lambda m, out: m.linspace(0, 1, 5, out=out), "float64", 1),
     "eye": (lambda m, out: m.eye(3, 2, out=out), "float32", 1),
+    "matmul": (lambda m, out: m.matmul(t(m, SPD), t(m, SPD), out=out), "float32", 1),
+    "mm": (lambda m, out: m.mm(t(m, SPD), t(m, SPD), out=out), "float32", 1),
+    "bmm": (lambda m, out: m.bmm(t(m, SPD[None]), t(m, SPD[None]), out=out), "float32", 1),
+    "mv": (lambda m, out: m.mv(t(m, SPD), t(m, VEC), out=out), "float32", 1),
+    "dot": (lambda m, out: m.dot(t(m, VEC), t(m, VEC), out=out), "float32", 1),
+    "outer": (lambda m, out: m.outer(t(m, VEC), t(m, VEC), out=out), "float32", 1),
+    "cat": (lambda m, out: m.cat([t(m, SPD), t(m, SPD[:1])], 0, out=out), "float32", 1),
+    "stack": (lambda m, out: m.stack([t(m, VEC), t(m, VEC)], 1, out=out), "float64", 1),
 }
+# the elementwise functions of one tensor, on values inside every one's domain (acosh: 1 + those)
+UNARY = "acos acosh asin asinh atan atanh cos cosh exp expm1 log log1p rsqrt sin sinh sqrt tan".split()
+CALLS.update({name: (lambda m, out, name=name: getattr(m, name)(t(m, VEC / 4 % 1 + (name == "acosh")), out=out),
+                     "float32", 1) for name in UNARY})
 RANDOM = {  # values differ between the libraries: shape, dtype and identity only
     "empty": (lambda m, out: m.empty(2, 3, out=out), "float32", 1),
     "rand": (lambda m, out: m.rand(4, out=out), "float64", 1),
@@ -121,6 +134,8 @@ REFUSED = {
     "an input requires grad": lambda m: m.mul(m.ones(2, requires_grad=True), 2, out=m.zeros(2)),
     "creation dtype differs from out's": lambda m: m.zeros(2, dtype=m.float32, out=m.zeros(2, dtype=m.int64)),
     "linalg result into an int out": lambda m: m.linalg.inv(m.eye(2), out=m.zeros(2, 2, dtype=m.int64)),
+    "matmul into a wider out": lambda m: m.matmul(m.ones(2, 2), m.ones(2, 2), out=m.zeros(2, 2, dtype=m.float64)),
+    "dot into a wider out": lambda m: m.dot(m.ones(2), m.ones(2), out=m.zeros((), dtype=m.float64)),
 }
 
 

@@ -89,3 +89,26 @@ def test_unknown_line_search_is_rejected():
 
     with pytest.raises(RuntimeError, match="only 'strong_wolfe' is supported"):
         opt.step(closure)
+
+
+@pytest.mark.parametrize("kwargs", CONFIGS, ids=["plain", "strong_wolfe", "short_history", "short_history_wolfe"])
+def test_lbfgs_float32_steps_are_pytorchs_step_for_step(kwargs):
+    """In float32 every step equals PyTorch's: its ``add_(…, alpha=…)`` updates (θ + t·d and the two-loop
+    recursion) are fused multiply-adds rounded once, as nnmath's are (rounding twice drifted from step 2),
+    and a number over a tensor is a reciprocal and a product. The line search's cubic step takes a square
+    root, which PyTorch's float32 kernel (Intel's MKL) gets within an ulp but not always correctly
+    rounded: with it, the steps agree to float32 precision rather than bit for bit."""
+    torch = pytest.importorskip("torch")
+
+    def run(lib, opt_module):
+        p = lib.tensor([-1.2, 1.0], dtype=lib.float32, requires_grad=True)
+        losses, values, _ = trajectory(lib, opt_module, [p], lambda params, _: rosenbrock(params[0]), 6, **kwargs)
+        return np.float32(losses), np.array(values)
+
+    ours, theirs = run(nnmath, optim), run(torch, torch.optim)
+    if kwargs.get("line_search_fn") is None:
+        np.testing.assert_array_equal(ours[0], theirs[0])
+        np.testing.assert_array_equal(ours[1], theirs[1])
+    else:
+        np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-5, atol=1e-8)  # near the minimum the loss is ~1e-10
+        np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-5, atol=1e-6)

@@ -38,6 +38,13 @@ SCHEDULES = {
     "ChainedScheduler": lambda m, opt: m.ChainedScheduler(
         [m.ConstantLR(opt, factor=0.5, total_iters=4), m.ExponentialLR(opt, gamma=0.95)]),
     "chained-by-hand": lambda m, opt: [m.StepLR(opt, step_size=5, gamma=0.5), m.CosineAnnealingLR(opt, T_max=8)],
+    "CosineAnnealingWarmRestarts": lambda m, opt: m.CosineAnnealingWarmRestarts(opt, T_0=4, eta_min=0.01),
+    "CosineAnnealingWarmRestarts-mult": lambda m, opt: m.CosineAnnealingWarmRestarts(opt, T_0=3, T_mult=2),
+    "CyclicLR": lambda m, opt: m.CyclicLR(opt, base_lr=0.01, max_lr=[0.1, 0.2], step_size_up=4, step_size_down=3),
+    "CyclicLR-triangular2": lambda m, opt: m.CyclicLR(opt, 0.01, 0.1, step_size_up=3, mode="triangular2"),
+    "CyclicLR-exp_range": lambda m, opt: m.CyclicLR(opt, 0.01, 0.1, step_size_up=5, mode="exp_range", gamma=0.95),
+    "CyclicLR-scale_fn": lambda m, opt: m.CyclicLR(opt, 0.01, 0.1, step_size_up=2, scale_fn=scale_by_epoch,
+                                                   scale_mode="iterations", cycle_momentum=False),
 }
 
 
@@ -162,3 +169,28 @@ def test_one_cycle_refuses_to_step_past_total_steps():
     scheduler.step()  # step 3 is the last one
     with pytest.raises(ValueError, match="Tried to step 4 times"):
         scheduler.step()
+
+
+def test_warm_restarts_jump_to_fractional_epochs_as_pytorch():
+    torch = pytest.importorskip("torch")
+
+    def lrs(lib, module):
+        opt = make_optimizer(lib)
+        scheduler = module.CosineAnnealingWarmRestarts(opt, T_0=3, T_mult=2)
+        out = []
+        for i in range(20):
+            opt.step()
+            scheduler.step(i * 0.7)  # per batch within epochs, as SGDR's authors use it
+            out.append(scheduler.get_last_lr())
+        return np.array(out)
+
+    np.testing.assert_allclose(lrs(nnmath, lr_scheduler), lrs(torch, torch.optim.lr_scheduler), rtol=1e-12)
+
+
+def test_cyclic_lr_cycles_adam_beta1_like_torch():
+    torch = pytest.importorskip("torch")
+    build = SCHEDULES["CyclicLR"]
+    ours = lr_sequence(nnmath, lr_scheduler, build, optimizer_name="Adam")
+    theirs = lr_sequence(torch, torch.optim.lr_scheduler, build, optimizer_name="Adam")
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-12)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12)

@@ -1,5 +1,6 @@
 """nnmath.save / nnmath.load: exact round trips, PyTorch safetensors interchange, damaged files."""
 import io
+import pickle
 import math
 import os
 import stat
@@ -92,9 +93,25 @@ def test_file_objects(tmp_path):
     assert nnmath.load(buffer)["x"].tolist() == [0, 1, 2]
 
 
-def test_unsupported_object_is_named():
-    with pytest.raises(TypeError, match=r"cannot save a .*Affine at obj\['model'\].*state_dict"):
-        nnmath.save({"model": Affine(3, 2)}, io.BytesIO())
+def test_a_whole_module_is_saved_pickled_and_loads_only_with_weights_only_false():
+    """As torch.save(model, f): the module is pickled; as PyTorch 2.6+, loading it needs weights_only=False."""
+    model = Affine(3, 2)
+    buffer = io.BytesIO()
+    nnmath.save({"model": model, "epoch": 4}, buffer)
+    buffer.seek(0)
+    with pytest.raises(pickle.UnpicklingError, match=r"pickled .*Affine.*weights_only=False"):
+        nnmath.load(buffer)
+    buffer.seek(0)
+    loaded = nnmath.load(buffer, weights_only=False)
+    assert loaded["epoch"] == 4 and type(loaded["model"]) is Affine
+    x = nnmath.ones(1, 3)
+    np.testing.assert_array_equal(loaded["model"](x).detach().numpy(), model(x).detach().numpy())
+    assert all(isinstance(p, nnmath.nn.Parameter) for p in loaded["model"].parameters())
+
+
+def test_an_object_that_cannot_be_pickled_is_named():
+    with pytest.raises(TypeError, match=r"cannot save the .*function.* at obj\['fn'\].*cannot be pickled"):
+        nnmath.save({"fn": lambda x: x}, io.BytesIO())
 
 
 def test_map_location(tmp_path):
@@ -210,7 +227,7 @@ def test_pickle_file_is_refused_with_a_hint(tmp_path):
     import pickle
     path = tmp_path / "model.pt"
     path.write_bytes(pickle.dumps({"w": [1.0, 2.0]}, protocol=2))
-    with pytest.raises(FileFormatError, match="never unpickles"):
+    with pytest.raises(FileFormatError, match="nnmath does not read that format"):
         nnmath.load(path)
 
 

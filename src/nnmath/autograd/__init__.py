@@ -6,6 +6,7 @@
 - ``gradcheck.py``: :func:`gradcheck`, :func:`gradgradcheck` (finite differences in float64).
 - ``functional.py``: vjp, jvp, jacobian, hessian, hvp (built on the ops, so loaded on first use).
 - ``anomaly_mode.py``: :class:`detect_anomaly`.
+- ``variable.py``: :class:`Variable` (PyTorch's pre-0.4 tensor wrapper, for old programs).
 """
 import importlib
 
@@ -14,10 +15,12 @@ from nnmath.autograd.engine import backward, grad
 from nnmath.autograd.function import Function, once_differentiable
 from nnmath.autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from nnmath.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from nnmath.autograd.variable import Variable
 
 __all__ = ["Function", "once_differentiable", "backward", "grad", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "is_grad_enabled", "gradcheck", "gradgradcheck",
-           "GradcheckError", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "functional"]
+           "GradcheckError", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "functional",
+           "Variable"]
 
 
 def __getattr__(name):

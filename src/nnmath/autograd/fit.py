@@ -64,6 +64,8 @@ class Cast(Function):
     """Forward:  y = x converted to another dtype
     VJP:      x̄ = ȳ converted back to x's dtype (no gradient into integer tensors)"""
 
+    widens_bfloat16 = False  # from and to bfloat16 exactly: the result has the dtype asked for
+
     @staticmethod
     def forward(ctx, x, np_dtype):
         ctx.src = x.dtype

@@ -40,6 +40,7 @@ import traceback
 
 import numpy as np
 
+from nnmath import dtypes
 from nnmath.autograd.grad_mode import no_grad, state
 from nnmath.backend import device_of, to_device
 from nnmath.device import CPU
@@ -66,9 +67,12 @@ class Function:
     Tensors, returning one gradient (or None) per argument of ``forward``. Call ``Cls.apply(*args)``.
     Class attribute ``is_view = True`` says outputs may share memory with the first input: those that
     do become its views (same memory, same version counter; see ``_link_views``).
+    ``widens_bfloat16 = False`` gives ``forward`` bfloat16 arrays as they are, for an op whose output dtype
+    is its argument (a cast); the others compute on them in float32 and round back (see ``apply``).
     """
 
     is_view = False
+    widens_bfloat16 = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -146,8 +150,11 @@ class Function:
                 needs.append(False)
         record = record and state.enabled
         ctx.needs_input_grad = tuple(needs) if record else (False,) * len(args)
+        bf16 = cls.widens_bfloat16 and dtypes.BFLOAT16_NP is not None and any(
+            type(a) is np.ndarray and a.dtype == dtypes.BFLOAT16_NP for a in arrays)
+        wide = _widen_bfloat16(arrays) if bf16 else arrays
         try:
-            out = cls.forward(ctx, *arrays)
+            out = cls.forward(ctx, *wide)
         except (TypeError, ValueError):
             moved = _on_one_device(cls, args)  # raises PyTorch's error when the tensors are on two devices
             if moved is None:
@@ -155,6 +162,12 @@ class Function:
             return cls.apply(*moved)
         single = not isinstance(out, tuple)
         outs = (out,) if single else out
+        if bf16 and not any(type(a) is np.ndarray and a.dtype.kind == "f" for a in arrays):
+            rounded = tuple(np.asarray(o).astype(dtypes.BFLOAT16_NP)
+                            if isinstance(o, (np.ndarray, np.generic)) and o.dtype == np.float32 else o for o in outs)
+            ctx._to_save = _saved_in_bfloat16(ctx._to_save, wide, arrays, outs, rounded)
+            outs = rounded
+            out = outs[0] if single else outs
         if record:
             results = ctx._record(args, outs)
         elif single:
@@ -188,7 +201,7 @@ class Function:
             o = raw if type(raw) is np.ndarray or not isinstance(raw, np.generic) else np.asarray(raw)
             dtype = o.dtype
             out_meta.append((o.shape, dtype))
-            diff = dtype.kind in "fc" and id(raw) not in non_diff
+            diff = (dtypes.is_floating_np(dtype) or dtype.kind == "c") and id(raw) not in non_diff
             results.append(Tensor._make(o, diff, self if diff else None, i))
         self._out_meta = tuple(out_meta)
         if self._to_save:
@@ -378,3 +391,25 @@ class once_differentiable:
             wrapped = tuple(None if w is None else DelayedError.apply(w, type(ctx).__name__, *sources)
                             for w in wrapped)
         return wrapped[0] if single else wrapped
+
+
+def _widen_bfloat16(arrays: list) -> list:
+    """bfloat16 inputs as float32, where the op computes (PyTorch's CPU kernels do the same)."""
+    return [a.astype(np.float32) if type(a) is np.ndarray and a.dtype == dtypes.BFLOAT16_NP else a
+            for a in arrays]
+
+
+def _saved_in_bfloat16(saved: tuple, wide: list, arrays: list, outs: tuple, rounded: tuple) -> tuple:
+    """What a bfloat16 op saved for backward, in bfloat16 as PyTorch keeps it: widened inputs as the
+    inputs themselves, outputs as the rounded outputs, float32 intermediates rounded."""
+    def original(value):
+        for w, a in zip(wide, arrays):
+            if value is w:
+                return a
+        for o, r in zip(outs, rounded):
+            if value is o:
+                return r
+        if isinstance(value, np.ndarray) and value.dtype == np.float32:
+            return value.astype(dtypes.BFLOAT16_NP)
+        return value
+    return tuple(original(v) for v in saved)

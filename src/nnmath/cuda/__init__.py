@@ -24,6 +24,7 @@ from nnmath.accelerator import unavailable_message
 from nnmath.backend import cuda_device_count
 from nnmath.cuda import amp  # noqa: F401  (nnmath.cuda.amp, as torch.cuda.amp, is there after the import)
 from nnmath.device import device as _device
+from nnmath.tensor_types import CUDA_TYPES
 
 
 class CudaUnavailableError(RuntimeError, AssertionError):
@@ -273,3 +274,7 @@ __all__ = ["CudaUnavailableError", "Event", "Stream", "amp", "current_device", "
            "is_tf32_supported", "manual_seed", "manual_seed_all", "max_memory_allocated", "max_memory_reserved",
            "mem_get_info", "memory_allocated", "memory_reserved", "memory_stats", "reset_peak_memory_stats",
            "seed", "seed_all", "set_device", "set_rng_state", "set_rng_state_all", "stream", "synchronize"]
+
+
+# The CUDA tensor types (``nnmath.cuda.FloatTensor``, ...): isinstance tests fail, construction raises.
+globals().update(CUDA_TYPES)

@@ -13,7 +13,9 @@ from nnmath.distributions.distribution import Distribution
 from nnmath.distributions.independent import Independent
 from nnmath.distributions.kl import kl_divergence, register_kl
 from nnmath.distributions.multivariate_normal import MultivariateNormal
+from nnmath.distributions.multinomial import Multinomial
+from nnmath.distributions import bernoulli, categorical, multinomial, normal, uniform  # noqa: F401,E402  (PyTorch's module paths)
 
 __all__ = ["Distribution", "Normal", "Uniform", "Exponential", "Laplace", "Gamma", "Beta", "Dirichlet",
            "Bernoulli", "Categorical", "OneHotCategorical", "Binomial", "Geometric", "Poisson", "MultivariateNormal",
-           "Independent", "kl_divergence", "register_kl", "constraints"]
+           "Independent", "kl_divergence", "register_kl", "constraints", "Multinomial"]

@@ -10,6 +10,7 @@ from nnmath.autograd.grad_mode import no_grad
 from nnmath.distributions import constraints
 from nnmath.distributions.distribution import Distribution, as_param, broadcast_all
 from nnmath.ops.activation import softplus
+from nnmath import random
 from nnmath.random import rng
 from nnmath.tensor import Size, Tensor
 
@@ -177,14 +178,11 @@ class Categorical(Distribution):
         return self.probs.argmax(-1)
 
     def sample(self, sample_shape=()):
-        with no_grad():
-            probs = self.probs._data.astype(np.float64)
-            cdf = np.cumsum(probs, -1)
-            cdf = cdf / cdf[..., -1:]
-            shape = tuple(Size(sample_shape)) + tuple(self.batch_shape)
-            u = rng(None).random(shape + (1,))
-            index = (u > np.broadcast_to(cdf, shape + cdf.shape[-1:])).sum(-1)
-            return Tensor._make(np.minimum(index, self._num_events - 1).astype(np.int64))
+        # PyTorch's draws: multinomial with replacement, one row per batch element
+        probs_2d = self.probs._data.reshape(-1, self._num_events)
+        n = int(np.prod(tuple(Size(sample_shape)), dtype=np.int64))
+        samples_2d = random.multinomial(probs_2d, n, True).T
+        return Tensor._make(np.ascontiguousarray(samples_2d).reshape(self._extended_shape(sample_shape)))
 
     def log_prob(self, value):
         value = value if isinstance(value, Tensor) else creation.tensor(value)

@@ -6,7 +6,7 @@ import numpy as np
 from nnmath import creation, dtypes, ops
 from nnmath.autograd.grad_mode import no_grad
 from nnmath.distributions import constraints
-from nnmath.random import rng
+from nnmath import random
 from nnmath.tensor import Size, Tensor
 
 
@@ -175,10 +175,11 @@ class Distribution:
                              f"but found {_bad_values(self._reduce_data(data, support), ok)}")
 
     def _noise(self, sample_shape, fn):
-        """NumPy draws of the extended shape in the parameters' dtype (global generator)."""
+        """Draws of the extended shape in the parameters' dtype: PyTorch's numbers, from the global
+        generator (``fn(draws, shape)`` with NumPy's method names)."""
         shape = self._extended_shape(sample_shape)
         dtype = self._dtype()
-        return Tensor._make(np.asarray(fn(rng(None), shape), dtype=dtype))
+        return Tensor._make(np.asarray(fn(random.Draws(dtype), shape), dtype=dtype))
 
     def _dtype(self):
         for v in self.__dict__.values():

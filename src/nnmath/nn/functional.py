@@ -13,10 +13,11 @@ import warnings
 
 import numpy as np
 
-from nnmath import ops, special
+from nnmath import creation, dtypes, ops, special
 from nnmath._methods import apply_inplace
 from nnmath.autograd import no_grad
-from nnmath.backend import get_array_module, on_device_of
+from nnmath.backend import get_array_module, on_device_of, to_device
+from nnmath.device import CPU
 from nnmath.ops import normalization
 from nnmath.ops._util import check_same_dtype, write_out
 # The layers' primitives, offered here under PyTorch's names (F.linear, F.conv2d, ...).
@@ -29,6 +30,7 @@ from nnmath.ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adapti
 from nnmath.ops.products import linear  # noqa: F401
 from nnmath.ops.recurrent import recurrent_layer  # noqa: F401  (PyTorch's internal _VF.lstm/gru/rnn_*)
 from nnmath.ops.resample import interpolate  # noqa: F401
+from nnmath import random
 from nnmath.random import rng
 from nnmath.tensor import Tensor
 
@@ -182,7 +184,7 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
 def _check_probability(p: float, op: str = "dropout", input: Tensor | None = None) -> None:
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
-    if input is not None and input._data.dtype.kind not in "fc":
+    if input is not None and not dtypes.is_inexact_np(input._data.dtype):
         raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype} (the scaled result "
                            f"can't be cast to the input's dtype)")
 
@@ -192,9 +194,11 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     _check_probability(p, "dropout", input)
     if not training or p == 0.0:
         return input
-    keep = rng().random(input.shape, dtype=np.float32) >= p
-    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-    mask = Tensor._make(on_device_of(keep.astype(input._data.dtype) * input._data.dtype.type(scale), input._data))
+    if p == 1.0:
+        return _maybe_inplace(input, lambda x: x * 0.0, inplace, "dropout_")
+    keep = random.bernoulli(input.shape, 1.0 - p)  # PyTorch's draws: the same seed drops the same units
+    dt = input._data.dtype.type
+    mask = Tensor._make(on_device_of(keep.astype(input._data.dtype) * (dt(1) / dt(1.0 - p)), input._data))
     return _maybe_inplace(input, lambda x: x * mask, inplace, "dropout_")
 
 
@@ -207,7 +211,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
     if p == 1.0:
         return input * 0.0
     alpha_prime = -_SELU_ALPHA * _SELU_SCALE
-    keep = on_device_of((rng().random(input.shape) >= p).astype(input._data.dtype), input._data)
+    keep = on_device_of(random.bernoulli(input.shape, 1.0 - p).astype(input._data.dtype), input._data)
     a = (1.0 - p + p * alpha_prime ** 2 * (1.0 - p)) ** -0.5
     b = -a * alpha_prime * p
     shift = Tensor._make(((1.0 - keep) * alpha_prime * a + b).astype(input._data.dtype))
@@ -226,11 +230,13 @@ def _channel_dropout(input, p, training, inplace, spatial, op, generator=None):
                       f"element-wise); use dropout for that.", UserWarning, stacklevel=3)
     # PyTorch's rule: dropout1d takes a 2-D input as unbatched (C, L); dropout2d always masks the
     # first two dimensions, so a 3-D input is read as (N, C, L) (PyTorch issue 77081).
-    channels = input.shape[:1] if spatial == 1 and input.ndim == 2 else input.shape[:2]
+    unbatched = (spatial == 1 and input.ndim == 2) or (spatial == 3 and input.ndim == 4)
+    channels = input.shape[:1] if unbatched else input.shape[:2]
     dt = input._data.dtype
-    keep = rng(generator).random(tuple(channels) + (1,) * (input.ndim - len(channels))) >= p
-    scale = np.zeros((), dt) if p == 1.0 else np.asarray(1.0 / (1.0 - p), dt)
-    mask = Tensor._make(on_device_of(keep.astype(dt) * scale, input._data))
+    if p == 1.0:
+        return _maybe_inplace(input, lambda x: x * 0.0, inplace, op + "_")
+    keep = random.bernoulli(tuple(channels) + (1,) * (input.ndim - len(channels)), 1.0 - p, generator)
+    mask = Tensor._make(on_device_of(keep.astype(dt) * (dt.type(1) / dt.type(1.0 - p)), input._data))
     return _maybe_inplace(input, lambda x: x * mask, inplace, op + "_")
 
 
@@ -755,7 +761,7 @@ def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:
 
 
 def _check_float_target(name: str, target: Tensor) -> None:
-    if target._data.dtype.kind not in "fc":
+    if not dtypes.is_inexact_np(target._data.dtype):
         raise RuntimeError(f"{name}: expected a floating point target, got {target.dtype} "
                            f"(convert with target.float())")
 
@@ -1013,3 +1019,291 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     positive = target == 1
     loss = ops.where(positive, 1.0 - cos, ops.clamp_min(cos - margin, 0.0))
     return _reduce(loss, _reduction(size_average, reduce, reduction))
+
+
+# --- the rest of PyTorch's activations ------------------------------------------------------------------
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """y = x where x > threshold, else ``value``."""
+    return _maybe_inplace(input, lambda x: ops.where(x > threshold, x, creation.full_like(x, value)), inplace,
+                          "threshold_")
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    return globals()["threshold"](input, threshold, value, inplace=True)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """y = x where |x| > λ, else 0."""
+    return ops.where(ops.abs(input) > lambd, input, creation.zeros_like(input))
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """y = x − λ for x > λ, x + λ for x < −λ, 0 in between (y = x − clamp(x, −λ, λ))."""
+    if lambd < 0:
+        raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found to be {lambd}")
+    return input - ops.clamp(input, -lambd, lambd)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """y = x − tanh x."""
+    return input - ops.tanh(input)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """The gated linear unit: with x split in halves a, b along ``dim``, y = a ⊙ σ(b)."""
+    if input.ndim == 0 or input.shape[dim] % 2:
+        raise RuntimeError(f"glu: halving dimension must be even, but dimension {dim} of shape "
+                           f"{tuple(input.shape)} is not")
+    a, b = ops.chunk(input, 2, dim)
+    return a * ops.sigmoid(b)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """y = x for x > 0, else a · x, with a learnt slope per channel (dimension 1) or one for all."""
+    if weight.numel() != 1 and (input.ndim < 2 or input.shape[1] != weight.numel()):
+        raise RuntimeError(f"prelu: mismatch of parameter numbers ({weight.numel()}) and input channels "
+                           f"({input.shape[1] if input.ndim >= 2 else 1}) for input of shape {tuple(input.shape)}")
+    slope = weight.reshape((-1,) + (1,) * (input.ndim - 2)) if weight.numel() != 1 and input.ndim >= 2 else \
+        weight.reshape(())
+    return ops.where(input > 0, input, input * slope)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Randomised leaky ReLU: y = x for x ≥ 0, else a · x with a ~ U(lower, upper) drawn per element
+    in training (PyTorch's draws: one double per non-positive element, in order), a = (lower + upper)/2
+    in evaluation."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    negative = to_device(input._data <= 0, CPU)  # the slopes are drawn on the host, PyTorch's stream
+    slopes = np.ones(input.shape, input._data.dtype)
+    slopes[negative] = random.uniform((int(negative.sum()),), np.float64, lower, upper).astype(input._data.dtype)
+    return _maybe_inplace(input, lambda x: x * Tensor._make(on_device_of(slopes, input._data)), inplace, "rrelu_")
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+def relu_(input: Tensor) -> Tensor:
+    return relu(input, inplace=True)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return elu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+# --- pixel shuffling, instance normalisation, bags of embeddings -------------------------------------------
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """(*, C·r², H, W) -> (*, C, H·r, W·r): each group of r² channels becomes an r × r block of pixels."""
+    r = int(upscale_factor)
+    if input.ndim < 3 or input.shape[-3] % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square "
+                           f"of upscale_factor ({r}), but input of shape {tuple(input.shape)} is not")
+    *lead, c, h, w = input.shape
+    x = input.reshape(tuple(lead) + (c // (r * r), r, r, h, w))
+    n = len(lead)
+    x = x.permute(tuple(range(n)) + (n, n + 3, n + 1, n + 4, n + 2))
+    return x.reshape(tuple(lead) + (c // (r * r), h * r, w * r))
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """(*, C, H·r, W·r) -> (*, C·r², H, W): the inverse of :func:`pixel_shuffle`."""
+    r = int(downscale_factor)
+    if input.ndim < 3 or input.shape[-2] % r or input.shape[-1] % r:
+        raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by downscale_factor ({r}), "
+                           f"got input of shape {tuple(input.shape)}")
+    *lead, c, h, w = input.shape
+    x = input.reshape(tuple(lead) + (c, h // r, r, w // r, r))
+    n = len(lead)
+    x = x.permute(tuple(range(n)) + (n, n + 2, n + 4, n + 1, n + 3))
+    return x.reshape(tuple(lead) + (c * r * r, h // r, w // r))
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
+                  weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """y = (x − μ) / √(σ² + ε) ⊙ γ + β with μ, σ² per sample and channel over the spatial dimensions
+    (batch normalisation of each (n, c) slice on its own). Running statistics, when given, are
+    updated with the average over the batch of the per-sample statistics."""
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected an input of shape (N, C, *), got shape {tuple(input.shape)}")
+    n, c = input.shape[:2]
+    folded = input.reshape((1, n * c) + tuple(input.shape[2:]))
+
+    def repeated(t):
+        return None if t is None else t.repeat(n)
+    mean_n, var_n = repeated(running_mean), repeated(running_var)
+    out = batch_norm(folded, mean_n, var_n, repeated(weight), repeated(bias), use_input_stats, momentum, eps)
+    if use_input_stats:
+        for running, per_sample in ((running_mean, mean_n), (running_var, var_n)):
+            if running is not None:
+                with no_grad():
+                    running._data[...] = per_sample._data.reshape(n, c).mean(0)
+                    running._vc.value += 1
+    return out.reshape(tuple(input.shape))
+
+
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, max_norm=None, norm_type=2.0,
+                  scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                  per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
+                  padding_idx: int | None = None) -> Tensor:
+    """Sums, means or maxima of bags of embeddings: bag b holds the rows of ``weight`` picked by the ids
+    of row b of a 2-D ``input``, or by the ids from offsets[b] to offsets[b+1] of a 1-D one. Ids equal
+    to ``padding_idx`` are left out (an empty bag gives zeros); ``per_sample_weights`` scale each row
+    (mode 'sum' only)."""
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"embedding_bag: per_sample_weights only supported with mode='sum', got mode={mode!r}")
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError("embedding_bag: if input is 2D, then offsets has to be None")
+        bags = input.shape[0]
+        starts = np.arange(bags) * input.shape[1]
+        ids = input.reshape(-1)
+        weights = None if per_sample_weights is None else per_sample_weights.reshape(-1)
+    elif input.ndim == 1:
+        if offsets is None or offsets.ndim != 1:
+            raise ValueError("embedding_bag: offsets has to be a 1D tensor when input is 1D")
+        starts = offsets._data.astype(np.int64)
+        if include_last_offset:
+            starts = starts[:-1]
+        bags, ids, weights = len(starts), input, per_sample_weights
+    else:
+        raise ValueError(f"embedding_bag: input has to be 1D or 2D, got shape {tuple(input.shape)}")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += weight.shape[0]
+    rows = embedding(ids, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq)
+    if weights is not None:
+        rows = rows * weights.reshape(-1, 1)
+    ends = np.append(starts[1:], ids.shape[0])
+    member = np.zeros((bags, ids.shape[0]), bool)
+    for b, (s, e) in enumerate(zip(starts, ends)):
+        member[b, s:e] = True
+    if padding_idx is not None:
+        member &= ids._data[None, :] != padding_idx
+    if mode == "max":
+        picked = [rows[member[b]].amax(0) if member[b].any() else creation.zeros_like(rows[0]) for b in range(bags)]
+        return ops.stack(picked, 0) if picked else rows[:0]
+    matrix = member.astype(rows._data.dtype)
+    if mode == "mean":
+        matrix = matrix / np.maximum(matrix.sum(1, keepdims=True), 1)
+    return Tensor._make(matrix) @ rows
+
+
+# --- resampling aliases, distances, margin losses, Gumbel-softmax -------------------------------------------
+
+def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest", align_corners=None) -> Tensor:
+    """The deprecated name of :func:`interpolate` (PyTorch warns, as here)."""
+    warnings.warn("nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.", UserWarning,
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    warnings.warn("nn.functional.upsample_nearest is deprecated. Use nn.functional.interpolate instead.",
+                  UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    warnings.warn("nn.functional.upsample_bilinear is deprecated. Use nn.functional.interpolate instead.",
+                  UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:
+    """The p-norm distances between the rows of an (N, M) input, for each pair i < j in row-major
+    order: a vector of N(N − 1)/2."""
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    rows, cols = np.triu_indices(input.shape[0], 1)
+    return ops.norm(input[rows] - input[cols], p, -1)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, size_average=None,
+                        reduce=None, reduction: str = "mean") -> Tensor:
+    """ℓ = max(0, −y (x₁ − x₂) + margin), y ∈ {1, −1} saying which input should rank higher."""
+    loss = ops.clamp_min(-target * (input1 - input2) + margin, 0.0)
+    return _reduce(loss, _reduction(size_average, reduce, reduction))
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None, reduce=None,
+                         reduction: str = "mean") -> Tensor:
+    """ℓ = x where y = 1, max(0, margin − x) where y = −1 (x a distance)."""
+    margin_term = ops.clamp_min(margin - input, 0.0)
+    loss = ops.where(target == 1, input, creation.zeros_like(input)) + \
+        ops.where(target == -1, margin_term, creation.zeros_like(input))
+    return _reduce(loss, _reduction(size_average, reduce, reduction))
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """ℓ = log(1 + e^(−y x)), y ∈ {1, −1} (the logistic loss)."""
+    loss = softplus(-target * input)
+    return _reduce(loss, _reduction(size_average, reduce, reduction))
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+                                reduce=None, reduction: str = "mean") -> Tensor:
+    """ℓ = −(1/C) Σ_c [y_c log σ(x_c) + (1 − y_c) log σ(−x_c)] (w_c-weighted), per sample of (N, C)."""
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    loss = loss.sum(-1) / input.shape[-1]
+    return _reduce(loss, _reduction(size_average, reduce, reduction))
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2,
+                        eps: float = 1e-6, swap: bool = False, size_average=None, reduce=None,
+                        reduction: str = "mean") -> Tensor:
+    """ℓ = max(d(a, p) − d(a, n) + margin, 0) with d the pairwise p-norm distance (eps added to the
+    difference); ``swap`` uses min(d(a, n), d(p, n))."""
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = ops.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    loss = ops.clamp_min(margin + d_pos - d_neg, 0.0)
+    return _reduce(loss, _reduction(size_average, reduce, reduction))
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False, size_average=None,
+                     eps: float = 1e-8, reduce=None, reduction: str = "mean") -> Tensor:
+    """ℓ = eˣ − y x (log_input) or x − y log(x + eps); ``full`` adds Stirling's y log y − y + ½ log(2π y)
+    where y > 1."""
+    loss = ops.exp(input) - target * input if log_input else input - target * ops.log(input + eps)
+    if full:
+        y = target
+        stirling = y * ops.log(y) - y + 0.5 * ops.log(2 * math.pi * y)
+        loss = loss + ops.where(y > 1, stirling, creation.zeros_like(stirling))
+    return _reduce(loss, _reduction(size_average, reduce, reduction))
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
+    """softmax((logits + g) / τ) with g = −log E, E ~ Exp(1) (Gumbel noise, PyTorch's draws); ``hard``
+    returns the one-hot argmax in the forward pass with the soft gradient (straight-through)."""
+    noise = Tensor._make(on_device_of(-np.log(random.exponential(tuple(logits.shape), logits._data.dtype)),
+                                      logits._data))
+    y_soft = softmax((logits + noise) / tau, dim)
+    if not hard:
+        return y_soft
+    index = y_soft._data.argmax(dim)
+    y_hard = get_array_module(y_soft._data).zeros(y_soft.shape, y_soft._data.dtype)
+    np.put_along_axis(y_hard, np.expand_dims(index, dim), 1.0, axis=dim)
+    return Tensor._make(y_hard) - y_soft.detach() + y_soft
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of a (N, C, D, H, W) input: each (n, c) volume kept with probability 1 − p (and
+    scaled by 1/(1 − p)) or zeroed."""
+    return _channel_dropout(input, p, training, inplace, 3, "dropout3d")

@@ -11,9 +11,11 @@ Every function takes an optional ``generator`` (:class:`nnmath.Generator`) and r
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
+from nnmath import random
 from nnmath.autograd import no_grad
 from nnmath.backend import on_device_of
 from nnmath.random import rng
@@ -72,13 +74,13 @@ def _fill(tensor: Tensor, values) -> Tensor:
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
-    """w ~ U(a, b)."""
-    return _fill(tensor, rng(generator).uniform(a, b, tensor.shape))
+    """w ~ U(a, b) (PyTorch's stream: the same seed gives the same weights)."""
+    return _fill(tensor, random.uniform(tuple(tensor.shape), tensor._data.dtype, a, b, generator))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
-    """w ~ N(mean, std²)."""
-    return _fill(tensor, rng(generator).normal(mean, std, tensor.shape))
+    """w ~ N(mean, std²) (PyTorch's stream: the same seed gives the same weights)."""
+    return _fill(tensor, random.normal(tuple(tensor.shape), tensor._data.dtype, mean, std, generator))
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
@@ -189,7 +191,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = rng(generator).standard_normal((rows, cols))
+    flat = random.normal((rows, cols), tensor._data.dtype, generator=generator)
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)
@@ -197,3 +199,22 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     if rows < cols:
         q = q.T
     return _fill(tensor, gain * q.reshape(tensor.shape))
+
+
+def _deprecated(new):
+    """PyTorch's pre-0.4 names without the trailing underscore: they warn and call the new one."""
+    old_name = new.__name__[:-1]
+
+    def old(*args, **kwargs):
+        warnings.warn(f"nn.init.{old_name} is now deprecated in favor of nn.init.{new.__name__}.", FutureWarning,
+                      stacklevel=2)
+        return new(*args, **kwargs)
+    old.__name__ = old.__qualname__ = old_name
+    old.__doc__ = f"Deprecated: :func:`{new.__name__}`."
+    return old
+
+
+uniform, normal, constant = _deprecated(uniform_), _deprecated(normal_), _deprecated(constant_)
+xavier_uniform, xavier_normal = _deprecated(xavier_uniform_), _deprecated(xavier_normal_)
+kaiming_uniform, kaiming_normal = _deprecated(kaiming_uniform_), _deprecated(kaiming_normal_)
+orthogonal, eye, dirac = _deprecated(orthogonal_), _deprecated(eye_), _deprecated(dirac_)

@@ -53,3 +53,68 @@ def _rebuild_parameter(data, requires_grad):
 
 
 ForkingPickler.register(Parameter, reduce_tensor)  # sent to another process through shared memory, as a Tensor
+
+
+class UninitializedTensorMixin:
+    """A parameter or buffer whose shape is not known yet (a lazy layer's, before its first input).
+    ``materialize(shape)`` gives it storage of that shape (uninitialised values) and turns it into
+    the ordinary class (``cls_to_become``) in place, so references held elsewhere, an optimizer's
+    included, stay valid."""
+
+    cls_to_become = None
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        shape = (int(shape),) if isinstance(shape, int) else tuple(int(s) for s in shape)
+        np_dtype = self._data.dtype if dtype is None else dtypes.to_dtype(dtype).np
+        self._data = np.empty(shape, np_dtype)
+        self.__class__ = self.cls_to_become
+
+    @property
+    def shape(self):
+        raise RuntimeError("Can't access the shape of an uninitialized parameter or buffer. This error usually "
+                           "happens in `load_state_dict` when trying to load an uninitialized parameter into an "
+                           "initialized one. Call `forward` to initialize the parameters before accessing their "
+                           "attributes.")
+
+    def share_memory_(self):
+        raise RuntimeError("Can't share memory on an uninitialized parameter or buffer. Call `forward` to "
+                           "initialize the parameters before calling `module.share_memory()`.")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+    def __reduce_ex__(self, proto):
+        return (type(self), (self.requires_grad,))
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    """A :class:`Parameter` of a lazy layer before its first forward (see :class:`UninitializedTensorMixin`).
+
+    Example::
+
+        >>> p = nn.parameter.UninitializedParameter()
+        >>> p.materialize((2, 3)); type(p).__name__, tuple(p.shape)
+        ('Parameter', (2, 3))
+    """
+
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad: bool = True, device=None, dtype=None):
+        array = np.empty((0,), (dtypes.get_default_dtype() if dtype is None else dtypes.to_dtype(dtype)).np)
+        super().__init__(Tensor._make(array), requires_grad)
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    """A buffer of a lazy layer before its first forward (a running statistic of a lazy batch norm)."""
+
+    cls_to_become = Tensor
+
+    def __init__(self, requires_grad: bool = False, device=None, dtype=None):
+        array = np.empty((0,), (dtypes.get_default_dtype() if dtype is None else dtypes.to_dtype(dtype)).np)
+        self._init(array, False, None, 0)
+        self.requires_grad_(requires_grad)
+
+
+def is_lazy(param) -> bool:
+    """Whether ``param`` is an uninitialized parameter or buffer."""
+    return isinstance(param, UninitializedTensorMixin)

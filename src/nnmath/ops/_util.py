@@ -13,8 +13,30 @@ from nnmath.autograd.grad_mode import state
 from nnmath.backend import get_array_module
 from nnmath.tensor import Tensor, wrap_dim
 
-#: What ``max(x, dim)``, ``sort``, ``topk``, ``kthvalue`` return: a named pair, as PyTorch's return types.
-values_indices = namedtuple("values_indices", ["values", "indices"])
+
+class return_types:  # noqa: N801  (PyTorch's torch.return_types; the named tuples below are its attributes)
+    """PyTorch's named result tuples (``torch.return_types.max``, ...), made by :func:`return_type`."""
+
+
+def _return_type_repr(self) -> str:
+    fields = ",\n".join(f"{name}={value!r}" for name, value in zip(self._fields, self))
+    return f"nnmath.return_types.{type(self).__name__}(\n{fields})"
+
+
+@functools.cache
+def return_type(name: str, fields: tuple):
+    """The named tuple PyTorch returns from op ``name`` (``values``/``indices`` of ``max(x, dim)``, ...),
+    printed as PyTorch prints it; kept as ``return_types.<name>`` so that it pickles."""
+    cls = type(name, (namedtuple(name, fields),), {"__slots__": (), "__repr__": _return_type_repr,
+                                                  "__module__": __name__,
+                                                  "__qualname__": f"return_types.{name}"})
+    setattr(return_types, name, cls)
+    return cls
+
+
+def values_indices(op: str, values, indices):
+    """What ``max(x, dim)``, ``sort``, ``topk``, ``kthvalue``, ``median(x, dim)`` return: (values, indices)."""
+    return return_type(op, ("values", "indices"))(values, indices)
 
 
 def scalar_like(value, like):
@@ -52,9 +74,9 @@ def promote(x, y, keep_numbers=False):
         if isinstance(y, Tensor):
             if x._data.dtype == y._data.dtype:
                 return x, y
-        elif type(y) in _PLAIN_NUMBERS and x._data.dtype.kind in "fc":
+        elif type(y) in _PLAIN_NUMBERS and dtypes.is_inexact_np(x._data.dtype):
             return x, (y if keep_numbers else Tensor._make(scalar_like(y, x._data)))
-    elif type(x) in _PLAIN_NUMBERS and isinstance(y, Tensor) and y._data.dtype.kind in "fc":
+    elif type(x) in _PLAIN_NUMBERS and isinstance(y, Tensor) and dtypes.is_inexact_np(y._data.dtype):
         return (x if keep_numbers else Tensor._make(scalar_like(x, y._data))), y
     dt = dtypes.result_type_np(x, y)
     xp = get_array_module(*(v._data for v in (x, y) if isinstance(v, Tensor)))
@@ -83,7 +105,7 @@ def reject_dtype_kinds(op: str, kinds: str, what: str, *operands) -> None:
 
 def require_floating(op: str, x: Tensor) -> None:
     """Ops defined only on real or complex numbers refuse integer and bool tensors, as PyTorch."""
-    if x._data.dtype.kind not in "fc":
+    if x._data.dtype.kind != "c" and not dtypes.is_floating_np(x._data.dtype):
         raise RuntimeError(f"{op}: expected a floating point or complex tensor as input, got {x.dtype}; "
                            f"convert it first (x.float())")
 
@@ -91,7 +113,7 @@ def require_floating(op: str, x: Tensor) -> None:
 def promote_float(x, y, keep_numbers=False):
     """Like :func:`promote`, then integers and bools become the default float dtype (true division)."""
     x, y = promote(x, y, keep_numbers)
-    if (x if isinstance(x, Tensor) else y)._data.dtype.kind not in "fc":
+    if not dtypes.is_inexact_np((x if isinstance(x, Tensor) else y)._data.dtype):
         dt = dtypes.get_default_dtype().np
         x, y = _to(x, dt), _to(y, dt)
     return x, y
@@ -107,7 +129,7 @@ def _to(v, np_dtype, xp=np):
 
 def to_float(x: Tensor) -> Tensor:
     """Integer and bool tensors become the default float dtype, for ops defined on reals."""
-    if x._data.dtype.kind in "fc":
+    if dtypes.is_inexact_np(x._data.dtype):
         return x
     return _to(x, dtypes.get_default_dtype().np)
 
@@ -222,11 +244,20 @@ def _resize_out(op, out, shape):
     out._data = get_array_module(out._data).empty(shape, dtype=out._data.dtype)
 
 
-def accepts_out(fn):
-    """Give ``fn`` (whose signature lists ``out=None``) PyTorch's ``out=`` (see :func:`write_out`)."""
+def accepts_out(fn=None, *, exact_dtype=False):
+    """Give ``fn`` (whose signature lists ``out=None``) PyTorch's ``out=`` (see :func:`write_out`);
+    ``@accepts_out(exact_dtype=True)``: out must have the result's dtype (PyTorch's matrix products)."""
+    if fn is None:
+        return functools.partial(accepts_out, exact_dtype=exact_dtype)
+
     @functools.wraps(fn)
     def with_out(*args, **kwargs):
         out = kwargs.pop("out", None)
         result = fn(*args, **kwargs)
-        return result if out is None else write_out(fn.__name__, result, out)
+        if out is None:
+            return result
+        if exact_dtype and isinstance(out, Tensor) and out.dtype is not result.dtype:
+            raise RuntimeError(f"{fn.__name__}: expected the out= tensor to have the result's dtype {result.dtype}, "
+                               f"but got {out.dtype}")
+        return write_out(fn.__name__, result, out)
     return with_out

@@ -127,7 +127,8 @@ def nhwc(x):
 
 
 def nchw(x):
-    return x.transpose(0, 3, 1, 2)
+    """An (N, H, W, C) array as (N, C, H, W), contiguous as PyTorch's results are (so .view() works)."""
+    return get_array_module(x).ascontiguousarray(x.transpose(0, 3, 1, 2))
 
 
 def int_tuple(value, n, name, op):

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from nnmath import dtypes
 from nnmath.autograd.function import Function
 from nnmath.ops._util import require_floating, to_float
 from nnmath.ops.elementwise import clamp_min, exp, log, log1p, where
@@ -185,7 +186,7 @@ def tanh(input):
 
 def relu(input):
     """max(x, 0)."""
-    if input._data.dtype.kind not in "fc":
+    if not dtypes.is_inexact_np(input._data.dtype):
         return Tensor._make(np.maximum(input._data, 0))
     return Relu.apply(input)
 

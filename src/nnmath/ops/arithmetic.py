@@ -13,7 +13,7 @@ from nnmath.backend import get_array_module
 from nnmath.dtypes import result_type_np
 from nnmath.ops._util import (apply_broadcasting, as_tensor_like, broadcast_error, check_divisor, promote,
                               promote_float, reject_dtype_kinds, scalar_like, to_float, write_out)
-from nnmath.ops.elementwise import log, where
+from nnmath.ops.elementwise import exp, log, sin, where
 from nnmath.tensor import Tensor
 
 
@@ -392,6 +392,75 @@ def reciprocal(input):
     return div(1.0, to_float(input))
 
 
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """y = input + value · tensor1 ⊙ tensor2 (broadcast)."""
+    return add(input, mul(tensor1, tensor2), alpha=value)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """y = input + value · tensor1 / tensor2 (broadcast)."""
+    return add(input, div(tensor1, tensor2), alpha=value)
+
+
+def logaddexp(input, other):
+    """y = log(eᵃ + eᵇ) = m + log(e^(a − m) + e^(b − m)) with m = max(a, b) held constant: no overflow, and
+    the derivatives are exact everywhere, ties a = b included, since m cancels (m = 0 where it is ±∞)."""
+    a, b = promote_float(input, other)
+    xp = get_array_module(a._data)
+    m = xp.maximum(a._data, b._data)
+    shift = Tensor._make(xp.where(xp.isfinite(m), m, 0).astype(m.dtype))
+    return add(log(add(exp(sub(a, shift)), exp(sub(b, shift)))), shift)
+
+
+def logaddexp2(input, other):
+    """y = log₂(2ᵃ + 2ᵇ)."""
+    ln2 = float(np.log(2.0))
+    return div(logaddexp(mul(to_float(input), ln2), mul(to_float(other), ln2)), ln2)
+
+
+def deg2rad(input):
+    """Degrees to radians: y = x · π / 180."""
+    return mul(to_float(input), float(np.pi / 180.0))
+
+
+def rad2deg(input):
+    """Radians to degrees: y = x · 180 / π."""
+    return mul(to_float(input), float(180.0 / np.pi))
+
+
+def sinc(input):
+    """The normalised sinc: y = sin(πx) / (πx), with y = 1 (and y′ = 0) at x = 0."""
+    x = to_float(input)
+    zero = Tensor._make(x._data == 0)
+    safe = where(zero, Tensor._make(scalar_like(1, x._data)), x)
+    pix = mul(safe, float(np.pi))
+    return where(zero, Tensor._make(scalar_like(1, x._data)), div(sin(pix), pix))
+
+
+def float_power(input, exponent):
+    """input ** exponent computed in double precision (float64 result, as PyTorch)."""
+    a = input.double() if isinstance(input, Tensor) else input
+    b = exponent.double() if isinstance(exponent, Tensor) else exponent
+    if not isinstance(a, Tensor):
+        a = Tensor._make(np.asarray(a, np.float64))
+    return pow(a, b)
+
+
+def heaviside(input, values):
+    """The step function: 0 where x < 0, ``values`` where x = 0, 1 where x > 0 (no gradient)."""
+    x, v = promote(input, values)
+    return Tensor._make(np.heaviside(x._data, v._data).astype(x._data.dtype))
+
+
+def copysign(input, other):
+    """|input| with the sign of ``other`` (elementwise); the gradient ±1 flows to ``input``, 0 where
+    input = 0 (the kink of |input|: PyTorch's convention)."""
+    a, b = promote_float(input, other)
+    flip = Tensor._make(np.signbit(a._data) != np.signbit(b._data))
+    signed = where(flip, neg(a), a)
+    return where(Tensor._make(a._data == 0), signed.detach(), signed)
+
+
 __all__ = [
     "atan2",
     "arctan2",
@@ -413,4 +482,14 @@ __all__ = [
     "pow",
     "square",
     "reciprocal",
+    "addcmul",
+    "addcdiv",
+    "logaddexp",
+    "logaddexp2",
+    "deg2rad",
+    "rad2deg",
+    "sinc",
+    "float_power",
+    "heaviside",
+    "copysign",
 ]

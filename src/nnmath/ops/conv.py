@@ -46,26 +46,31 @@ def _rows(y_nchw, groups):
 
 
 def _conv_forward(x, W, b, geom, keep_cols=False):
-    """y = conv(x, W) + b (N, O, OH, OW), laid out channels-last; and, with ``keep_cols``, the im2col
-    matrix of x for the weight gradient, when the batch was done in one piece (else None: too large to keep)."""
+    """y = conv(x, W) + b (N, O, OH, OW), computed channels-last a chunk of images at a time; and, with
+    ``keep_cols``, the im2col matrix of x for the weight gradient, when the batch was done in one piece (else
+    None: too large to keep)."""
     n, c, h, w = x.shape
     o, _, kh, kw = W.shape
     oh = out_size(h, geom.padding[0], geom.padding[1], kh, geom.stride[0], geom.dilation[0])
     ow = out_size(w, geom.padding[2], geom.padding[3], kw, geom.stride[1], geom.dilation[1])
-    y = get_array_module(x).empty((n, oh, ow, o), np.result_type(x.dtype, W.dtype))
+    xp = get_array_module(x)
+    dtype = np.result_type(x.dtype, W.dtype)
+    y = xp.empty((n, o, oh, ow), dtype)   # contiguous NCHW, as PyTorch's result (x.view(n, -1) works)
     Wm = _weight_matrix(W, geom.groups)
     x_nhwc = nhwc(x)
     chunks = image_chunks(n, oh * ow * kh * kw * c * x.dtype.itemsize)
     cols = None
     for images in chunks:
         cols = im2col(x_nhwc[images], geom, oh, ow)
-        _times_weights(cols, Wm, y[images])
+        part = xp.empty((images.stop - images.start, oh, ow, o), dtype)   # channels-last, one chunk
+        _times_weights(cols, Wm, part)
+        if b is not None:
+            part += b
+        y[images] = part.transpose(0, 3, 1, 2)
         if len(chunks) > 1 or not keep_cols:
             give_scratch(cols)
             cols = None
-    if b is not None:
-        y += b
-    return nchw(y), cols
+    return y, cols
 
 
 def _times_weights(cols, Wm, out):

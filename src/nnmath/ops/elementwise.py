@@ -12,7 +12,7 @@ from nnmath.autograd.fit import cast
 from nnmath.autograd.function import Function
 from nnmath.backend import get_array_module
 from nnmath.ops._util import (apply_broadcasting, broadcast_error, promote, reject_dtype_kinds, require_floating,
-                              to_float)
+                              to_float, write_out)
 from nnmath.ops.comparison import nonzero
 from nnmath.tensor import Tensor
 
@@ -310,9 +310,100 @@ class Where(Function):
         return None, ga, gb
 
 
+class Asin(Function):
+    """Forward:  y = arcsin x   (x ∈ [−1, 1])
+    VJP:      x̄ = ȳ / √(1 − x²)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arcsin(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy * rsqrt(1 - x * x)
+
+
+class Sinh(Function):
+    """Forward:  y = sinh x = (eˣ − e⁻ˣ) / 2
+    VJP:      x̄ = ȳ ⊙ cosh x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sinh(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy * cosh(x)
+
+
+class Cosh(Function):
+    """Forward:  y = cosh x = (eˣ + e⁻ˣ) / 2
+    VJP:      x̄ = ȳ ⊙ sinh x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cosh(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy * sinh(x)
+
+
+class Asinh(Function):
+    """Forward:  y = arsinh x = ln(x + √(x² + 1))
+    VJP:      x̄ = ȳ / √(x² + 1)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arcsinh(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy * rsqrt(x * x + 1)
+
+
+class Acosh(Function):
+    """Forward:  y = arcosh x = ln(x + √(x² − 1))   (x ≥ 1)
+    VJP:      x̄ = ȳ / √(x² − 1)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arccosh(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy * rsqrt(x * x - 1)
+
+
+class Atanh(Function):
+    """Forward:  y = artanh x = ½ ln((1 + x) / (1 − x))   (|x| < 1)
+    VJP:      x̄ = ȳ / (1 − x²)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arctanh(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy / (1 - x * x)
+
+
 def _unary(fn):
-    def op(input):
-        return fn.apply(to_float(input))
+    def op(input, *, out=None):
+        result = fn.apply(to_float(input))
+        return result if out is None else write_out(op.__name__, result, out)
     op.__name__ = fn.__name__.lower()
     op.__qualname__ = op.__name__
     op.__doc__ = fn.__doc__
@@ -330,6 +421,14 @@ cos = _unary(Cos)
 tan = _unary(Tan)
 atan = _unary(Atan)
 arctan = atan
+asin = arcsin = _unary(Asin)
+sinh = _unary(Sinh)
+cosh = _unary(Cosh)
+asinh = arcsinh = _unary(Asinh)
+acosh = arccosh = _unary(Acosh)
+atanh = arctanh = _unary(Atanh)
+
+
 acos = _unary(Acos)
 arccos = acos
 
@@ -517,6 +616,16 @@ __all__ = [
     "tan",
     "atan",
     "arctan",
+    "asin",
+    "arcsin",
+    "sinh",
+    "cosh",
+    "asinh",
+    "arcsinh",
+    "acosh",
+    "arccosh",
+    "atanh",
+    "arctanh",
     "acos",
     "arccos",
     "conj",

@@ -10,9 +10,10 @@ import string
 import numpy as np
 
 from nnmath.autograd.function import Function
-from nnmath.ops._util import broadcast_error, check_same_dtype
-from nnmath.ops.shape import broadcast_to, reshape, squeeze, unsqueeze
-from nnmath.tensor import Tensor
+from nnmath.ops._util import accepts_out, broadcast_error, check_same_dtype
+from nnmath.ops.reduction import norm, sum
+from nnmath.ops.shape import broadcast_to, permute, reshape, squeeze, unsqueeze
+from nnmath.tensor import Tensor, wrap_dim
 
 
 class Matmul(Function):
@@ -60,7 +61,8 @@ def _matmul_error(a, b, op):
     return RuntimeError(f"{op}: {sa} @ {sb}: batch dimensions {sa[:-2]} and {sb[:-2]} do not broadcast")
 
 
-def matmul(input, other):
+@accepts_out(exact_dtype=True)
+def matmul(input, other, *, out=None):
     """Matrix product with NumPy/PyTorch ``@`` semantics (vectors, matrices, broadcast batches)."""
     return _matmul(input, other, "matmul")
 
@@ -79,14 +81,16 @@ def _matmul(a, b, op):
         raise _matmul_error(a, b, op) from None
 
 
-def mm(input, mat2):
+@accepts_out(exact_dtype=True)
+def mm(input, mat2, *, out=None):
     """(n, k) @ (k, m) matrix product; both must be 2-D."""
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D matrices, got shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
     return _matmul(input, mat2, "mm")
 
 
-def bmm(input, mat2):
+@accepts_out(exact_dtype=True)
+def bmm(input, mat2, *, out=None):
     """(b, n, k) @ (b, k, m) batched matrix product; both must be 3-D with equal batch size."""
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(f"bmm: expected 3-D tensors, got shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
@@ -95,14 +99,16 @@ def bmm(input, mat2):
     return _matmul(input, mat2, "bmm")
 
 
-def mv(input, vec):
+@accepts_out(exact_dtype=True)
+def mv(input, vec, *, out=None):
     """(n, m) @ (m,) matrix-vector product."""
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"mv: expected a matrix and a vector, got {tuple(input.shape)} and {tuple(vec.shape)}")
     return _matmul(input, vec, "mv")
 
 
-def dot(input, other):
+@accepts_out(exact_dtype=True)
+def dot(input, other, *, out=None):
     """Σᵢ aᵢ bᵢ of two 1-D tensors."""
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"dot: expected 1-D tensors, got {tuple(input.shape)} and {tuple(other.shape)}")
@@ -111,8 +117,8 @@ def dot(input, other):
     return _matmul(input, other, "dot")
 
 
-
-def outer(input, vec2):
+@accepts_out
+def outer(input, vec2, *, out=None):
     """(aᵢ bⱼ): the outer product of two vectors."""
     if input.ndim != 1 or vec2.ndim != 1:
         raise RuntimeError(f"outer: expected 1-D tensors, got {tuple(input.shape)} and {tuple(vec2.shape)}")
@@ -289,6 +295,81 @@ def einsum(equation, *operands):
         raise RuntimeError(f"einsum: {equation!r} does not fit operands of shapes {shapes}: {e}") from None
 
 
+def _scaled_sum(input, product, beta, alpha):
+    """β·input + α·product, with β = 0 ignoring input (NaN included), as PyTorch's add* ops."""
+    out = product if alpha == 1 else product * alpha
+    if beta == 0:
+        return broadcast_to(out * 1, tuple(np.broadcast_shapes(tuple(input.shape), tuple(out.shape))))
+    return out + (input if beta == 1 else input * beta)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """β·input + α·(mat @ vec)."""
+    return _scaled_sum(input, mv(mat, vec), beta, alpha)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """β·input + α·(vec1 ⊗ vec2), the outer product."""
+    return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """β·input + α·(batch1 @ batch2), batch by batch."""
+    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """β·input + α·Σᵦ batch1[b] @ batch2[b]."""
+    return _scaled_sum(input, sum(bmm(batch1, batch2), 0), beta, alpha)
+
+
+def chain_matmul(*matrices):
+    """The product of the matrices, left to right."""
+    if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
+        matrices = tuple(matrices[0])
+    out = matrices[0]
+    for m in matrices[1:]:
+        out = mm(out, m)
+    return out
+
+
+def kron(input, other):
+    """The Kronecker product: block (i, j) of the result is input[i, j] · other (any number of dims)."""
+    nd = max(input.ndim, other.ndim)
+    a = reshape(input, (1,) * (nd - input.ndim) + tuple(input.shape))
+    b = reshape(other, (1,) * (nd - other.ndim) + tuple(other.shape))
+    a_spread = reshape(a, tuple(x for n in a.shape for x in (n, 1)))
+    b_spread = reshape(b, tuple(x for n in b.shape for x in (1, n)))
+    product = a_spread * b_spread
+    return reshape(product, tuple(m * n for m, n in zip(a.shape, b.shape)))
+
+
+@accepts_out
+def tensordot(a, b, dims=2, out=None):
+    """Σ over the paired dimensions of a·b: ``dims`` = n pairs a's last n with b's first n; or two
+    lists of dimensions to pair."""
+    if isinstance(dims, (int, np.integer)):
+        if dims < 0:
+            raise RuntimeError(f"tensordot: expects dims >= 0, but got dims={dims}")
+        dims_a, dims_b = list(range(a.ndim - int(dims), a.ndim)), list(range(int(dims)))
+    else:
+        dims_a, dims_b = dims
+        dims_a = [dims_a] if isinstance(dims_a, (int, np.integer)) else list(dims_a)
+        dims_b = [dims_b] if isinstance(dims_b, (int, np.integer)) else list(dims_b)
+    dims_a = [wrap_dim(d, a.ndim, "tensordot") for d in dims_a]
+    dims_b = [wrap_dim(d, b.ndim, "tensordot") for d in dims_b]
+    for da, db in zip(dims_a, dims_b):
+        if a.shape[da] != b.shape[db]:
+            raise RuntimeError(f"tensordot: contracted dimensions need to match, but first has size "
+                               f"{a.shape[da]} in dim {da} and second has size {b.shape[db]} in dim {db}")
+    free_a = [d for d in range(a.ndim) if d not in dims_a]
+    free_b = [d for d in range(b.ndim) if d not in dims_b]
+    k = int(np.prod([a.shape[d] for d in dims_a]))
+    left = reshape(permute(a, free_a + dims_a), (-1, k))
+    right = reshape(permute(b, dims_b + free_b), (k, -1))
+    return reshape(mm(left, right), tuple(a.shape[d] for d in free_a) + tuple(b.shape[d] for d in free_b))
+
+
 __all__ = [
     "matmul",
     "mm",
@@ -300,4 +381,11 @@ __all__ = [
     "inner",
     "addmm",
     "einsum",
+    "addmv",
+    "addr",
+    "baddbmm",
+    "addbmm",
+    "chain_matmul",
+    "kron",
+    "tensordot",
 ]

@@ -15,12 +15,13 @@ from nnmath.autograd.fit import broadcast_to
 from nnmath.autograd.function import Function
 from nnmath.autograd.grad_mode import state
 from nnmath.backend import get_array_module
-from nnmath.ops._util import kept_shape, reduction_dims, require_floating, to_float, values_indices
+from nnmath.ops._util import kept_shape, reduction_dims, require_floating, return_type, to_float, values_indices
 from nnmath.ops.comparison import isnan
 from nnmath.ops.elementwise import abs as _abs
 from nnmath.ops.elementwise import exp, maximum, minimum, sign, where
 from nnmath.ops.indexing import gather, narrow
-from nnmath.ops.shape import flip, movedim, reshape, squeeze, stack, unsqueeze
+from nnmath.ops.shape import DiagExtract, cat, flip, movedim, reshape, squeeze, stack, unsqueeze
+from nnmath.ops.sorting import sort
 from nnmath.tensor import Tensor, wrap_dim
 
 
@@ -250,7 +251,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """Σ over ``dim`` treating NaN as 0."""
-    if input._data.dtype.kind not in "fc":
+    if not dtypes.is_inexact_np(input._data.dtype):
         return sum(input, dim, keepdim, dtype=dtype)
     return sum(where(isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
 
@@ -266,7 +267,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     """(1/n) Σ of the elements over ``dim``."""
     if dtype is not None:
         input = input.to(dtype)
-    if input._data.dtype.kind not in "fc":
+    if not dtypes.is_inexact_np(input._data.dtype):
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {input.dtype.name.capitalize()}")
     dims = reduction_dims(dim, input.ndim, "mean")
@@ -416,7 +417,7 @@ def _extreme(input, dim, keepdim, other, is_min):
     values = gather(input, d, idx) if input.ndim else input
     if not keepdim and input.ndim:
         values, idx = squeeze(values, d), Tensor._make(idx._data.squeeze(d))
-    return values_indices(values, idx)
+    return values_indices(op, values, idx)
 
 
 def max(input, dim=None, keepdim=False, *, other=None):
@@ -442,7 +443,7 @@ def median(input, dim=None, keepdim=False):
         return Median.apply(input)
     d = wrap_dim(dim, input.ndim, "median")
     if input.ndim == 0:
-        return values_indices(input, Tensor._make(np.zeros((), np.int64)))
+        return values_indices("median", input, Tensor._make(np.zeros((), np.int64)))
     _check_nonempty(input, d, (d,), "median")
     a = input._data
     order = np.argsort(a, axis=d, kind="stable")        # NaNs sort last
@@ -452,7 +453,7 @@ def median(input, dim=None, keepdim=False):
     values = gather(input, d, Tensor._make(idx))
     if not keepdim:
         values, idx = squeeze(values, d), idx.squeeze(d)
-    return values_indices(values, Tensor._make(idx.astype(np.int64)))
+    return values_indices("median", values, Tensor._make(idx.astype(np.int64)))
 
 
 def logsumexp(input, dim=None, keepdim=False):
@@ -540,6 +541,46 @@ def count_nonzero(input, dim=None):
     return Tensor._make(xp.asarray(np.count_nonzero(input._data, axis=axis), dtype=np.int64))
 
 
+def trace(input):
+    """tr X = Σᵢ X[i, i], the sum of a matrix's main diagonal."""
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, got a tensor of shape {tuple(input.shape)}")
+    if input._data.dtype.kind in "biu":
+        return Tensor._make(np.asarray(np.trace(input._data), dtype=np.int64))
+    return sum(DiagExtract.apply(input, 0))
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """The mean of the non-NaN elements over ``dim`` (NaN where all are NaN)."""
+    if not dtypes.is_inexact_np(input._data.dtype):
+        raise RuntimeError(f"nanmean: expected a floating-point input, got {input.dtype}")
+    count = sum(~isnan(input), dim, keepdim).to(input.dtype if dtype is None else dtype)
+    return nansum(input, dim, keepdim, dtype=dtype) / count
+
+
+_minmax = return_type("aminmax", ("min", "max"))
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    """The pair (min, max) over ``dim`` (all elements without it)."""
+    return _minmax(amin(input, () if dim is None else dim, keepdim), amax(input, () if dim is None else dim, keepdim))
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The n-th forward difference along ``dim``: out[i] = x[i+1] − x[i], applied n times, after
+    joining ``prepend`` and ``append`` to the input along ``dim``."""
+    d = wrap_dim(dim, input.ndim, "diff")
+    pieces = [t for t in (prepend, input, append) if t is not None]
+    x = cat(pieces, d) if len(pieces) > 1 else input
+    for _ in range(n):
+        length = x.shape[d]
+        if length == 0:
+            break
+        after, before = narrow(x, d, 1, length - 1), narrow(x, d, 0, length - 1)
+        x = (after != before) if x._data.dtype == np.bool_ else after - before
+    return x
+
+
 __all__ = [
     "sum",
     "nansum",
@@ -564,4 +605,8 @@ __all__ = [
     "all",
     "any",
     "count_nonzero",
+    "trace",
+    "nanmean",
+    "aminmax",
+    "diff",
 ]

@@ -11,7 +11,8 @@ import numpy as np
 from nnmath import dtypes
 from nnmath.autograd.fit import broadcast_to, cast, sum_to
 from nnmath.autograd.function import Function
-from nnmath.ops._util import size_args, wrap_dim
+from nnmath.backend import get_array_module
+from nnmath.ops._util import accepts_out, size_args, wrap_dim
 from nnmath.tensor import Size, Tensor
 
 
@@ -131,6 +132,46 @@ class Triangle(Function):
     @staticmethod
     def backward(ctx, gy):
         return (tril if ctx.lower else triu)(gy, ctx.diagonal)
+
+
+def _diagonal_positions(shape, k, xp):
+    """Row and column indices (arrays of module ``xp``) of the k-th diagonal of a matrix of ``shape``
+    (k > 0: above the main)."""
+    rows, cols = shape
+    length = max(0, min(rows, cols - k) if k >= 0 else min(rows + k, cols))
+    i = xp.arange(length)
+    return (i, i + k) if k >= 0 else (i - k, i)
+
+
+class DiagExtract(Function):
+    """Forward:  yᵢ = X[i, i + k], the k-th diagonal of a matrix X (a copy)
+    VJP:      X̄ = the matrix of X's shape holding ȳ on its k-th diagonal and zeros elsewhere"""
+
+    @staticmethod
+    def forward(ctx, x, k):
+        ctx.shape, ctx.k = x.shape, k
+        return x[_diagonal_positions(x.shape, k, get_array_module(x))]
+
+    @staticmethod
+    def backward(ctx, gy):
+        return DiagEmbed.apply(gy, ctx.k, ctx.shape), None
+
+
+class DiagEmbed(Function):
+    """Forward:  Y = the matrix of the given shape holding v on its k-th diagonal, zeros elsewhere
+    VJP:      v̄ = the k-th diagonal of Ȳ"""
+
+    @staticmethod
+    def forward(ctx, v, k, shape):
+        ctx.k = k
+        xp = get_array_module(v)
+        y = xp.zeros(shape, v.dtype)
+        y[_diagonal_positions(shape, k, xp)] = v
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        return DiagExtract.apply(gy, ctx.k), None, None
 
 
 class Clone(Function):
@@ -382,7 +423,8 @@ def tile(input, dims):
     return repeat(input, dims)
 
 
-def cat(tensors, dim=0):
+@accepts_out
+def cat(tensors, dim=0, *, out=None):
     """Join tensors along an existing dimension ``dim``."""
     tensors = [t for t in tensors]
     if not tensors:
@@ -402,16 +444,15 @@ def cat(tensors, dim=0):
     if any(x._data.dtype != dt for x in tensors):
         dt = dtypes.result_type_np(*tensors)
         tensors = [cast(x, dt) for x in tensors]
-    if len(tensors) == 1:
-        return tensors[0]
-    return Cat.apply(d, *tensors)
+    return Cat.apply(d, *tensors)  # a new tensor even for one input, as PyTorch's (never the input or a view)
 
 
 concat = cat
 concatenate = cat
 
 
-def stack(tensors, dim=0):
+@accepts_out
+def stack(tensors, dim=0, *, out=None):
     """Join tensors of equal shape along a new dimension ``dim``."""
     tensors = list(tensors)
     if not tensors:
@@ -421,7 +462,7 @@ def stack(tensors, dim=0):
             raise RuntimeError(f"stack: expects each tensor to be equal size, but got {tuple(tensors[0].shape)} "
                                f"at entry 0 and {tuple(x.shape)} at entry {i}")
     d = wrap_dim(dim, tensors[0].ndim + 1, "stack")
-    return cat([unsqueeze(x, d) for x in tensors], d) if len(tensors) > 1 else unsqueeze(tensors[0], d)
+    return cat([unsqueeze(x, d) for x in tensors], d)
 
 
 def hstack(tensors):
@@ -544,6 +585,133 @@ def atleast_2d(x):
     return reshape(x, (1,) * (2 - x.ndim) + tuple(x.shape)) if x.ndim < 2 else x
 
 
+def diag(input, diagonal=0):
+    """A vector v becomes the square matrix with v on its ``diagonal``-th diagonal (0: the main one,
+    > 0 above, < 0 below); a matrix gives its ``diagonal``-th diagonal as a vector (a copy)."""
+    k = int(diagonal)
+    if input.ndim == 1:
+        n = input.shape[0] + abs(k)
+        return DiagEmbed.apply(input, k, (n, n))
+    if input.ndim == 2:
+        return DiagExtract.apply(input, k)
+    raise RuntimeError(f"diag: expected a 1-D or 2-D tensor, got one of shape {tuple(input.shape)}")
+
+
+def diagflat(input, offset=0):
+    """The square matrix with the flattened input on its ``offset``-th diagonal."""
+    return diag(reshape(input, -1), offset)
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """Each vector along the last dimension becomes a square matrix with it on its ``offset``-th
+    diagonal; the matrices occupy dimensions ``dim1`` and ``dim2`` of the result."""
+    k = int(offset)
+    n = input.shape[-1] + abs(k)
+    lead = tuple(input.shape[:-1])
+    flat = reshape(input, (-1, input.shape[-1])) if lead else unsqueeze(input, 0)
+    mats = stack([diag(row, k) for row in unbind(flat, 0)], 0) if flat.shape[0] else \
+        reshape(flat, (0, n, n))
+    out = reshape(mats, lead + (n, n))
+    ndim = out.ndim
+    d1, d2 = wrap_dim(dim1, ndim, "diag_embed"), wrap_dim(dim2, ndim, "diag_embed")
+    if d1 == d2:
+        raise RuntimeError(f"diag_embed: dim1 and dim2 must differ, both are {dim1}")
+    return movedim(out, (ndim - 2, ndim - 1), (d1, d2))
+
+
+def meshgrid(*tensors, indexing=None):
+    """Coordinate grids from 1-D tensors: with ``indexing='ij'`` (the default) output i varies along
+    dimension i; with ``'xy'`` the first two dimensions are swapped (Cartesian, as NumPy's default).
+    The outputs are expanded views of the inputs."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    for t in tensors:
+        if t.ndim > 1:
+            raise RuntimeError(f"meshgrid: expected 0-D or 1-D tensors, got one of shape {tuple(t.shape)}")
+    flat = [reshape(t, -1) for t in tensors]
+    swap = indexing == "xy" and len(flat) >= 2
+    order = [1, 0] + list(range(2, len(flat))) if swap else list(range(len(flat)))
+    sizes = tuple(flat[i].shape[0] for i in order)
+    grids = []
+    for i, t in enumerate(flat):
+        axis = order.index(i)
+        shape = [1] * len(flat)
+        shape[axis] = -1
+        grids.append(expand(reshape(t, shape), *sizes))
+    return tuple(grids)
+
+
+def column_stack(tensors):
+    """Tensors as the columns of a matrix: 0-D and 1-D tensors become columns, others are joined
+    along dimension 1."""
+    cols = [reshape(t, (-1, 1)) if t.ndim <= 1 else t for t in tensors]
+    return cat(cols, 1)
+
+
+def dstack(tensors):
+    """Tensors stacked depth-wise (along dimension 2), after making each at least 3-D."""
+    return cat([atleast_3d(t) for t in tensors], 2)
+
+
+def _split_along(op, dim, min_ndim):
+    def splitter(input, indices_or_sections):
+        if input.ndim < min_ndim:
+            raise RuntimeError(f"{op}: requires a tensor with at least {min_ndim} dimension(s), "
+                               f"got one of shape {tuple(input.shape)}")
+        d = 0 if (op == "hsplit" and input.ndim == 1) else dim
+        if isinstance(indices_or_sections, (int, np.integer)) and input.shape[d] % int(indices_or_sections):
+            raise RuntimeError(f"{op}: dimension {d} of size {input.shape[d]} is not divisible by "
+                               f"{int(indices_or_sections)} sections")
+        return tensor_split(input, indices_or_sections, d)
+    splitter.__name__ = splitter.__qualname__ = op
+    splitter.__doc__ = f"``tensor_split`` along dimension {dim} into equal sections or at the given indices."
+    return splitter
+
+
+hsplit = _split_along("hsplit", 1, 1)
+vsplit = _split_along("vsplit", 0, 2)
+dsplit = _split_along("dsplit", 2, 3)
+
+
+row_stack = vstack
+
+
+def ravel(input):
+    """The elements as a 1-D tensor (a view when the input is contiguous)."""
+    return reshape(input, -1)
+
+
+def atleast_3d(x):
+    if x.ndim == 0:
+        return reshape(x, (1, 1, 1))
+    if x.ndim == 1:
+        return reshape(x, (1, x.shape[0], 1))
+    if x.ndim == 2:
+        return unsqueeze(x, 2)
+    return x
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotation by 90°·k in the plane of ``dims``, from the first towards the second."""
+    if len(dims) != 2:
+        raise RuntimeError(f"rot90: expected 2 dims, got {len(dims)}")
+    d0, d1 = (wrap_dim(d, input.ndim, "rot90") for d in dims)
+    if d0 == d1:
+        raise RuntimeError(f"rot90: the two dims must differ, got {tuple(dims)}")
+    k %= 4
+    if k == 1:
+        return transpose(flip(input, (d1,)), d0, d1)
+    if k == 2:
+        return flip(input, (d0, d1))
+    if k == 3:
+        return flip(transpose(input, d0, d1), (d1,))
+    return input
+
+
 __all__ = [
     "reshape",
     "view",
@@ -588,4 +756,17 @@ __all__ = [
     "clone",
     "atleast_1d",
     "atleast_2d",
+    "atleast_3d",
+    "diag",
+    "diagflat",
+    "diag_embed",
+    "meshgrid",
+    "column_stack",
+    "row_stack",
+    "dstack",
+    "hsplit",
+    "vsplit",
+    "dsplit",
+    "ravel",
+    "rot90",
 ]

@@ -36,8 +36,8 @@ def sort(input, dim=-1, descending=False, stable=False):
     """(values, indices) sorted along ``dim``; values are differentiable (gradient to the sources)."""
     idx = Tensor._make(_order(input, dim, descending))
     if input.ndim == 0:
-        return values_indices(input, idx)
-    return values_indices(gather(input, dim, idx), idx)
+        return values_indices("sort", input, idx)
+    return values_indices("sort", gather(input, dim, idx), idx)
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
@@ -49,7 +49,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     idx = _order(input, d, largest)
     idx = idx[(slice(None),) * d + (slice(0, k),)]
     idx_t = Tensor._make(get_array_module(idx).ascontiguousarray(idx))
-    return values_indices(gather(input, d, idx_t), idx_t)
+    return values_indices("topk", gather(input, d, idx_t), idx_t)
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
@@ -61,7 +61,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     v, i = v.narrow(d, k - 1, 1), i.narrow(d, k - 1, 1)
     if not keepdim:
         v, i = squeeze(v, d), squeeze(i, d)
-    return values_indices(v, i)
+    return values_indices("kthvalue", v, i)
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):

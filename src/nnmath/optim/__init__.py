@@ -6,11 +6,14 @@ from nnmath.optim.adagrad import Adagrad
 from nnmath.optim.adam import Adam
 from nnmath.optim.adamax import Adamax
 from nnmath.optim.adamw import AdamW
+from nnmath.optim.asgd import ASGD
 from nnmath.optim.lbfgs import LBFGS
 from nnmath.optim.nadam import NAdam
 from nnmath.optim.optimizer import Optimizer
+from nnmath.optim.radam import RAdam
 from nnmath.optim.rmsprop import RMSprop
+from nnmath.optim.rprop import Rprop
 from nnmath.optim.sgd import SGD
 
-__all__ = ["Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "LBFGS", "NAdam", "Optimizer", "RMSprop", "SGD",
-           "lr_scheduler"]
+__all__ = ["ASGD", "Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "LBFGS", "NAdam", "Optimizer", "RAdam",
+           "RMSprop", "Rprop", "SGD", "lr_scheduler"]

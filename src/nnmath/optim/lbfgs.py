@@ -13,7 +13,7 @@ def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
     """The minimizer of the cubic through (x1, f1, g1) and (x2, f2, g2), clipped to ``bounds``
     (default: between x1 and x2); the bounds' midpoint when the cubic has no minimum."""
     xmin_bound, xmax_bound = bounds if bounds is not None else ((x1, x2) if x1 <= x2 else (x2, x1))
-    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
+    d1 = g1 + g2 - _number_over(3 * (f1 - f2), x1 - x2)
     d2_square = d1 ** 2 - g1 * g2
     if d2_square < 0:
         return (xmin_bound + xmax_bound) / 2.0
@@ -23,6 +23,14 @@ def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
     else:
         min_pos = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
     return min(max(min_pos, xmin_bound), xmax_bound)
+
+
+def _number_over(number, value):
+    """number / value as PyTorch computes a Python number over a tensor: value's reciprocal, then the
+    product (two roundings; an array scalar stands for the tensor, a Python float divides as usual)."""
+    if isinstance(value, np.generic):
+        return (1 / value) * number
+    return number / value
 
 
 def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, max_ls=25):
@@ -159,11 +167,12 @@ class LBFGS(Optimizer):
                                else p.grad._data.reshape(-1) for p in self._params])
 
     def _add_grad(self, step_size, update: np.ndarray) -> None:
-        """θ ← θ + step_size · update, the flat update split over the parameters."""
+        """θ ← θ + step_size · update, the flat update split over the parameters (fused, as PyTorch's
+        ``add_(…, alpha=…)``)."""
         offset = 0
         for p in self._params:
             numel = p._data.size
-            p._data += step_size * update[offset:offset + numel].reshape(p._data.shape)
+            p._data[...] = _axpy(p._data, step_size, update[offset:offset + numel].reshape(p._data.shape))
             p._vc.value += 1
             offset += numel
 
@@ -285,12 +294,19 @@ def _two_loop_direction(flat_grad, old_dirs, old_stps, ro, H_diag, al) -> np.nda
     q = -flat_grad
     for i in range(len(old_dirs) - 1, -1, -1):
         al[i] = old_stps[i].dot(q) * ro[i]
-        q -= al[i] * old_dirs[i]
+        q = _axpy(q, -al[i], old_dirs[i])
     r = q * H_diag
     for i in range(len(old_dirs)):
         be_i = old_dirs[i].dot(r) * ro[i]
-        r += (al[i] - be_i) * old_stps[i]
+        r = _axpy(r, al[i] - be_i, old_stps[i])
     return r
+
+
+def _axpy(x: np.ndarray, alpha, y: np.ndarray) -> np.ndarray:
+    """x + α·y rounded once (a fused multiply-add), as PyTorch's ``x.add_(y, alpha=α)`` computes it:
+    exact in float64 for float32 operands, in extended precision for float64 ones."""
+    wide = np.float64 if x.dtype == np.float32 else np.longdouble
+    return (x.astype(wide) + wide(alpha) * y.astype(wide)).astype(x.dtype)
 
 
 def _array_or_none(value):

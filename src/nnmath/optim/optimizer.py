@@ -219,8 +219,9 @@ def _effective_grad(param: np.ndarray, grad: np.ndarray, group: dict) -> np.ndar
 
 
 # Scalar counters keep their saved dtype. PyTorch exempts only ``step``; it also casts NAdam's float32
-# ``mu_product`` to the parameter's dtype, after which a resumed run no longer matches a straight one.
-_SCALAR_STATE_KEYS = frozenset({"step", "mu_product"})
+# ``mu_product`` and ASGD's ``eta`` and ``mu`` to the parameter's dtype, after which a resumed run no longer
+# matches a straight one.
+_SCALAR_STATE_KEYS = frozenset({"step", "mu_product", "eta", "mu"})
 
 
 def _copy_to_param(param: Tensor, value, key=None):

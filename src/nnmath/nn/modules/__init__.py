@@ -31,9 +31,33 @@ __all__ += ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "MaxPool1d
             "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
             "BatchNorm2d", "GroupNorm", "Dropout1d", "Dropout2d"]
 from nnmath.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: E402
-from nnmath.nn.modules.sparse import Embedding  # noqa: E402
+from nnmath.nn.modules.sparse import Embedding, EmbeddingBag  # noqa: E402
 
 __all__ += ["Embedding", "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+from nnmath.nn.modules.activation import (GLU, Hardshrink, PReLU, RReLU, Softmax2d, Softshrink,  # noqa: E402
+                                          Tanhshrink, Threshold)
+from nnmath.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d  # noqa: E402
+from nnmath.nn.modules.normalization import BatchNorm3d  # noqa: E402
+from nnmath.nn.modules.padding import *  # noqa: E402,F401,F403
+from nnmath.nn.modules.padding import __all__ as _padding
+from nnmath.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle  # noqa: E402
+
+__all__ += ["EmbeddingBag", "Threshold", "Hardshrink", "Softshrink", "Tanhshrink", "GLU", "PReLU", "RReLU",
+            "Softmax2d", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "BatchNorm3d", "PixelShuffle",
+            "PixelUnshuffle"] + _padding
+from nnmath.nn.modules.distance import CosineSimilarity, PairwiseDistance  # noqa: E402
+from nnmath.nn.modules.dropout import Dropout3d  # noqa: E402
+from nnmath.nn.modules.loss import (HingeEmbeddingLoss, MarginRankingLoss, MultiLabelSoftMarginLoss,  # noqa: E402
+                                    PoissonNLLLoss, SoftMarginLoss, TripletMarginLoss)
+from nnmath.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: E402
+
+__all__ += ["CosineSimilarity", "PairwiseDistance", "Dropout3d", "HingeEmbeddingLoss", "MarginRankingLoss",
+            "MultiLabelSoftMarginLoss", "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss", "Upsample",
+            "UpsamplingBilinear2d", "UpsamplingNearest2d"]
+from nnmath.nn.modules.lazy import *  # noqa: E402,F401,F403
+from nnmath.nn.modules.lazy import __all__ as _lazy
+
+__all__ += _lazy
 from nnmath.nn.modules.transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,  # noqa: E402
                                            TransformerEncoder, TransformerEncoderLayer)
 

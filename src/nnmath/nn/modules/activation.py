@@ -6,6 +6,8 @@ along ``dim``).
 """
 from __future__ import annotations
 
+import warnings
+
 from nnmath import creation
 from nnmath.nn import functional as F
 from nnmath.nn import init
@@ -302,8 +304,14 @@ class Hardtanh(Module):
         tensor([-1.0000,  0.5000])
     """
 
-    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False, min_value=None,
+                 max_value=None):
         super().__init__()
+        if min_value is not None or max_value is not None:
+            warnings.warn("keyword arguments min_value and max_value have been deprecated; use min_val and "
+                          "max_val instead", DeprecationWarning, stacklevel=2)
+            min_val = min_val if min_value is None else min_value
+            max_val = max_val if max_value is None else max_value
         if min_val > max_val:
             raise ValueError(f"Hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
         self.min_val = min_val
@@ -433,6 +441,199 @@ class LogSoftmax(_SoftmaxBase):
 
     def forward(self, input):
         return F.log_softmax(input, self.dim)
+
+
+class Threshold(Module):
+    """Threshold(x) = x if x > threshold else value.
+
+    Args:
+        threshold: the level compared with
+        value: what replaces the elements at or below it
+        inplace: overwrite the input (default: False)
+
+    Example::
+
+        >>> nn.Threshold(0.1, 20.0)(nnmath.tensor([0.0, 0.5]))
+        tensor([20.0000,  0.5000])
+    """
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False):
+        super().__init__()
+        self.threshold = threshold
+        self.value = value
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.threshold(input, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace, f"threshold={self.threshold}, value={self.value}")
+
+
+class Hardshrink(Module):
+    """Hardshrink(x) = x if |x| > λ else 0.
+
+    Args:
+        lambd: λ (default: 0.5)
+
+    Example::
+
+        >>> nn.Hardshrink()(nnmath.tensor([-1.0, 0.2]))
+        tensor([-1.,  0.])
+    """
+
+    def __init__(self, lambd: float = 0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        return F.hardshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
+
+class Softshrink(Module):
+    """Softshrink(x) = x − λ if x > λ, x + λ if x < −λ, else 0.
+
+    Args:
+        lambd: λ ≥ 0 (default: 0.5)
+
+    Example::
+
+        >>> nn.Softshrink()(nnmath.tensor([-1.0, 0.2]))
+        tensor([-0.5000,  0.0000])
+    """
+
+    def __init__(self, lambd: float = 0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        return F.softshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
+
+
+class Tanhshrink(Module):
+    """Tanhshrink(x) = x − tanh x.
+
+    Example::
+
+        >>> nn.Tanhshrink()(nnmath.zeros(2))
+        tensor([0., 0.])
+    """
+
+    def forward(self, input):
+        return F.tanhshrink(input)
+
+
+class GLU(Module):
+    """GLU(a, b) = a ⊙ σ(b), with the input split into halves a and b along ``dim``.
+
+    Args:
+        dim: the dimension halved (default: -1)
+
+    Shape:
+        input (*₁, 2N, *₂) -> output (*₁, N, *₂)
+
+    Example::
+
+        >>> nn.GLU()(nnmath.randn(4, 2)).shape
+        nnmath.Size([4, 1])
+    """
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.glu(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class PReLU(Module):
+    """PReLU(x) = x if x > 0 else a · x, with a learnt slope a: one for all channels, or one per
+    channel (dimension 1 of the input).
+
+    Args:
+        num_parameters: 1 or the number of channels (default: 1)
+        init: the slopes' initial value (default: 0.25)
+
+    Shape:
+        input (*) (channels at dimension 1 when num_parameters > 1) -> output, same shape
+
+    Attributes:
+        weight: the slopes, shape (num_parameters,), filled with ``init``
+
+    Example::
+
+        >>> m = nn.PReLU()
+        >>> m(nnmath.tensor([-2.0, 3.0]))
+        tensor([-0.5000,  3.0000], grad_fn=<...>)
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
+        super().__init__()
+        self.num_parameters = num_parameters
+        self.init = init
+        self.weight = Parameter(creation.empty(num_parameters, dtype=dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.constant_(self.weight, self.init)
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
+
+
+class RReLU(Module):
+    """RReLU(x) = x if x ≥ 0 else a · x: in training a ~ U(lower, upper) drawn for each element, in
+    evaluation a = (lower + upper) / 2.
+
+    Args:
+        lower: lower bound of the slope (default: 1/8)
+        upper: upper bound of the slope (default: 1/3)
+        inplace: overwrite the input (default: False)
+
+    Example::
+
+        >>> nn.RReLU().eval()(nnmath.tensor([-24.0, 1.0]))
+        tensor([-5.5000,  1.0000])
+    """
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False):
+        super().__init__()
+        self.lower = lower
+        self.upper = upper
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace, f"lower={self.lower}, upper={self.upper}")
+
+
+class Softmax2d(Module):
+    """Softmax over the channels at each position of a (N, C, H, W) or (C, H, W) input.
+
+    Example::
+
+        >>> nn.Softmax2d()(nnmath.zeros(1, 2, 1, 1)).flatten()
+        tensor([0.5000, 0.5000])
+    """
+
+    def forward(self, input):
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input of shape (C, H, W) or (N, C, H, W), got {tuple(input.shape)}")
+        return F.softmax(input, -3)
 
 
 class MultiheadAttention(Module):

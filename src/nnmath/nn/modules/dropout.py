@@ -80,3 +80,17 @@ class Dropout1d(_DropoutNd):
 
     def forward(self, input):
         return F.dropout1d(input, self.p, self.training, self.inplace)
+
+
+class Dropout3d(_DropoutNd):
+    """Zero whole channels of a (N, C, D, H, W) or (C, D, H, W) input: each x[n, c] is kept (scaled by
+    1/(1 − p)) with probability 1 − p, else zeroed, in training mode; y = x in eval mode.
+
+    Example::
+
+        >>> nn.Dropout3d(p=0.2)(nnmath.randn(2, 4, 3, 3, 3)).shape
+        nnmath.Size([2, 4, 3, 3, 3])
+    """
+
+    def forward(self, input):
+        return F.dropout3d(input, self.p, self.training, self.inplace)

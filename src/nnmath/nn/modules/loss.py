@@ -293,3 +293,136 @@ class CosineEmbeddingLoss(_Loss):
 
     def forward(self, input1, input2, target):
         return F.cosine_embedding_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
+
+
+class MarginRankingLoss(_Loss):
+    """ℓ = max(0, −y (x₁ − x₂) + margin): y = 1 when x₁ should rank higher, −1 when x₂ should.
+
+    Args:
+        margin: (default: 0.0);  reduction: 'none' | 'mean' | 'sum' (default: 'mean')
+
+    Shape:
+        input1 (N) or (), input2 and target the same -> scalar, or input1's shape with 'none'
+
+    Example::
+
+        >>> nn.MarginRankingLoss()(nnmath.tensor([1.0]), nnmath.tensor([2.0]), nnmath.tensor([1.0]))
+        tensor(1.)
+    """
+
+    def __init__(self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return F.margin_ranking_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_Loss):
+    """ℓ = x where y = 1 and max(0, margin − x) where y = −1, for x a distance between two inputs.
+
+    Args:
+        margin: (default: 1.0);  reduction: 'none' | 'mean' | 'sum' (default: 'mean')
+
+    Shape:
+        input (*), target (*) of ±1 -> scalar, or (*) with 'none'
+
+    Example::
+
+        >>> nn.HingeEmbeddingLoss()(nnmath.tensor([0.3, 0.4]), nnmath.tensor([1.0, -1.0]))
+        tensor(0.4500)
+    """
+
+    def __init__(self, margin: float = 1.0, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input, target):
+        return F.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
+
+
+class SoftMarginLoss(_Loss):
+    """ℓ = log(1 + e^(−y x)), y ∈ {1, −1}: two-class logistic loss.
+
+    Shape:
+        input (*), target (*) -> scalar, or (*) with 'none'
+
+    Example::
+
+        >>> nn.SoftMarginLoss()(nnmath.zeros(2), nnmath.ones(2))
+        tensor(0.6931)
+    """
+
+    def forward(self, input, target):
+        return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """ℓ = −(1/C) Σ_c w_c [y_c log σ(x_c) + (1 − y_c) log σ(−x_c)] per sample: independent binary
+    decisions for C labels.
+
+    Args:
+        weight: per-class w (C,) (a buffer);  reduction: 'none' | 'mean' | 'sum' (default: 'mean')
+
+    Shape:
+        input (N, C), target (N, C) of 0/1 -> scalar, or (N,) with 'none'
+
+    Example::
+
+        >>> nn.MultiLabelSoftMarginLoss()(nnmath.zeros(1, 2), nnmath.ones(1, 2))
+        tensor(0.6931)
+    """
+
+    def forward(self, input, target):
+        return F.multilabel_soft_margin_loss(input, target, weight=self.weight, reduction=self.reduction)
+
+
+class TripletMarginLoss(_Loss):
+    """ℓ = max(d(a, p) − d(a, n) + margin, 0), d the p-norm pairwise distance: an anchor nearer its
+    positive than its negative by a margin.
+
+    Args:
+        margin (1.0), p (2), eps (1e-6), swap (False: use min(d(a, n), d(p, n)) when True),
+        reduction: 'none' | 'mean' | 'sum' (default: 'mean')
+
+    Shape:
+        anchor, positive, negative (N, D) -> scalar, or (N,) with 'none'
+
+    Example::
+
+        >>> a = nnmath.zeros(1, 2)
+        >>> nn.TripletMarginLoss()(a, a, a)
+        tensor(1.)
+    """
+
+    def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6, swap: bool = False,
+                 size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
+
+    def forward(self, anchor, positive, negative):
+        return F.triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p, eps=self.eps,
+                                     swap=self.swap, reduction=self.reduction)
+
+
+class PoissonNLLLoss(_Loss):
+    """ℓ = eˣ − y x (log_input, x the log-rate) or x − y log(x + eps); with ``full`` Stirling's term
+    y log y − y + ½ log(2π y) where y > 1.
+
+    Shape:
+        input (*), target (*) -> scalar, or (*) with 'none'
+
+    Example::
+
+        >>> nn.PoissonNLLLoss()(nnmath.zeros(2), nnmath.ones(2))
+        tensor(1.)
+    """
+
+    def __init__(self, log_input: bool = True, full: bool = False, size_average=None, eps: float = 1e-8,
+                 reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+    def forward(self, log_input, target):
+        return F.poisson_nll_loss(log_input, target, log_input=self.log_input, full=self.full, eps=self.eps,
+                                  reduction=self.reduction)

@@ -20,7 +20,7 @@ from nnmath import dtypes
 from nnmath.autograd import no_grad
 from nnmath.backend import check_available, to_device
 from nnmath.hooks import RemovableHandle
-from nnmath.nn.parameter import Parameter
+from nnmath.nn.parameter import Parameter, is_lazy
 from nnmath.tensor import Tensor
 
 
@@ -174,7 +174,7 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=self._parameters)
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -184,7 +184,7 @@ class Module:
         elif isinstance(value, Module):
             if params is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=self._modules)
             self._modules[name] = value
         elif params is not None and name in self._modules:
             if value is not None:
@@ -199,11 +199,13 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
-        """Remove ``name`` from every registry (it is about to be registered as something else)."""
+    def _forget(self, name: str, keep: dict) -> None:
+        """Remove ``name`` from every registry but ``keep``, where it is about to be (re)registered: a
+        replaced submodule or parameter keeps its place in the order, as in PyTorch."""
         self.__dict__.pop(name, None)
         for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
+            if registry is not keep:
+                registry.pop(name, None)
         self._non_persistent_buffers_set.discard(name)
 
     def __getattr__(self, name: str):
@@ -392,10 +394,14 @@ class Module:
         if not (target.is_floating_point or target.is_complex):
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
                             f"dtype={target}")
-        return self._apply(lambda a: a.astype(target.np, copy=False) if a.dtype.kind in "fc" else a)
+        return self._apply(lambda a: a.astype(target.np, copy=False)
+                           if a.dtype.kind == "c" or dtypes.is_floating_np(a.dtype) else a)
 
     def float(self) -> "Module":
         return self.to(dtypes.float32)
+
+    def bfloat16(self) -> "Module":
+        return self.to(dtypes.bfloat16)
 
     def double(self) -> "Module":
         return self.to(dtypes.float64)
@@ -461,6 +467,10 @@ class Module:
         for key, target in own.items():
             if key not in state_dict:
                 continue
+            if is_lazy(state_dict[key]):  # an uninitialized entry (a lazy layer's) loads nothing
+                continue
+            if is_lazy(target):  # a lazy layer takes the saved shape
+                target.materialize(_as_array(state_dict[key], key).shape)
             value = _as_array(state_dict[key], key)
             if value.shape != target._data.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} "
@@ -475,7 +485,7 @@ class Module:
             raise RuntimeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t"
                                + "\n\t".join(errors))
         for key, target in own.items():
-            if key in state_dict:
+            if key in state_dict and not is_lazy(state_dict[key]):
                 self._load_value(key, target, _as_array(state_dict[key], key), assign)
         return _IncompatibleKeys(missing, unexpected)
 

@@ -307,3 +307,23 @@ class GroupNorm(Module):
 
     def extra_repr(self) -> str:
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class BatchNorm3d(_BatchNorm):
+    """y = (x − E[x]) / √(Var[x] + ε) ⊙ γ + β per channel, statistics over (N, D, H, W).
+
+    Arguments, attributes and running statistics as :class:`BatchNorm1d`.
+
+    Shape:
+        input (N, C, D, H, W) -> output, same shape
+
+    Example::
+
+        >>> nn.BatchNorm3d(4)(nnmath.randn(2, 4, 3, 3, 3)).shape
+        nnmath.Size([2, 4, 3, 3, 3])
+    """
+
+    def _check_input_dim(self, input) -> None:
+        if input.ndim != 5:
+            raise ValueError(f"{self._get_name()}: expected 5D input (N, C, D, H, W) (got {input.ndim}D input of "
+                             f"shape {tuple(input.shape)})")

@@ -17,7 +17,7 @@ from nnmath.nn.modules.module import Module
 from nnmath.nn.parameter import Parameter
 from nnmath.nn.utils.rnn import PackedSequence, packed_from_padded, padded_from_packed
 from nnmath.ops.recurrent import CELLS
-from nnmath.random import rng
+from nnmath import random
 from nnmath.tensor import Tensor
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -33,7 +33,7 @@ def _reset_uniform(parameters, hidden_size: int) -> None:
     bound = 1.0 / math.sqrt(hidden_size) if hidden_size > 0 else 0.0
     with no_grad():
         for p in parameters:
-            p._data[...] = on_device_of(rng().uniform(-bound, bound, p.shape), p._data)
+            p._data[...] = on_device_of(random.uniform(tuple(p.shape), p._data.dtype, -bound, bound), p._data)
 
 
 def _check_shape(what: str, tensor: Tensor, expected: tuple) -> None:
@@ -96,6 +96,10 @@ class RNNBase(Module):
                     setattr(self, name + suffix, _empty_parameter(shape, factory))
                     self._flat_weights_names.append(name + suffix)
         self.reset_parameters()
+
+    def flatten_parameters(self) -> None:
+        """PyTorch packs the weights into one buffer for cuDNN here; nnmath keeps them apart on every device,
+        so there is nothing to do (programs call it before each forward)."""
 
     def reset_parameters(self) -> None:
         _reset_uniform(self.parameters(), self.hidden_size)

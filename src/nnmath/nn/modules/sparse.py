@@ -7,9 +7,9 @@ from nnmath.autograd import no_grad
 from nnmath.nn import functional as F
 from nnmath.nn.modules.module import Module
 from nnmath.nn.parameter import Parameter
-from nnmath.random import rng
+from nnmath import random
 
-__all__ = ["Embedding"]
+__all__ = ["Embedding", "EmbeddingBag"]
 
 
 def _checked_padding_idx(padding_idx, num_embeddings: int):
@@ -75,7 +75,8 @@ class Embedding(Module):
     def reset_parameters(self) -> None:
         """weight ~ N(0, 1), with the padding row set to zero."""
         with no_grad():
-            self.weight._data[...] = on_device_of(rng().standard_normal(self.weight.shape), self.weight._data)
+            self.weight._data[...] = on_device_of(random.normal(tuple(self.weight.shape), self.weight._data.dtype),
+                                                  self.weight._data)
             if self.padding_idx is not None:
                 self.weight._data[self.padding_idx] = 0
 
@@ -106,3 +107,93 @@ class Embedding(Module):
         rows, cols = embeddings.shape
         return cls(rows, cols, _weight=embeddings, _freeze=freeze, padding_idx=padding_idx, max_norm=max_norm,
                    norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+
+
+class EmbeddingBag(Module):
+    r"""Sums, means or maxima of bags of embeddings, without materialising the rows one by one
+    (math in ``F.embedding_bag``): bag b of a 2-D input is its row b; of a 1-D input, the ids from
+    offsets[b] to offsets[b+1].
+
+    mode 'sum': y_b = Σᵢ wᵢ · weight[idᵢ] (wᵢ = per_sample_weights, else 1); 'mean': the average of the
+    bag's rows; 'max': their elementwise maximum. Ids equal to ``padding_idx`` are left out.
+
+    Args:
+        num_embeddings (int): size of the table
+        embedding_dim (int): size of each vector
+        max_norm, norm_type, scale_grad_by_freq: as :class:`Embedding`
+        mode (str): 'sum', 'mean' (default) or 'max'
+        sparse (bool): sparse gradients are not supported (must be False)
+        include_last_offset (bool): offsets has one more entry, the end of the last bag
+        padding_idx (int, optional): ids left out of every bag; that row is zero-initialised
+
+    Shape:
+        input (B, N) with offsets None, or (M,) with offsets (B,) (or (B + 1,)) -> output (B, embedding_dim)
+
+    Attributes:
+        weight: (num_embeddings, embedding_dim), initialised from N(0, 1)
+
+    Example::
+
+        >>> bag = nn.EmbeddingBag(10, 3, mode="sum")
+        >>> bag(nnmath.tensor([1, 2, 4, 5, 4, 3, 2, 9]), nnmath.tensor([0, 4])).shape
+        nnmath.Size([2, 3])
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, max_norm=None, norm_type: float = 2.0,
+                 scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False, _weight=None,
+                 include_last_offset: bool = False, padding_idx=None, device=None, dtype=None):
+        super().__init__()
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        self.max_norm = max_norm
+        self.norm_type = norm_type
+        self.scale_grad_by_freq = scale_grad_by_freq
+        self.mode = mode
+        self.sparse = sparse
+        self.include_last_offset = include_last_offset
+        self.padding_idx = _checked_padding_idx(padding_idx, num_embeddings)
+        if _weight is None:
+            kwargs = {"dtype": dtype} if dtype is not None else {}
+            self.weight = Parameter(creation.empty(num_embeddings, embedding_dim, **kwargs))
+            self.reset_parameters()
+        else:
+            self.weight = Parameter(_weight)
+
+    def reset_parameters(self) -> None:
+        """weight ~ N(0, 1), the padding row zero."""
+        with no_grad():
+            self.weight._data[...] = on_device_of(random.normal(tuple(self.weight.shape), self.weight._data.dtype),
+                                                  self.weight._data)
+            if self.padding_idx is not None:
+                self.weight._data[self.padding_idx] = 0
+
+    def forward(self, input, offsets=None, per_sample_weights=None):
+        return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
+                               self.mode, self.sparse, per_sample_weights, self.include_last_offset,
+                               self.padding_idx)
+
+    def extra_repr(self) -> str:
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            text += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        text += f", mode={self.mode!r}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        return text
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze: bool = True, max_norm=None, norm_type: float = 2.0,
+                        scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                        include_last_offset: bool = False, padding_idx=None):
+        """A bag whose table is ``embeddings`` (2-D), frozen unless ``freeze=False``."""
+        if embeddings.ndim != 2:
+            raise ValueError("Embeddings parameter is expected to be 2-dimensional")
+        rows, cols = embeddings.shape
+        bag = cls(rows, cols, max_norm, norm_type, scale_grad_by_freq, mode, sparse, embeddings,
+                  include_last_offset, padding_idx)
+        bag.weight.requires_grad = not freeze
+        return bag

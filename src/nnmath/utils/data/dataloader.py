@@ -23,7 +23,7 @@ import numpy as np
 from nnmath import dtypes
 from nnmath.creation import tensor as _tensor
 from nnmath.ops.shape import stack
-from nnmath.random import rng
+from nnmath import random
 from nnmath.tensor import Tensor
 from nnmath.utils.data import _worker
 from nnmath.utils.data._worker import ExceptionWrapper, IterableDatasetStopIteration, ResumeIteration
@@ -243,7 +243,7 @@ class DataLoader:
 
 def _draw_base_seed(generator) -> int:
     """One draw from the loader's generator per iterator, with or without workers, as PyTorch's."""
-    return int(rng(generator).integers(0, 2 ** 63 - 1))
+    return int(random.random_full((), np.int64, generator))
 
 
 def _single_process_batches(loader: DataLoader):

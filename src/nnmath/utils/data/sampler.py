@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnmath.random import Generator, rng
+from nnmath import random
+from nnmath.random import Generator
 from nnmath.tensor import Tensor
 
 
@@ -56,13 +57,15 @@ class RandomSampler(Sampler):
 
     def __iter__(self):
         n = len(self.data_source)
-        numpy_rng = _epoch_rng(self.generator)
-        if self.replacement:
-            yield from numpy_rng.integers(0, n, size=self.num_samples).tolist()
+        generator = _epoch_generator(self.generator)
+        if self.replacement:  # PyTorch draws them 32 at a time
+            for _ in range(self.num_samples // 32):
+                yield from random.randint(0, n, (32,), generator).tolist()
+            yield from random.randint(0, n, (self.num_samples % 32,), generator).tolist()
             return
         for _ in range(self.num_samples // n):
-            yield from numpy_rng.permutation(n).tolist()
-        yield from numpy_rng.permutation(n)[:self.num_samples % n].tolist()
+            yield from random.randperm(n, generator).tolist()
+        yield from random.randperm(n, generator)[:self.num_samples % n].tolist()
 
     def __len__(self) -> int:
         return self.num_samples
@@ -76,7 +79,7 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        for position in rng(self.generator).permutation(len(self.indices)).tolist():
+        for position in random.randperm(len(self.indices), self.generator).tolist():
             yield self.indices[position]
 
     def __len__(self) -> int:
@@ -109,10 +112,8 @@ class WeightedRandomSampler(Sampler):
         if not self.replacement and self.num_samples > np.count_nonzero(weights):
             raise RuntimeError(f"WeightedRandomSampler: cannot draw {self.num_samples} samples without replacement "
                                f"from {np.count_nonzero(weights)} indices of nonzero weight")
-        probabilities = weights / weights.sum()
-        draws = rng(self.generator).choice(len(probabilities), size=self.num_samples, replace=self.replacement,
-                                           p=probabilities)
-        yield from draws.tolist()
+        draws = random.multinomial(weights[None, :], self.num_samples, self.replacement, self.generator)
+        yield from draws[0].tolist()
 
     def __len__(self) -> int:
         return self.num_samples
@@ -147,9 +148,9 @@ class BatchSampler(Sampler):
         return (len(self.sampler) + self.batch_size - 1) // self.batch_size
 
 
-def _epoch_rng(generator: Generator | None) -> np.random.Generator:
-    """The NumPy generator for one pass: ``generator``'s own, or one seeded from the global generator."""
+def _epoch_generator(generator: Generator | None) -> Generator:
+    """The generator for one pass: ``generator`` itself, or a new one seeded from one 64-bit draw of
+    the global generator (PyTorch's ``torch.empty((), dtype=torch.int64).random_()``)."""
     if generator is not None:
-        return rng(generator)
-    seed = int(rng().integers(0, 2 ** 63 - 1))
-    return rng(Generator().manual_seed(seed))
+        return generator
+    return Generator().manual_seed(int(random.random_full((), np.int64)))

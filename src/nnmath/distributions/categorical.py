@@ -1,0 +1,4 @@
+"""``nnmath.distributions.categorical``: where PyTorch programs import :class:`Categorical` from."""
+from nnmath.distributions.discrete import Categorical
+
+__all__ = ["Categorical"]
