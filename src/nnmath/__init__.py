@@ -49,11 +49,13 @@ __version__ = "0.1.0"
 # Subpackages above the core load on first use, so ``import nnmath`` stays fast.
 _SUBPACKAGES = {"nn", "optim", "utils", "linalg", "distributions", "info", "prob", "vision", "onnx", "text",
                 "audio", "metrics", "viz", "backend", "random", "special", "amp", "cuda", "cpu", "backends",
-                "multiprocessing", "distributed"}
+                "multiprocessing", "distributed", "compiler"}
 
 
 def __getattr__(name):
     """Subpackages load on first use (``nnmath.nn``, ``nnmath.utils.data``, ``nnmath.linalg``, ...)."""
     if name in _SUBPACKAGES:
         return importlib.import_module(f"nnmath.{name}")
+    if name == "compile":  # nnmath.compile (the function) lives in nnmath.compiler, loaded on first use
+        return importlib.import_module("nnmath.compiler").compile
     raise AttributeError(f"module 'nnmath' has no attribute {name!r}")

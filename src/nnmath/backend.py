@@ -9,18 +9,22 @@ import numpy as np
 
 
 def get_array_module(*arrays):
-    """``numpy`` for NumPy arrays; ``cupy`` when any argument is a CuPy array.
+    """``numpy`` for NumPy arrays; ``cupy`` when any argument is a CuPy array; for another array type
+    that names its module (``__array_namespace__``, as the compiler's traced arrays do), that module.
 
     NumPy's own functions already dispatch to the arrays' module (``np.exp(cupy_array)`` runs on
     the GPU, through ``__array_ufunc__`` / ``__array_function__``); what cannot dispatch is making a
-    *new* array from a shape, so ops create arrays through the module this returns."""
+    *new* array from a shape, or a view by strides, so ops do those through the module this returns."""
     for a in arrays:
-        if type(a) is np.ndarray:
+        if type(a) is np.ndarray or isinstance(a, np.generic):
             continue
         mod = type(a).__module__
         if mod.startswith("cupy"):
             import cupy
             return cupy
+        namespace = getattr(type(a), "__array_namespace__", None)
+        if namespace is not None:
+            return namespace(a)
     return np
 
 

@@ -296,8 +296,8 @@ class once_differentiable:
             outs = self.fn(ctx, *[g._data if isinstance(g, Tensor) else g for g in grads])
         single = not isinstance(outs, tuple)
         outs = (outs,) if single else outs
-        wrapped = tuple(None if o is None else (o if isinstance(o, Tensor) else Tensor._make(np.asarray(o)))
-                        for o in outs)
+        wrapped = tuple(None if o is None else o if isinstance(o, Tensor) else
+                        Tensor._make(o if isinstance(o, np.ndarray) else np.asarray(o)) for o in outs)
         if sources:
             wrapped = tuple(None if w is None else DelayedError.apply(w, type(ctx).__name__, *sources)
                             for w in wrapped)

@@ -563,7 +563,7 @@ def _target_weights(name: str, input: Tensor, target: Tensor, weight: Tensor | N
 def _weighted_reduce(loss: Tensor, weights: np.ndarray, reduction: str) -> Tensor:
     """'mean' divides by the sum of the weights of the non-ignored targets, as PyTorch."""
     if reduction == "mean":
-        return loss.sum() / Tensor._make(np.asarray(weights.sum(), loss._data.dtype))
+        return loss.sum() / Tensor._make(weights.sum().astype(loss._data.dtype))
     return _reduce(loss, reduction)
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import collections
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
+
+from nnmath.backend import get_array_module
 
 #: The geometry of a 2-d sliding window: kernel (KH, KW), stride, padding (top, bottom, left, right),
 #: dilation, groups.
@@ -28,7 +29,7 @@ def pad_nhwc(x, padding, value=0.0):
     if not (top or bottom or left or right):
         return x
     n, h, w, c = x.shape
-    xp = np.full((n, h + top + bottom, w + left + right, c), value, dtype=x.dtype)
+    xp = get_array_module(x).full((n, h + top + bottom, w + left + right, c), value, dtype=x.dtype)
     xp[:, top:top + h, left:left + w, :] = x
     return xp
 
@@ -40,6 +41,7 @@ def windows(xp, geom, oh, ow):
     dh, dw = geom.dilation
     n, _, _, c = xp.shape
     s0, s1, s2, s3 = xp.strides
+    as_strided = get_array_module(xp).lib.stride_tricks.as_strided   # the array's module: NumPy's reads memory
     return as_strided(xp, (n, oh, ow, kh, kw, c), (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3),
                       writeable=False)
 
@@ -50,7 +52,11 @@ def windows(xp, geom, oh, ow):
 _scratch: dict = {}
 
 
-def take_scratch(shape, dtype):
+def take_scratch(shape, dtype, like):
+    """An array to write into, of ``like``'s array module: a kept NumPy array when one fits."""
+    xp = get_array_module(like)
+    if xp is not np:
+        return xp.empty(shape, dtype)
     stack = _scratch.get((tuple(shape), np.dtype(dtype)))
     if stack:
         try:
@@ -61,7 +67,8 @@ def take_scratch(shape, dtype):
 
 
 def give_scratch(array):
-    if array is None or array.nbytes < (1 << 20) or not array.flags.c_contiguous or array.base is not None:
+    if type(array) is not np.ndarray or array.nbytes < (1 << 20) or not array.flags.c_contiguous or \
+            array.base is not None:
         return
     if len(_scratch) > 8:
         _scratch.clear()
@@ -76,7 +83,7 @@ def im2col(x_nhwc, geom, oh, ow):
     n, _, _, kh, kw, c = win.shape
     g = geom.groups
     if g == 1:
-        cols = take_scratch((1, n * oh * ow, kh * kw * c), win.dtype)
+        cols = take_scratch((1, n * oh * ow, kh * kw * c), win.dtype, x_nhwc)
         np.copyto(cols.reshape(win.shape), win)
         return cols
     win = win.reshape(n, oh, ow, kh, kw, g, c // g).transpose(5, 0, 1, 2, 3, 4, 6)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnmath.autograd.function import Function
+from nnmath.backend import get_array_module
 from nnmath.ops._window import (Geom, batched, col2im, crop, give_scratch, im2col, int_tuple, nchw, nhwc, out_size,
                                 take_scratch)
 
@@ -68,12 +69,12 @@ def _conv_adjoint(gy, W, geom, in_hw):
     o, cg, kh, kw = W.shape
     g = geom.groups
     Wk = W.reshape(g, o // g, cg, kh, kw).transpose(0, 3, 4, 1, 2).reshape(g, kh * kw, o // g, cg)
-    products = take_scratch((g, kh * kw, n * oh * ow, cg), np.result_type(gy, W))
+    products = take_scratch((g, kh * kw, n * oh * ow, cg), np.result_type(gy, W), gy)
     np.matmul(_rows(gy, g)[:, None], Wk, out=products)                  # (G, KH·KW, M, C/G)
     cols = products.reshape(g, kh, kw, n, oh, ow, cg)
     h, w = in_hw
     top, bottom, left, right = geom.padding
-    xp = np.zeros((n, h + top + bottom, w + left + right, g, cg), dtype=cols.dtype)
+    xp = get_array_module(gy).zeros((n, h + top + bottom, w + left + right, g, cg), dtype=cols.dtype)
     if g == 1:
         part = lambda a, b: cols[0, a, b, :, :, :, None, :]  # noqa: E731
     else:
@@ -92,7 +93,8 @@ def _conv_weight_grad(x, gy, geom, w_shape, cols=None):
         cols = im2col(nhwc(x), geom, oh, ow)
     gW = np.matmul(cols.transpose(0, 2, 1), _rows(gy, g))            # (G, KH·KW·C/G, O/G)
     gW = gW.reshape(g, kh, kw, cg, o // g).transpose(0, 4, 3, 1, 2)
-    return np.ascontiguousarray(gW.reshape(o, cg, kh, kw))
+    gW = gW.reshape(o, cg, kh, kw)
+    return gW if gW.flags.c_contiguous else gW.copy()
 
 
 class Conv2d(Function):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnmath.autograd.function import Function
+from nnmath.backend import get_array_module
 from nnmath.tensor import Tensor
 
 __all__ = ["embedding"]
@@ -48,9 +49,9 @@ class EmbeddingScatter(Function):
         # much faster than np.add.at's unbuffered per-element loop.
         order = np.argsort(flat_ids, kind="stable")
         sorted_ids = flat_ids[order]
-        gw = np.zeros((num_embeddings, gy.shape[-1]), dtype=gy.dtype)
+        gw = get_array_module(gy).zeros((num_embeddings, gy.shape[-1]), dtype=gy.dtype)
         if sorted_ids.size:
-            starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+            starts = np.flatnonzero(np.concatenate(([True], sorted_ids[1:] != sorted_ids[:-1])))
             gw[sorted_ids[starts]] = np.add.reduceat(rows[order], starts, axis=0)
         return gw
 

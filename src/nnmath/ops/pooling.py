@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnmath.autograd.function import Function
+from nnmath.backend import get_array_module
 from nnmath.ops._window import Geom, batched, col2im, crop, int_tuple, nchw, nhwc, pad_nhwc, windows
 from nnmath.ops.indexing import gather
 from nnmath.tensor import Tensor
@@ -56,7 +57,7 @@ def _scatter_to_image(gy, arg, geom, x_shape):
     kh, kw = geom.kernel
     top, bottom, left, right = geom.padding
     g = nhwc(gy)
-    xp = np.zeros((n, h + top + bottom, w + left + right, c), dtype=g.dtype)
+    xp = get_array_module(g).zeros((n, h + top + bottom, w + left + right, c), dtype=g.dtype)
     if _tiles(geom):  # each input cell is in one window: write ȳ·[arg = k] straight into its slice
         sh, sw = geom.stride
         oh, ow = g.shape[1:3]
@@ -201,7 +202,7 @@ class AvgPool2dTranspose(Function):
         kh, kw = geom.kernel
         top, bottom, left, right = geom.padding
         g = nhwc(gy) / divisor.astype(gy.dtype, copy=False)
-        xp = np.zeros((n, h + top + bottom, w + left + right, c), dtype=g.dtype)
+        xp = get_array_module(g).zeros((n, h + top + bottom, w + left + right, c), dtype=g.dtype)
         col2im(lambda a, b: g, geom, g.shape[1], g.shape[2], xp, assign=_tiles(geom))
         return nchw(crop(xp, geom.padding, h, w))
 
@@ -318,7 +319,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     oh, ow = _adaptive_size(x, output_size, op)
     n, c, h, w = x.shape
     data = x._data
-    idx = np.empty((n, c, oh, ow), dtype=np.int64)
+    idx = get_array_module(data).empty((n, c, oh, ow), dtype=np.int64)
     for i, (r0, r1) in enumerate(_adaptive_bounds(h, oh)):
         for j, (c0, c1) in enumerate(_adaptive_bounds(w, ow)):
             win = data[:, :, r0:r1, c0:c1].reshape(n, c, -1)

@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnmath.autograd.function import Function, once_differentiable
+from nnmath.backend import get_array_module
 
 __all__ = ["recurrent_layer"]
 
@@ -125,7 +126,7 @@ class GRUCell:
         H = n.shape[1]
         r, z = rz[:, :H], rz[:, H:]
         da_n = dh * (1 - z) * (1 - n * n)
-        dgx = np.empty((n.shape[0], 3 * H), dtype=n.dtype)
+        dgx = get_array_module(n).empty((n.shape[0], 3 * H), dtype=n.dtype)
         dgx[:, :H] = da_n * gh_n * r * (1 - r)
         dgx[:, H:2 * H] = dh * (h - n) * z * (1 - z)
         dgx[:, 2 * H:] = da_n
@@ -166,7 +167,7 @@ class RecurrentLayer(Function):
         T, B, _ = x.shape
         gx_all = _affine(x.reshape(T * B, -1), W_ih, b_ih).reshape(T, B, -1)
         h, c = h0, c0
-        y = np.zeros((T, B, h0.shape[1]), dtype=x.dtype)
+        y = get_array_module(x).zeros((T, B, h0.shape[1]), dtype=x.dtype)
         tape = []
         for t in (range(T - 1, -1, -1) if reverse else range(T)):
             n = B if batch_sizes is None else int(batch_sizes[t])
@@ -191,9 +192,10 @@ class RecurrentLayer(Function):
         x, W_ih, W_hh = saved[:3]
         W_hr = saved[3] if len(saved) == 4 else None
         T, B, H_out, GH = ctx.shapes
-        dgx_all = np.zeros((T, B, GH), dtype=x.dtype)
-        dgh_all = np.zeros((T, B, GH), dtype=x.dtype)
-        h_prev_all = np.zeros((T, B, H_out), dtype=x.dtype)
+        xp = get_array_module(x)
+        dgx_all = xp.zeros((T, B, GH), dtype=x.dtype)
+        dgh_all = xp.zeros((T, B, GH), dtype=x.dtype)
+        h_prev_all = xp.zeros((T, B, H_out), dtype=x.dtype)
         dh, dc = gh_n, gc_n
         dW_hr = None if W_hr is None else np.zeros_like(W_hr)
         for t, n, h_prev, c_prev, h_raw, cache in reversed(ctx.tape):

@@ -139,7 +139,7 @@ class Clone(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.array(x, copy=True, order="C")
+        return x.copy(order="C")
 
     @staticmethod
     def backward(ctx, gy):
