@@ -68,6 +68,7 @@ def _char_lm_options(p):
     p.add_argument("--max-steps", type=int, default=None)
     p.add_argument("--save", default="char_lm.safetensors")
     p.add_argument("--resume", help="a NAME.checkpoint.safetensors written after an epoch, to continue from")
+    p.add_argument("--compile", action="store_true", help="run the training step through nnmath.compile")
 
 
 def _train_char_lm(args) -> int:
@@ -75,7 +76,7 @@ def _train_char_lm(args) -> int:
     from nnmath.apps.char_lm import DEFAULT_TEXT, train  # deferred: see the module docstring
     train(args.text or DEFAULT_TEXT, epochs=args.epochs, batch_size=args.batch_size, seq_len=args.seq_len,
           hidden_dim=args.hidden, num_layers=args.layers, lr=args.lr, max_steps=args.max_steps, save_path=args.save,
-          resume=args.resume)
+          resume=args.resume, compile=args.compile)
     return 0
 
 

@@ -183,6 +183,7 @@ class Trace:
         if not self.recording:
             return _call_plain(fn, args, kwargs)
         seen_in, seen_out = [], []
+        given = kwargs
         kwargs = dict(kwargs)
         out = kwargs.pop("out", None)
         targs, rargs = self.template(args, seen_in)
@@ -197,7 +198,7 @@ class Trace:
         node.writes = tuple(dict.fromkeys(writes))
         self._check_writes(node.writes)
         if not self.recording:
-            return _call_plain(fn, args, kwargs)
+            return _call_plain(fn, args, given)
         result = fn(*rargs, **rkw)
         if not self.recording:       # the call itself handed memory to untraced code
             return result
