@@ -427,7 +427,7 @@ class Erf(Function):
 def _erf_np(x: np.ndarray) -> np.ndarray:
     """erf to double precision with NumPy alone: Taylor series for |x| < 2, the continued fraction
     of erfc beyond (Abramowitz & Stegun 7.1.5 and 7.1.14); both converge to machine precision."""
-    xd = np.asarray(x, dtype=np.float64)
+    xd = x.astype(np.float64, copy=False) if isinstance(x, np.ndarray) else np.asarray(x, dtype=np.float64)
     ax = np.abs(xd)
     out = np.empty_like(xd)
     small = ax < 2.0

@@ -62,9 +62,11 @@ def out_form(node, value):
     if "out" in kwargs or value.is_scalar:      # a NumPy scalar stays one (the replay makes the same types)
         return None
     if isinstance(fn, np.ufunc):
-        if fn.nout == 1 and len(args) == fn.nin:
-            return fn, tuple(args) + (_Out,), kwargs
-        return None
+        if fn.nout != 1 or len(args) != fn.nin:
+            return None
+        if fn in (np.maximum, np.minimum):      # NumPy deprecates their positional out
+            return fn, args, {**kwargs, "out": _Out}
+        return fn, tuple(args) + (_Out,), kwargs
     owner = getattr(fn, "__self__", None)
     if isinstance(owner, np.ufunc):
         limit = _UFUNC_METHOD_OUT.get(fn.__name__)

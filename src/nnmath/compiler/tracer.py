@@ -209,7 +209,8 @@ class Trace:
         arrays = [(vid, real) for vid, real in seen_in + seen_out if isinstance(real, np.ndarray)]
         if isinstance(result, (tuple, list)):
             pairs = [self._wrap_one(r, node, arrays, args) for r in result]
-            node.outs, wrapped = type(result)(p[0] for p in pairs), type(result)(p[1] for p in pairs)
+            node.outs = tuple(p[0] for p in pairs) if isinstance(result, tuple) else [p[0] for p in pairs]
+            wrapped = _rebuild(type(result), [p[1] for p in pairs])
         else:
             node.outs, wrapped = self._wrap_one(result, node, arrays, args)
         if node.kind == "op" and not node.writes and self._only_views(node):
@@ -266,6 +267,11 @@ def _same_object(result, out_r):
             return all(a is b for a, b in zip(result, out_r))
         return len(out_r) == 1 and result is out_r[0]
     return result is out_r
+
+
+def _rebuild(kind, items):
+    """A tuple, list or named tuple of ``items``."""
+    return kind(*items) if hasattr(kind, "_fields") else kind(items)
 
 
 def _flat(obj):
@@ -383,13 +389,22 @@ class Traced:
     def __array__(self, dtype=None, copy=None):
         trace = self._trace
         if trace.recording:
-            trace.fail("the array's memory was handed to code that is not traced (np.asarray, np.array or "
-                       "a C extension)")
+            trace.fail(_HANDED)
         value = np.asarray(self._value)
         return value if dtype is None else value.astype(dtype)
 
     def __array_namespace__(self, api_version=None):
         return _Namespace(self._trace)
+
+    def __getattr__(self, name):
+        """An attribute the tracer does not record (the memory address, ``ctypes``, ``tobytes``):
+        the trace stops, and the real array answers."""
+        value = object.__getattribute__(self, "_value")
+        trace = object.__getattribute__(self, "_trace")
+        if trace.recording:
+            memory = name in ("__array_struct__", "__array_interface__")   # how np.asarray takes the memory
+            trace.fail(_HANDED if memory else f"the array's {name!r} was read (not recorded by the tracer)")
+        return getattr(value, name)
 
     # --- attributes ---------------------------------------------------------------------------------
     def _layout(self):
@@ -505,6 +520,7 @@ class Traced:
     __hash__ = None
 
 
+_HANDED = "the array's memory was handed to code that is not traced (np.asarray, np.array or a C extension)"
 _VIEW_BASE = object()  # what ``.base`` of a traced view returns: not None, and no memory
 
 # Methods recorded as NumPy's own method applied to the traced array.
