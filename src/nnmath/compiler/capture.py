@@ -176,7 +176,10 @@ class Capture:
     def _finish(self, result):
         """Give every tensor its real array back; find the tensors that outlive the run."""
         returned = {id(t) for t in _tensors_in(result)}
-        gc.collect()
+        # Tensors the run made that only a reference cycle keeps would look as if they outlived it (a
+        # harmless extra rebinding); collecting the young generations, where the run's objects are, is
+        # enough and costs little where a full collection of a large heap would not.
+        gc.collect(1)
         for tensor, array in self._replaced:
             data = _SLOT.__get__(tensor)
             if type(data) is Traced:
