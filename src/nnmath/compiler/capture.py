@@ -120,6 +120,8 @@ class Capture:
         if not self.trace.recording:
             return array
         created = id(tensor) in self._created
+        if created and id(array) not in self._traced:
+            self._traced[id(array)] = self.trace.wrap_made(array)
         traced = self._traced_for(array, "const" if created else "external")
         _SLOT.__set__(tensor, traced)
         self._replaced.append((tensor, array))

@@ -20,10 +20,11 @@ The generated source is kept (``Schedule.source``) for reading.
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
-from nnmath.compiler.tracer import RANDOM_WITH_OUT, Draw, Ref
+from nnmath.compiler.tracer import RANDOM_WITH_OUT, Draw, Ref, made_in_run
 
 
 class GuardFailed(Exception):
@@ -175,7 +176,7 @@ class Schedule:
         trace, values, storages = self.trace, self.trace.values, self.trace.storages
         self.dynamic = set()       # storages made by the call itself on every run
         for sid in {values[v].sid for v in self.output_vids}:
-            if storages[sid].kind in ("new", "create"):
+            if storages[sid].kind in ("new", "create") or sid in trace.made:
                 self.dynamic.add(sid)
         self.forms = {}
         written = {values[w].sid for n in self.kept for w in n.writes}
@@ -342,14 +343,49 @@ class Schedule:
             name = self._bind(buffer, "b")
             self.names[ref.vid] = name
             if form == "fill":
-                self._emit_fill(name, node.expected)
+                if not self._overwritten_before_read(node, value):
+                    self._emit_fill(name, node.expected)
             else:
                 fn, args, kwargs = form
                 self.lines.append(self._call(fn, args, kwargs).replace("OUT", name))
             return
         target = self._target(node.outs)
+        if node.fn is made_in_run:                  # a fresh copy of what the run's own array held
+            self.lines.append(f"{target} = {self._bind(np.array, 'f')}({self._bind(node.expected, 'e')}, copy=True)")
+            return
         call = self._call(node.fn, node.args, node.kwargs)
         self.lines.append(f"{target} = {call}" if target else call)
+
+    def _overwritten_before_read(self, created, value):
+        """Whether the kept nodes after ``created`` write every element of its array before anything
+        reads it (then its initial content needs no restoring). The writes are replayed on a marker
+        array of the same layout, through the same view ops, until a read or an op not understood."""
+        marks = {value.vid: np.zeros_like(allocate(value))}
+        root = marks[value.vid]
+        values = self.trace.values
+        for node in self.kept[self.kept.index(created) + 1:]:
+            used = node.reads + node.writes + tuple(r.vid for r in _refs(node.outs))
+            touched = {vid for vid in used if values[vid].sid == value.sid}
+            if not touched:
+                continue
+            if not touched <= set(marks) | {r.vid for r in _refs(node.outs)} or (
+                    node.kind != "view" and any(r.vid not in marks for r in _refs(node.outs)
+                                                if values[r.vid].sid == value.sid)):
+                return False                                  # an alias this analysis does not follow
+            if node.kind == "view" and not node.writes:
+                result = _substitute_call(node, marks)
+                if result is None:
+                    return False
+                for ref, mark in zip(_refs(node.outs), result if isinstance(node.outs, (tuple, list)) else [result]):
+                    marks[ref.vid] = mark
+                continue
+            if set(node.reads) & set(marks) - _setitem_target(node):
+                return False                                  # read before fully written
+            if not _mark_write(node, marks):
+                return False
+            if root.all():
+                return True
+        return False
 
     def _emit_fill(self, name, initial):
         """Give a created buffer that the replay writes into its initial content again."""
@@ -408,6 +444,55 @@ class Schedule:
         namespace = dict(self.bound, GuardFailed=GuardFailed, same=same)
         exec(compile(self.source, "<nnmath.compile replay>", "exec"), namespace)
         return namespace["replay"]
+
+
+def _substitute(template, marks):
+    """A template with marker arrays for the Refs in ``marks``; None if another value is needed."""
+    if isinstance(template, Ref):
+        if template.vid not in marks:
+            raise KeyError(template.vid)
+        return marks[template.vid]
+    if isinstance(template, (tuple, list)):
+        return type(template)(_substitute(t, marks) for t in template)
+    if isinstance(template, dict):
+        return {k: _substitute(v, marks) for k, v in template.items()}
+    return template
+
+
+def _substitute_call(node, marks):
+    try:
+        return node.fn(*_substitute(node.args, marks), **_substitute(node.kwargs, marks))
+    except (KeyError, ValueError, TypeError, IndexError):
+        return None
+
+
+def _setitem_target(node):
+    """The vid that ``x[key] = v`` writes (it is in the node's reads as the call's first argument)."""
+    if node.fn is operator.setitem and isinstance(node.args[0], Ref):
+        return {node.args[0].vid}
+    return set()
+
+
+def _mark_write(node, marks):
+    """Mark what a write node writes in full: ``x[key] = v`` with a constant key, or an ``out=`` that the
+    op does not read. False for any other write."""
+    if node.fn is operator.setitem:
+        target, key = node.args[0], node.args[1]
+        if not isinstance(target, Ref) or any(isinstance(k, Ref) for k in _flat_key(key)):
+            return False
+        marks[target.vid][key] = 1
+        return True
+    out = node.kwargs.get("out")
+    outs = out if isinstance(out, tuple) else (out,)
+    if out is None or any(not isinstance(o, Ref) for o in outs):
+        return False
+    for o in outs:
+        marks[o.vid][...] = 1
+    return True
+
+
+def _flat_key(key):
+    return key if isinstance(key, tuple) else (key,)
 
 
 def _refs(template):

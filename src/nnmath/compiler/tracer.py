@@ -105,6 +105,7 @@ class Trace:
         self.nodes: list[Node] = []
         self.plain: dict = {}       # id(array) -> vid, for arrays not made in the trace
         self.arrays: dict = {}      # vid -> such an array (kept alive: ids stay unique during the run)
+        self.made: dict = {}        # sid -> creation node of arrays that tensors made during the run hold
         self.failure = None         # why the trace cannot be replayed (None while it can)
         self.recording = True
 
@@ -140,6 +141,22 @@ class Trace:
     def wrap_plain(self, array, kind):
         return Traced(array, self.bind_plain(array, kind), self)
 
+    def wrap_made(self, array):
+        """The value of an array that a tensor made during the run holds (``nnmath.zeros`` is NumPy's
+        ``np.zeros``): a creation, recorded where the run first reads it. Until a traced value is
+        written into it, it is bound as it is; after, each replay restores its content then."""
+        vid = self.plain.get(id(array))
+        if vid is None:
+            node = Node(len(self.nodes), made_in_run, (), {}, "create", "made")
+            node.expected = array
+            self.nodes.append(node)
+            storage = self._new_storage("const", array)
+            vid = self._new_value(array, storage.sid, node.index)
+            node.outs = Ref(vid)
+            self.plain[id(array)] = vid
+            self.made[storage.sid] = node
+        return Traced(array, vid, self)
+
     def fail(self, reason):
         """Stop recording: the trace cannot be replayed; traced arrays compute from now on."""
         if self.failure is None:
@@ -173,7 +190,12 @@ class Trace:
         outside the trace (``np.zeros`` in a kernel) would then be read by NumPy code that no traced
         array takes part in, which the trace cannot see."""
         for vid in writes:
-            if self.storages[self.values[vid].sid].kind == "const":
+            storage = self.storages[self.values[vid].sid]
+            made = self.made.get(storage.sid)
+            if made is not None and storage.kind == "const":
+                storage.kind = "create"               # written: a creation whose content each replay restores
+                made.expected = np.array(storage.array, copy=True)
+            elif storage.kind == "const":
                 self.fail("a traced value was written into an array made outside the trace (allocate it "
                           "from the data's array module: get_array_module(x).zeros(...))")
 
@@ -267,6 +289,10 @@ def _same_object(result, out_r):
             return all(a is b for a, b in zip(result, out_r))
         return len(out_r) == 1 and result is out_r[0]
     return result is out_r
+
+
+def made_in_run(*args):
+    raise AssertionError("a creation of an array made during the run is replayed from its content")
 
 
 def _rebuild(kind, items):
