@@ -10,6 +10,7 @@ import importlib
 from nnmath import _methods  # noqa: F401  (binds Tensor's op-backed methods and operators)
 from nnmath import accelerator, autograd, ops  # noqa: F401
 from nnmath.amp import autocast
+from nnmath.backend import get_default_device, set_default_device
 from nnmath.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from nnmath.creation import *  # noqa: F401,F403
 from nnmath.creation import (arange, as_tensor, asarray, bernoulli, empty, empty_like, eye, from_numpy, full, full_like,

@@ -13,7 +13,8 @@ from nnmath import _shared_memory, creation, dtypes, ops, special
 from nnmath.autograd import engine
 from nnmath.autograd.fit import cast
 from nnmath.autograd.grad_mode import enable_grad, state
-from nnmath.device import check_available
+from nnmath.backend import check_available, device_of, get_array_module, on_device_of, writeable
+from nnmath.autograd.function import ToDevice
 from nnmath.ops._util import size_args
 from nnmath.ops import strided
 from nnmath.ops.indexing import assign, basic_view_key, index_array, normalize_key
@@ -21,12 +22,13 @@ from nnmath.random import rng
 from nnmath.tensor import Tensor
 
 _SAME_NAME = """
-abs absolute acos arccos add addmm all allclose amax amin any argmax argmin argsort atan bitwise_and
+abs absolute acos arccos add addmm all allclose amax amin any arctan2 argmax argmin argsort atan atan2 bitwise_and
 bitwise_not bitwise_or bitwise_xor bmm broadcast_to ceil chunk clamp clamp_max clamp_min clip clone
 cos conj count_nonzero cumprod cumsum div divide dot eq equal exp exp2 expand_as expm1 fix flatten
-flip fliplr flipud floor floor_divide fmod frac gather ge greater greater_equal gt index_select inner
-isclose isfinite isinf isnan isneginf isposinf kthvalue le lerp less less_equal log log10 log1p log2
+fliplr flipud floor floor_divide fmod frac gather ge greater greater_equal gt index_select inner
+hypot isclose isfinite isinf isnan isneginf isposinf kthvalue le lerp less less_equal log log10 log1p log2
 logical_and logical_not logical_or logical_xor logsumexp lt masked_fill masked_select matmul max maximum
+median
 mean min minimum mm moveaxis movedim mul multiply mv nan_to_num nansum narrow ne neg negative nonzero
 norm not_equal outer pow prod reciprocal remainder repeat_interleave reshape_as roll round rsqrt
 scatter scatter_add select sgn sigmoid sign sin softmax log_softmax sort split sqrt square squeeze std sub
@@ -38,6 +40,11 @@ for _name in _SAME_NAME:
     setattr(Tensor, _name, getattr(ops, _name))  # every listed name exists: a missing op fails here
 Tensor.erf = special.erf
 Tensor.erfc = special.erfc
+
+
+def _to_device(t: Tensor, dev) -> Tensor:
+    """``t`` itself when it is on ``dev``, else its copy there."""
+    return t if device_of(t._data) == dev else ToDevice.apply(t, dev)
 
 
 class _EngineAndOpMethods:
@@ -79,26 +86,25 @@ class _EngineAndOpMethods:
                 dtype = a
             else:
                 dev = a  # a string is a device, as in PyTorch: to("float32") is refused as one
-        if dev is not None:
-            check_available(dev)
-        if dtype is None:
-            return self.clone() if copy else self
-        dtype = dtypes.as_dtype(dtype, "to")
-        if dtype.np == self._data.dtype:
-            return self.clone() if copy else self
-        return cast(self, dtype)
+        moved = self if dev is None else _to_device(self, check_available(dev))
+        dtype = None if dtype is None else dtypes.as_dtype(dtype, "to")
+        if dtype is None or dtype.np == self._data.dtype:
+            return self.clone() if copy and moved is self else moved
+        return cast(moved, dtype)
 
     def type(self, dtype=None):
         if dtype is None:
             return f"nnmath.{self.dtype.name.capitalize()}Tensor"
         return self.to(dtype)
 
-    def cpu(self) -> "Tensor":
-        return self
+    def cpu(self, memory_format=None) -> "Tensor":
+        """This tensor on the CPU: itself if it is there, else a copy (differentiable)."""
+        return _to_device(self, check_available("cpu"))
 
-    def cuda(self, device=None) -> "Tensor":
-        check_available("cuda")
-        return self
+    def cuda(self, device=None, non_blocking=False, memory_format=None) -> "Tensor":
+        """This tensor on the GPU (``cuda:0``): itself if it is there, else a copy (differentiable)."""
+        return _to_device(self, check_available("cuda" if device is None else
+                                                device if not isinstance(device, int) else f"cuda:{device}"))
 
     def float(self):
         return self.to(dtypes.float32)
@@ -121,20 +127,24 @@ class _EngineAndOpMethods:
     def byte(self):
         return self.to(dtypes.uint8)
 
-    def new_tensor(self, data, dtype=None, requires_grad=False):
-        return creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                               requires_grad=requires_grad)
 
-    def new_zeros(self, *size, dtype=None, requires_grad=False):
-        return creation.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return creation.zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
+                              requires_grad=requires_grad)
 
-    def new_ones(self, *size, dtype=None, requires_grad=False):
-        return creation.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return creation.ones(*size, dtype=dtype or self.dtype, device=device or self.device,
+                             requires_grad=requires_grad)
 
-    def new_full(self, size, fill_value, dtype=None, requires_grad=False):
-        return creation.full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return creation.full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                             requires_grad=requires_grad)
 
-    def new_empty(self, *size, dtype=None, requires_grad=False):
-        return self.new_zeros(*size, dtype=dtype, requires_grad=requires_grad)
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self.new_zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 
@@ -155,6 +165,14 @@ Tensor.reshape = _sizes_method(ops.reshape)
 Tensor.expand = _sizes_method(ops.expand)
 Tensor.repeat = _sizes_method(ops.repeat)
 Tensor.permute = _sizes_method(ops.permute)
+
+
+def _flip(self, *dims, **kwargs):
+    """``x.flip(1, 0)``, ``x.flip((1, 0))`` or ``x.flip(dims=(1, 0))``: reverse the order along those dims."""
+    return ops.flip(self, kwargs["dims"] if "dims" in kwargs else size_args(dims, "flip"))
+
+
+Tensor.flip = _flip
 Tensor.view = lambda self, *shape: ops.view(self, *shape)
 Tensor.view.__doc__ = ops.view.__doc__
 Tensor.transpose = ops.transpose
@@ -375,17 +393,17 @@ def _write(self, values, op):
 def _own_memory(self):
     """A tensor over a read-only NumPy array (not a view of another tensor) gets its own copy before a
     write (PyTorch would write into memory NumPy declared read-only)."""
-    if self._base is None and not self._data.flags.writeable and not _internal_overlap(self._data):
+    if self._base is None and not writeable(self._data) and not _internal_overlap(self._data):
         self._data = self._data.copy()
 
 
 def _writable(self, region, op):
     """``region`` (an array over self's memory) ready to be written: NumPy marks an expanded array
     read-only though the memory under it is not, so such a region is written through an alias."""
-    if region.flags.writeable:
+    if writeable(region):
         return region
     owner = self if self._base is None else self._base
-    if not owner._data.flags.writeable:
+    if not writeable(owner._data):
         raise RuntimeError(f"{op}: the tensor's memory is read-only (it views a read-only NumPy array)")
     return strided.writable_alias(region)
 
@@ -442,7 +460,8 @@ def _copy_(self, src, non_blocking=False):
     """Copy ``src`` (broadcast to self's shape, converted to self's dtype) into self; differentiable with
     respect to ``src``."""
     if not isinstance(src, Tensor):
-        src = Tensor._make(np.asarray(src))
+        src = Tensor._make(get_array_module(self._data).asarray(src))
+    src = _to_device(src, device_of(self._data))  # copy_ crosses devices, as PyTorch's
     try:
         np.broadcast_shapes(src._data.shape, self._data.shape)
         if src.ndim > self.ndim:
@@ -456,7 +475,7 @@ def _copy_(self, src, non_blocking=False):
 def _replaced(x, value):
     """``value`` in x's shape and dtype, still linked to x (with gradient zero), as PyTorch's copy_ and
     fill_ keep the overwritten tensor in the graph."""
-    return ops.where(Tensor._make(np.ones((), bool)), ops.broadcast_to(value.to(x.dtype), tuple(x.shape)), x)
+    return ops.where(Tensor._make(get_array_module(x._data).ones((), bool)), ops.broadcast_to(value.to(x.dtype), tuple(x.shape)), x)
 
 
 def _setitem(self, key, value):
@@ -514,7 +533,8 @@ Tensor.masked_fill_ = _masked_fill_
 
 def _random_fill(self, op, draw):
     """Overwrite with random values (no gradient flows to the old value)."""
-    return apply_inplace(self, op, lambda x: Tensor._make(np.asarray(draw(x._data.shape), dtype=x._data.dtype)))
+    return apply_inplace(self, op, lambda x: Tensor._make(on_device_of(draw(x._data.shape), x._data)
+                                                          .astype(x._data.dtype)))
 
 
 def _uniform_(self, a=0.0, b=1.0, *, generator=None):
@@ -534,9 +554,9 @@ def _normal_(self, mean=0.0, std=1.0, *, generator=None):
 def _bernoulli_(self, p=0.5, *, generator=None):
     """Fill with draws from Bernoulli(p) (1 with probability p, else 0)."""
     probs = p._data if isinstance(p, Tensor) else p
-    if np.any((np.asarray(probs) < 0) | (np.asarray(probs) > 1)):
+    if bool(np.any((probs < 0) | (probs > 1))):
         raise RuntimeError(f"bernoulli_: expects 0 <= p <= 1, but got p={p}")
-    return _random_fill(self, "bernoulli_", lambda shape: rng(generator).random(shape) < probs)
+    return _random_fill(self, "bernoulli_", lambda shape: on_device_of(rng(generator).random(shape), self._data) < probs)
 
 
 Tensor.uniform_ = _uniform_

@@ -35,8 +35,8 @@ def synchronize(device=None) -> None:
 def unavailable_message(api: str) -> str:
     """Why ``api`` (a function that needs a GPU) cannot run here: no GPU, or a GPU nnmath cannot use yet."""
     if is_available():
-        return (f"{api}: CuPy sees {device_count()} CUDA GPU(s), but nnmath's tensors cannot run there yet "
-                f"(no CUDA backend); compute on device 'cpu'")
+        return (f"{api}: CuPy sees {device_count()} CUDA GPU(s) and nnmath's tensors run on cuda:0 through it, "
+                f"but this call (streams, device selection, device queries) is not implemented")
     return (f"{api}: no CUDA GPU is available (nnmath computes on the CPU with NumPy, and CuPy is not "
             f"installed or sees no device); check is_available() first, or use device 'cpu'")
 

@@ -7,15 +7,19 @@ import numbers
 import numpy as np
 
 from nnmath import dtypes
-from nnmath.device import check_available
+from nnmath.backend import (array_module, check_available, creation_device, get_array_module, module_device,
+                            to_device)
+from nnmath.device import CPU
 from nnmath.ops._util import size_args, write_out
 from nnmath.random import rng
 from nnmath.tensor import Tensor, to_array
 
 
 def _finish(arr, requires_grad, device=None) -> Tensor:
-    if device is not None:
-        check_available(device)
+    """A tensor of ``arr`` (copied to ``device`` when it is elsewhere)."""
+    dev = creation_device(device)
+    if dev is not None:
+        arr = to_device(arr, dev)
     t = Tensor._make(arr)
     if requires_grad:
         t.requires_grad_(True)
@@ -30,7 +34,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """A tensor sharing memory with ``data`` when it is already a tensor or array of that dtype."""
     if isinstance(data, Tensor) and (dtype is None or dtypes.as_dtype(dtype).np == data._data.dtype):
-        return data
+        return data if device is None else data.to(device)
     if isinstance(data, np.ndarray) and (dtype is None or dtypes.as_dtype(dtype).np == data.dtype):
         return _finish(data, False, device)
     return _finish(to_array(data, dtype, copy=False), False, device)
@@ -73,7 +77,9 @@ def _filled(fill, size, dtype, requires_grad, device, op):
     shape = size_args(size, op)
     if any(s < 0 for s in shape):
         raise RuntimeError(f"{op}: trying to create a tensor with negative dimension: {shape}")
-    return _finish(np.full(shape, fill, dtype=_float_or(dtype)), requires_grad, device)
+    dev = creation_device(device)
+    xp = np if dev is None else array_module(dev)
+    return _finish(xp.full(shape, fill, dtype=_float_or(dtype)), requires_grad)
 
 
 @_creates_out
@@ -110,12 +116,17 @@ def _like(x, dtype):
     return dtypes.as_dtype(dtype).np if dtype is not None else x._data.dtype
 
 
+def _module_like(x, device):
+    """The array module of ``device``, or of ``x``'s device when ``device`` is None (PyTorch's ``*_like``)."""
+    return get_array_module(x._data) if device is None else array_module(check_available(device))
+
+
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    return _finish(np.zeros(input.shape, _like(input, dtype)), requires_grad, device)
+    return _finish(_module_like(input, device).zeros(input.shape, _like(input, dtype)), requires_grad)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    return _finish(np.ones(input.shape, _like(input, dtype)), requires_grad, device)
+    return _finish(_module_like(input, device).ones(input.shape, _like(input, dtype)), requires_grad)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
@@ -123,7 +134,7 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_fo
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    return _finish(np.full(input.shape, fill_value, _like(input, dtype)), requires_grad, device)
+    return _finish(_module_like(input, device).full(input.shape, fill_value, _like(input, dtype)), requires_grad)
 
 
 @_creates_out
@@ -203,17 +214,20 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
 
 
 def rand_like(input, *, dtype=None, generator=None, requires_grad=False, device=None) -> Tensor:
-    return rand(tuple(input.shape), generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return rand(tuple(input.shape), generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad,
+                device=device or input.device)
 
 
 def randn_like(input, *, dtype=None, generator=None, requires_grad=False, device=None) -> Tensor:
-    return randn(tuple(input.shape), generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return randn(tuple(input.shape), generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad,
+                 device=device or input.device)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, generator=None, requires_grad=False, device=None) -> Tensor:
     if high is None:
         low, high = 0, low
-    return randint(low, high, tuple(input.shape), generator=generator, dtype=dtype or input.dtype)
+    return randint(low, high, tuple(input.shape), generator=generator, dtype=dtype or input.dtype,
+                   device=device or input.device)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -232,20 +246,27 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     shape = tuple(size) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
     dt = (mean._data.dtype if isinstance(mean, Tensor) else std._data.dtype if isinstance(std, Tensor)
           else _float_or(dtype))
-    return _finish((m + s * rng(generator).standard_normal(shape)).astype(dt), requires_grad, device)
+    noise = _on_device_of(rng(generator).standard_normal(shape), m, s)
+    return _finish((m + s * noise).astype(dt), requires_grad, device)
+
+
+def _on_device_of(host, *arrays):
+    """Random numbers drawn on the host (the same stream on every device), moved to the arrays' device."""
+    return to_device(host, module_device(get_array_module(*arrays)))
 
 
 def bernoulli(input, p=None, *, generator=None) -> Tensor:
     """1 with probability ``input`` (elementwise), else 0; the result has input's dtype."""
-    probs = input._data if p is None else np.full(input.shape, p)
+    probs = input._data if p is None else get_array_module(input._data).full(input.shape, p)
     if ((probs < 0) | (probs > 1)).any():
         raise RuntimeError("bernoulli: expected all probabilities in [0, 1]")
-    return Tensor._make((rng(generator).random(input.shape) < probs).astype(input._data.dtype))
+    draws = _on_device_of(rng(generator).random(input.shape), input._data)
+    return Tensor._make((draws < probs).astype(input._data.dtype))
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
     """Indices sampled from the rows of ``input`` (non-negative weights, normalised per row)."""
-    w = np.asarray(input._data, dtype=np.float64)
+    w = to_device(input._data, CPU).astype(np.float64)  # drawn on the host; the indices go back to input's device
     if w.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {w.shape}")
     if (w < 0).any() or not np.isfinite(w).all():
@@ -259,8 +280,9 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
     g = rng(generator)
     out = np.stack([g.choice(rows.shape[1], size=num_samples, replace=replacement, p=r / s)
                     for r, s in zip(rows, sums)])
-    return Tensor._make(out.reshape(w.shape[:-1] + (num_samples,)).astype(np.int64))
+    return Tensor._make(to_device(out.reshape(w.shape[:-1] + (num_samples,)).astype(np.int64), input.device))
 
 
 def poisson(input, generator=None) -> Tensor:
-    return Tensor._make(rng(generator).poisson(input._data).astype(input._data.dtype))
+    draws = rng(generator).poisson(to_device(input._data, CPU))
+    return Tensor._make(to_device(draws.astype(input._data.dtype), input.device))

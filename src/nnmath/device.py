@@ -1,5 +1,5 @@
-"""Devices. nnmath computes on the CPU with NumPy; the API matches PyTorch's so code that names a
-device runs unchanged, and an array module other than NumPy (CuPy) can be added behind it."""
+"""Devices: ``cpu`` (NumPy) and ``cuda`` (CuPy); which array module serves each, and moving arrays
+between them, is :mod:`nnmath.backend`'s."""
 from __future__ import annotations
 
 
@@ -38,13 +38,3 @@ class device:
 
 
 CPU = device("cpu")
-
-
-def check_available(dev) -> device:
-    """Return the device if nnmath can place tensors there, else raise a clear error."""
-    dev = device(dev)
-    if dev.type != "cpu":
-        raise RuntimeError(
-            f"device {str(dev)!r} is not available: nnmath computes on the CPU with NumPy "
-            f"(nnmath.accelerator.is_available() is False); use device('cpu')")
-    return dev

@@ -14,7 +14,8 @@ The JSON tree, decoded by :func:`_decode`::
     {"$dict": [[key, value], ..]}   any other dict (optimizer state is keyed by int)
     {"$tuple": [..]}                a tuple
     {"$float": "nan"}               nan, inf, -inf (not valid JSON numbers)
-    {"$tensor": name}               an nnmath Tensor ("requires_grad": true when it did)
+    {"$tensor": name}               an nnmath Tensor ("requires_grad": true when it did; "device": "cuda:0"
+                                    for a GPU tensor, whose bytes are copied to the host to be saved)
     {"$ndarray": name}              a NumPy array ("scalar": true for a NumPy scalar such as np.float32(1))
 
 Each tensor's SHA-256 is stored alongside, so a file whose bytes were damaged fails to load with an
@@ -31,7 +32,8 @@ import struct
 import numpy as np
 
 from nnmath._atomic import atomic_write_bytes
-from nnmath.device import check_available
+from nnmath.backend import check_available, cuda_device_count, to_device
+from nnmath.device import CPU
 from nnmath.tensor import Tensor
 
 __all__ = ["save", "load", "FileFormatError"]
@@ -105,9 +107,11 @@ class _Encoder:
         if isinstance(value, float):
             return value if math.isfinite(value) else {"$float": repr(value)}
         if isinstance(value, Tensor):
-            node = {"$tensor": self._add(value._data, path)}
+            node = {"$tensor": self._add(to_device(value._data, CPU), path)}
             if value.requires_grad:
                 node["requires_grad"] = True
+            if value.device != CPU:
+                node["device"] = str(value.device)
             return node
         if isinstance(value, np.ndarray):
             return {"$ndarray": self._add(value, path)}
@@ -146,8 +150,11 @@ def _describe(path: tuple) -> str:
 def load(f, map_location=None, weights_only: bool = True):
     """Load what :func:`save` saved (or any safetensors file, as a flat ``{name: Tensor}`` dict).
 
-    ``f`` is a path or a binary file object. ``map_location`` may name the CPU (the only device nnmath
-    computes on). ``weights_only`` is accepted for PyTorch compatibility: nnmath files never contain
+    ``f`` is a path or a binary file object. Tensors return to the device they were saved from, unless
+    ``map_location`` says otherwise, as in PyTorch: a device (``'cpu'``, ``'cuda'``) for all of them, a
+    dict from saved to new locations (``{'cuda:0': 'cpu'}``), or a callable ``f(tensor, location)``
+    given each tensor on the CPU and its saved location, whose returned tensor is kept.
+    ``weights_only`` is accepted for PyTorch compatibility: nnmath files never contain
     code, so loading is always as safe as ``weights_only=True``. Raises :class:`FileFormatError`,
     naming the file, if it is truncated, corrupted or not a safetensors file.
     """
@@ -160,7 +167,7 @@ def load(f, map_location=None, weights_only: bool = True):
             data = file.read()
     arrays, metadata = _read_safetensors(data, name)
     if metadata is None or _METADATA_KEY not in metadata:
-        return {key: Tensor._make(np.array(array)) for key, array in arrays.items()}
+        return {key: Tensor._make(_place(np.array(array), "cpu", map_location)) for key, array in arrays.items()}
     try:
         header = json.loads(metadata[_METADATA_KEY])
         version = header["format"]
@@ -175,15 +182,28 @@ def load(f, map_location=None, weights_only: bool = True):
         if digests.get(key) != _digest(array):
             raise FileFormatError(f"nnmath.load: {name} is corrupted: the bytes of tensor {key!r} do not "
                                   "match their checksum")
-    return _Decoder(arrays, name).decode(tree)
+    return _Decoder(arrays, name, map_location).decode(tree)
 
 
 def _check_map_location(map_location) -> None:
     if map_location is None or callable(map_location):
-        return  # a callable maps storages; with every tensor on the CPU there is nothing to map
+        return  # a callable decides per tensor
     targets = map_location.values() if isinstance(map_location, dict) else [map_location]
     for target in targets:
         check_available(target)
+
+
+def _place(array: np.ndarray, saved: str, map_location):
+    """A loaded array on the device ``map_location`` gives for its saved location (PyTorch's rules)."""
+    if callable(map_location):
+        mapped = map_location(Tensor._make(array), saved)
+        return mapped._data if isinstance(mapped, Tensor) else array
+    target = map_location.get(saved, saved) if isinstance(map_location, dict) else map_location or saved
+    if str(target).startswith("cuda") and cuda_device_count() == 0:
+        raise RuntimeError("Attempting to deserialize object on a CUDA device but nnmath.cuda.is_available() is "
+                           "False. If you are running on a CPU-only machine, please use nnmath.load with "
+                           "map_location=nnmath.device('cpu') to map your storages to the CPU.")
+    return to_device(array, check_available(target))
 
 
 def _read_safetensors(data: bytes, name: str) -> tuple[dict, dict | None]:
@@ -212,9 +232,10 @@ class _Decoder:
     """Rebuilds the saved object from the JSON tree and the file's arrays (copied: they are writable
     and own their memory)."""
 
-    def __init__(self, arrays: dict, name: str):
+    def __init__(self, arrays: dict, name: str, map_location=None):
         self.arrays = arrays
         self.name = name
+        self.map_location = map_location
 
     def decode(self, node):
         if node is None or isinstance(node, (bool, int, float, str)):
@@ -224,7 +245,7 @@ class _Decoder:
         if not isinstance(node, dict):
             raise self._damaged(f"unexpected JSON value {node!r}")
         if "$tensor" in node:
-            tensor = Tensor._make(self._array(node["$tensor"]))
+            tensor = Tensor._make(_place(self._array(node["$tensor"]), node.get("device", "cpu"), self.map_location))
             if node.get("requires_grad"):
                 tensor.requires_grad_(True)
             return tensor

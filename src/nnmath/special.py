@@ -25,8 +25,10 @@ import math
 import numpy as np
 
 from nnmath import creation, ops
-from nnmath.autograd.function import Function
+from nnmath.autograd.function import Function, once_differentiable
 from nnmath.autograd.grad_mode import state
+from nnmath.backend import get_array_module, on_device_of, to_device
+from nnmath.device import CPU
 from nnmath.ops._util import promote_float, to_float
 from nnmath.random import rng
 from nnmath.tensor import Tensor
@@ -43,13 +45,18 @@ _BERNOULLI_2K = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
+def _float64(x):
+    """``x`` (an array or number) as a float64 array of its device."""
+    return get_array_module(x).asarray(x, dtype=np.float64)
+
+
 def _shift_count(x, target):
     """How many unit steps lift each x to at least ``target``."""
     return np.where(x < target, np.ceil(target - x), 0.0).astype(np.int64)
 
 
 def _lgamma_np(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
+    x = _float64(x)
     out = np.empty_like(x)
     with np.errstate(divide="ignore", invalid="ignore"):
         neg = x < 0.5
@@ -83,7 +90,7 @@ def _lgamma_pos(x):
 
 
 def _digamma_np(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
+    x = _float64(x)
     out = np.empty_like(x)
     with np.errstate(divide="ignore", invalid="ignore"):
         neg = x < 0.5
@@ -120,7 +127,7 @@ def _digamma_pos(x):
 def _polygamma_np(n: int, x: np.ndarray) -> np.ndarray:
     if n == 0:
         return _digamma_np(x)
-    x = np.asarray(x, dtype=np.float64)
+    x = _float64(x)
     target = 20.0 + 2 * n
     m = _shift_count(x, target)
     z = x.copy()
@@ -229,11 +236,11 @@ _TINY = 1e-300
 
 def _log_gammainc_pair(a, x):
     """(ln P(a, x), ln Q(a, x)) in float64: the series for x < a + 1, the continued fraction beyond."""
-    a, x = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(x, dtype=np.float64))
+    a, x = np.broadcast_arrays(_float64(a), _float64(x))
     a = a.copy()
     x = x.copy()
-    log_p = np.full(a.shape, np.nan)
-    log_q = np.full(a.shape, np.nan)
+    log_p = np.full_like(a, np.nan)
+    log_q = np.full_like(a, np.nan)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         valid = (a > 0) & (x >= 0)
         zero = valid & (x == 0)
@@ -346,15 +353,15 @@ class StandardGamma(Function):
               Marsaglia–Tsang draw whose level u = P(α, z_init), so no iteration moves it)
     VJP:      ᾱ = z̄ ⊙ dz/dα,  dz/dα = −(∂P(α, z)/∂α) / p(z; α)   (implicit differentiation of
               F(z; α) = u, Figurnov et al. 2018); ∂P/∂α by extrapolated differences of ln P or ln Q.
-              Not differentiable twice.
+              ``once_differentiable`` (NumPy backward): differentiating ᾱ again raises, naming the op.
     """
 
     @staticmethod
     def forward(ctx, alpha, u, z_init=None):
-        a = np.asarray(alpha, dtype=np.float64)
-        u = np.broadcast_to(np.asarray(u, dtype=np.float64), a.shape)
+        a = _float64(alpha)
+        u = np.broadcast_to(_float64(u), a.shape)
         if z_init is not None:
-            z = np.asarray(z_init, dtype=np.float64).copy()
+            z = _float64(z_init).copy()
         else:
             z = _gamma_quantile(a, u)
         ctx.save_for_backward(alpha)
@@ -362,9 +369,10 @@ class StandardGamma(Function):
         return z.astype(alpha.dtype)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, gz):
-        alpha, = ctx.saved_tensors
-        a = alpha._data.astype(np.float64)
+        alpha = ctx.saved_tensors[0]._data
+        a = alpha.astype(np.float64)
         z = np.maximum(ctx.z, np.finfo(np.float64).tiny)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
             log_p, log_q = _log_gammainc_pair(a, z)
@@ -373,7 +381,7 @@ class StandardGamma(Function):
             dlog = _log_cdf_derivative_in_a(a, z, upper)
             dz_da = np.where(upper, np.exp(log_q - log_density) * dlog, -np.exp(log_p - log_density) * dlog)
             dz_da = np.nan_to_num(dz_da, nan=0.0, posinf=0.0, neginf=0.0)
-        return gz * Tensor._make(dz_da.astype(alpha._data.dtype)), None, None
+        return gz * dz_da.astype(alpha.dtype), None, None
 
 
 def _gamma_quantile(a, u):
@@ -400,7 +408,7 @@ def standard_gamma(alpha: Tensor, shape, generator=None) -> Tensor:
     """Draws z ~ Gamma(α, 1) of ``shape`` (α broadcast to it), differentiable in α through
     :class:`StandardGamma` (implicit reparameterisation) when α requires grad."""
     a = np.broadcast_to(alpha._data, shape).astype(np.float64)
-    z0 = rng(generator).standard_gamma(a)
+    z0 = on_device_of(rng(generator).standard_gamma(to_device(a, CPU)), a)  # drawn on the host
     z0 = np.maximum(z0, np.finfo(alpha._data.dtype).tiny)
     if not (alpha.requires_grad and state.enabled):
         return Tensor._make(z0.astype(alpha._data.dtype))
@@ -427,7 +435,7 @@ class Erf(Function):
 def _erf_np(x: np.ndarray) -> np.ndarray:
     """erf to double precision with NumPy alone: Taylor series for |x| < 2, the continued fraction
     of erfc beyond (Abramowitz & Stegun 7.1.5 and 7.1.14); both converge to machine precision."""
-    xd = x.astype(np.float64, copy=False) if isinstance(x, np.ndarray) else np.asarray(x, dtype=np.float64)
+    xd = _float64(x)
     ax = np.abs(xd)
     out = np.empty_like(xd)
     small = ax < 2.0
@@ -468,7 +476,7 @@ def _log_erfc_tail(z):
 
 def _log_erfc_np(z):
     """ln erfc(z) for z ≥ 0 without underflow: ln(1 − erf(z)) below 2, the continued fraction from 2 on."""
-    z = np.asarray(z, dtype=np.float64)
+    z = _float64(z)
     out = np.empty_like(z)
     small = z < 2.0
     out[small] = np.log1p(-_erf_np(z[small]))
@@ -477,7 +485,7 @@ def _log_erfc_np(z):
 
 
 def _log_ndtr_np(x):
-    x = np.asarray(x, dtype=np.float64)
+    x = _float64(x)
     out = np.empty_like(x)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         upper = x > 0
@@ -508,7 +516,7 @@ class LogNdtr(Function):
 def _ndtri_np(p):
     """Φ⁻¹(p): Acklam's rational approximation (relative error 1e-9), then two Halley steps on
     Φ(x) − p with the accurate ln Φ."""
-    p = np.asarray(p, dtype=np.float64)
+    p = _float64(p)
     a = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02,
          -3.066479806614716e+01, 2.506628277459239e+00)
     b = (-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01,
@@ -577,30 +585,65 @@ def ndtri(input):
     return Ndtri.apply(to_float(input))
 
 
-# --- compositions ---------------------------------------------------------------------------------
+# --- x ln y and the entropy density ---------------------------------------------------------------
+class Xlogy(Function):
+    """Forward:  z = x ln y  (or x ln(1 + y) with ``log1p``), defined as 0 where x = 0 (unless y is NaN)
+    VJP:      x̄ = z̄ ln y,  ȳ' = z̄ x / y   (ln(1 + y) and x / (1 + y) with ``log1p``)
+
+    At x = 0 the function is smooth in x and x̄ = z̄ ln y is its derivative (a zero there would drop the
+    ln x term of the Beta, Gamma and Dirichlet log-densities at concentration 1). Where x = 0 and
+    y = 0 (y = −1) it is not differentiable: x̄ = 0 and ȳ' = NaN, as PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, y, log1p):
+        ctx.save_for_backward(x, y)
+        ctx.log1p = log1p
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = x * (np.log1p(y) if log1p else np.log(y))
+        return np.where((x == 0) & ~np.isnan(y), 0, z).astype(z.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, gz):
+        x, y = ctx.saved_tensors
+        arg = y + 1 if ctx.log1p else y
+        both_zero = Tensor._make((x._data == 0) & (arg._data == 0))
+        gx = gz * ops.log(ops.where(both_zero, 1.0, arg)) if ctx.needs_input_grad[0] else None
+        gy = gz * x / arg if ctx.needs_input_grad[1] else None
+        return gx, gy, None
+
+
 def xlogy(input, other):
-    """x · ln y, defined as 0 where x = 0 (even where y = 0)."""
+    """x · ln y, defined as 0 where x = 0 (even where y = 0). ∂/∂x = ln y (also at x = 0), ∂/∂y = x/y."""
     x, y = promote_float(input, other)
-    zero = x == 0
-    safe_y = ops.where(zero, creation.ones_like(y), y)
-    return ops.where(zero, creation.zeros_like(x * safe_y), x * ops.log(safe_y))
+    return Xlogy.apply(x, y, False)
 
 
 def xlog1py(input, other):
-    """x · ln(1 + y), defined as 0 where x = 0."""
+    """x · ln(1 + y), defined as 0 where x = 0. ∂/∂x = ln(1 + y), ∂/∂y = x/(1 + y)."""
     x, y = promote_float(input, other)
-    zero = x == 0
-    safe_y = ops.where(zero, creation.zeros_like(y), y)
-    return ops.where(zero, creation.zeros_like(x * safe_y), x * ops.log1p(safe_y))
+    return Xlogy.apply(x, y, True)
+
+
+class Entr(Function):
+    """Forward:  y = −x ln x for x > 0, 0 at x = 0, −∞ for x < 0   (the entropy density)
+    VJP:      x̄ = −ȳ (1 + ln x)   (+∞ at x = 0, the one-sided derivative; NaN for x < 0, as PyTorch)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = np.where(x > 0, -x * np.log(np.where(x > 0, x, 1)), np.where(x == 0, 0, -np.inf))
+        return np.where(np.isnan(x), x, y).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return -gy * (ops.log(x) + 1)
 
 
 def entr(input):
     """−x ln x for x > 0, 0 at x = 0, −inf for x < 0 (the entropy density)."""
-    x = to_float(input)
-    pos = x > 0
-    safe = ops.where(pos, x, creation.ones_like(x))
-    outside = ops.where(x == 0, creation.zeros_like(x), creation.full_like(x, -np.inf))
-    return ops.where(pos, -safe * ops.log(safe), outside)
+    return Entr.apply(to_float(input))
 
 
 def expit(input):

@@ -11,6 +11,7 @@ import sys
 import numpy as np
 
 from nnmath import dtypes
+from nnmath.backend import device_of, get_array_module, to_device
 from nnmath.device import CPU
 from nnmath.hooks import RemovableHandle
 
@@ -42,9 +43,11 @@ def _unwrap(data):
 def to_array(data, dtype=None, copy=True) -> np.ndarray:
     """``data`` (numbers, nested sequences, arrays, Tensors) as an array of ``dtype``, or of the dtype
     PyTorch infers; a copy unless ``copy=False`` allows sharing."""
-    if isinstance(data, Tensor):
-        arr = data._data
+    if isinstance(data, Tensor) or _is_device_array(data):
+        arr = data._data if isinstance(data, Tensor) else data
         src = arr
+        if type(arr) is not np.ndarray:  # on a GPU: convert there (the dtype rules are the same)
+            return arr.astype(dtypes.as_dtype(dtype, "tensor").np if dtype is not None else arr.dtype, copy=copy)
     else:
         src = data
         raw = _unwrap(data)
@@ -62,6 +65,11 @@ def to_array(data, dtype=None, copy=True) -> np.ndarray:
     if arr.dtype == target and not copy:
         return arr
     return np.array(arr, dtype=target, copy=True) if copy else arr.astype(target, copy=False)
+
+
+def _is_device_array(data) -> bool:
+    """A GPU array (CuPy's): data that must not be converted through the host."""
+    return type(data).__module__ != "numpy" and get_array_module(data) is not np
 
 
 class _VersionCounter:
@@ -113,7 +121,7 @@ class Tensor:
     def _make(cls, data, requires_grad=False, grad_fn=None, output_nr=0):
         """Wrap an array without copying (internal fast path)."""
         if type(data) is not np.ndarray and isinstance(data, np.generic):
-            data = np.asarray(data)
+            data = get_array_module(data).asarray(data)   # a NumPy scalar (or the compiler's traced one)
         t = cls.__new__(cls)
         t._data = data
         t._requires_grad = requires_grad
@@ -182,11 +190,16 @@ class Tensor:
 
     @property
     def device(self):
-        return CPU
+        """Where the data lives: ``device('cpu')`` (a NumPy array) or ``device('cuda', 0)`` (a CuPy array)."""
+        return CPU if type(self._data) is np.ndarray else device_of(self._data)
 
     @property
     def is_cuda(self) -> bool:
-        return False
+        return self.device.type == "cuda"
+
+    def get_device(self) -> int:
+        """The GPU index of a CUDA tensor; -1 for a CPU tensor (as PyTorch)."""
+        return -1 if type(self._data) is np.ndarray else self.device.index
 
     @property
     def is_leaf(self) -> bool:
@@ -312,10 +325,18 @@ class Tensor:
         if self._requires_grad and not force:
             raise RuntimeError("numpy: can't call numpy() on a Tensor that requires grad; "
                                "use tensor.detach().numpy()")
-        return self._data
+        return self._host("numpy") if not force else to_device(self._data, CPU)
 
     def __array__(self, dtype=None, copy=None):
-        return self._data if dtype is None else self._data.astype(dtype)
+        data = self._host("__array__")
+        return data if dtype is None else data.astype(dtype)
+
+    def _host(self, caller: str) -> np.ndarray:
+        """The NumPy array of a CPU tensor; for a GPU tensor the error PyTorch raises (copy explicitly)."""
+        if type(self._data) is not np.ndarray:
+            raise TypeError(f"{caller}: can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() "
+                            f"to copy the tensor to host memory first.")
+        return self._data
 
     def item(self):
         """The single value of a one-element tensor as a Python number."""
@@ -450,7 +471,7 @@ def _fixed_style(a: np.ndarray, digits: int, scientific: bool):
 
 
 def _format(t: Tensor) -> str:
-    a = t._data
+    a = to_device(t._data, CPU)
     opts = print_options
     kwargs = {"separator": ", ", "prefix": "tensor(", "threshold": min(opts["threshold"], sys.maxsize),
               "edgeitems": opts["edgeitems"], "max_line_width": opts["linewidth"]}
@@ -468,6 +489,8 @@ def _format(t: Tensor) -> str:
     extras = []
     if a.size == 0 and a.shape != (0,):
         extras.append(f"size={tuple(a.shape)}")
+    if type(t._data) is not np.ndarray:
+        extras.append(f"device='{t.device}'")
     if a.dtype not in (dtypes.get_default_dtype().np, np.int64, np.bool_):
         extras.append(f"dtype={t.dtype!r}")
     if t.grad_fn is not None:

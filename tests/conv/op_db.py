@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnmath.ops import conv, pooling
-from opinfo import OpInfo, Sample
+from opinfo import OpInfo, Sample, set_special_points
 
 
 def _F(m):
@@ -122,3 +122,27 @@ OP_DB = [
     OpInfo("adaptive_max_pool2d", _pool("adaptive_max_pool2d"), adaptive_samples),
     OpInfo("interpolate", _pool("interpolate"), interpolate_samples),
 ]
+
+
+# --- special points -------------------------------------------------------------------------------
+def _tied_window_samples(rng):
+    """Windows holding their maximum twice: PyTorch's convention gives the whole gradient to the first one
+    (in row-major order within the window)."""
+    x = np.zeros((1, 1, 4, 4))
+    x[0, 0] = [[1.0, 1.0, 0.0, 2.0], [0.5, 0.0, 2.0, -1.0], [3.0, 3.0, 0.0, 0.0], [3.0, 3.0, 0.0, 0.0]]
+    return [Sample((x,), dict(kernel_size=2), smooth=False)]
+
+
+CONVOLUTION = "bilinear in (input, weight), affine with the bias: smooth everywhere"
+SPECIAL = {
+    "conv2d": CONVOLUTION, "conv1d": CONVOLUTION, "conv_transpose2d": CONVOLUTION, "conv_transpose1d": CONVOLUTION,
+    "max_pool2d": _tied_window_samples,
+    "max_pool1d": lambda rng: [Sample((np.array([[[1.0, 1.0, 0.5, 2.0, 2.0, 2.0, -1.0]]]),),
+                                      dict(kernel_size=3, stride=2, padding=1, return_indices=True), smooth=False)],
+    "avg_pool2d": "linear in the input",
+    "adaptive_avg_pool2d": "linear in the input",
+    "adaptive_max_pool2d": lambda rng: [Sample((np.ones((1, 1, 3, 3)),), dict(output_size=2), smooth=False)],
+    "interpolate": "linear in the input (nearest and bilinear modes)",
+}
+
+set_special_points(OP_DB, SPECIAL)

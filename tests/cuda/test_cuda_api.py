@@ -160,10 +160,10 @@ def fake_cupy(monkeypatch):
     """Install ``cupy`` as given (None: not installed), and forget the cached count before and after."""
     def install(module):
         monkeypatch.setitem(sys.modules, "cupy", module)
-        nnmath.backend.cuda_device_count.cache_clear()
+        nnmath.backend._cupy_device_count.cache_clear()
     yield install
     monkeypatch.undo()
-    nnmath.backend.cuda_device_count.cache_clear()
+    nnmath.backend._cupy_device_count.cache_clear()
 
 
 def _cupy_reporting(get_device_count):

@@ -53,6 +53,8 @@ CASES = {
     "Binomial": (D.Binomial, TD.Binomial, dict(total_count=np.array(6.0), probs=RNG.uniform(0.1, 0.9, SHAPE)),
                  lambda: np.array([0.0, 3.0, 6.0])),
     "Poisson": (D.Poisson, TD.Poisson, dict(rate=_pos()), lambda: np.array([0.0, 2.0, 5.0])),
+    "Geometric": (D.Geometric, TD.Geometric, dict(probs=RNG.uniform(0.1, 0.9, SHAPE)),
+                  lambda: np.array([0.0, 1.0, 4.0])),
     "MVN_cov": (D.MultivariateNormal, TD.MultivariateNormal,
                 dict(loc=RNG.standard_normal((2, 3)), covariance_matrix=_spd()), lambda: RNG.standard_normal((2, 3))),
     "MVN_tril": (D.MultivariateNormal, TD.MultivariateNormal,
@@ -180,21 +182,24 @@ def test_kl_uniform_outside_support_is_infinite_and_independent():
 
 
 def test_kl_without_closed_form_names_the_pair():
-    with pytest.raises(NotImplementedError, match=r"\(Normal, Laplace\)"):
-        D.kl_divergence(D.Normal(0.0, 1.0), D.Laplace(0.0, 1.0))
+    with pytest.raises(NotImplementedError, match=r"\(Normal, Poisson\)"):
+        D.kl_divergence(D.Normal(0.0, 1.0), D.Poisson(1.0))
 
 
 def test_register_kl_extends_the_registry():
     class MyNormal(D.Normal):
         pass
 
-    @D.register_kl(MyNormal, D.Laplace)
+    @D.register_kl(MyNormal, D.Poisson)
     def _kl(p, q):
         return nnmath.tensor(42.0)
 
-    assert D.kl_divergence(MyNormal(0.0, 1.0), D.Laplace(0.0, 1.0)).item() == 42.0
-    # subclasses fall back to the parent's closed form
-    assert D.kl_divergence(MyNormal(0.0, 1.0), D.Normal(0.0, 1.0)).item() == pytest.approx(0.0)
+    try:
+        assert D.kl_divergence(MyNormal(0.0, 1.0), D.Poisson(1.0)).item() == 42.0
+        # subclasses fall back to the parent's closed form
+        assert D.kl_divergence(MyNormal(0.0, 1.0), D.Normal(0.0, 1.0)).item() == pytest.approx(0.0)
+    finally:  # the registry is global: leave it as the library defines it
+        del D.kl._KL_REGISTRY[MyNormal, D.Poisson]
 
 
 def test_independent_matches_torch():
@@ -316,3 +321,51 @@ def test_expand():
     assert tuple(c.sample((2,)).shape) == (2, 4)
     m = D.MultivariateNormal(nnmath.zeros(2), scale_tril=nnmath.eye(2)).expand((5,))
     assert tuple(m.rsample().shape) == (5, 2)
+
+
+def test_every_closed_form_kl_pytorch_has_between_nnmath_families_exists():
+    """PyTorch's KL table, restricted to the families nnmath implements, is nnmath's (each pair's value,
+    gradient and Hessian-vector product are compared in the op table, tests/distributions/op_db.py)."""
+    from torch.distributions.kl import _KL_REGISTRY as theirs
+    from nnmath.distributions.kl import _KL_REGISTRY as ours
+    families = {name for name in D.__all__ if isinstance(getattr(D, name), type)}
+    expected = {(p.__name__, q.__name__) for p, q in theirs if p.__name__ in families and q.__name__ in families}
+    assert len(expected) == 44
+    assert expected == {(p.__name__, q.__name__) for p, q in ours}
+
+
+def test_binomial_kl_with_a_larger_q_count_is_refused():
+    p = D.Binomial(3, probs=nnmath.tensor([0.4]))
+    q = D.Binomial(5, probs=nnmath.tensor([0.4]))
+    with pytest.raises(NotImplementedError, match="q.total_count > p.total_count"):
+        D.kl_divergence(p, q)
+    assert D.kl_divergence(q, p).item() == math.inf
+
+
+def test_bernoulli_derivatives_at_one_half_are_the_mathematical_ones():
+    """At p = ½ (logits 0): d/dp log P(x) = x/p − (1 − x)/(1 − p) = ±2 and dH/dp = ln((1 − p)/p) = 0."""
+    p = nnmath.tensor([0.5, 0.5], dtype=nnmath.float64, requires_grad=True)
+    d = D.Bernoulli(probs=p)
+    g, = nnmath.autograd.grad(d.log_prob(nnmath.tensor([1.0, 0.0], dtype=nnmath.float64)).sum(), p)
+    np.testing.assert_allclose(g.numpy(), [2.0, -2.0], rtol=1e-12)
+    g, = nnmath.autograd.grad(D.Bernoulli(probs=p).entropy().sum(), p)
+    np.testing.assert_allclose(g.numpy(), [0.0, 0.0], atol=1e-12)
+
+
+def test_binomial_log_prob_at_logits_zero_has_the_softplus_derivatives():
+    """ln P(k) = kℓ − n softplus(ℓ) + const: at ℓ = 0 the first derivative is k − n/2, the second −n/4."""
+    logits = nnmath.tensor([0.0, 0.0], dtype=nnmath.float64, requires_grad=True)
+    lp = D.Binomial(4, logits=logits).log_prob(nnmath.tensor([1.0, 4.0], dtype=nnmath.float64))
+    g, = nnmath.autograd.grad(lp.sum(), logits, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), [1 - 2, 4 - 2], rtol=1e-12)
+    h, = nnmath.autograd.grad(g.sum(), logits)
+    np.testing.assert_allclose(h.numpy(), [-1.0, -1.0], rtol=1e-12)
+
+
+def test_dirichlet_gradient_at_concentration_one_keeps_the_log_term():
+    """∂/∂αᵢ ln Dir(x; α) = ln xᵢ − ψ(αᵢ) + ψ(α₀): at α = 1 the ln xᵢ term is there (xlogy′ at 0)."""
+    a = nnmath.tensor([1.0, 1.0, 1.0], dtype=nnmath.float64, requires_grad=True)
+    x = np.array([0.2, 0.3, 0.5])
+    g, = nnmath.autograd.grad(D.Dirichlet(a).log_prob(nnmath.tensor(x)), a)
+    psi1, psi3 = -0.5772156649015329, 1.5 - 0.5772156649015329  # ψ(1), ψ(3)
+    np.testing.assert_allclose(g.numpy(), np.log(x) - psi1 + psi3, rtol=1e-12)

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 
-from opinfo import OpInfo, Sample
+import numpy as np
+
+from opinfo import OpInfo, Sample, point, points, set_special_points
 
 
 def _simplex(rng, shape):
@@ -38,3 +40,19 @@ OP_DB = [
     OpInfo("info.js_divergence", lambda m, p, q: m.info.js_divergence(n(p), n(q)), pairs, parity=False),
     OpInfo("info.cross_entropy", lambda m, p, q: m.info.cross_entropy(n(p), n(q)), pairs, parity=False),
 ]
+
+
+# The uniform distribution is each functional's stationary point; a zero probability is the edge of the
+# simplex, where ∂H/∂p = +∞ (and PyTorch has no nnmath.info to compare a convention with).
+UNIFORM = points(point([0.25, 0.25, 0.25, 0.25]))
+UNIFORM_TABLE = points(point(np.full((2, 3), 1 / 6)))
+UNIFORM_PAIR = points(point([0.25, 0.25, 0.25, 0.25], [0.25, 0.25, 0.25, 0.25]),       # p = q: divergence 0
+                      point([0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4]))
+SPECIAL = {
+    "info.entropy": UNIFORM, "info.joint_entropy": UNIFORM_TABLE, "info.conditional_entropy": UNIFORM_TABLE,
+    "info.mutual_information": UNIFORM_TABLE,
+    "info.conditional_mutual_information": points(point(np.full((2, 2, 2), 0.125))),
+    "info.kl_divergence": UNIFORM_PAIR, "info.js_divergence": UNIFORM_PAIR, "info.cross_entropy": UNIFORM_PAIR,
+}
+
+set_special_points(OP_DB, SPECIAL)

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from nnmath.linalg import decompositions, functions, inverses, systems
-from opinfo import OpInfo, Sample
+from opinfo import OpInfo, Sample, point, points, set_special_points
 
 
 def sym(a):
@@ -196,3 +196,62 @@ OP_DB = [
                        Sample((invertible(rng, 2, 3, 3),), {"p": math.inf})],
           torch_op=lambda t, a, p: t.linalg.matrix_norm(a, p) * t.linalg.matrix_norm(t.linalg.inv(a), p)),
 ]
+
+
+# --- special points -------------------------------------------------------------------------------
+def kink(*args, **kwargs):
+    return point(*args, smooth=False, **kwargs)
+
+
+SMOOTH_INVERTIBLE = "rational in A: smooth wherever A is invertible (a singular A raises, naming it)"
+MULTILINEAR = "multilinear in its inputs: smooth everywhere"
+SINGULAR = [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.5, -1.0, 2.0]]      # rank 2, distinct singular values
+REPEATED = [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, -1.0]]     # eigenvalue 2 twice
+NAN_AT_ZERO = ("PyTorch's second derivative of a norm at the zero vector is NaN; nnmath's is the derivative of its "
+               "first-derivative convention (x̄ = 0 at ‖x‖ = 0), 0")
+DET_SINGULAR = ("det is a polynomial: at a singular A its gradient is the cofactor matrix (nnmath); PyTorch "
+                "2.13 returns 0 there")
+SLOGDET_SINGULAR = ("log|det A| = −∞ at a singular A; nnmath's gradient is cof(A)/det(A) (±∞, NaN where a cofactor "
+                    "is 0), PyTorch's comes from a singular LU factorization")
+DEGENERATE = ("at a repeated eigen-/singular value the derivative through the eigenvectors is undefined: the "
+              "Hessian of a spectral function there is NaN for PyTorch and for nnmath (docs/autograd.md)")
+
+SPECIAL = {
+    "linalg.solve": SMOOTH_INVERTIBLE, "linalg.solve_triangular": SMOOTH_INVERTIBLE, "linalg.inv": SMOOTH_INVERTIBLE,
+    # det is a polynomial: smooth at singular A too, where its gradient is the cofactor matrix
+    "linalg.det": points(point(SINGULAR, grad_differs=DET_SINGULAR),
+                         point([[1.0, 2.0], [2.0, 4.0]], grad_differs=DET_SINGULAR)),
+    "linalg.slogdet": points(point([[0.0, 1.0], [1.0, 0.0]]),                            # det < 0
+                             kink(SINGULAR, grad_differs=SLOGDET_SINGULAR)),            # det = 0: −∞
+    "logdet": "log det of a symmetric positive-definite matrix: smooth on that open set",
+    "linalg.matrix_power": points(point(SINGULAR, 2), point(np.zeros((2, 2)), 3)),
+    "linalg.lstsq": "smooth for A of full rank (the case it is defined for)",
+    "linalg.cholesky": "smooth on the open set of symmetric positive-definite matrices",
+    "linalg.qr": "smooth for A of full rank (Q, R unique with LAPACK's signs)",
+    "linalg.qr_product": "Q R = A: linear in A",
+    "linalg.eigh": "the eigenvectors are defined only for distinct eigenvalues; see linalg.eigvalsh",
+    "linalg.eigh_reconstruct": "V diag(Λ) Vᵀ = A: linear in A wherever the decomposition is differentiable",
+    "linalg.eigvalsh": points(kink(REPEATED, differs=DEGENERATE)),
+    "linalg.svd": "the singular vectors are defined only for distinct nonzero singular values; see svdvals",
+    "linalg.svd_reconstruct": "U diag(S) Vh = A: linear in A wherever the decomposition is differentiable",
+    "linalg.svdvals": points(kink(REPEATED, differs=DEGENERATE)),
+    "linalg.matrix_exp": points(point(np.zeros((3, 3))), point(np.eye(2) * 2)),   # 0; a multiple of I
+    "linalg.pinv": "smooth where the rank does not change (full rank here)",
+    "linalg.pinv_hermitian": "smooth where the rank does not change (full rank here)",
+    "linalg.cross": MULTILINEAR, "linalg.multi_dot": MULTILINEAR, "linalg.vecdot": MULTILINEAR,
+    "linalg.diagonal": "linear: a selection of entries",
+    "linalg.vector_norm": points(kink(np.zeros((2, 3)), differs=NAN_AT_ZERO),                  # the zero vector
+                                 point([[0.0, 0.5, -1.0], [0.3, 0.0, 0.0]], ord=3, dim=1),    # |x|³ is C²
+                                 kink([[0.0, 0.5, -1.0], [0.3, 0.0, 0.0]], ord=1, dim=1),
+                                 kink(np.zeros((2, 3)), ord=3, dim=1),
+                                 kink([[0.5, -0.5, 0.2], [0.3, 0.3, -0.3]], ord=np.inf, dim=1),   # ties
+                                 kink([[0.0, 0.5, -1.0], [0.0, 0.0, 0.0]], ord=0, dim=1)),
+    "linalg.matrix_norm": points(kink(np.zeros((2, 2)), differs=NAN_AT_ZERO),                    # 'fro' at 0
+                                 kink(REPEATED, ord=2), kink(REPEATED, ord="nuc", differs=DEGENERATE),
+                                 kink([[1.0, -1.0], [1.0, 1.0]], ord=1)),                      # column sums tie
+    "linalg.norm": points(kink(np.zeros(4), differs=NAN_AT_ZERO)),
+    "linalg.cond": "smooth where the extreme singular values are distinct and nonzero",
+    "linalg.cond_p": "smooth where the norms' maxima are attained once (samples are random: they are)",
+}
+
+set_special_points(OP_DB, SPECIAL)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnmath.ops.activation import Softplus
+from nnmath.ops.activation import BinaryCrossEntropy, Softplus
 from nnmath.ops.products import Linear
-from opinfo import UNARY_SHAPES, OpInfo, Sample, positive, uniform
+from opinfo import UNARY_SHAPES, OpInfo, Sample, point, points, positive, set_special_points, uniform
 
 CLASS_WEIGHTS = [0.2, 1.0, 0.5, 2.0]
 
@@ -85,6 +85,11 @@ def kl_samples(rng):
     return [Sample((x, positive(rng, (3, 4), low=0.1, high=1.0)[0]))]
 
 
+def constant(m, x, y, target):
+    """``y``, or the constant ``target`` given as a keyword."""
+    return y if target is None else m.tensor(target, dtype=x.dtype)
+
+
 def weights(m, x):
     return m.tensor(CLASS_WEIGHTS, dtype=x.dtype)
 
@@ -110,7 +115,8 @@ OP_DB = [
     activation("nn.hardtanh", lambda m, x: F(m).hardtanh(x, -1.5, 0.5)),
     activation("nn.relu6", lambda m, x: F(m).relu6(x * 4)),
     # PyTorch's float64 hardsigmoid backward multiplies by a float32 1/6 (relative error ~3e-8).
-    activation("nn.hardsigmoid", lambda m, x: F(m).hardsigmoid(x * 2), rtol64=1e-8),
+    # PyTorch has no double backward for hardsigmoid (piecewise linear: its Hessian is 0).
+    activation("nn.hardsigmoid", lambda m, x: F(m).hardsigmoid(x * 2), rtol64=1e-8, torch_hvp=False),
     activation("nn.hardswish", lambda m, x: F(m).hardswish(x * 2)),
     OpInfo("nn.softmin", lambda m, x: F(m).softmin(x, dim=-1), norm_input),
     OpInfo("nn.normalize", lambda m, x: F(m).normalize(x, dim=1), norm_input),
@@ -128,10 +134,14 @@ OP_DB = [
     OpInfo("nn.l1_loss", lambda m, x, y: F(m).l1_loss(x, y, reduction="sum"), regression),
     OpInfo("nn.smooth_l1_loss", lambda m, x, y: F(m).smooth_l1_loss(x, y, beta=0.7), regression),
     OpInfo("nn.huber_loss", lambda m, x, y: F(m).huber_loss(x, y, delta=0.8), regression),
-    OpInfo("nn.binary_cross_entropy", lambda m, x, y: F(m).binary_cross_entropy(x, y), probabilities),
+    # The target is a keyword (a constant) at x ∈ {0, 1}: there ∂ℓ/∂y is ±100 for nnmath (the slope of the
+    # clamped loss) and ±∞ for PyTorch; test_layers.py checks nnmath's value.
+    OpInfo("nn.binary_cross_entropy",
+           lambda m, x, y=None, target=None: F(m).binary_cross_entropy(x, constant(m, x, y, target)), probabilities,
+           covers=(BinaryCrossEntropy,)),
     OpInfo("nn.binary_cross_entropy_weight",
-           lambda m, x, y: F(m).binary_cross_entropy(x, y, weight=m.tensor([0.5, 2.0], dtype=x.dtype),
-                                                     reduction="sum"),
+           lambda m, x, y=None, target=None: F(m).binary_cross_entropy(
+               x, constant(m, x, y, target), weight=m.tensor([0.5, 2.0], dtype=x.dtype), reduction="sum"),
            probabilities),
     OpInfo("nn.bce_with_logits", lambda m, x, y: F(m).binary_cross_entropy_with_logits(x * 4, y), probabilities),
     OpInfo("nn.bce_with_logits_pos_weight",
@@ -160,3 +170,74 @@ OP_DB = [
            lambda m, a, b: F(m).cosine_embedding_loss(a, b, m.tensor([1, -1, 1]), margin=-0.5),
            lambda rng: [Sample(uniform(rng, (3, 4), (3, 4)))]),
 ]
+
+
+# --- special points -------------------------------------------------------------------------------
+def kink(*args, **kwargs):
+    """Not differentiable here: PyTorch's convention (e.g. relu′(0) = 0) is the reference."""
+    return point(*args, smooth=False, **kwargs)
+
+
+# Reasons why PyTorch's second derivative is not the reference at some kinks (see opinfo.Sample.differs)
+BRANCH = ("the second derivative jumps here; PyTorch's double backward takes the other branch than its "
+          "backward, nnmath's derivative is that of its first derivative")
+EPS_CLAMP = ("‖x‖ < eps around this point, so the function is x/eps there with Hessian 0 (nnmath); PyTorch's "
+             "NaN is the norm's undefined Hessian at 0 times the clamp's zero gradient")
+BCE_EDGE = ("∂²ℓ/∂x² is infinite at x ∈ {0, 1}: PyTorch's finite stand-in clamps (x(1 − x))² at 1e-12, "
+            "nnmath's is the derivative of its clamped first derivative")
+ZERO = points(point([0.0, -0.0, 1e-8, -1e-8]))
+AT_ZERO_KINK = points(kink([0.0, -0.0, 1.0, -1.0]))
+EQUAL_ROWS = [[0.3, -0.2, 0.5], [0.3, -0.2, 0.5], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]
+
+SPECIAL = {
+    "nn.linear": "affine: smooth everywhere", "nn.linear_no_bias": "linear: smooth everywhere",
+    "nn.bilinear": "bilinear: smooth everywhere",
+    "nn.softplus": ZERO,                                            # σ(0) = ½, σ′(0) = ¼
+    "nn.softplus_beta_threshold": points(point([0.0]), kink([0.75, 0.7499, 0.7501], differs=BRANCH)),  # βx = 1.5
+    "nn.relu": AT_ZERO_KINK, "nn.leaky_relu": AT_ZERO_KINK,
+    "nn.elu": points(kink([0.0, -0.0, 1.0, -1.0], differs=BRANCH)),   # the derivative (or its own) jumps at 0
+    "nn.celu": points(kink([0.0, -0.0, 1.0, -1.0], differs=BRANCH)),
+    "nn.selu": points(kink([0.0, -0.0, 1.0, -1.0], differs=BRANCH)),
+    "nn.gelu": ZERO, "nn.gelu_tanh": ZERO, "nn.silu": ZERO, "nn.mish": ZERO, "nn.logsigmoid": ZERO,
+    "nn.softsign": AT_ZERO_KINK,                                    # C¹ only: the second derivative jumps at 0
+    "nn.hardtanh": points(kink([-1.5, 0.5, 0.0])),                  # on the bounds the gradient is 0 (PyTorch)
+    "nn.relu6": points(kink([0.0, 1.5, 0.75])),                     # 4x at 0 and 6
+    "nn.hardsigmoid": points(kink([-1.5, 1.5, 0.0])),               # 2x at ±3
+    "nn.hardswish": points(kink([-1.5, 1.5, 0.0])),
+    "nn.softmin": points(point(EQUAL_ROWS)),
+    "nn.normalize": points(kink(EQUAL_ROWS, differs=EPS_CLAMP)),   # a zero row: ‖x‖ = 0 < eps
+    "nn.normalize_p1": points(kink(EQUAL_ROWS)),
+    "nn.cosine_similarity": points(kink(EQUAL_ROWS, [[0.3, -0.2, 0.5], [-0.3, 0.2, -0.5], [1.0, 0.0, 0.0],
+                                                     [0.0, 0.0, 0.0]], differs=EPS_CLAMP)),   # equal, opposite, 0
+    "nn.pairwise_distance": points(kink(EQUAL_ROWS, EQUAL_ROWS)),   # x₁ = x₂: ‖x₁ − x₂ + ε‖ with ε = 1e-6
+    "nn.layer_norm": points(point([[0.5, 0.5, 0.5, 0.5], [1.0, 2.0, 3.0, 4.0]], [1.0, 0.5, 2.0, 1.0],
+                                  [0.0, 0.1, 0.2, 0.3], shape=(4,))),       # a constant row: variance 0
+    "nn.batch_norm_training": points(point([[0.5, 1.0], [0.5, 2.0], [0.5, 3.0]], [1.0, 2.0], [0.0, 0.5])),
+    "nn.group_norm": points(point(np.full((2, 6, 2), 0.25), np.ones(6), np.zeros(6))),
+    "nn.mse_loss": points(point([0.5, -1.0], [0.5, -1.0])), "nn.mse_loss_none": points(point([0.5, -1.0], [0.5, -1.0])),
+    "nn.l1_loss": points(kink([0.5, -1.0, 0.0], [0.5, -1.0, 1.0])),  # |0|: gradient 0
+    "nn.smooth_l1_loss": points(point([0.5, -1.0], [0.5, -1.0]), kink([0.7, 0.0], [0.0, 0.7])),  # d = 0; |d| = β
+    "nn.huber_loss": points(point([0.5, -1.0], [0.5, -1.0]), kink([0.8, 0.0], [0.0, 0.8], differs=BRANCH)),
+    # certain targets are constants (a perturbed 0 or 1 leaves [0, 1], which is refused)
+    "nn.binary_cross_entropy": points(point([0.5, 0.5], target=[0.0, 1.0]),
+                                      kink([0.0, 1.0], target=[0.3, 0.6], differs=BCE_EDGE)),
+    "nn.binary_cross_entropy_weight": points(point([0.5, 0.5], target=[0.0, 1.0]),
+                                             kink([0.0, 1.0], target=[0.3, 0.6], differs=BCE_EDGE)),
+    "nn.bce_with_logits": points(point([0.0, 0.0], [0.0, 1.0])),   # logits 0
+    "nn.bce_with_logits_pos_weight": points(point([0.0, 0.0], [0.0, 1.0])),
+    "nn.nll_loss": points(point(np.zeros((2, 4)), np.array([1, 3]))),           # equal logits
+    "nn.nll_loss_weight_ignore": points(point(np.zeros((3, 4)), np.array([0, -100, 2]))),
+    "nn.cross_entropy": points(point(np.zeros((2, 4)), np.array([1, 3]))),
+    "nn.cross_entropy_none": points(point(np.zeros((2, 4)), np.array([1, 3]))),
+    "nn.cross_entropy_weight_smoothing": points(point(np.zeros((2, 4)), np.array([1, 3]))),
+    "nn.cross_entropy_ignore_smoothing": points(point(np.zeros((3, 4)), np.array([0, -100, 2]))),
+    "nn.cross_entropy_probabilities": points(point(np.zeros((2, 4)), [[1.0, 0.0, 0.0, 0.0], [0.25] * 4])),
+    "nn.kl_div": points(kink([[-1.0, -2.0], [0.0, -0.5]], [[0.0, 1.0], [0.5, 0.5]])),   # target 0: t ln t = 0
+    "nn.kl_div_log_target": points(point([[-1.0, -2.0], [0.0, -0.5]], [[0.3, 0.1], [1.0, 0.6]])),
+    "nn.gaussian_nll_loss": points(point([0.5, 1.0], [0.5, 1.0], [1.0, 2.0]),            # x = y
+                                   kink([0.5, 1.0], [0.0, 1.0], [1e-7, 2.0])),          # variance clamped at ε
+    "nn.cosine_embedding_loss": points(kink([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0]],
+                                            [[1.0, 0.0, 0.0, 0.0], [0.0, -1.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0]])),
+}
+
+set_special_points(OP_DB, SPECIAL)

@@ -161,3 +161,17 @@ def test_cross_entropy_on_spatial_inputs_with_ignored_targets():
     target = np.random.default_rng(0).integers(0, 3, (2, 4, 4))
     target[0, 0, :2] = -100
     check_parity(lambda m: m.nn.CrossEntropyLoss(weight=m.tensor([1.0, 2.0, 0.5])), [randn(2, 3, 4, 4), target])
+
+
+def test_binary_cross_entropy_at_certain_probabilities_has_finite_gradients():
+    """At x ∈ {0, 1} the clamped loss is ℓ = −(y·max(ln x, −100) + (1 − y)·max(ln(1 − x), −100)):
+    ∂ℓ/∂x = (x − y)/max(x(1 − x), 1e-12) as PyTorch (not 0·∞ = NaN), and ∂ℓ/∂y = ±100, the slope of
+    the clamped loss (PyTorch gives ±∞ there)."""
+    x = nnmath.tensor([0.0, 1.0], dtype=nnmath.float64, requires_grad=True)
+    y = nnmath.tensor([0.3, 0.6], dtype=nnmath.float64, requires_grad=True)
+    loss = nnmath.nn.functional.binary_cross_entropy(x, y, reduction="sum")
+    np.testing.assert_allclose(loss.item(), 0.3 * 100 + 0.4 * 100)
+    gx, gy = nnmath.autograd.grad(loss, (x, y))
+    eps = float(np.float32(1e-12))
+    np.testing.assert_allclose(gx.numpy(), [(0.0 - 0.3) / eps, (1.0 - 0.6) / eps], rtol=1e-12)
+    np.testing.assert_allclose(gy.numpy(), [100.0, -100.0], rtol=1e-12)

@@ -14,7 +14,7 @@ from nnmath import special
 from nnmath.autograd import fit
 from nnmath.ops import activation, arithmetic, elementwise, indexing, padding, reduction, shape, strided
 from nnmath.ops.products import Einsum, Matmul
-from opinfo import BINARY_SHAPES, UNARY_SHAPES, OpInfo, Sample, positive, uniform
+from opinfo import BINARY_SHAPES, UNARY_SHAPES, OpInfo, Sample, point, points, positive, set_special_points, uniform
 
 
 def unary(rng, low=-1.0, high=1.0):
@@ -128,6 +128,9 @@ OP_DB = [
     OpInfo("cos", lambda m, x: m.cos(x), on(-3.0, 3.0), covers=(elementwise.Cos,)),
     OpInfo("tan", lambda m, x: m.tan(x), on(-1.2, 1.2), covers=(elementwise.Tan,)),
     OpInfo("atan", lambda m, x: m.atan(x), on(-3.0, 3.0), covers=(elementwise.Atan,)),
+    OpInfo("atan2", lambda m, a, b: m.atan2(a, b),
+           lambda rng: [Sample(away_from_zero(rng, a, b)) for a, b in BINARY_SHAPES], covers=(arithmetic.Atan2,)),
+    OpInfo("hypot", lambda m, a, b: m.hypot(a, b), binary, covers=(arithmetic.Hypot,)),
     OpInfo("acos", lambda m, x: m.acos(x), on(-0.9, 0.9), covers=(elementwise.Acos,)),
     # erf switches from its series to its continued fraction at |x| = 2: sample both sides.
     OpInfo("erf", lambda m, x: m.erf(x), on(-3.0, 3.0), covers=(special.Erf,)),
@@ -152,8 +155,10 @@ OP_DB = [
                         Sample((np.array([[True], [False]]), *uniform(rng, (2, 3), ()))),
                         Sample((np.array(False), *uniform(rng, (), (2,))))],
            covers=(elementwise.Where,)),
+    # Through float32 the values carry a rounding error of 2⁻²⁴|y|: with ε = 1e-3 the central difference of
+    # this linear map errs by at most ~1.2e-4 (no truncation error), hence atol = rtol = 1e-3.
     OpInfo("cast_roundtrip", lambda m, x: (x.to(m.float32) * 2).to(m.float64), unary,
-           covers=(fit.Cast,), gradcheck=False),
+           covers=(fit.Cast,), gradcheck_kwargs=dict(eps=1e-3, atol=1e-3, rtol=1e-3)),
     OpInfo("cast_to_float64", lambda m, x: x.double() * x.double(), unary, covers=(fit.Cast,)),
     # --- activations --------------------------------------------------------------------------
     OpInfo("sigmoid", lambda m, x: m.sigmoid(x), on(-4.0, 4.0), covers=(activation.Sigmoid,)),
@@ -178,7 +183,7 @@ OP_DB = [
            lambda rng: [Sample(uniform(rng, (3, 4)))], covers=(reduction.Sum,)),
     OpInfo("std", lambda m, x, **kw: m.std(x, **kw),
            lambda rng: [s for s in reduction_samples(rng) if s.args[0].size > 1 and s.kwargs != dict(dim=0)],
-           covers=(reduction.Sum, elementwise.Sqrt)),
+           covers=(reduction.Std,)),
     OpInfo("prod", lambda m, x, **kw: m.prod(x, **kw),
            lambda rng: [Sample(positive(rng, ())), Sample(uniform(rng, (3,))), Sample(uniform(rng, (3, 4)), dict(dim=1)),
                         Sample(uniform(rng, (3, 4)), dict(dim=-2, keepdim=True)), Sample(uniform(rng, (1, 2)), dict(dim=0))],
@@ -207,6 +212,17 @@ OP_DB = [
                         Sample((uniform(rng, (3, 4))[0], -2), dict(keepdim=True)),
                         Sample((uniform(rng, (2, 3, 2))[0], (0, 2))), Sample((uniform(rng, ())[0], ()))],
            covers=(reduction.LogSumExp,)),
+    OpInfo("median_all", lambda m, x: m.median(x),
+           lambda rng: [Sample((distinct(rng, s),)) for s in [(3,), (2, 3), (4,)]], covers=(reduction.Median,)),
+    OpInfo("median_dim", lambda m, x, dim, keepdim=False: m.median(x, dim, keepdim),
+           lambda rng: [Sample((distinct(rng, (3, 4)), 1)), Sample((distinct(rng, (3, 4)), -2), dict(keepdim=True)),
+                        Sample((distinct(rng, (5,)), 0))],
+           covers=(indexing.Gather,)),
+    OpInfo("cdist", lambda m, a, b, **kw: m.cdist(a, b, **kw),
+           lambda rng: [Sample(uniform(rng, (3, 2), (4, 2))), Sample(uniform(rng, (2, 3, 2), (2, 2, 2)), dict(p=1.0)),
+                        Sample(uniform(rng, (2, 3), (3, 3)), dict(p=3.0)),
+                        Sample(uniform(rng, (2, 3), (2, 3)), dict(p=np.inf))],
+           covers=(reduction.Norm2, reduction.NormP), torch_hvp=False),   # PyTorch: no double backward of cdist
     OpInfo("cumsum", lambda m, x, dim: m.cumsum(x, dim),
            lambda rng: [Sample((uniform(rng, (3,))[0], 0)), Sample((uniform(rng, (3, 4))[0], 1)),
                         Sample((uniform(rng, (2, 3, 2))[0], -2)), Sample((uniform(rng, ())[0], 0))],
@@ -217,7 +233,11 @@ OP_DB = [
            covers=(reduction.Norm2,)),
     OpInfo("norm_p", lambda m, x, p: m.norm(x, p, dim=-1),
            lambda rng: [Sample((*away_from_zero(rng, (3, 4)), p)) for p in (1, 3, 0.5)],
-           covers=(reduction.Sum, elementwise.Abs, arithmetic.PowScalar)),
+           covers=(reduction.NormP,)),
+    OpInfo("norm_p0", lambda m, x, **kw: m.norm(x, 0, **kw) + x.sum(),
+           lambda rng: [Sample((np.array([[0.0, 0.5, -1.0], [0.0, 0.0, 0.0]]),), dict(dim=1)),
+                        Sample((np.array([0.3, 0.0]),))],
+           covers=(reduction.CountNonzero,)),
     # --- matmul -------------------------------------------------------------------------------
     OpInfo("matmul", lambda m, a, b: m.matmul(a, b),
            lambda rng: [Sample(uniform(rng, a, b)) for a, b in [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)),
@@ -367,3 +387,102 @@ OP_DB = [
                         Sample(uniform(rng, (2, 1, 3), (3,))), Sample(uniform(rng, (), (2, 3)))],
            covers=(Matmul,)),
 ]
+
+# --- special points -------------------------------------------------------------------------------
+LINEAR = "linear in its floating inputs: the derivative is constant, no point is special"
+BILINEAR = "a polynomial of degree two in its inputs: smooth everywhere, zeros included"
+
+
+POW_AT_B_ZERO = "PyTorch masks ∂(aᵇ)/∂a with where(b = 0), which drops ∂²(aᵇ)/∂a∂b = 1/a at b = 0"
+POW_AT_A_ZERO = ("at a = 0 (the edge of ln a's domain) PyTorch's second derivatives are NaN; nnmath's are "
+                 "their limits a → 0⁺: ∂²/∂a² = b(b − 1)aᵇ⁻², ∂²/∂a∂b = ∂²/∂b² = 0 for b > 1")
+ORIGIN = ("the angle has no derivative at the origin: PyTorch's gradient there is 0 and its second derivative "
+          "NaN; nnmath's second derivative is that of its gradient convention, 0")
+NAN_HESSIAN = ("PyTorch's second derivative at this kink is NaN; nnmath's is the derivative of its "
+               "first-derivative convention (0 where the norm or the entry is 0)")
+
+
+def kink(*args, **kwargs):
+    """A point where the op is not differentiable: PyTorch's documented convention is the reference."""
+    return point(*args, smooth=False, **kwargs)
+
+
+SPECIAL = {
+    "add": LINEAR, "add_alpha_scalar": LINEAR, "sub": LINEAR, "rsub_scalar": LINEAR, "neg": LINEAR,
+    "mul": points(point([0.0, 1.0, 0.0], [2.0, 0.0, 0.0])),                             # zeros: Hessian [[0,1],[1,0]]
+    "div": points(point([0.0, 0.0], [1.0, -2.0]), kink([1.0, -1.0, 0.0], [0.0, 0.0, 0.0])),   # 0/b; a/0 = ±∞, 0/0
+    "rdiv_scalar": points(kink([0.0, 1.0])),                                             # 1/0 = ∞
+    "pow_tensor_exponent": points(point([1.0, 1.0], [2.0, -1.0]),                          # ln a = 0
+                                  point([2.0, 0.5], [0.0, 0.0], differs=POW_AT_B_ZERO),   # b = 0
+                                  kink([0.0, 0.0], [2.0, 3.0], differs=POW_AT_A_ZERO),    # the boundary a = 0
+                                  kink([0.0, 0.0], [0.5, 0.0])),
+    "rpow_scalar_base": points(point([0.0, 1.0])),
+    "pow_scalar": points(kink([0.0, 1.0])),                  # x^0.5 and x^-1.5 at the boundary x = 0
+    "square": points(point([0.0, -0.0, 1.0])),
+    "exp": points(point([0.0, -50.0, 50.0])),
+    "log": points(kink([0.0, 1.0])),                          # ln 0 = −∞, the boundary
+    "log1p": points(point([0.0, 1e-10]), kink([-1.0])),
+    "expm1": points(point([0.0, 1e-10, -1e-10])),
+    "sqrt": points(kink([0.0, 1.0])),                          # √′(0) = ∞
+    "rsqrt": points(kink([0.0, 1.0])),
+    "sin": points(point([0.0, np.pi / 2, np.pi])), "cos": points(point([0.0, np.pi / 2, np.pi])),
+    "tan": points(point([0.0])), "atan": points(point([0.0, 1e8])),
+    # the origin: the angle is undefined (gradient 0, PyTorch); the axes and the diagonal are ordinary points
+    "atan2": points(point([0.0, 1.0, -1.0], [1.0, 0.0, 0.0]), kink([0.0, 0.0], [0.0, -1.0], differs=ORIGIN)),
+    "hypot": points(point([0.0, 3.0], [1.0, 0.0]), kink([0.0], [0.0])),          # (0, 0): NaN gradient (PyTorch)
+    "median_all": points(kink([1.0, 3.0, 3.0, 3.0, 2.0]), kink([[2.0, 2.0], [2.0, 1.0]])),   # ties: split evenly
+    "median_dim": points(kink([[3.0, 1.0, 3.0, 3.0], [2.0, 2.0, 0.0, 1.0]], 1)),   # ties: the first index
+    "cdist": points(kink([[0.0, 0.0], [1.0, 1.0]], [[0.0, 0.0], [2.0, 1.0], [1.0, 1.0]]),   # distance 0
+                    kink([[0.0, 0.0], [1.0, 1.0]], [[0.0, 0.0], [2.0, 1.0]], p=1.0)),
+    "erf": points(point([0.0, 2.0, -2.0, 1.999999, 2.000001])),   # 0, and the switch of method at |x| = 2
+    "abs": points(kink([0.0, -0.0, 0.5])),                    # sign(0) = 0: gradient 0
+    "clamp": points(kink([-0.5, 0.5, 0.0])),                  # on the bounds the gradient passes (PyTorch)
+    "clamp_min_only": points(kink([0.1, 0.2])),
+    "clamp_max_only": points(kink([0.1, 0.0])),
+    # x on a bound, lo = hi, lo > hi: x gets the gradient on a bound, a bound only where it is the result
+    "clamp_tensor_bounds": points(kink([[-0.5, 0.2, 0.5], [0.3, 0.6, -0.1]], [-0.5, 0.2, -0.5], [[0.5], [0.3]]),
+                                  kink([0.7, 0.0, 0.3], [1.0, 1.0, 0.3], [0.5, 0.5, 0.3])),
+    "maximum": points(kink([0.5, 1.0, -1.0], [0.5, 1.0, 2.0])),   # ties split evenly (PyTorch)
+    "minimum": points(kink([0.5, 1.0, -1.0], [0.5, 1.0, 2.0])),
+    "where": "selects a or b by a constant condition: linear in a and b",
+    "cast_roundtrip": LINEAR, "cast_to_float64": BILINEAR,
+    "sigmoid": points(point([0.0, 40.0, -40.0])), "tanh": points(point([0.0, 20.0, -20.0])),
+    "relu": points(kink([0.0, -0.0, 1.0, -1.0])),             # relu′(0) = 0 (PyTorch)
+    "softmax": points(point([0.0, 0.0, 0.0], 0), point([[1000.0, 1000.0], [0.0, -1000.0]], 1)),   # ties, huge logits
+    "log_softmax": points(point([0.0, 0.0, 0.0], 0), point([[1000.0, 1000.0], [0.0, -1000.0]], 1)),
+    "sum": LINEAR, "mean": LINEAR, "cumsum": LINEAR,
+    "var": points(point([[0.5, 0.5, 0.5], [1.0, 2.0, 3.0]], dim=1)),          # a constant row: var = 0, smooth
+    "var_correction0": points(point([[0.5, 0.5, 0.5, 0.5], [1.0, 2.0, 3.0, 4.0], [0.0, 0.0, 0.0, 0.0]])),
+    "std": points(kink([[0.5, 0.5, 0.5], [1.0, 2.0, 3.0]], dim=1)),           # std = 0: gradient 0 (PyTorch)
+    "prod": points(point([0.0, 0.0, 2.0, 3.0]), point([[0.0, 0.0], [0.0, 1.5]], dim=0),   # two zeros: ∂² ≠ 0
+                   point([[0.0, 2.0, 0.0], [1.0, 0.0, 0.0]], dim=1, keepdim=True)),
+    "prod_with_zero": "its samples are its special points (one zero per reduced group)",
+    "amax": points(kink([[1.0, 1.0, 0.0], [2.0, 2.0, 2.0]], dim=1)),          # ties split evenly
+    "amin": points(kink([[1.0, 1.0, 3.0], [2.0, 2.0, 2.0]], dim=1)),
+    "max_all": points(kink([[1.0, 2.0], [2.0, 0.0]])),
+    "max_dim": points(kink([[1.0, 1.0, 0.0], [2.0, 2.0, 2.0]], 1, False)),    # ties: the first index gets it
+    "min_dim": points(kink([[[1.0, 0.5], [1.0, 0.5]], [[0.0, 0.0], [0.2, 0.0]]], 1)),
+    "logsumexp": points(point([0.0, 0.0, 0.0], 0), point([[1000.0, 1000.0], [-1000.0, 0.0]], 1),
+                        kink([-np.inf, 0.0, 1.0], 0)),
+    "norm": points(kink([0.0, 0.0, 0.0], differs=NAN_HESSIAN), kink([[0.0, 0.0], [0.3, -0.4]], dim=1,
+                                                                     differs=NAN_HESSIAN)),  # the zero vector
+    "norm_p": points(point([[0.0, 0.5, -1.0], [0.3, 0.0, 0.0]], 3),             # |x|³ is C² at 0: smooth
+                     kink([[0.0, 0.5, -1.0], [0.0, 0.0, 0.0]], 1),
+                     kink([[0.0, 0.5, -1.0], [0.0, 0.0, 0.0]], 0.5, differs=NAN_HESSIAN),
+                     kink([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]], 3)),
+    "norm_p0": points(point([[0.0, 0.0, 0.0], [0.0, 0.0, 1.0]], dim=1)),
+    "matmul": BILINEAR, "einsum": BILINEAR,
+    "reshape": LINEAR, "permute": LINEAR, "transpose_mT": LINEAR, "expand": LINEAR, "broadcast_to": LINEAR,
+    "sum_to": LINEAR, "repeat": LINEAR, "cat": LINEAR, "stack": LINEAR, "split_sizes": LINEAR,
+    "split_size": LINEAR, "split_one_block_used": LINEAR, "chunk": LINEAR, "flip": LINEAR, "roll": LINEAR,
+    "tril": LINEAR, "triu": LINEAR, "pad_constant": LINEAR, "pad_reflect_replicate_circular": LINEAR,
+    "clone": LINEAR, "getitem_basic": LINEAR, "getitem_int_and_none": LINEAR, "getitem_repeated_indices": LINEAR,
+    "getitem_two_index_tensors": LINEAR, "getitem_bool_mask": LINEAR, "setitem_on_non_leaf": LINEAR,
+    "index_select": LINEAR, "gather": LINEAR, "scatter_add": LINEAR,
+    "acos": points(point([0.0, 0.5, -0.5]), kink([1.0, -1.0])),     # arccos′(±1) = ∓∞: the domain's edge
+    "write_through_view": LINEAR, "diagonal": LINEAR, "unfold_overlapping_windows": LINEAR, "as_strided": LINEAR,
+    "view_as_real_and_complex": LINEAR, "view_dtype_is_not_differentiable": "no derivative (a reinterpretation)",
+    "conj": LINEAR, "inner": BILINEAR,
+}
+
+set_special_points(OP_DB, SPECIAL)

@@ -5,7 +5,7 @@ import numpy as np
 
 from nnmath.ops.embedding import EmbeddingLookup, EmbeddingScatter
 from nnmath.ops.recurrent import RecurrentLayer
-from opinfo import OpInfo, Sample
+from opinfo import OpInfo, Sample, set_special_points
 
 IDS = np.array([[0, 2, 2], [4, 1, 0]])
 
@@ -95,3 +95,14 @@ OP_DB = [
     # The BPTT backward is NumPy code (once_differentiable): no second derivative is claimed.
     OpInfo("recurrent_layer", recurrent, recurrent_samples, covers=(RecurrentLayer,), gradgrad=False),
 ]
+
+
+SPECIAL = {
+    "nn.functional.embedding": "linear in the table (a lookup)",
+    "nn.functional.embedding.gradient_rules": "not a derivative: PyTorch's gradient rules, compared as values",
+    "embedding_backward": "linear in the output gradient (a scatter-add)",
+    "recurrent_layer": ("the cells are smooth (tanh, sigmoid) except RNN_RELU's kink, whose convention relu′(0) = 0 "
+                        "is the one sampled at 0 by the relu and nn.relu entries"),
+}
+
+set_special_points(OP_DB, SPECIAL)

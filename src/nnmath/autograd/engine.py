@@ -25,7 +25,7 @@ import numpy as np
 from nnmath.autograd.anomaly_mode import creation_site
 from nnmath.autograd.fit import cast, sum_to
 from nnmath.autograd.grad_mode import set_grad_enabled, state
-from nnmath.backend import get_array_module
+from nnmath.backend import get_array_module, writeable
 from nnmath.tensor import Tensor
 
 
@@ -297,7 +297,7 @@ def _deliver_to_leaf(leaf, g, create_graph, capture, only, owned_elsewhere):
             leaf._grad = g
             return True
         arr = g._data
-        if id(arr) in owned_elsewhere or arr.base is not None or not arr.flags.writeable:
+        if id(arr) in owned_elsewhere or arr.base is not None or not writeable(arr):
             arr = arr.copy()
         owned_elsewhere.add(id(arr))
         leaf._grad = Tensor._make(arr)
@@ -305,7 +305,7 @@ def _deliver_to_leaf(leaf, g, create_graph, capture, only, owned_elsewhere):
         leaf._grad = current + g
     else:
         acc = current._data
-        if acc.shape == g._data.shape and acc.dtype == g._data.dtype and acc.flags.writeable:
+        if acc.shape == g._data.shape and acc.dtype == g._data.dtype and writeable(acc):
             np.add(acc, g._data, out=acc)
             current._vc.value += 1
         else:

@@ -23,16 +23,26 @@ grad-of-grad and Hessians need nothing more. Broadcasting is not the op's concer
 each gradient back to its input's shape and dtype (:mod:`nnmath.autograd.fit`).
 
 Differences from ``torch.autograd.Function``: ``forward`` receives arrays (the tensors' data) rather
-than Tensors, and returns arrays; ``save_for_backward`` takes those arrays (inputs, outputs or
-intermediates) and ``ctx.saved_tensors`` gives them back as Tensors connected to the graph.
+than Tensors, and returns arrays; ``save_for_backward`` takes those arrays and ``ctx.saved_tensors``
+gives them back as Tensors connected to the graph.
+
+The rule for saved values: what ``backward`` reads is an input, an output, or recomputed from them
+with ops. A floating array that is neither (an intermediate of forward) would come back detached from
+the graph, and the second derivative through it would be silently wrong; saving one raises, naming the
+op, unless ``backward`` is decorated with :class:`once_differentiable` (whose gradients then refuse to
+be differentiated again). Integer and boolean arrays (indices, masks) carry no derivative and may be
+saved freely.
 """
 from __future__ import annotations
 
+import inspect
 import traceback
 
 import numpy as np
 
 from nnmath.autograd.grad_mode import no_grad, state
+from nnmath.backend import device_of, get_array_module, to_device
+from nnmath.device import CPU
 from nnmath.hooks import RemovableHandle
 from nnmath.tensor import Tensor
 
@@ -67,7 +77,8 @@ class Function:
 
     # --- what forward may call on ctx -----------------------------------------------------------
     def save_for_backward(self, *values):
-        """Keep inputs, outputs or intermediates (arrays or Tensors) for ``backward``."""
+        """Keep inputs or outputs of forward (arrays or Tensors) for ``backward``; a floating intermediate
+        array raises unless ``backward`` is :class:`once_differentiable` (see the module docstring)."""
         self._to_save = values
 
     def mark_non_differentiable(self, *outputs):
@@ -134,7 +145,13 @@ class Function:
                 needs.append(False)
         record = record and state.enabled
         ctx.needs_input_grad = tuple(needs) if record else (False,) * len(args)
-        out = cls.forward(ctx, *arrays)
+        try:
+            out = cls.forward(ctx, *arrays)
+        except (TypeError, ValueError):
+            moved = _on_one_device(cls, args)  # raises PyTorch's error when the tensors are on two devices
+            if moved is None:
+                raise
+            return cls.apply(*moved)
         single = not isinstance(out, tuple)
         outs = (out,) if single else out
         if record:
@@ -162,7 +179,7 @@ class Function:
         self._edges = edges
         self._in_meta = in_meta
         raw_outs = outs
-        outs = tuple(o if isinstance(o, np.ndarray) or not isinstance(o, np.generic) else np.asarray(o)
+        outs = tuple(o if isinstance(o, np.ndarray) or not isinstance(o, np.generic) else get_array_module(o).asarray(o)
                      for o in outs)
         self._out_meta = tuple((o.shape, o.dtype) for o in outs)
         non_diff = self._non_diff
@@ -171,14 +188,13 @@ class Function:
             diff = o.dtype.kind in "fc" and id(o) not in non_diff
             results.append(Tensor._make(o, diff, self if diff else None, i))
         if self._to_save:
-            self._saved = tuple(self._pack(v, args, raw_outs, outs, results) for v in self._to_save)
+            self._saved = tuple(self._pack(i, v, args, raw_outs, outs, results) for i, v in enumerate(self._to_save))
             self._to_save = ()
         if state.anomaly:
             self._stack = traceback.extract_stack()[:-3]
         return tuple(results)
 
-    @staticmethod
-    def _pack(value, args, raw_outs, outs, results):
+    def _pack(self, position, value, args, raw_outs, outs, results):
         if value is None:
             return None
         if isinstance(value, Tensor):
@@ -191,7 +207,22 @@ class Function:
         for i, (raw, o, r) in enumerate(zip(raw_outs, outs, results)):
             if raw is value or o is value:
                 return ("out", o, r._vc, r._vc.value, i)
+        floating = isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "fc"
+        if floating and not self._once_differentiable():
+            raise RuntimeError(
+                f"{type(self).__name__}.forward: save_for_backward argument {position} (a {value.dtype} array of "
+                f"shape {tuple(np.shape(value))}) is neither an input nor an output of forward. backward would "
+                f"read it detached from the graph, so the derivative of the gradient (double backward) would be "
+                f"silently wrong. Save the inputs or outputs it is computed from and recompute it in backward "
+                f"with ops (e.g. save the output and reshape it there), or declare the op once-differentiable "
+                f"by decorating backward with @once_differentiable.")
         return ("const", value, None, None, None)
+
+    @classmethod
+    def _once_differentiable(cls) -> bool:
+        """True when ``backward`` is decorated with :class:`once_differentiable`."""
+        backward = inspect.getattr_static(cls, "backward")
+        return isinstance(getattr(backward, "__func__", backward), once_differentiable)
 
     def _free(self):
         if self._saved is not None:
@@ -246,6 +277,37 @@ def _link_views(src: Tensor, results) -> None:
             view._view_no_grad = True
 
 
+def _on_one_device(cls, args):
+    """After ``cls.forward`` failed: None when all tensor arguments are on one device (the failure is
+    the op's own). Otherwise ``args`` with zero-dim CPU tensors moved to the GPU, as PyTorch lets them
+    join a GPU op; when a CPU tensor with dimensions meets a GPU tensor, PyTorch's error."""
+    devices = {}
+    for a in args:
+        if isinstance(a, Tensor):
+            devices.setdefault(device_of(a._data), []).append(a)
+    if len(devices) < 2:
+        return None
+    gpu = next(d for d in devices if d != CPU)
+    if any(t._data.ndim for t in devices[CPU]):
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{gpu} and cpu! ({cls.__name__} got tensors on both)")
+    return tuple(ToDevice.apply(a, gpu) if isinstance(a, Tensor) and device_of(a._data) == CPU else a for a in args)
+
+
+class ToDevice(Function):
+    """Forward:  y = x, its memory copied to another device (``x.to('cuda')``, ``x.cpu()``)
+    VJP:      x̄ = ȳ copied back to x's device"""
+
+    @staticmethod
+    def forward(ctx, x, device):
+        ctx.source = device_of(x)
+        return to_device(x, device)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return ToDevice.apply(gy, ctx.source)
+
+
 class AccumulateGrad:
     """How a leaf appears in ``next_functions``: the end of a path, where ``.grad`` accumulates."""
 
@@ -296,8 +358,8 @@ class once_differentiable:
             outs = self.fn(ctx, *[g._data if isinstance(g, Tensor) else g for g in grads])
         single = not isinstance(outs, tuple)
         outs = (outs,) if single else outs
-        wrapped = tuple(None if o is None else o if isinstance(o, Tensor) else
-                        Tensor._make(o if isinstance(o, np.ndarray) else np.asarray(o)) for o in outs)
+        wrapped = tuple(None if o is None else (o if isinstance(o, Tensor) else Tensor._make(o))
+                        for o in outs)
         if sources:
             wrapped = tuple(None if w is None else DelayedError.apply(w, type(ctx).__name__, *sources)
                             for w in wrapped)

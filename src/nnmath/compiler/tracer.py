@@ -395,7 +395,10 @@ class Traced:
 
     @property
     def __class__(self):
-        return np.ndarray          # isinstance(x, np.ndarray) holds, as for the array it stands for
+        """The class of the value stood for: ``np.ndarray``, or a NumPy scalar type (``isinstance`` then
+        answers as it would for that value)."""
+        value = self._value
+        return np.ndarray if isinstance(value, np.ndarray) else type(value)
 
     # --- NumPy's protocols --------------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -448,6 +451,13 @@ class Traced:
     nbytes = property(lambda self: self._layout().nbytes)
     strides = property(lambda self: self._layout().strides)
     flags = property(lambda self: self._value.flags)
+
+    @property
+    def address(self):
+        """The real array's first-element address (:func:`nnmath.backend.address`): what a view's offset
+        in its base is computed from. Only such differences within one storage are used, and a replay
+        repeats the traced views, so they hold there too."""
+        return self._value.__array_interface__["data"][0]
 
     @property
     def base(self):
@@ -558,6 +568,13 @@ for _name in ("reshape", "transpose", "swapaxes", "astype", "copy", "view", "rav
     if hasattr(np.ndarray, _name):
         setattr(Traced, _name, (lambda name: lambda self, *a, **k: self._method(name, *a, **k))(_name))
 
+
+
+def _inplace(ufunc, x, other):
+    """``x op= other``: into x's memory for an array; a NumPy scalar has none (``s += 1`` rebinds s)."""
+    return ufunc(x, other, out=x) if isinstance(x._value, np.ndarray) else ufunc(x, other)
+
+
 # Operators as ufuncs, so that they dispatch like NumPy's own.
 _BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "truediv": np.true_divide,
            "floordiv": np.floor_divide, "mod": np.remainder, "pow": np.power, "matmul": np.matmul,
@@ -566,7 +583,7 @@ _BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "truediv": np.
 for _name, _uf in _BINARY.items():
     setattr(Traced, f"__{_name}__", (lambda uf: lambda self, other: uf(self, other))(_uf))
     setattr(Traced, f"__r{_name}__", (lambda uf: lambda self, other: uf(other, self))(_uf))
-    setattr(Traced, f"__i{_name}__", (lambda uf: lambda self, other: uf(self, other, out=self))(_uf))
+    setattr(Traced, f"__i{_name}__", (lambda uf: lambda self, other: _inplace(uf, self, other))(_uf))
 for _name, _uf in {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
                    "gt": np.greater, "ge": np.greater_equal}.items():
     setattr(Traced, f"__{_name}__", (lambda uf: lambda self, other: uf(self, other))(_uf))
@@ -596,6 +613,21 @@ class _Namespace:
 
 for _name in ("zeros", "ones", "empty", "full", "arange", "eye", "identity", "linspace", "tri"):
     setattr(_Namespace, _name, _creator(_name))
+
+
+def _converter(name):
+    fn = getattr(np, name)
+
+    def convert(self, a, *args, **kwargs):
+        if type(a) is not Traced:
+            return fn(a, *args, **kwargs)
+        return self._trace.record(fn, (a,) + args, kwargs, name)
+    return convert
+
+
+# NumPy's conversions take the memory of their argument (no __array_function__ dispatch): recorded here.
+for _name in ("asarray", "asanyarray", "ascontiguousarray", "asfortranarray", "array"):
+    setattr(_Namespace, _name, _converter(_name))
 
 
 def _as_strided(x, shape=None, strides=None, subok=False, writeable=True):

@@ -8,12 +8,12 @@ a registry of closed forms (``register_kl``). Parameters are validated by defaul
 """
 from nnmath.distributions import constraints
 from nnmath.distributions.continuous import Beta, Dirichlet, Exponential, Gamma, Laplace, Normal, Uniform
-from nnmath.distributions.discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poisson
+from nnmath.distributions.discrete import Bernoulli, Binomial, Categorical, Geometric, OneHotCategorical, Poisson
 from nnmath.distributions.distribution import Distribution
 from nnmath.distributions.independent import Independent
 from nnmath.distributions.kl import kl_divergence, register_kl
 from nnmath.distributions.multivariate_normal import MultivariateNormal
 
 __all__ = ["Distribution", "Normal", "Uniform", "Exponential", "Laplace", "Gamma", "Beta", "Dirichlet",
-           "Bernoulli", "Categorical", "OneHotCategorical", "Binomial", "Poisson", "MultivariateNormal",
+           "Bernoulli", "Categorical", "OneHotCategorical", "Binomial", "Geometric", "Poisson", "MultivariateNormal",
            "Independent", "kl_divergence", "register_kl", "constraints"]

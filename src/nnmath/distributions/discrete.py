@@ -1,4 +1,4 @@
-"""Discrete distributions: Bernoulli, Categorical, OneHotCategorical, Binomial, Poisson."""
+"""Discrete distributions: Bernoulli, Categorical, OneHotCategorical, Binomial, Geometric, Poisson."""
 from __future__ import annotations
 
 from functools import cached_property
@@ -41,6 +41,15 @@ class _BinaryParameters:
     def _param_event_ndim(self, name):
         return 0
 
+    def _set_probs_or_logits(self, name, probs, logits):
+        """Keep the one given (broadcast to a Tensor) and return it: its shape is the batch shape."""
+        _one_of(name, probs, logits)
+        if probs is not None:
+            (self.probs,) = broadcast_all(probs)
+            return self.probs
+        (self.logits,) = broadcast_all(logits)
+        return self.logits
+
     @cached_property
     def logits(self):
         return probs_to_logits(self.probs, is_binary=True)
@@ -62,13 +71,7 @@ class Bernoulli(_BinaryParameters, Distribution):
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        _one_of("Bernoulli", probs, logits)
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-            param = self.probs
-        else:
-            (self.logits,) = broadcast_all(logits)
-            param = self.logits
+        param = self._set_probs_or_logits("Bernoulli", probs, logits)
         super().__init__(param.shape, (), validate_args)
 
     @property
@@ -314,10 +317,10 @@ class Binomial(_BinaryParameters, Distribution):
         self._validate_sample(value)
         n, logits = self.total_count, self.logits
         log_binom = special.gammaln(n + 1) - special.gammaln(value + 1) - special.gammaln(n - value + 1)
-        # k ℓ − n ln(1 + e^ℓ), written so that it stays finite when ℓ → ±∞ with k = 0 or k = n
-        normalizer = n * ops.clamp(logits, min=0) + n * ops.log1p(ops.exp(-logits.abs()))
+        # k ℓ − n ln(1 + e^ℓ): the softplus primitive is finite for any ℓ and smooth at ℓ = 0, where
+        # its derivative is ½ and its second derivative ¼ (a composition of clamp and |ℓ| is not).
         kl = ops.where(value == 0, creation.zeros_like(logits), value * logits)
-        return log_binom + kl - normalizer
+        return log_binom + kl - n * softplus(logits)
 
     def entropy(self):
         n = np.unique(self.total_count._data)
@@ -331,6 +334,53 @@ class Binomial(_BinaryParameters, Distribution):
         n = int(np.max(self.total_count._data))
         values = creation.arange(n + 1, dtype=self.probs.dtype).reshape((-1,) + (1,) * len(self.batch_shape))
         return values.expand(*((n + 1,) + tuple(self.batch_shape))) if expand else values
+
+
+class Geometric(_BinaryParameters, Distribution):
+    """Geometric distribution: the number of failures before the first success of Bernoulli(p) trials.
+
+    Mass:     P(k) = (1 − p)ᵏ p,  k = 0, 1, …;  ln P(k) = k ln(1 − p) + ln p  (0 at k = 0 when p = 1)
+    Entropy:  H = −((1 − p) ln(1 − p) + p ln p) / p = (softplus(ℓ) − p ℓ) / p,  ℓ = logits
+    KL:       KL(Geo(p)‖Geo(q)) = −H(p) − ln(1 − q)/p − logit(q)
+    """
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.nonnegative_integer
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        param = self._set_probs_or_logits("Geometric", probs, logits)
+        super().__init__(param.shape, (), validate_args)
+        if self._validate_args and probs is not None and not np.all(self.probs._data > 0):
+            raise ValueError(f"Geometric: parameter probs must be positive, but found "
+                             f"{self.probs._data[~(self.probs._data > 0)][:6]}")
+
+    @property
+    def mean(self):
+        return 1.0 / self.probs - 1.0
+
+    @property
+    def mode(self):
+        return creation.zeros_like(self.probs)
+
+    @property
+    def variance(self):
+        return (1.0 / self.probs - 1.0) / self.probs
+
+    def sample(self, sample_shape=()):
+        with no_grad():
+            p = self.probs._data
+            u = self._noise(sample_shape, lambda g, s: g.uniform(np.finfo(p.dtype).tiny, 1, s))._data
+            return Tensor._make(np.floor(np.log(u) / np.log1p(-p)).astype(p.dtype))
+
+    def log_prob(self, value):
+        value = self._value(value)
+        self._validate_sample(value)
+        p = self.probs
+        # k ln(1 − p) with 0 · ln 0 = 0 for the certain success (p = 1, k = 0), as PyTorch
+        certain = (p == 1) & (value == 0)
+        return value * ops.log1p(-ops.where(certain, creation.zeros_like(p), p)) + ops.log(p)
+
+    def entropy(self):
+        return (softplus(self.logits) - self.probs * self.logits) / self.probs
 
 
 class Poisson(Distribution):

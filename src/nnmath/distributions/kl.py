@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from nnmath import creation, linalg, ops, special
 from nnmath.distributions.continuous import Beta, Dirichlet, Exponential, Gamma, Laplace, Normal, Uniform
-from nnmath.distributions.discrete import Bernoulli, Categorical, OneHotCategorical, Poisson
+from nnmath.distributions.discrete import Bernoulli, Binomial, Categorical, Geometric, OneHotCategorical, Poisson
 from nnmath.distributions.independent import Independent, sum_rightmost
 from nnmath.distributions.multivariate_normal import MultivariateNormal, batch_mahalanobis
 from nnmath.ops.activation import softplus
+from nnmath.tensor import Tensor
 
 _KL_REGISTRY: dict = {}
+_EULER = 0.57721566490153286061  # Euler–Mascheroni γ = −ψ(1)
 
 
 def register_kl(type_p, type_q):
@@ -58,9 +62,12 @@ def _kl_normal_normal(p, q):
 
 @register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli_bernoulli(p, q):
-    # p (ln p − ln q) + (1 − p)(ln(1 − p) − ln(1 − q)), with ln σ(ℓ) = −softplus(−ℓ)
+    """p (ln p − ln q) + (1 − p)(ln(1 − p) − ln(1 − q)), with ln σ(ℓ) = −softplus(−ℓ); each term is 0
+    where its weight (p or 1 − p) is 0 and +∞ where q puts no mass on an outcome p has."""
     t1 = p.probs * (softplus(-q.logits) - softplus(-p.logits))
+    t1 = ops.where(p.probs == 0, creation.zeros_like(t1), ops.where(q.probs == 0, _inf_like(t1), t1))
     t2 = (1 - p.probs) * (softplus(q.logits) - softplus(p.logits))
+    t2 = ops.where(p.probs == 1, creation.zeros_like(t2), ops.where(q.probs == 1, _inf_like(t2), t2))
     return t1 + t2
 
 
@@ -157,3 +164,171 @@ def _kl_independent_independent(p, q):
         raise NotImplementedError("kl_divergence(Independent, Independent) needs equal "
                                   "reinterpreted_batch_ndims")
     return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+@register_kl(Binomial, Binomial)
+def _kl_binomial_binomial(p, q):
+    """n (p (logit p − logit q) + ln(1 − p) − ln(1 − q)) for equal total counts n; +∞ where p's count
+    exceeds q's (p puts mass where q has none). q's count larger than p's has no closed form: raises."""
+    if np.any(p.total_count._data < q.total_count._data):
+        raise NotImplementedError("kl_divergence(Binomial, Binomial): no closed form when q.total_count > "
+                                  "p.total_count")
+    kl = p.total_count * (p.probs * (p.logits - q.logits) + ops.log1p(-p.probs) - ops.log1p(-q.probs))
+    return ops.where(p.total_count > q.total_count, _inf_like(kl), kl)
+
+
+@register_kl(Geometric, Geometric)
+def _kl_geometric_geometric(p, q):
+    """−H(p) − ln(1 − q)/p − logit(q)   (E_p[k] = 1/p − 1)."""
+    return -p.entropy() - ops.log1p(-q.probs) / p.probs - q.logits
+
+
+# --- pairs of different families -------------------------------------------------------------------
+# KL(p‖q) = −H(p) − E_p[ln q(X)]: each closed form below is that expectation for q's log-density, with
+# the moments of p (E[X], E[X²], E[ln X], ...). It is +∞ whenever p has mass where q has none.
+
+def _infinite(p, q):
+    """+∞: p puts probability where q's density is 0 (q's support does not contain p's)."""
+    return _inf_like(next(v for v in vars(p).values() if isinstance(v, Tensor)))
+
+
+for _p, _q in [(Exponential, Beta), (Exponential, Uniform), (Gamma, Beta), (Gamma, Uniform),
+               (Laplace, Beta), (Laplace, Exponential), (Laplace, Gamma), (Laplace, Uniform),
+               (Normal, Beta), (Normal, Exponential), (Normal, Gamma), (Normal, Uniform),
+               (Poisson, Bernoulli), (Poisson, Binomial)]:
+    register_kl(_p, _q)(_infinite)
+
+
+def _normal_cross_entropy(q, mean, second_moment):
+    """−E_p[ln N(X; μ, σ²)] = ½ ln(2πσ²) + (E[X²] − 2μE[X] + μ²)/(2σ²)."""
+    var = q.scale * q.scale
+    return 0.5 * ops.log(2 * math.pi * var) + (0.5 * second_moment - q.loc * mean + 0.5 * q.loc * q.loc) / var
+
+
+def _gamma_cross_entropy(q, mean, mean_log):
+    """−E_p[ln Gamma(X; α, β)] = ln Γ(α) − α ln β − (α − 1) E[ln X] + β E[X]."""
+    a = q.concentration
+    return special.gammaln(a) - a * ops.log(q.rate) - (a - 1) * mean_log + q.rate * mean
+
+
+@register_kl(Bernoulli, Poisson)
+def _kl_bernoulli_poisson(p, q):
+    """−H(p) − (p ln λ − λ)   (ln k! = 0 on {0, 1})."""
+    return -p.entropy() - (p.probs * ops.log(q.rate) - q.rate)
+
+
+def _beta_moments(p):
+    """E[X], E[X²] and E[ln X] of Beta(α, β)."""
+    a, b = p.concentration1, p.concentration0
+    total = a + b
+    mean = a / total
+    return mean, mean * (1 - mean) / (total + 1) + mean * mean, special.digamma(a) - special.digamma(total)
+
+
+@register_kl(Beta, Exponential)
+def _kl_beta_exponential(p, q):
+    """−H(p) − ln λ + λ α/(α + β)."""
+    return -p.entropy() - ops.log(q.rate) + q.rate * _beta_moments(p)[0]
+
+
+@register_kl(Beta, Gamma)
+def _kl_beta_gamma(p, q):
+    """−H(p) + ln Γ(α_q) − α_q ln β_q − (α_q − 1)(ψ(α) − ψ(α + β)) + β_q α/(α + β)."""
+    mean, _, mean_log = _beta_moments(p)
+    return -p.entropy() + _gamma_cross_entropy(q, mean, mean_log)
+
+
+@register_kl(Beta, Normal)
+def _kl_beta_normal(p, q):
+    """−H(p) + ½ ln(2πσ²) + (E[X²] − 2μE[X] + μ²)/(2σ²),  E[X²] = Var + E[X]²."""
+    mean, second, _ = _beta_moments(p)
+    return -p.entropy() + _normal_cross_entropy(q, mean, second)
+
+
+@register_kl(Beta, Uniform)
+def _kl_beta_uniform(p, q):
+    """−H(p) + ln(b − a) if [0, 1] ⊆ [a, b], else +∞."""
+    result = -p.entropy() + ops.log(q.high - q.low)
+    return ops.where((q.low > 0) | (q.high < 1), _inf_like(result), result)
+
+
+@register_kl(Exponential, Gamma)
+def _kl_exponential_gamma(p, q):
+    """−α ln(β/λ) + β/λ + ln Γ(α) + αγ − (1 + γ)   (E[ln X] = −γ − ln λ, γ Euler's constant)."""
+    ratio = q.rate / p.rate
+    return (-q.concentration * ops.log(ratio) + ratio + special.gammaln(q.concentration)
+            + q.concentration * _EULER - (1 + _EULER))
+
+
+@register_kl(Exponential, Normal)
+def _kl_exponential_normal(p, q):
+    """ln λ − 1 + ½ ln(2πσ²) + (E[X²] − 2μE[X] + μ²)/(2σ²),  E[X] = 1/λ, E[X²] = 2/λ²."""
+    mean = 1 / p.rate
+    return -p.entropy() + _normal_cross_entropy(q, mean, 2 * mean * mean)
+
+
+@register_kl(Gamma, Exponential)
+def _kl_gamma_exponential(p, q):
+    """−H(p) − ln λ + λ α/β."""
+    return -p.entropy() - ops.log(q.rate) + q.rate * p.concentration / p.rate
+
+
+@register_kl(Gamma, Normal)
+def _kl_gamma_normal(p, q):
+    """−H(p) + ½ ln(2πσ²) + (E[X²] − 2μE[X] + μ²)/(2σ²),  E[X] = α/β, E[X²] = α(α + 1)/β²."""
+    a, b = p.concentration, p.rate
+    return -p.entropy() + _normal_cross_entropy(q, a / b, a * (a + 1) / (b * b))
+
+
+@register_kl(Laplace, Normal)
+def _kl_laplace_normal(p, q):
+    """−(1 + ln 2b) + ½ ln(2πσ²) + (2b² + (μ_p − μ_q)²)/(2σ²)."""
+    second = 2 * p.scale * p.scale + p.loc * p.loc
+    return -p.entropy() + _normal_cross_entropy(q, p.loc, second)
+
+
+@register_kl(Normal, Laplace)
+def _kl_normal_laplace(p, q):
+    """−ln(σ/b) + E|X − μ_q|/b − ½(1 + ln(π/2)),  E|X − μ_q| = σ√(2/π) e^(−d²/2σ²) + d erf(d/(σ√2)),
+    d = μ_p − μ_q (the mean of a folded normal)."""
+    d = p.loc - q.loc
+    folded = (math.sqrt(2 / math.pi) * p.scale * ops.exp(-0.5 * (d / p.scale) ** 2)
+              + d * special.erf(d / (p.scale * math.sqrt(2))))
+    return -ops.log(p.scale / q.scale) + folded / q.scale - 0.5 * (1 + math.log(0.5 * math.pi))
+
+
+def _uniform_mean_log(low, high):
+    """E[ln X] for X ~ U[low, high): (h ln h − h − l ln l + l)/(h − l), with 0 ln 0 = 0."""
+    return (special.xlogy(high, high) - special.xlogy(low, low)) / (high - low) - 1
+
+
+@register_kl(Uniform, Beta)
+def _kl_uniform_beta(p, q):
+    """−ln(h − l) − (α − 1)E[ln X] − (β − 1)E[ln(1 − X)] + ln B(α, β) if [l, h) ⊆ [0, 1], else +∞."""
+    a, b = q.concentration1, q.concentration0
+    log_beta = special.gammaln(a) + special.gammaln(b) - special.gammaln(a + b)
+    mean_log = _uniform_mean_log(p.low, p.high)
+    mean_log_complement = _uniform_mean_log(1 - p.high, 1 - p.low)
+    result = -ops.log(p.high - p.low) - (a - 1) * mean_log - (b - 1) * mean_log_complement + log_beta
+    return ops.where((p.high > 1) | (p.low < 0), _inf_like(result), result)
+
+
+@register_kl(Uniform, Exponential)
+def _kl_uniform_exponential(p, q):
+    """λ (l + h)/2 − ln((h − l) λ) if l ≥ 0, else +∞."""
+    result = q.rate * (p.high + p.low) / 2 - ops.log((p.high - p.low) * q.rate)
+    return ops.where(p.low < 0, _inf_like(result), result)
+
+
+@register_kl(Uniform, Gamma)
+def _kl_uniform_gamma(p, q):
+    """−ln(h − l) + ln Γ(α) − α ln β − (α − 1)E[ln X] + β(l + h)/2 if l ≥ 0, else +∞."""
+    result = -p.entropy() + _gamma_cross_entropy(q, p.mean, _uniform_mean_log(p.low, p.high))
+    return ops.where(p.low < 0, _inf_like(result), result)
+
+
+@register_kl(Uniform, Normal)
+def _kl_uniform_normal(p, q):
+    """−ln(h − l) + ½ ln(2πσ²) + ((h − l)²/12 + ((l + h)/2 − μ)²)/(2σ²)."""
+    mean = p.mean
+    return -p.entropy() + _normal_cross_entropy(q, mean, p.variance + mean * mean)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnmath.backend import get_array_module
 from nnmath.ops.shape import unsqueeze
 from nnmath.tensor import Tensor
 
@@ -72,7 +73,8 @@ def singular_error(name: str, *arrays) -> LinAlgError:
 def eye(n: int, like) -> Tensor:
     """A constant n×n identity of ``like``'s dtype."""
     dt = like._data.dtype if isinstance(like, Tensor) else np.dtype(like)
-    return Tensor._make(np.eye(n, dtype=dt))
+    xp = get_array_module(like._data) if isinstance(like, Tensor) else np
+    return Tensor._make(xp.eye(n, dtype=dt))
 
 
 def diag_embed(v: Tensor) -> Tensor:

@@ -12,6 +12,7 @@ import collections
 import numpy as np
 
 from nnmath.autograd.function import Function
+from nnmath.backend import get_array_module
 from nnmath.linalg._common import (LinAlgError, batch_where, check_matrix, check_square, diag, diag_embed, eye,
                                    where_text)
 from nnmath.linalg.systems import solve_triangular
@@ -121,7 +122,7 @@ class Qr(Function):
         ctx.mode = mode
         if mode == "r":
             R = np.linalg.qr(A, mode="r")
-            Q = np.empty((0,), dtype=A.dtype)
+            Q = get_array_module(A).empty((0,), dtype=A.dtype)
             return Q, R
         Q, R = np.linalg.qr(A, mode=mode)
         ctx.save_for_backward(Q, R)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnmath.autograd.function import Function
+from nnmath.backend import get_array_module
 from nnmath.linalg._common import check_float, check_matrix, check_square
 from nnmath.linalg.decompositions import eigh, svd
 from nnmath.ops._util import accepts_out, promote
@@ -29,12 +30,13 @@ def _expm(A: np.ndarray) -> np.ndarray:
     """exp(A) by scaling and squaring with the Padé [13/13] approximant (Higham 2005, Alg. 2.3 without
     the lower-degree shortcuts): each matrix is scaled by 2⁻ˢ so that ‖A‖₁ ≤ θ₁₃, then squared s times."""
     n = A.shape[-1]
-    norms = np.abs(A).sum(axis=-2).max(axis=-1) if A.size else np.zeros(A.shape[:-2])
+    xp = get_array_module(A)
+    norms = np.abs(A).sum(axis=-2).max(axis=-1) if A.size else xp.zeros(A.shape[:-2])
     with np.errstate(divide="ignore"):
         s = np.maximum(0, np.ceil(np.log2(np.maximum(norms, 1e-300) / _THETA13))).astype(int)
     X = A / (2.0 ** s)[..., None, None].astype(A.dtype)
     b = _PADE13
-    I = np.eye(n, dtype=A.dtype)
+    I = xp.eye(n, dtype=A.dtype)
     X2 = X @ X
     X4 = X2 @ X2
     X6 = X4 @ X2
@@ -85,7 +87,7 @@ def _tolerance(S_max, atol, rtol, rcond, m, n, dtype, name):
     if rtol is None:
         rtol = np.finfo(dtype).eps * max(m, n) if atol is None or (not isinstance(atol, Tensor) and atol <= 0) else 0.0
     atol = 0.0 if atol is None else atol
-    return maximum(S_max.detach() * rtol, atol if isinstance(atol, Tensor) else Tensor._make(np.asarray(atol, dtype)))
+    return maximum(S_max.detach() * rtol, atol if isinstance(atol, Tensor) else Tensor._make(get_array_module(S_max._data).asarray(atol, dtype)))
 
 
 @accepts_out
@@ -107,7 +109,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None, out=None):
         inv_lam = where(keep, 1 / where(keep, lam, 1.0), 0.0)
         return (V * unsqueeze(inv_lam, -2)) @ V.mT
     if A.numel() == 0:
-        return Tensor._make(np.zeros(tuple(A.shape[:-2]) + (n, m), dtype=dtype))
+        return Tensor._make(get_array_module(A._data).zeros(tuple(A.shape[:-2]) + (n, m), dtype=dtype))
     U, S, Vh = svd(A, full_matrices=False)
     tol = _tolerance(S[..., :1], atol, rtol, rcond, m, n, dtype, name)
     keep = S > tol
@@ -123,15 +125,16 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, out=None)
     a = A._data
     m, n = a.shape[-2], a.shape[-1]
     s = np.abs(np.linalg.eigvalsh(a)) if hermitian else np.linalg.svd(a, compute_uv=False)
+    xp = get_array_module(a)
     if tol is not None:
         atol, rtol = tol, 0.0
     atol_v = 0.0 if atol is None else (atol._data if isinstance(atol, Tensor) else atol)
     if rtol is None:
-        rtol = np.finfo(a.dtype).eps * max(m, n) if atol is None or np.all(np.asarray(atol_v) <= 0) else 0.0
+        rtol = np.finfo(a.dtype).eps * max(m, n) if atol is None or bool(np.all(xp.asarray(atol_v) <= 0)) else 0.0
     rtol_v = rtol._data if isinstance(rtol, Tensor) else rtol
-    smax = s.max(axis=-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,), a.dtype)
-    threshold = np.maximum(np.asarray(atol_v)[..., None] if np.ndim(atol_v) else atol_v,
-                           (np.asarray(rtol_v)[..., None] if np.ndim(rtol_v) else rtol_v) * smax)
+    smax = s.max(axis=-1, keepdims=True) if s.shape[-1] else xp.zeros(s.shape[:-1] + (1,), a.dtype)
+    threshold = np.maximum(xp.asarray(atol_v)[..., None] if np.ndim(atol_v) else atol_v,
+                           (xp.asarray(rtol_v)[..., None] if np.ndim(rtol_v) else rtol_v) * smax)
     return Tensor._make((s > threshold).sum(axis=-1).astype(np.int64))
 
 

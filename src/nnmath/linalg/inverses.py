@@ -16,6 +16,7 @@ import numpy as np
 
 from nnmath.autograd.fit import broadcast_to
 from nnmath.autograd.function import Function
+from nnmath.backend import get_array_module
 from nnmath.linalg._common import LinAlgError, check_matrix, check_square, eye, is_singular, singular_error
 from nnmath.linalg.decompositions import qr, svd, svdvals
 from nnmath.linalg.systems import solve_triangular
@@ -58,7 +59,7 @@ class Det(Function):
 
     @staticmethod
     def forward(ctx, A):
-        y = np.asarray(np.linalg.det(A))
+        y = get_array_module(A).asarray(np.linalg.det(A))
         ctx.save_for_backward(A, y)
         return y
 
@@ -75,21 +76,25 @@ def _cofactor(A: Tensor) -> Tensor:
     """cof(A) = adj(A)ᵀ = det(U) det(Vh) U diag(∏_{j≠i} s_j) Vh, defined for singular A too."""
     U, S, Vh = svd(A)
     n = S.shape[-1]
-    on_diag = Tensor._make(np.eye(n, dtype=bool))
+    xp = get_array_module(A._data)
+    on_diag = Tensor._make(xp.eye(n, dtype=bool))
     others = prod(where(on_diag, 1.0, unsqueeze(S, -2) + 0 * unsqueeze(S, -1)), -1)   # ∏_{j≠i} s_j
     signs = np.linalg.det(U._data) * np.linalg.det(Vh._data)
-    signs = Tensor._make(np.asarray(signs, dtype=A._data.dtype)[..., None, None])
+    signs = Tensor._make(xp.asarray(signs, dtype=A._data.dtype)[..., None, None])
     return signs * ((U * unsqueeze(others, -2)) @ Vh)
 
 
 class Slogdet(Function):
     """Forward:  (sign, logabsdet) with det(A) = sign · exp(logabsdet)
-    VJP:      Ā = l̄ A⁻ᵀ      (d log|det A| = tr(A⁻¹ dA); the sign is piecewise constant)"""
+    VJP:      Ā = l̄ A⁻ᵀ      (d log|det A| = tr(A⁻¹ dA); the sign is piecewise constant)
+
+    At a singular A (logabsdet = −∞) A⁻ᵀ is written cof(A)/det(A): ±∞, and NaN where a cofactor is 0."""
 
     @staticmethod
     def forward(ctx, A):
         sign, logabsdet = np.linalg.slogdet(A)
-        sign, logabsdet = np.asarray(sign), np.asarray(logabsdet)
+        xp = get_array_module(A)
+        sign, logabsdet = xp.asarray(sign), xp.asarray(logabsdet)
         ctx.mark_non_differentiable(sign)
         ctx.save_for_backward(A)
         return sign, logabsdet
@@ -97,7 +102,10 @@ class Slogdet(Function):
     @staticmethod
     def backward(ctx, gsign, glogabsdet):
         A, = ctx.saved_tensors
-        return unsqueeze(unsqueeze(glogabsdet, -1), -1) * inv(A).mT
+        scale = unsqueeze(unsqueeze(glogabsdet, -1), -1)
+        if any(is_singular(M) for M in A._data.reshape((-1,) + A._data.shape[-2:])):
+            return scale * _cofactor(A) / unsqueeze(unsqueeze(Det.apply(A), -1), -1)
+        return scale * inv(A).mT
 
 
 # --- public functions ------------------------------------------------------------------------------
@@ -167,7 +175,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     s = np.linalg.svd(A._data, compute_uv=False)
     tol = (np.finfo(A._data.dtype).eps * max(m, n) if rcond is None else rcond) * s[..., :1]
     rank = Tensor._make((s > tol).sum(-1).astype(np.int64))
-    empty = Tensor._make(np.empty((0,), dtype=A._data.dtype))
+    empty = Tensor._make(get_array_module(A._data).empty((0,), dtype=A._data.dtype))
     residuals = singular_values = empty
     if driver in ("gelsd", "gelss"):
         singular_values = svdvals(A)

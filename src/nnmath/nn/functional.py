@@ -16,9 +16,10 @@ import numpy as np
 from nnmath import ops, special
 from nnmath._methods import apply_inplace
 from nnmath.autograd import no_grad
+from nnmath.backend import get_array_module, on_device_of
 from nnmath.ops._util import check_same_dtype, write_out
 # The layers' primitives, offered here under PyTorch's names (F.linear, F.conv2d, ...).
-from nnmath.ops.activation import softplus
+from nnmath.ops.activation import bernoulli_nll, softplus
 from nnmath.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
 from nnmath.ops.embedding import embedding  # noqa: F401
 from nnmath.ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa: F401
@@ -192,7 +193,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     keep = rng().random(input.shape, dtype=np.float32) >= p
     scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-    mask = Tensor._make(keep.astype(input._data.dtype) * input._data.dtype.type(scale))
+    mask = Tensor._make(on_device_of(keep.astype(input._data.dtype) * input._data.dtype.type(scale), input._data))
     return _maybe_inplace(input, lambda x: x * mask, inplace, "dropout_")
 
 
@@ -205,7 +206,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
     if p == 1.0:
         return input * 0.0
     alpha_prime = -_SELU_ALPHA * _SELU_SCALE
-    keep = (rng().random(input.shape) >= p).astype(input._data.dtype)
+    keep = on_device_of((rng().random(input.shape) >= p).astype(input._data.dtype), input._data)
     a = (1.0 - p + p * alpha_prime ** 2 * (1.0 - p)) ** -0.5
     b = -a * alpha_prime * p
     shift = Tensor._make(((1.0 - keep) * alpha_prime * a + b).astype(input._data.dtype))
@@ -228,7 +229,7 @@ def _channel_dropout(input, p, training, inplace, spatial, op, generator=None):
     dt = input._data.dtype
     keep = rng(generator).random(tuple(channels) + (1,) * (input.ndim - len(channels))) >= p
     scale = np.zeros((), dt) if p == 1.0 else np.asarray(1.0 / (1.0 - p), dt)
-    mask = Tensor._make(keep.astype(dt) * scale)
+    mask = Tensor._make(on_device_of(keep.astype(dt) * scale, input._data))
     return _maybe_inplace(input, lambda x: x * mask, inplace, op + "_")
 
 
@@ -262,7 +263,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     elif indices.size and indices.max() >= num_classes:
         raise RuntimeError(f"one_hot: class values must be smaller than num_classes: got {indices.max()} "
                            f"with num_classes={num_classes}")
-    return Tensor._make((indices[..., None] == np.arange(num_classes)).astype(np.int64))
+    return Tensor._make((indices[..., None] == get_array_module(indices).arange(num_classes)).astype(np.int64))
 
 
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
@@ -483,7 +484,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                          reduce=None, reduction: str = "mean") -> Tensor:
     """ℓ = −w (y log x + (1 − y) log(1 − x)), each log clamped at −100 as PyTorch;
-    ∂ℓ/∂x = w (x − y) / (x (1 − x))."""
+    ∂ℓ/∂x = w (x − y) / max(x (1 − x), 10⁻¹²) (finite at x = 0 and 1, as PyTorch)."""
     _check_same_shape("binary_cross_entropy", input, target)
     _check_float_target("binary_cross_entropy", target)
     if target._data.dtype != input._data.dtype:
@@ -494,9 +495,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                            "not); apply sigmoid first, or use binary_cross_entropy_with_logits")
     if not _in_unit_interval(target._data):
         raise RuntimeError("binary_cross_entropy: all elements of target should be between 0 and 1")
-    log_p = ops.clamp_min(ops.log(input), -100.0)
-    log_not_p = ops.clamp_min(ops.log(1.0 - input), -100.0)
-    loss = -(target * log_p + (1.0 - target) * log_not_p)
+    loss = bernoulli_nll(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, _reduction(size_average, reduce, reduction))
@@ -630,9 +629,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     if log_target:
         loss = ops.exp(target) * (target - input)
     else:
-        positive = target > 0
-        safe = ops.where(positive, target, 1.0)
-        loss = ops.where(positive, target * ops.log(safe), 0.0) - target * input
+        loss = special.xlogy(target, target) - target * input
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
     if reduction == "mean":
@@ -647,7 +644,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: 
     """ℓ = ½ (log max(σ², ε) + (x − y)² / max(σ², ε)) (+ ½ log 2π when ``full``);
     ∂ℓ/∂x = (x − y) / σ²,  ∂ℓ/∂σ² = ½ (1/σ² − (x − y)²/σ⁴) (the clamp passes the gradient, as PyTorch)."""
     if not isinstance(var, Tensor):
-        var = Tensor._make(np.full(input.shape, var, input._data.dtype))
+        var = Tensor._make(np.full_like(input._data, var))
     if tuple(var.shape) != tuple(input.shape):
         if tuple(input.shape[:-1]) == tuple(var.shape):
             var = var.unsqueeze(-1)

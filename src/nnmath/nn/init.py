@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from nnmath.autograd import no_grad
+from nnmath.backend import on_device_of
 from nnmath.random import rng
 from nnmath.tensor import Tensor
 
@@ -66,7 +67,7 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 def _fill(tensor: Tensor, values) -> Tensor:
     """Write ``values`` (cast to the tensor's dtype) into ``tensor`` in place."""
     with no_grad():
-        tensor.copy_(Tensor._make(np.asarray(values)))
+        tensor.copy_(Tensor._make(on_device_of(np.asarray(values), tensor._data)))
     return tensor
 
 

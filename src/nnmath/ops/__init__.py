@@ -11,13 +11,13 @@ direction, in this order (each only from those above it):
   write through a view that autograd records on its base (CopySlices)
 - :mod:`~nnmath.ops.comparison`  comparisons, logic, predicates (no gradient), ``nonzero``
 - :mod:`~nnmath.ops.elementwise` functions of one variable, piecewise functions, ``where``
-- :mod:`~nnmath.ops.arithmetic`  + − × ÷ and powers
+- :mod:`~nnmath.ops.arithmetic`  + − × ÷, powers, atan2, hypot
 - :mod:`~nnmath.ops.indexing`    indexing, gather, scatter
 - :mod:`~nnmath.ops.padding`     constant, reflect, replicate and circular padding
 - :mod:`~nnmath.ops.sorting`     sort, top-k, unique, counting (gradient through the selected values)
-- :mod:`~nnmath.ops.reduction`   sums, means, variances, extremes, log-sum-exp, norms
+- :mod:`~nnmath.ops.reduction`   sums, means, variances, extremes, medians, log-sum-exp, norms, cdist
 - :mod:`~nnmath.ops.products`    matrix products, the linear layer's y = xWᵀ + b, Einstein sums
-- :mod:`~nnmath.ops.activation`  sigmoid, tanh, ReLU, softplus, softmax, log-softmax
+- :mod:`~nnmath.ops.activation`  sigmoid, tanh, ReLU, softplus, softmax, log-softmax, binary cross-entropy
 - :mod:`~nnmath.ops._window`, :mod:`~nnmath.ops.conv`, :mod:`~nnmath.ops.pooling`  sliding windows,
   convolution and pooling
 - :mod:`~nnmath.ops.resample`    interpolation

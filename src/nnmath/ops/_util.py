@@ -10,17 +10,25 @@ import numpy as np
 from nnmath import dtypes
 from nnmath.autograd.fit import cast
 from nnmath.autograd.grad_mode import state
+from nnmath.backend import get_array_module
 from nnmath.tensor import Tensor, wrap_dim
 
 #: What ``max(x, dim)``, ``sort``, ``topk``, ``kthvalue`` return: a named pair, as PyTorch's return types.
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
-def as_tensor_like(value, np_dtype) -> Tensor:
-    """A constant Tensor of ``np_dtype`` from a Python scalar or array-like. An integer that does not
-    fit wraps around, as PyTorch converts it (``int8 tensor + 300`` adds 44)."""
+def scalar_like(value, like):
+    """A 0-d array of ``value`` in ``like``'s dtype, on ``like``'s device (``like`` is an array)."""
+    if type(like) is np.ndarray:
+        return np.asarray(value, like.dtype)
+    return get_array_module(like).asarray(value, like.dtype)
+
+
+def as_tensor_like(value, np_dtype, xp=np) -> Tensor:
+    """A constant Tensor of ``np_dtype`` from a Python scalar or array-like, made by array module ``xp``.
+    An integer that does not fit wraps around, as PyTorch converts it (``int8 tensor + 300`` adds 44)."""
     try:
-        return Tensor._make(np.asarray(value, dtype=np_dtype))
+        return Tensor._make(xp.asarray(value, dtype=np_dtype))
     except OverflowError:
         pass
     try:
@@ -28,7 +36,7 @@ def as_tensor_like(value, np_dtype) -> Tensor:
     except OverflowError:
         raise OverflowError(f"the Python integer {value} is too big to convert to any nnmath dtype "
                             f"(int64 holds at most {np.iinfo(np.int64).max})") from None
-    return Tensor._make(wide.astype(np_dtype))
+    return Tensor._make(xp.asarray(wide.astype(np_dtype)))
 
 
 _PLAIN_NUMBERS = (int, float)  # never widen a floating tensor (bool is excluded: type(True) is bool)
@@ -41,11 +49,12 @@ def promote(x, y):
             if x._data.dtype == y._data.dtype:
                 return x, y
         elif type(y) in _PLAIN_NUMBERS and x._data.dtype.kind in "fc":
-            return x, Tensor._make(np.asarray(y, x._data.dtype))
+            return x, Tensor._make(scalar_like(y, x._data))
     elif type(x) in _PLAIN_NUMBERS and isinstance(y, Tensor) and y._data.dtype.kind in "fc":
-        return Tensor._make(np.asarray(x, y._data.dtype)), y
+        return Tensor._make(scalar_like(x, y._data)), y
     dt = dtypes.result_type_np(x, y)
-    return _to(x, dt), _to(y, dt)
+    xp = get_array_module(*(v._data for v in (x, y) if isinstance(v, Tensor)))
+    return _to(x, dt, xp), _to(y, dt, xp)
 
 
 class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
@@ -84,12 +93,12 @@ def promote_float(x, y):
     return x, y
 
 
-def _to(v, np_dtype):
+def _to(v, np_dtype, xp=np):
     if isinstance(v, Tensor):
         if v._data.dtype == np_dtype:
             return v
         return cast(v, np_dtype)
-    return as_tensor_like(v, np_dtype)
+    return as_tensor_like(v, np_dtype, xp)
 
 
 def to_float(x: Tensor) -> Tensor:
@@ -206,7 +215,7 @@ def _resize_out(op, out, shape):
                       f"{list(out.shape)}, which does not match the required output shape {list(shape)} "
                       f"(deprecated in PyTorch: pass an out= of the right shape, or of zero elements)",
                       UserWarning, stacklevel=4)
-    out._data = np.empty(shape, dtype=out._data.dtype)
+    out._data = get_array_module(out._data).empty(shape, dtype=out._data.dtype)
 
 
 def accepts_out(fn):

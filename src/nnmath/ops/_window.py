@@ -13,7 +13,8 @@ import collections
 
 import numpy as np
 
-from nnmath.backend import get_array_module
+from nnmath.backend import as_strided, device_of, get_array_module
+from nnmath.device import CPU
 
 #: The geometry of a 2-d sliding window: kernel (KH, KW), stride, padding (top, bottom, left, right),
 #: dilation, groups.
@@ -41,7 +42,6 @@ def windows(xp, geom, oh, ow):
     dh, dw = geom.dilation
     n, _, _, c = xp.shape
     s0, s1, s2, s3 = xp.strides
-    as_strided = get_array_module(xp).lib.stride_tricks.as_strided   # the array's module: NumPy's reads memory
     return as_strided(xp, (n, oh, ow, kh, kw, c), (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3),
                       writeable=False)
 
@@ -52,27 +52,24 @@ def windows(xp, geom, oh, ow):
 _scratch: dict = {}
 
 
-def take_scratch(shape, dtype, like):
-    """An array to write into, of ``like``'s array module: a kept NumPy array when one fits."""
-    xp = get_array_module(like)
-    if xp is not np:
-        return xp.empty(shape, dtype)
-    stack = _scratch.get((tuple(shape), np.dtype(dtype)))
+def take_scratch(shape, dtype, xp=np):
+    stack = _scratch.get((tuple(shape), np.dtype(dtype), xp))
     if stack:
         try:
             return stack.pop()
         except IndexError:
             pass
-    return np.empty(shape, dtype)
+    return xp.empty(shape, dtype)
 
 
 def give_scratch(array):
-    if type(array) is not np.ndarray or array.nbytes < (1 << 20) or not array.flags.c_contiguous or \
-            array.base is not None:
+    if array is None or array.nbytes < (1 << 20) or not array.flags.c_contiguous or array.base is not None:
+        return
+    if type(array) is not np.ndarray and device_of(array) == CPU:   # a compiler's traced array: not kept
         return
     if len(_scratch) > 8:
         _scratch.clear()
-    stack = _scratch.setdefault((array.shape, array.dtype), [])
+    stack = _scratch.setdefault((array.shape, array.dtype, get_array_module(array)), [])
     if len(stack) < 2:
         stack.append(array)
 
@@ -83,7 +80,7 @@ def im2col(x_nhwc, geom, oh, ow):
     n, _, _, kh, kw, c = win.shape
     g = geom.groups
     if g == 1:
-        cols = take_scratch((1, n * oh * ow, kh * kw * c), win.dtype, x_nhwc)
+        cols = take_scratch((1, n * oh * ow, kh * kw * c), win.dtype, get_array_module(win))
         np.copyto(cols.reshape(win.shape), win)
         return cols
     win = win.reshape(n, oh, ow, kh, kw, g, c // g).transpose(5, 0, 1, 2, 3, 4, 6)

@@ -1,4 +1,5 @@
-"""The activations of the seeds (sigmoid, tanh, ReLU) and softmax / log-softmax.
+"""The activations of the seeds (sigmoid, tanh, ReLU), softplus, softmax / log-softmax, and the binary
+cross-entropy of a probability (the log-likelihood primitives of classification).
 
 A network is linear maps joined by these nonlinearities; their derivatives are what
 back-propagation multiplies through at every layer.
@@ -11,7 +12,7 @@ import numpy as np
 
 from nnmath.autograd.function import Function
 from nnmath.ops._util import require_floating, to_float
-from nnmath.ops.elementwise import exp, where
+from nnmath.ops.elementwise import clamp_min, exp, log, log1p, where
 from nnmath.tensor import Tensor, wrap_dim
 
 
@@ -50,7 +51,8 @@ class Tanh(Function):
 
 class Relu(Function):
     """Forward:  y = max(x, 0)
-    VJP:      x̄ = ȳ ⊙ [x > 0]   (0 at x = 0, as PyTorch)"""
+    VJP:      x̄ = ȳ where x > 0, else 0   (0 at x = 0, and 0 rather than NaN where ȳ is NaN and x ≤ 0,
+              as PyTorch's threshold_backward)"""
 
     @staticmethod
     def forward(ctx, x):
@@ -61,7 +63,7 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, gy):
         y, = ctx.saved_tensors
-        return gy * Tensor._make((y._data > 0).astype(gy._data.dtype))
+        return where(Tensor._make(y._data > 0), gy, 0.0)
 
 
 class Softmax(Function):
@@ -141,6 +143,40 @@ class Softplus(Function):
 def softplus(input, beta=1.0, threshold=20.0):
     """Softplus(x) = log(1 + e^(βx)) / β, computed stably; x itself where βx > threshold."""
     return Softplus.apply(input, beta, threshold)
+
+
+_BCE_EPS = float(np.float32(1e-12))  # PyTorch's EPSILON, a float32 constant (9.99999996e-13)
+
+
+class BinaryCrossEntropy(Function):
+    """The negative log-likelihood of y under a Bernoulli of probability x (PyTorch's binary cross-entropy):
+
+    Forward:  ℓ = −(y max(ln x, −100) + (1 − y) max(ln(1 − x), −100))   (the clamp keeps ℓ finite at 0, 1)
+    VJP:      x̄ = ℓ̄ (x − y) / max(x (1 − x), 10⁻¹²),  ȳ = ℓ̄ (max(ln(1 − x), −100) − max(ln x, −100))
+
+    A primitive rather than a composition of clamp and log: at x ∈ {0, 1} the composition's gradient
+    is 0 · ∞ = NaN, PyTorch's is the finite (x − y)/10⁻¹² above; inside (0, 1) both are the derivative.
+    ȳ is the derivative of the clamped ℓ, finite everywhere (PyTorch's is ±∞ at x ∈ {0, 1}, where ℓ is
+    linear in y with slope ±100)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        with np.errstate(divide="ignore"):
+            return -(y * np.maximum(np.log(x), -100) + (1 - y) * np.maximum(np.log1p(-x), -100))
+
+    @staticmethod
+    def backward(ctx, gl):
+        x, y = ctx.saved_tensors
+        gx = gl * (x - y) / clamp_min(x * (1 - x), _BCE_EPS) if ctx.needs_input_grad[0] else None
+        gy = gl * (clamp_min(log1p(-x), -100.0) - clamp_min(log(x), -100.0)) if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+
+def bernoulli_nll(input, target):
+    """−(y ln x + (1 − y) ln(1 − x)) elementwise, each logarithm clamped at −100 (PyTorch's binary
+    cross-entropy before weighting and reduction)."""
+    return BinaryCrossEntropy.apply(input, target)
 
 
 def _softmax_dim(x, dim, name):

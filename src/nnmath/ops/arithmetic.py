@@ -9,8 +9,9 @@ import numpy as np
 
 from nnmath.autograd.function import Function
 from nnmath.autograd.fit import cast
+from nnmath.backend import get_array_module
 from nnmath.dtypes import result_type_np
-from nnmath.ops._util import (apply_broadcasting, as_tensor_like, check_divisor, promote, promote_float,
+from nnmath.ops._util import (apply_broadcasting, as_tensor_like, check_divisor, promote, promote_float, scalar_like,
                               reject_dtype_kinds, to_float, write_out)
 from nnmath.ops.elementwise import log, where
 from nnmath.tensor import Tensor
@@ -93,7 +94,8 @@ class Neg(Function):
 
 class Pow(Function):
     """Forward:  y = aᵇ
-    VJP:      ā = ȳ ⊙ b ⊙ aᵇ⁻¹   (0 where b = 0, as PyTorch: d/da a⁰ = 0)
+    VJP:      ā = ȳ ⊙ b ⊙ aᵇ⁻¹   (0 where a = b = 0, as PyTorch: d/da a⁰ = 0; where only b = 0 the formula
+              itself gives 0 and keeps its derivative ∂²y/∂a∂b = 1/a, which a mask would drop)
               b̄ = ȳ ⊙ aᵇ ⊙ ln a   (0 where a = 0 and b ≥ 0)"""
 
     @staticmethod
@@ -107,7 +109,7 @@ class Pow(Function):
         a, b = ctx.saved_tensors
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = where(b == 0, 0.0, gy * b * a ** (b - 1))
+            ga = where((b == 0) & (a == 0), 0.0, gy * b * a ** (b - 1))
         if ctx.needs_input_grad[1]:
             safe = where((a == 0) & (b >= 0), 1.0, a)
             gb = gy * (a ** b) * log(safe)
@@ -139,6 +141,57 @@ class PowScalar(Function):
         return gy * (p * x ** (p - 1))
 
 
+class Atan2(Function):
+    """Forward:  z = atan2(a, b), the angle of the point (b, a)
+    VJP:      ā = z̄ b / (a² + b²),  b̄ = −z̄ a / (a² + b²)   (0 at a = b = 0, where the angle is undefined,
+              as PyTorch)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.arctan2(a, b)
+
+    @staticmethod
+    def backward(ctx, gz):
+        a, b = ctx.saved_tensors
+        r2 = a * a + b * b
+        origin = Tensor._make(r2._data == 0)
+        scale = where(origin, 0.0, gz / where(origin, 1.0, r2))
+        return (scale * b if ctx.needs_input_grad[0] else None), (-scale * a if ctx.needs_input_grad[1] else None)
+
+
+class Hypot(Function):
+    """Forward:  z = √(a² + b²)   (without overflow or underflow of the squares)
+    VJP:      ā = z̄ a / z,  b̄ = z̄ b / z   (NaN at a = b = 0, where the cone has no gradient, as PyTorch)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        z = np.hypot(a, b)
+        ctx.save_for_backward(a, b, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, gz):
+        a, b, z = ctx.saved_tensors
+        scale = gz / z
+        return (scale * a if ctx.needs_input_grad[0] else None), (scale * b if ctx.needs_input_grad[1] else None)
+
+
+def atan2(input, other):
+    """The angle θ ∈ (−π, π] of the point (other, input): atan2(y, x). Broadcasting."""
+    a, b = promote_float(input, other)
+    return apply_broadcasting("atan2", Atan2, a, b)
+
+
+arctan2 = atan2
+
+
+def hypot(input, other):
+    """√(input² + other²), computed without overflowing the squares. Broadcasting."""
+    a, b = promote_float(input, other)
+    return apply_broadcasting("hypot", Hypot, a, b)
+
+
 def _is_bool(x) -> bool:
     return x._data.dtype.kind == "b" if isinstance(x, Tensor) else isinstance(x, (bool, np.bool_))
 
@@ -155,7 +208,7 @@ def _scaled(op: str, b: Tensor, alpha) -> Tensor:
     if isinstance(alpha, (complex, np.complexfloating)) and kind != "c":
         raise RuntimeError(f"{op}: for non-complex input tensors, argument alpha must not be a complex number")
     try:
-        factor = np.asarray(alpha, dtype=b._data.dtype)
+        factor = scalar_like(alpha, b._data)
     except OverflowError:
         raise RuntimeError(f"{op}: alpha={alpha} cannot be converted to {b.dtype} without overflow") from None
     return mul(b, Tensor._make(factor))
@@ -268,7 +321,7 @@ def fmod(input, other):
 
 def _no_grad_binary(a, b, fn):
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # inf and nan are the answers
-        return Tensor._make(np.asarray(fn(a._data, b._data)))
+        return Tensor._make(fn(a._data, b._data))  # a NumPy scalar result becomes a 0-d array there
 
 
 def neg(input):
@@ -309,9 +362,9 @@ def _pow_scalar_exponent(x: Tensor, p):
     if dt != x._data.dtype:
         x = cast(x, dt)
     if isinstance(p, (complex, np.complexfloating)):
-        return apply_broadcasting("pow", Pow, x, as_tensor_like(p, dt))
+        return apply_broadcasting("pow", Pow, x, as_tensor_like(p, dt, get_array_module(x._data)))
     if dt.kind in "iu":
-        return _no_grad_binary(x, as_tensor_like(p, dt), np.power)
+        return _no_grad_binary(x, as_tensor_like(p, dt, get_array_module(x._data)), np.power)
     return PowScalar.apply(x, p)
 
 
@@ -337,6 +390,9 @@ def reciprocal(input):
 
 
 __all__ = [
+    "atan2",
+    "arctan2",
+    "hypot",
     "add",
     "sub",
     "subtract",

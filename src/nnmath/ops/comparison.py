@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnmath.backend import get_array_module
 from nnmath.ops._util import broadcast_error, promote, reject_dtype_kinds
 from nnmath.tensor import Tensor
 
@@ -102,7 +103,8 @@ def nonzero(input, *, as_tuple=False):
     idx = np.nonzero(input._data)
     if as_tuple:
         return tuple(Tensor._make(i.astype(np.int64)) for i in idx)
-    return Tensor._make(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((0, 0), np.int64))
+    xp = get_array_module(input._data)
+    return Tensor._make(xp.stack(idx, axis=1).astype(np.int64) if idx else xp.zeros((0, 0), np.int64))
 
 
 def argwhere(input):

@@ -69,12 +69,13 @@ def _conv_adjoint(gy, W, geom, in_hw):
     o, cg, kh, kw = W.shape
     g = geom.groups
     Wk = W.reshape(g, o // g, cg, kh, kw).transpose(0, 3, 4, 1, 2).reshape(g, kh * kw, o // g, cg)
-    products = take_scratch((g, kh * kw, n * oh * ow, cg), np.result_type(gy, W), gy)
+    module = get_array_module(gy)
+    products = take_scratch((g, kh * kw, n * oh * ow, cg), np.result_type(gy, W), module)
     np.matmul(_rows(gy, g)[:, None], Wk, out=products)                  # (G, KH·KW, M, C/G)
     cols = products.reshape(g, kh, kw, n, oh, ow, cg)
     h, w = in_hw
     top, bottom, left, right = geom.padding
-    xp = get_array_module(gy).zeros((n, h + top + bottom, w + left + right, g, cg), dtype=cols.dtype)
+    xp = module.zeros((n, h + top + bottom, w + left + right, g, cg), dtype=cols.dtype)
     if g == 1:
         part = lambda a, b: cols[0, a, b, :, :, :, None, :]  # noqa: E731
     else:
@@ -93,8 +94,7 @@ def _conv_weight_grad(x, gy, geom, w_shape, cols=None):
         cols = im2col(nhwc(x), geom, oh, ow)
     gW = np.matmul(cols.transpose(0, 2, 1), _rows(gy, g))            # (G, KH·KW·C/G, O/G)
     gW = gW.reshape(g, kh, kw, cg, o // g).transpose(0, 4, 3, 1, 2)
-    gW = gW.reshape(o, cg, kh, kw)
-    return gW if gW.flags.c_contiguous else gW.copy()
+    return get_array_module(gW).ascontiguousarray(gW.reshape(o, cg, kh, kw))
 
 
 class Conv2d(Function):

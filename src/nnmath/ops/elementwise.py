@@ -215,24 +215,40 @@ class Abs(Function):
 
 
 class Clamp(Function):
-    """Forward:  y = min(max(x, lo), hi)
-    VJP:      x̄ = ȳ where lo ≤ x ≤ hi, else 0 (the bounds themselves pass the gradient, as PyTorch)"""
+    """Forward:  y = min(max(x, lo), hi)   (lo, hi: numbers, tensors or None)
+    VJP:      x̄ = ȳ where lo ≤ x ≤ hi, else 0 (not NaN, even where ȳ is)   (a bound equal to x passes
+              the gradient to x, as PyTorch)
+              lō = ȳ where x < lo and lo < hi,  hī = ȳ where x > hi or hi < lo   (tensor bounds)"""
 
     @staticmethod
     def forward(ctx, x, lo, hi):
-        ctx.save_for_backward(x)
+        ctx.bound_is_array = (isinstance(lo, np.ndarray), isinstance(hi, np.ndarray))
+        ctx.save_for_backward(x, *(b for b in (lo, hi) if isinstance(b, np.ndarray)))
         ctx.lo, ctx.hi = lo, hi
-        return np.clip(x, lo, hi)
+        y = x if lo is None else np.maximum(x, lo)
+        return y if hi is None else np.minimum(y, hi)
 
     @staticmethod
     def backward(ctx, gy):
-        x, = ctx.saved_tensors
-        mask = get_array_module(x._data).ones(x.shape, dtype=bool)
-        if ctx.lo is not None:
-            mask &= x._data >= ctx.lo
-        if ctx.hi is not None:
-            mask &= x._data <= ctx.hi
-        return gy * Tensor._make(mask.astype(gy._data.dtype))
+        saved = iter(ctx.saved_tensors)
+        x = next(saved)._data
+        lo, hi = (next(saved)._data if is_array else b for is_array, b in zip(ctx.bound_is_array, (ctx.lo, ctx.hi)))
+        inside = get_array_module(x).ones(gy.shape, dtype=bool)
+        if lo is not None:
+            inside = inside & (x >= lo)
+        if hi is not None:
+            inside = inside & (x <= hi)
+        grads = [_masked(gy, inside), None, None]
+        if ctx.needs_input_grad[1]:
+            grads[1] = _masked(gy, (x < lo) & (lo < hi) if hi is not None else x < lo)
+        if ctx.needs_input_grad[2]:
+            grads[2] = _masked(gy, (x > hi) | (hi < lo) if lo is not None else x > hi)
+        return tuple(grads)
+
+
+def _masked(gy, keep):
+    """ȳ where ``keep`` (a boolean array), 0 elsewhere, even where ȳ is NaN (PyTorch's where-based masks)."""
+    return where(Tensor._make(np.broadcast_to(keep, gy.shape)), gy, 0.0)
 
 
 class Maximum(Function):
@@ -247,8 +263,7 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
-        wa = _tie_weights(a._data, b._data, gy._data.dtype)
-        return gy * wa, gy * (1 - wa)
+        return _split(gy, a._data, b._data)
 
 
 class Minimum(Function):
@@ -263,14 +278,17 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
-        wa = _tie_weights(b._data, a._data, gy._data.dtype)
-        return gy * wa, gy * (1 - wa)
+        return _split(gy, b._data, a._data)
 
 
-def _tie_weights(winner, loser, dtype):
-    """1 where winner > loser, ½ where equal, 0 elsewhere: the share of ȳ the first argument gets."""
-    w = (winner > loser).astype(dtype) + (winner == loser).astype(dtype) * 0.5
-    return Tensor._make(w)
+def _split(gy, first, second):
+    """(ā, b̄) of an extreme of (a, b) where the first argument wins where ``first > second``: ȳ to the
+    winner, ½ ȳ to each on a tie, 0 (not NaN, even where ȳ is) to the loser, as PyTorch."""
+    tie = Tensor._make(np.broadcast_to(first == second, gy.shape))
+    half = gy * 0.5
+    ga = where(tie, half, _masked(gy, first > second))
+    gb = where(tie, half, _masked(gy, first < second))
+    return ga, gb
 
 
 class Where(Function):
@@ -382,16 +400,17 @@ def frac(input):
 
 
 def clamp(input, min=None, max=None):
-    """y = min(max(x, min), max). Bounds may be numbers or tensors."""
+    """y = min(max(x, min), max). Bounds may be numbers or tensors; where x equals a bound the gradient
+    goes to x (PyTorch's convention), and a tensor bound gets it only where it is the result."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input
-        if min is not None:
-            out = maximum(out, min if isinstance(min, Tensor) else Tensor._make(np.asarray(min, out._data.dtype)))
-        if max is not None:
-            out = minimum(out, max if isinstance(max, Tensor) else Tensor._make(np.asarray(max, out._data.dtype)))
-        return out
+        x = input
+        for bound in (min, max):
+            if bound is not None:
+                x = promote(x, bound)[0]
+        lo, hi = (None if b is None else promote(x, b)[1] for b in (min, max))
+        return apply_broadcasting("clamp", Clamp, x, lo, hi)
     if input._data.dtype.kind in "iu" and (isinstance(min, float) or isinstance(max, float)):
         input = to_float(input)
     return Clamp.apply(input, min, max)

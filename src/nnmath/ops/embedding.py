@@ -49,9 +49,11 @@ class EmbeddingScatter(Function):
         # much faster than np.add.at's unbuffered per-element loop.
         order = np.argsort(flat_ids, kind="stable")
         sorted_ids = flat_ids[order]
-        gw = get_array_module(gy).zeros((num_embeddings, gy.shape[-1]), dtype=gy.dtype)
+        module = get_array_module(gy)
+        gw = module.zeros((num_embeddings, gy.shape[-1]), dtype=gy.dtype)
         if sorted_ids.size:
-            starts = np.flatnonzero(np.concatenate(([True], sorted_ids[1:] != sorted_ids[:-1])))
+            first = module.ones(1, dtype=bool)
+            starts = np.flatnonzero(module.concatenate((first, sorted_ids[1:] != sorted_ids[:-1])))
             gw[sorted_ids[starts]] = np.add.reduceat(rows[order], starts, axis=0)
         return gw
 
@@ -80,7 +82,7 @@ def _gradient_scale(ids, padding_idx, scale_grad_by_freq, dtype):
     """sᵢ for the backward: 0 where kᵢ = padding_idx, 1/count(kᵢ) with scale_grad_by_freq, else 1."""
     if padding_idx is None and not scale_grad_by_freq:
         return None
-    scale = np.ones(ids.shape, dtype=dtype)
+    scale = get_array_module(ids).ones(ids.shape, dtype=dtype)
     if scale_grad_by_freq:
         _, inverse, counts = np.unique(ids, return_inverse=True, return_counts=True)
         scale = scale / counts[inverse.reshape(ids.shape)].astype(dtype)

@@ -11,6 +11,7 @@ import numpy as np
 
 from nnmath.autograd.function import Function
 from nnmath.backend import get_array_module
+from nnmath.ops._util import scalar_like
 from nnmath.ops.elementwise import where
 from nnmath.ops.shape import broadcast_to, flatten
 from nnmath.tensor import Tensor, wrap_dim
@@ -89,16 +90,28 @@ def basic_view_key(key):
     return key if any(k is Ellipsis for k in key) else key + (Ellipsis,)
 
 
+def on_module_of(a, key):
+    """``key`` with its NumPy index arrays moved to ``a``'s device (a GPU tensor may be indexed by CPU
+    tensors, as in PyTorch; CuPy wants its own arrays)."""
+    if type(a) is np.ndarray or not isinstance(key, tuple):
+        return key
+    xp = get_array_module(a)
+    return tuple(xp.asarray(k) if type(k) is np.ndarray else k for k in key)
+
+
 def index_array(a, key, op="index"):
     """``a[key]`` with NumPy's IndexError reworded to name the op and the shape."""
     try:
-        return a[key]
+        return a[on_module_of(a, key)]
     except IndexError as e:
         raise IndexError(f"{op}: {e} (tensor of shape {tuple(a.shape)})") from None
 
 
 def assign(target, key, values, op="index_put_"):
     """``target[key] = values`` (broadcasting), with NumPy's errors reworded as PyTorch's."""
+    if type(target) is not np.ndarray:
+        key = on_module_of(target, key)
+        values = get_array_module(target).asarray(values) if type(values) is np.ndarray else values
     try:
         target[key] = values
     except IndexError as e:
@@ -117,7 +130,7 @@ class GetItem(Function):
     def forward(ctx, x, key):
         ctx.shape, ctx.key = x.shape, key
         y = index_array(x, basic_view_key(key) or key)
-        return y if isinstance(y, np.ndarray) else np.asarray(y)
+        return np.asarray(y) if isinstance(y, np.generic) else y
 
     @staticmethod
     def backward(ctx, gy):
@@ -135,7 +148,7 @@ class IndexAdd(Function):
         if _is_basic(key):
             y[key] = g
         else:
-            np.add.at(y, key, g)
+            np.add.at(y, on_module_of(y, key), g)
         return y
 
     @staticmethod
@@ -159,7 +172,7 @@ class IndexPut(Function):
         gx = gv = None
         if ctx.needs_input_grad[0]:
             keep = get_array_module(gy._data).ones(gy.shape, dtype=gy._data.dtype)
-            keep[ctx.key] = 0
+            keep[on_module_of(keep, ctx.key)] = 0
             gx = gy * Tensor._make(keep)
         if ctx.needs_input_grad[2]:
             gv = GetItem.apply(gy, ctx.key)
@@ -168,7 +181,8 @@ class IndexPut(Function):
 
 def _along(index, dim):
     """The full NumPy index that addresses ``index``'s entries along ``dim`` (as gather/scatter do)."""
-    grids = list(np.ogrid[tuple(slice(0, n) for n in index.shape)])
+    xp, ndim = get_array_module(index), index.ndim
+    grids = [xp.arange(n).reshape((1,) * i + (n,) + (1,) * (ndim - i - 1)) for i, n in enumerate(index.shape)]
     grids[dim] = index
     return tuple(grids)
 
@@ -308,7 +322,7 @@ def masked_fill(input, mask, value):
                                f"{tuple(value.shape)}")
         value = value.to(input.dtype)
     else:
-        value = Tensor._make(np.asarray(value, dtype=input._data.dtype))
+        value = Tensor._make(scalar_like(value, input._data))
     out = where(Tensor._make(m), value, input)
     if tuple(out.shape) != tuple(input.shape):
         raise RuntimeError(f"masked_fill: mask of shape {m.shape} does not broadcast to {tuple(input.shape)}")
@@ -343,7 +357,7 @@ def index_put(x, key, values):
     """Out-of-place ``x[key] = values`` that is differentiable in both."""
     key = normalize_key(key, x.shape)
     if not isinstance(values, Tensor):
-        values = Tensor._make(np.asarray(values, dtype=x._data.dtype))
+        values = Tensor._make(get_array_module(x._data).asarray(values, dtype=x._data.dtype))
     elif values._data.dtype != x._data.dtype:
         values = values.to(x.dtype)
     return IndexPut.apply(x, key, values)

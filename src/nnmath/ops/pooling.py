@@ -57,7 +57,8 @@ def _scatter_to_image(gy, arg, geom, x_shape):
     kh, kw = geom.kernel
     top, bottom, left, right = geom.padding
     g = nhwc(gy)
-    xp = get_array_module(g).zeros((n, h + top + bottom, w + left + right, c), dtype=g.dtype)
+    module = get_array_module(g)
+    xp = module.zeros((n, h + top + bottom, w + left + right, c), dtype=g.dtype)
     if _tiles(geom):  # each input cell is in one window: write ȳ·[arg = k] straight into its slice
         sh, sw = geom.stride
         oh, ow = g.shape[1:3]
@@ -65,7 +66,7 @@ def _scatter_to_image(gy, arg, geom, x_shape):
             a, b = divmod(k, kw)
             np.multiply(g, arg == k, out=xp[:, a:a + sh * oh:sh, b:b + sw * ow:sw])
     else:
-        zero = np.zeros((), dtype=g.dtype)
+        zero = module.zeros((), dtype=g.dtype)
         col2im(lambda a, b: np.where(arg == a * kw + b, g, zero), geom, g.shape[1], g.shape[2], xp)
     return nchw(crop(xp, geom.padding, h, w))
 
@@ -87,7 +88,7 @@ def _first_argmax(offsets, best):
     last = len(offsets) - 1
     dtype = np.int8 if last < 127 else np.int32
     if last == 0:
-        return np.zeros(best.shape, dtype)
+        return get_array_module(best).zeros(best.shape, dtype)
     seen = hit(offsets[0])
     count = seen.astype(dtype)
     for v in offsets[1:last]:
@@ -116,8 +117,9 @@ class MaxPool2d(Function):
             return y
         h, w = x.shape[2:]
         arg = arg.astype(np.int64)
-        rows = (np.arange(oh) * geom.stride[0] - geom.padding[0]).reshape(1, oh, 1, 1) + (arg // kw) * geom.dilation[0]
-        cols = (np.arange(ow) * geom.stride[1] - geom.padding[2]).reshape(1, 1, ow, 1) + (arg % kw) * geom.dilation[1]
+        module = get_array_module(x)
+        rows = (module.arange(oh) * geom.stride[0] - geom.padding[0]).reshape(1, oh, 1, 1) + (arg // kw) * geom.dilation[0]
+        cols = (module.arange(ow) * geom.stride[1] - geom.padding[2]).reshape(1, 1, ow, 1) + (arg % kw) * geom.dilation[1]
         indices = nchw((rows * w + cols).astype(np.int64))
         ctx.mark_non_differentiable(indices)
         return y, indices
@@ -157,14 +159,15 @@ class MaxPoolGather(Function):
         return MaxPoolScatter.apply(gy, ctx.arg, ctx.geom, ctx.x_shape, ctx.out_hw), None, None, None
 
 
-def _avg_divisor(x_shape, geom, out_hw, count_include_pad, divisor_override, dtype):
-    """(OH, OW, 1) divisors: the override, or the number of window cells inside the (padded) input."""
+def _avg_divisor(x_shape, geom, out_hw, count_include_pad, divisor_override, dtype, xp=np):
+    """(OH, OW, 1) divisors (made by array module ``xp``): the override, or the number of window cells
+    inside the (padded) input."""
     if divisor_override:
-        return np.asarray(divisor_override, dtype=dtype)
+        return xp.asarray(divisor_override, dtype=dtype)
     h, w = x_shape[2:]
     top, bottom, left, right = geom.padding
     ph, pw = geom.padding[0], geom.padding[2]
-    inside = np.zeros((1, h + top + bottom, w + left + right, 1), dtype=dtype)
+    inside = xp.zeros((1, h + top + bottom, w + left + right, 1), dtype=dtype)
     if count_include_pad:  # cells of the padded input (not the ceil_mode overhang) count
         inside[:, :h + 2 * ph, :w + 2 * pw] = 1
     else:
@@ -261,7 +264,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     if divisor_override is not None and int(divisor_override) == 0:
         raise RuntimeError(f"{op}: divisor must be not zero")
     geom, out_hw = _pool_geom(tuple(x.shape), kernel_size, stride, padding, 1, ceil_mode, op)
-    divisor = _avg_divisor(tuple(x.shape), geom, out_hw, count_include_pad, divisor_override, x._data.dtype)
+    divisor = _avg_divisor(tuple(x.shape), geom, out_hw, count_include_pad, divisor_override, x._data.dtype,
+                           get_array_module(x._data))
     y = AvgPool2d.apply(x, geom, out_hw, divisor)
     return y.squeeze(0) if unbatched else y
 
@@ -301,7 +305,7 @@ def adaptive_avg_pool2d(input, output_size):
         P = np.zeros((out, size), dtype=dt)
         for i, (a, b) in enumerate(_adaptive_bounds(size, out)):
             P[i, a:b] = 1.0 / (b - a)
-        return Tensor._make(P)
+        return Tensor._make(get_array_module(x._data).asarray(P))
 
     y = x
     if ow != w or any(b - a != 1 for a, b in _adaptive_bounds(w, ow)):

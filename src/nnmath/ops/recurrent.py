@@ -192,10 +192,10 @@ class RecurrentLayer(Function):
         x, W_ih, W_hh = saved[:3]
         W_hr = saved[3] if len(saved) == 4 else None
         T, B, H_out, GH = ctx.shapes
-        xp = get_array_module(x)
-        dgx_all = xp.zeros((T, B, GH), dtype=x.dtype)
-        dgh_all = xp.zeros((T, B, GH), dtype=x.dtype)
-        h_prev_all = xp.zeros((T, B, H_out), dtype=x.dtype)
+        module = get_array_module(x)
+        dgx_all = module.zeros((T, B, GH), dtype=x.dtype)
+        dgh_all = module.zeros((T, B, GH), dtype=x.dtype)
+        h_prev_all = module.zeros((T, B, H_out), dtype=x.dtype)
         dh, dc = gh_n, gc_n
         dW_hr = None if W_hr is None else np.zeros_like(W_hr)
         for t, n, h_prev, c_prev, h_raw, cache in reversed(ctx.tape):

@@ -12,13 +12,14 @@ import numpy as np
 from nnmath import dtypes
 from nnmath.autograd.fit import broadcast_to
 from nnmath.autograd.function import Function
+from nnmath.autograd.grad_mode import state
 from nnmath.backend import get_array_module
 from nnmath.ops._util import kept_shape, reduction_dims, require_floating, to_float, values_indices
 from nnmath.ops.comparison import isnan
 from nnmath.ops.elementwise import abs as _abs
-from nnmath.ops.elementwise import exp, maximum, minimum, sqrt, where
+from nnmath.ops.elementwise import exp, maximum, minimum, sign, where
 from nnmath.ops.indexing import gather, narrow
-from nnmath.ops.shape import flip, reshape, squeeze, stack
+from nnmath.ops.shape import flip, movedim, reshape, squeeze, stack, unsqueeze
 from nnmath.tensor import Tensor, wrap_dim
 
 
@@ -49,9 +50,13 @@ class Sum(Function):
 
 
 class Prod(Function):
-    """Forward:  y = Π_{i ∈ dim} xᵢ
-    VJP:      x̄ᵢ = ȳ · Π_{j ≠ i} xⱼ  (= ȳ y / xᵢ when no xᵢ is 0; with zeros, from the
-              products of the elements before and after i, which gives the exact first derivative)"""
+    """Forward:  y = Π_{i ∈ dims} xᵢ
+    VJP:      x̄ᵢ = ȳ · Π_{j ≠ i} xⱼ   (= ȳ y / xᵢ when no xᵢ is 0)
+
+    With zeros the products of the others are computed without dividing: in O(n) with NumPy for a
+    first derivative, and, when the gradient is itself being differentiated (create_graph), as
+    Π_{j} (xⱼ where j ≠ i else 1) with ops in O(n²), so that the second derivative
+    ∂²y/∂xᵢ∂xₖ = Π_{j ∉ {i,k}} xⱼ is exact (as PyTorch does)."""
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
@@ -66,6 +71,8 @@ class Prod(Function):
         g = _spread(gy, x.shape, ctx.dims, ctx.keepdim)
         if (x._data != 0).all():
             return g * _spread(y, x.shape, ctx.dims, ctx.keepdim) / x
+        if state.enabled:  # create_graph: the products of the others must stay differentiable
+            return g * _differentiable_prod_of_others(x, ctx.dims)
         return g * Tensor._make(_prod_of_others(x._data, ctx.dims))
 
 
@@ -80,42 +87,72 @@ def _prod_of_others(x, dims):
     return np.moveaxis(others, range(x.ndim - len(dims), x.ndim), dims)
 
 
+def _differentiable_prod_of_others(x, dims):
+    """Π_{j ≠ i} xⱼ over ``dims`` with ops: each i's row of an n × n matrix holding x with 1 at i."""
+    ends = tuple(range(x.ndim - len(dims), x.ndim))
+    moved = movedim(x, dims, ends)
+    batch = tuple(moved.shape[:x.ndim - len(dims)])
+    n = int(np.prod([x.shape[d] for d in dims]))
+    rows = broadcast_to(unsqueeze(reshape(moved, batch + (n,)), -2), batch + (n, n))
+    eye = Tensor._make(np.eye(n, dtype=bool))
+    others = Prod.apply(where(eye, 1.0, rows), (len(batch) + 1,), False)
+    return movedim(reshape(others, tuple(moved.shape)), ends, dims)
+
+
 class Amax(Function):
     """Forward:  y = max_{i ∈ dims} xᵢ
-    VJP:      x̄ᵢ = ȳ / k for the k elements equal to the maximum, 0 elsewhere (ties split evenly)"""
+    VJP:      x̄ᵢ = ȳ / k for the k elements equal to the maximum, 0 elsewhere (ties split evenly,
+              as PyTorch's amax/amin; the derivative of x̄ in x is 0: max is piecewise linear)"""
 
     @staticmethod
     def forward(ctx, x, dims, keepdim, is_min):
-        y = (np.min if is_min else np.max)(x, axis=dims, keepdims=True)
+        y = _without_dims((np.min if is_min else np.max)(x, axis=dims, keepdims=True), dims, keepdim)
         ctx.save_for_backward(x, y)
         ctx.dims, ctx.keepdim = dims, keepdim
-        return _without_dims(y, dims, keepdim)
+        return y
 
     @staticmethod
     def backward(ctx, gy):
         x, y = ctx.saved_tensors
-        hit = (x._data == y._data)
+        y = _kept(y, x.shape, ctx.dims, ctx.keepdim)._data
+        hit = (x._data == y) | (np.isnan(x._data) & np.isnan(y))
         share = hit / hit.sum(axis=ctx.dims, keepdims=True)
         return _spread(gy, x.shape, ctx.dims, ctx.keepdim) * Tensor._make(share.astype(gy._data.dtype))
 
 
+class Median(Amax):
+    """Forward:  y = the lower median of all elements (the ⌊(n − 1)/2⌋-th smallest; NaN if one is NaN)
+    VJP:      x̄ᵢ = ȳ / k for the k elements equal to y, 0 elsewhere (ties split evenly, as PyTorch's
+              median(); the derivative of x̄ in x is 0)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        flat = x.reshape(-1)
+        k = (flat.size - 1) // 2
+        y = get_array_module(x).asarray(np.nan if np.isnan(flat).any() else np.partition(flat, k)[k], dtype=x.dtype)
+        ctx.save_for_backward(x, y)
+        ctx.dims, ctx.keepdim = tuple(range(x.ndim)), False
+        return y
+
+
 class LogSumExp(Function):
     """Forward:  y = ln Σᵢ e^(xᵢ) = m + ln Σᵢ e^(xᵢ − m),  m = max x   (never overflows)
-    VJP:      x̄ = ȳ ⊙ e^(x − y) = ȳ ⊙ softmax(x)"""
+    VJP:      x̄ = ȳ ⊙ e^(x − y) = ȳ ⊙ softmax(x)   (y read from the output, so that the Hessian
+              diag(s) − s sᵀ, s = softmax(x), keeps its −s sᵀ term)"""
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         m = np.max(x, axis=dims, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)
-        y = m + np.log(np.sum(np.exp(x - m), axis=dims, keepdims=True))
+        y = _without_dims(m + np.log(np.sum(np.exp(x - m), axis=dims, keepdims=True)), dims, keepdim)
         ctx.save_for_backward(x, y)
         ctx.dims, ctx.keepdim = dims, keepdim
-        return _without_dims(y, dims, keepdim)
+        return y
 
     @staticmethod
     def backward(ctx, gy):
         x, y = ctx.saved_tensors
-        return _spread(gy, x.shape, ctx.dims, ctx.keepdim) * exp(x - y)
+        return _spread(gy, x.shape, ctx.dims, ctx.keepdim) * exp(x - _kept(y, x.shape, ctx.dims, ctx.keepdim))
 
 
 class Cumsum(Function):
@@ -134,20 +171,66 @@ class Cumsum(Function):
 
 class Norm2(Function):
     """Forward:  y = ‖x‖₂ = √(Σᵢ xᵢ²) over ``dims``
-    VJP:      x̄ = ȳ ⊙ x / y   (0 where y = 0: the subgradient PyTorch uses)"""
+    VJP:      x̄ = ȳ ⊙ x / y   (0 where y = 0: the subgradient PyTorch uses; y is read from the
+              output, so the Hessian (I − x xᵀ/y²)/y comes out right)"""
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        y = np.sqrt(np.sum(x * x, axis=dims, keepdims=True))
+        y = _without_dims(np.sqrt(np.sum(x * x, axis=dims, keepdims=True)), dims, keepdim)
         ctx.save_for_backward(x, y)
         ctx.dims, ctx.keepdim = dims, keepdim
-        return _without_dims(y, dims, keepdim)
+        return y
 
     @staticmethod
     def backward(ctx, gy):
         x, y = ctx.saved_tensors
+        y = _kept(y, x.shape, ctx.dims, ctx.keepdim)
         safe = where(y == 0, 1.0, y)
         return _spread(gy, x.shape, ctx.dims, ctx.keepdim) * where(y == 0, 0.0, x / safe)
+
+
+class NormP(Function):
+    """Forward:  y = ‖x‖ₚ = (Σᵢ |xᵢ|ᵖ)^(1/p) over ``dims``, for a real p ∉ {0, 1, 2, ±∞}
+    VJP:      x̄ᵢ = ȳ sign(xᵢ) |xᵢ|ᵖ⁻¹ / yᵖ⁻¹   (0 where xᵢ = 0 or y = 0: PyTorch's subgradient; the
+              formula is written with ops, so its own derivative (p − 1)|xᵢ|ᵖ⁻²/yᵖ⁻¹ − … is exact away
+              from those points)"""
+
+    @staticmethod
+    def forward(ctx, x, p, dims, keepdim):
+        with np.errstate(divide="ignore"):
+            y = np.sum(np.abs(x) ** p, axis=dims, keepdims=keepdim) ** (1.0 / p)
+        ctx.save_for_backward(x, y)
+        ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        p = ctx.p
+        y = _kept(y, x.shape, ctx.dims, ctx.keepdim)
+        ax = _abs(x)
+        term = where(ax == 0, 0.0, sign(x) * where(ax == 0, 1.0, ax) ** (p - 1))
+        scale = where(y == 0, 0.0, 1.0 / where(y == 0, 1.0, y) ** (p - 1))
+        return _spread(gy, x.shape, ctx.dims, ctx.keepdim) * term * scale
+
+
+class CountNonzero(Function):
+    """Forward:  y = #{i ∈ dims : xᵢ ≠ 0}   (the "0-norm")
+    VJP:      x̄ = 0   (piecewise constant; a zero gradient rather than none, as PyTorch)"""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.shape = x.shape
+        return np.sum(x != 0, axis=dims, keepdims=keepdim).astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return Tensor._make(get_array_module(gy._data).zeros(ctx.shape, gy._data.dtype))
+
+
+def _kept(y, in_shape, dims, keepdim):
+    """A reduction's output reshaped (with ops) to its ``keepdim=True`` shape."""
+    return y if keepdim else reshape(y, kept_shape(in_shape, dims))
 
 
 def _sum_dtype(x, dtype):
@@ -211,9 +294,36 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return sum(d * d, dims, keepdim) / builtins.max(n - c, 0)
 
 
+class Std(Function):
+    """Forward:  y = √(Σᵢ (xᵢ − x̄)² / (n − c)) over ``dims``, x̄ the mean, c the correction
+    VJP:      x̄ᵢ = ȳ (xᵢ − x̄) / ((n − c) y)   (0 where y = 0, even when ȳ is NaN, as PyTorch: √ has no
+              derivative at 0, the composition √var would give 0 · ∞ = NaN for a constant input)"""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, correction):
+        d = x - x.mean(axis=dims, keepdims=True)
+        dof = builtins.max(_count(x.shape, dims) - correction, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = get_array_module(x).asarray(np.sqrt(np.sum(d * d, axis=dims, keepdims=keepdim) / dof), dtype=x.dtype)
+        ctx.save_for_backward(x, y)
+        ctx.dims, ctx.keepdim, ctx.correction = dims, keepdim, correction
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        y = _kept(y, x.shape, ctx.dims, ctx.keepdim)
+        d = x - mean(x, ctx.dims, keepdim=True)
+        scale = where(y == 0, 0.0, 1.0 / (where(y == 0, 1.0, y) * (_count(x.shape, ctx.dims) - ctx.correction)))
+        return where(y == 0, 0.0, _spread(gy, x.shape, ctx.dims, ctx.keepdim) * d * scale)
+
+
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """√var."""
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+    """√var, with gradient 0 where it is 0 (a constant input), as PyTorch."""
+    if isinstance(dim, bool):  # std(x, unbiased) legacy form
+        unbiased, dim = dim, None
+    require_floating("std and var", input)
+    return Std.apply(input, reduction_dims(dim, input.ndim, "std"), keepdim, _correction(unbiased, correction))
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -261,7 +371,7 @@ def _arg_extreme(input, dim, keepdim, np_fn, op):
     if dim is None:
         if a.size == 0:
             raise IndexError(f"{op}: expected a non-empty tensor")
-        return Tensor._make(np.asarray(np_fn(a.reshape(-1)), dtype=np.int64))
+        return Tensor._make(np_fn(a.reshape(-1)).astype(np.int64))
     d = wrap_dim(dim, a.ndim, op)
     if a.ndim and a.shape[d] == 0:
         raise IndexError(f"{op}: expected a non-empty dimension {dim}; got shape {tuple(a.shape)}")
@@ -306,6 +416,28 @@ def max(input, dim=None, keepdim=False, *, other=None):
 def min(input, dim=None, keepdim=False, *, other=None):
     """Like :func:`max`, for the minimum."""
     return _extreme(input, dim, keepdim, other, True)
+
+
+def median(input, dim=None, keepdim=False):
+    """``median(x)``: the lower median of all elements (gradient split evenly among the elements equal to
+    it); ``median(x, dim, keepdim)``: (values, indices) of the lower median along ``dim``, the gradient
+    going to the returned index (the first of tied values; a NaN in the row is the median, as PyTorch)."""
+    if dim is None:
+        _check_nonempty(input, (), "median")
+        return Median.apply(input)
+    d = wrap_dim(dim, input.ndim, "median")
+    if input.ndim == 0:
+        return values_indices(input, Tensor._make(np.zeros((), np.int64)))
+    _check_nonempty(input, (d,), "median")
+    a = input._data
+    order = np.argsort(a, axis=d, kind="stable")        # NaNs sort last
+    idx = np.take(order, [(a.shape[d] - 1) // 2], axis=d)
+    nan = np.isnan(a) if a.dtype.kind == "f" else np.zeros(a.shape, bool)
+    idx = np.where(nan.any(axis=d, keepdims=True), np.argmax(nan, axis=d, keepdims=True), idx)
+    values = gather(input, d, Tensor._make(idx))
+    if not keepdim:
+        values, idx = squeeze(values, d), idx.squeeze(d)
+    return values_indices(values, Tensor._make(idx.astype(np.int64)))
 
 
 def logsumexp(input, dim=None, keepdim=False):
@@ -355,8 +487,21 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if p == float("-inf"):
         return amin(_abs(x), dims, keepdim)
     if p == 0:
-        return Tensor._make(np.sum(x._data != 0, axis=dims, keepdims=keepdim).astype(x._data.dtype))
-    return sum(_abs(x) ** p, dims, keepdim) ** (1.0 / p)
+        return CountNonzero.apply(x, dims, keepdim)
+    return NormP.apply(x, float(p), dims, keepdim)
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """Distances ‖x1ᵢ − x2ⱼ‖ₚ between the rows of x1 (…, P, M) and x2 (…, R, M), shape (…, P, R): the
+    p-norm of the differences (its gradient is 0 where a distance is 0, as PyTorch's)."""
+    if x1.ndim < 2 or x2.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.ndim}D, X2 got: {x2.ndim}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"cdist: X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} "
+                           f"X2: {x2.shape[-1]}")
+    if p < 0:
+        raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
+    return norm(unsqueeze(x1, -2) - unsqueeze(x2, -3), p, dim=-1)
 
 
 def all(input, dim=None, keepdim=False):
@@ -373,7 +518,8 @@ def any(input, dim=None, keepdim=False):
 
 def count_nonzero(input, dim=None):
     axis = None if dim is None else reduction_dims(dim, input.ndim, "count_nonzero")
-    return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=axis), dtype=np.int64))
+    xp = get_array_module(input._data)
+    return Tensor._make(xp.asarray(np.count_nonzero(input._data, axis=axis), dtype=np.int64))
 
 
 __all__ = [
@@ -391,7 +537,9 @@ __all__ = [
     "argmin",
     "max",
     "min",
+    "median",
     "logsumexp",
+    "cdist",
     "cumsum",
     "cumprod",
     "norm",

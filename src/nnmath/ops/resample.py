@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from nnmath.backend import get_array_module
 from nnmath.tensor import Tensor
 
 __all__ = ["interpolate"]
@@ -56,6 +57,6 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         frac = (pos - lo).astype(x._data.dtype)
         shape = [1] * 4
         shape[dim] = n_out
-        t = Tensor._make(frac.reshape(shape))
+        t = Tensor._make(get_array_module(x._data).asarray(frac.reshape(shape)))
         y = y.index_select(dim, Tensor._make(lo)) * (1 - t) + y.index_select(dim, Tensor._make(hi)) * t
     return y.squeeze(2) if one_d else y

@@ -83,7 +83,7 @@ class Split(Function):
     @staticmethod
     def forward(ctx, x, sizes, dim):
         ctx.dim = dim
-        bounds = np.cumsum(sizes)[:-1]
+        bounds = np.cumsum(sizes)[:-1].tolist()
         return tuple(np.split(x, bounds, axis=dim))
 
     @staticmethod
@@ -460,7 +460,11 @@ def _dims_tuple(dims, ndim, op):
 
 
 def flip(input, dims):
-    """Reverse the order of elements along ``dims``."""
+    """Reverse the order of elements along ``dims`` (a tuple or list of ints; the method ``x.flip(1, 0)``
+    also takes them as separate arguments)."""
+    if not isinstance(dims, (tuple, list)):
+        raise TypeError(f"flip(): argument 'dims' must be a tuple or list of ints, not {type(dims).__name__} "
+                        f"(write flip(x, ({dims!r},)) or x.flip({dims!r}))")
     return Flip.apply(input, _dims_tuple(dims, input.ndim, "flip"))
 
 

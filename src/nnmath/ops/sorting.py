@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnmath.backend import get_array_module
 from nnmath.ops._util import values_indices
 from nnmath.ops.indexing import gather
 from nnmath.ops.shape import squeeze
@@ -17,7 +18,7 @@ def _order(input, dim, descending, stable=True):
     d = wrap_dim(dim, input.ndim, "sort") if input.ndim else None
     a = input._data
     if a.ndim == 0:
-        return np.zeros((), np.int64)
+        return get_array_module(a).zeros((), np.int64)
     key = -a if descending and a.dtype.kind in "fi" else a
     idx = np.argsort(key, axis=d, kind="stable")
     if descending and a.dtype.kind not in "fi":
@@ -44,8 +45,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if not 0 <= k <= n:
         raise RuntimeError(f"topk: k ({k}) is out of range for dimension {d} of size {n}")
     idx = _order(input, d, largest)
-    idx = np.take(idx, np.arange(k), axis=d)
-    idx_t = Tensor._make(np.ascontiguousarray(idx))
+    idx = idx[(slice(None),) * d + (slice(0, k),)]
+    idx_t = Tensor._make(get_array_module(idx).ascontiguousarray(idx))
     return values_indices(gather(input, d, idx_t), idx_t)
 
 
@@ -77,7 +78,7 @@ def bincount(input, weights=None, minlength=0):
 
 def searchsorted(sorted_sequence, values, *, right=False):
     side = "right" if right else "left"
-    v = values._data if isinstance(values, Tensor) else np.asarray(values)
+    v = values._data if isinstance(values, Tensor) else get_array_module(sorted_sequence._data).asarray(values)
     return Tensor._make(np.searchsorted(sorted_sequence._data, v, side=side).astype(np.int64))
 
 

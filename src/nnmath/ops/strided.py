@@ -17,12 +17,13 @@ from __future__ import annotations
 import numpy as np
 
 from nnmath.autograd.function import Function
+from nnmath.backend import address, get_array_module, on_device_of, view_at
 from nnmath.ops._util import size_args, wrap_dim
 from nnmath.tensor import Tensor
 
 
-def _address(a: np.ndarray) -> int:
-    return a.__array_interface__["data"][0]
+def _address(a) -> int:
+    return address(a)
 
 
 def _grid(shape, strides, offset) -> np.ndarray:
@@ -56,7 +57,9 @@ class _Strided:
 
 def writable_alias(a: np.ndarray) -> np.ndarray:
     """The same memory as ``a``, writable (NumPy marks expanded arrays read-only even when the memory
-    under them is not)."""
+    under them is not; a GPU array is always writable)."""
+    if type(a) is not np.ndarray:
+        return a
     alias = _Strided(a, _address(a), a.shape, a.strides)
     alias.__array_interface__["data"] = (_address(a), False)
     return np.asarray(alias)
@@ -102,19 +105,21 @@ class Geometry:
         """The view itself over ``x``'s memory (``x`` laid out as the base), or a copy of its elements
         when ``x`` has another layout (a gradient)."""
         if x.shape == self.base_shape and x.strides == self.base_strides:
+            if type(x) is not np.ndarray:
+                return view_at(x, self.offset, self.shape, self.strides)
             return np.asarray(_Strided(x, _address(x) + self.offset, self.shape, self.strides))
         return self.take(x)
 
     def take(self, x: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(x).reshape(-1)[self.positions]
+        return get_array_module(x).ascontiguousarray(x).reshape(-1)[on_device_of(self.positions, x)]
 
     def scatter(self, g: np.ndarray) -> np.ndarray:
-        out = np.zeros(self.base_shape, dtype=g.dtype)
+        out = get_array_module(g).zeros(self.base_shape, dtype=g.dtype)
         flat = out.reshape(-1)
         if self.overlapping:
-            np.add.at(flat, self.positions, g)
+            np.add.at(flat, on_device_of(self.positions, g), g)
         else:
-            flat[self.positions] = g
+            flat[on_device_of(self.positions, g)] = g
         return out
 
 
@@ -242,7 +247,8 @@ def unfold(input, dimension, size, step):
     count = (n - size) // step + 1
     shape = a.shape[:d] + (count,) + a.shape[d + 1:] + (size,)
     strides = a.strides[:d] + (a.strides[d] * step,) + a.strides[d + 1:] + (a.strides[d],)
-    view = np.asarray(_Strided(a, _address(a), shape, strides))
+    view = np.asarray(_Strided(a, _address(a), shape, strides)) if type(a) is np.ndarray else \
+        view_at(a, 0, shape, strides)
     return view_from(input, view)
 
 

@@ -56,7 +56,7 @@ class SGD(Optimizer):
         if momentum != 0:
             buffer = state["momentum_buffer"]
             if buffer is None:
-                state["momentum_buffer"] = Tensor._make(np.array(grad, copy=True))
+                state["momentum_buffer"] = Tensor._make(grad.copy())
                 momentum_buf = state["momentum_buffer"]._data
             else:
                 momentum_buf = buffer._data

@@ -17,7 +17,7 @@ import numpy as np
 
 from nnmath import dtypes
 from nnmath.autograd import no_grad
-from nnmath.device import check_available
+from nnmath.backend import check_available, to_device
 from nnmath.hooks import RemovableHandle
 from nnmath.nn.parameter import Parameter
 from nnmath.tensor import Tensor
@@ -380,7 +380,8 @@ class Module:
             else:
                 device = a
         if device is not None:
-            check_available(device)
+            dev = check_available(device)
+            self._apply(lambda a: to_device(a, dev))
         if dtype is None:
             return self
         target = dtypes.as_dtype(dtype, "Module.to")
@@ -402,11 +403,12 @@ class Module:
         return self.to(dst_type)
 
     def cpu(self) -> "Module":
-        return self
+        """Move every parameter, gradient and buffer to the CPU, in place (the same Parameter objects)."""
+        return self.to("cpu")
 
     def cuda(self, device=None) -> "Module":
-        check_available("cuda")
-        return self
+        """Move every parameter, gradient and buffer to the GPU (``cuda:0``), in place."""
+        return self.to("cuda" if device is None else device if not isinstance(device, int) else f"cuda:{device}")
 
     def share_memory(self) -> "Module":
         """Move every parameter, gradient and buffer into shared memory (:meth:`Tensor.share_memory_`), so

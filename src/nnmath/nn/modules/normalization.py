@@ -46,9 +46,9 @@ class LayerNorm(Module):
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
-            self.weight = Parameter(creation.empty(*self.normalized_shape, dtype=dtype))
+            self.weight = Parameter(creation.empty(*self.normalized_shape, device=device, dtype=dtype))
             if bias:
-                self.bias = Parameter(creation.empty(*self.normalized_shape, dtype=dtype))
+                self.bias = Parameter(creation.empty(*self.normalized_shape, device=device, dtype=dtype))
             else:
                 self.register_parameter("bias", None)
         else:
@@ -94,17 +94,17 @@ class _NormBase(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         if affine:
-            self.weight = Parameter(creation.empty(num_features, dtype=dtype))
+            self.weight = Parameter(creation.empty(num_features, device=device, dtype=dtype))
             if bias:
-                self.bias = Parameter(creation.empty(num_features, dtype=dtype))
+                self.bias = Parameter(creation.empty(num_features, device=device, dtype=dtype))
             else:
                 self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype))
-            self.register_buffer("running_var", creation.ones(num_features, dtype=dtype))
+            self.register_buffer("running_mean", creation.zeros(num_features, device=device, dtype=dtype))
+            self.register_buffer("running_var", creation.ones(num_features, device=device, dtype=dtype))
             self.register_buffer("num_batches_tracked", creation.tensor(0, dtype=dtypes.int64))
         else:
             self.register_buffer("running_mean", None)
@@ -245,8 +245,8 @@ class GroupNorm(Module):
         self.eps = eps
         self.affine = affine
         if affine:
-            self.weight = Parameter(creation.empty(num_channels, dtype=dtype))
-            self.bias = Parameter(creation.empty(num_channels, dtype=dtype))
+            self.weight = Parameter(creation.empty(num_channels, device=device, dtype=dtype))
+            self.bias = Parameter(creation.empty(num_channels, device=device, dtype=dtype))
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)

@@ -11,6 +11,7 @@ import warnings
 
 from nnmath import creation, ops
 from nnmath.autograd import no_grad
+from nnmath.backend import on_device_of
 from nnmath.nn import functional as F
 from nnmath.nn.modules.module import Module
 from nnmath.nn.parameter import Parameter
@@ -32,7 +33,7 @@ def _reset_uniform(parameters, hidden_size: int) -> None:
     bound = 1.0 / math.sqrt(hidden_size) if hidden_size > 0 else 0.0
     with no_grad():
         for p in parameters:
-            p._data[...] = rng().uniform(-bound, bound, p.shape)
+            p._data[...] = on_device_of(rng().uniform(-bound, bound, p.shape), p._data)
 
 
 def _check_shape(what: str, tensor: Tensor, expected: tuple) -> None:
@@ -132,7 +133,7 @@ class RNNBase(Module):
         h_shape, c_shape = self._state_sizes(batch)
         is_lstm = self.mode == "LSTM"
         if hx is None:
-            zeros = lambda shape: creation.zeros(*shape, dtype=like.dtype)
+            zeros = lambda shape: creation.zeros(*shape, dtype=like.dtype, device=like.device)
             return zeros(h_shape), (zeros(c_shape) if is_lstm else None)
         states = tuple(hx) if is_lstm else (hx,)
         if is_lstm and len(states) != 2:
@@ -367,7 +368,7 @@ class RNNCellBase(Module):
         x = input if batched else input.unsqueeze(0)
         shape = (x.shape[0], self.hidden_size)
         if hx is None:
-            states = [creation.zeros(*shape, dtype=x.dtype)] * (2 if self.mode == "LSTM" else 1)
+            states = [creation.zeros(*shape, dtype=x.dtype, device=x.device)] * (2 if self.mode == "LSTM" else 1)
         else:
             states = list(hx) if self.mode == "LSTM" else [hx]
             states = [s if batched else s.unsqueeze(0) for s in states]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from nnmath import creation
+from nnmath.backend import on_device_of
 from nnmath.autograd import no_grad
 from nnmath.nn import functional as F
 from nnmath.nn.modules.module import Module
@@ -74,7 +75,7 @@ class Embedding(Module):
     def reset_parameters(self) -> None:
         """weight ~ N(0, 1), with the padding row set to zero."""
         with no_grad():
-            self.weight._data[...] = rng().standard_normal(self.weight.shape)
+            self.weight._data[...] = on_device_of(rng().standard_normal(self.weight.shape), self.weight._data)
             if self.padding_idx is not None:
                 self.weight._data[self.padding_idx] = 0
 
