@@ -18,19 +18,24 @@ class Case:
     flops: float | None = None     # per call, to report GFLOP/s
 
 
+#: What :func:`measure` reads: wall-clock time, or (``--cpu-time``) the CPU time of this process, all its
+#: threads together, which a busy machine disturbs far less (with one thread it is the work done).
+clock = time.perf_counter
+
+
 def measure(fn, min_time=0.5, repeats=5) -> float:
     """Median seconds per call over ``repeats`` rounds, each at least ``min_time / repeats`` long."""
     fn()  # warm-up: first-call allocations and caches
-    t0 = time.perf_counter()
+    t0 = clock()
     fn()
-    once = max(time.perf_counter() - t0, 1e-7)
+    once = max(clock() - t0, 1e-7)
     n = max(1, int(min_time / repeats / once))
     rounds = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(n):
             fn()
-        rounds.append((time.perf_counter() - t0) / n)
+        rounds.append((clock() - t0) / n)
     return statistics.median(rounds)
 
 

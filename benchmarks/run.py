@@ -4,6 +4,7 @@
     python benchmarks/run.py -k matmul         # cases whose name contains 'matmul'
     python benchmarks/run.py --torch-compile   # also PyTorch under torch.compile (minutes of compiling)
     python benchmarks/run.py --json out.json   # also write the rows as records
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/run.py --cpu-time   # on a busy machine
 
 A ratio is nnmath's time / PyTorch's time on this machine, in this run: below 1 means nnmath is
 faster. A "[compiled]" row times the step through nnmath.compile and divides by PyTorch's eager
@@ -18,9 +19,11 @@ import os
 import pathlib
 import platform
 import sys
+import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
+import harness  # noqa: E402
 from harness import run  # noqa: E402
 
 SUITES = ["core", "mlp", "cnn", "lstm"]
@@ -34,7 +37,11 @@ def main(argv=None):
     parser.add_argument("--no-compiled", action="store_true", help="eager rows only")
     parser.add_argument("--torch-compile", action="store_true",
                         help="time PyTorch under torch.compile too (needs a C++ compiler; slow to compile)")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time with the process's CPU time instead of the wall clock (a busy machine)")
     args = parser.parse_args(argv)
+    if args.cpu_time:
+        harness.clock = time.process_time
 
     import numpy as np
     import nnmath
@@ -47,7 +54,9 @@ def main(argv=None):
         torch_version = None
     print(f"python {platform.python_version()}, numpy {np.__version__}, torch {torch_version}, "
           f"{os.cpu_count()} cpus, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '-')}, "
-          f"load average {os.getloadavg()[0]:.2f}")
+          f"load average {os.getloadavg()[0]:.2f}, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '-')}, "
+          f"torch threads {torch.get_num_threads() if torch_version else '-'}, "
+          f"{'CPU time' if args.cpu_time else 'wall-clock time'}")
     rows = []
     for suite in SUITES:
         try:
