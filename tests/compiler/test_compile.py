@@ -9,7 +9,9 @@ import pytest
 
 import nnmath
 import nnmath.nn as nn
+from nnmath.backend import get_array_module
 from nnmath.compiler import GuardFailed
+from nnmath.ops._window import _scratch
 
 
 def _equal(a, b):
@@ -199,6 +201,39 @@ def test_what_cannot_be_traced_runs_eagerly_with_the_reason_and_the_line(fn, rea
     assert "test_compile.py" in str(caught[0].message)
     assert all(_equal(o, fn(x + i)) for i, o in enumerate(outs))
     assert step.stats["replays"] == 0
+
+
+def _converts_through_the_array_module(x):
+    xp = get_array_module(x._data)                   # the door ops use for CuPy: the tracer records it
+    total = xp.asarray(x._data.sum(), dtype=np.float64)
+    total += 1                                       # a NumPy scalar: rebinds, as in eager mode
+    return nnmath.Tensor._make(xp.ascontiguousarray(x._data.T) * 2 + total)
+
+
+def test_conversions_through_the_array_module_are_replayed():
+    step = nnmath.compile(_converts_through_the_array_module)
+    x = nnmath.arange(6.0).reshape(2, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        outs = [step(x + i) for i in range(4)]
+    assert all(_equal(o, _converts_through_the_array_module(x + i)) for i, o in enumerate(outs))
+    assert step.stats["replays"] == 2
+
+
+def test_a_traced_convolution_leaves_no_traced_array_among_the_kept_temporaries():
+    conv = nn.Conv2d(3, 64, 3)
+    x = nnmath.randn(16, 3, 34, 34, requires_grad=True)   # im2col of more than 1 MB: kept for the next call
+    _scratch.clear()
+
+    def step(x):
+        conv.zero_grad()
+        conv(x).sum().backward()
+        return conv.weight.grad
+    compiled = nnmath.compile(step)
+    results = [compiled(x) for _ in range(3)]
+    assert compiled.stats["traces"] == 1
+    assert _scratch and all(type(a) is np.ndarray for stack in _scratch.values() for a in stack)
+    assert _equal(results[-1], step(x))
 
 
 def test_fullgraph_raises_instead_of_running_eagerly():
