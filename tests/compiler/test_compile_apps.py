@@ -2,6 +2,7 @@
 weights, bit for bit."""
 from __future__ import annotations
 
+import os
 import pathlib
 import warnings
 
@@ -12,7 +13,7 @@ import nnmath
 from nnmath.apps import char_lm, mnist
 from nnmath.apps.cli import main as cli_main
 
-DATA = pathlib.Path(__file__).parents[2].parent / "shared" / "data" / "mnist"
+DATA = pathlib.Path(os.environ.get("NNMATH_DATA", pathlib.Path(__file__).parents[2].parent / "shared" / "data")) / "mnist"
 TEXT = "the quick brown fox jumps over the lazy dog. " * 40
 
 
