@@ -13,7 +13,8 @@ import nnmath
 from nnmath.apps import char_lm, mnist
 from nnmath.apps.cli import main as cli_main
 
-DATA = pathlib.Path(os.environ.get("NNMATH_DATA", pathlib.Path(__file__).parents[2].parent / "shared" / "data")) / "mnist"
+ROOT = pathlib.Path(__file__).parents[2]
+DATA = pathlib.Path(os.environ.get("NNMATH_DATA", ROOT.parent / "shared" / "data")) / "mnist"
 TEXT = "the quick brown fox jumps over the lazy dog. " * 40
 
 
