@@ -28,7 +28,7 @@ import weakref
 from nnmath import dtypes
 from nnmath.autograd.grad_mode import state
 from nnmath.compiler import capture as capture_module
-from nnmath.compiler.capture import Capture
+from nnmath.compiler.capture import Capture, tensors_in
 from nnmath.compiler.schedule import GuardFailed, Schedule
 from nnmath.nn.modules.module import Module
 from nnmath.optim.optimizer import Optimizer
@@ -394,23 +394,12 @@ def _unsupported_output(capture, result):
     """Why a traced result cannot be replayed (None when it can). A returned tensor whose graph a
     backward pass inside the function went through is returned detached; one whose graph is still
     to be differentiated would need the replay to record a graph."""
-    for t in _tensors(result):
+    for t in tensors_in(result):
         if t.grad_fn is not None and not capture.gave_gradients(t.grad_fn):
             return ("it returns a tensor that requires grad whose graph is differentiated outside the compiled "
                     "function; compile the whole training step (forward, backward, optimizer step), or call "
                     "it under no_grad")
     return None
-
-
-def _tensors(obj):
-    if isinstance(obj, Tensor):
-        yield obj
-    elif isinstance(obj, (tuple, list)):
-        for o in obj:
-            yield from _tensors(o)
-    elif isinstance(obj, dict):
-        for o in obj.values():
-            yield from _tensors(o)
 
 
 def _name(fn):

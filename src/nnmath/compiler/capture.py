@@ -177,7 +177,7 @@ class Capture:
 
     def _finish(self, result):
         """Give every tensor its real array back; find the tensors that outlive the run."""
-        returned = {id(t) for t in _tensors_in(result)}
+        returned = {id(t) for t in tensors_in(result)}
         # Tensors the run made that only a reference cycle keeps would look as if they outlived it (a
         # harmless extra rebinding); collecting the young generations, where the run's objects are, is
         # enough and costs little where a full collection of a large heap would not.
@@ -233,12 +233,13 @@ class Capture:
         return False
 
 
-def _tensors_in(obj):
+def tensors_in(obj):
+    """The tensors in a (nested) tuple, list or dict."""
     if isinstance(obj, Tensor):
         yield obj
     elif isinstance(obj, (tuple, list)):
         for o in obj:
-            yield from _tensors_in(o)
+            yield from tensors_in(o)
     elif isinstance(obj, dict):
         for o in obj.values():
-            yield from _tensors_in(o)
+            yield from tensors_in(o)
