@@ -165,20 +165,11 @@ def test_a_replaced_array_is_seen():
     x = nnmath.arange(3.0)
     for _ in range(3):
         step(x)
-    w.data = nnmath.full((3,), 2.0)   # the tensor holds another array now: the replay must not use the old one
-    assert step(x).item() == 6.0
-
-
-def test_the_replay_refuses_a_replaced_array_itself():
-    w = nnmath.ones(3)
-    step = nnmath.compile(lambda x: (x * w).sum())
-    x = nnmath.arange(3.0)
-    for _ in range(3):
-        step(x)
     (schedule,) = step.schedules()
-    w.data = nnmath.full((3,), 2.0)
+    w.data = nnmath.full((3,), 2.0)   # the tensor holds another array now: the replay must not use the old one
     with pytest.raises(GuardFailed):
         schedule.run(x._data)
+    assert step(x).item() == 6.0
 
 
 def _hands_memory_away(x):
