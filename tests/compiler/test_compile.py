@@ -182,6 +182,11 @@ def _writes_into_untraced_memory(x):
     return nnmath.tensor(buffer.cumsum())
 
 
+def _reads_a_python_number_from_a_draw(x):
+    seed = int(nnmath.randint(0, 2 ** 31, ()))        # as a seed for NumPy work outside the trace
+    return x + float(np.random.default_rng(seed).random())
+
+
 @pytest.mark.parametrize("fn,reason", [(_hands_memory_away, "handed to code that is not traced"),
                                        (_writes_into_untraced_memory, "written into an array made outside")])
 def test_what_cannot_be_traced_runs_eagerly_with_the_reason_and_the_line(fn, reason):
@@ -192,6 +197,18 @@ def test_what_cannot_be_traced_runs_eagerly_with_the_reason_and_the_line(fn, rea
     assert "test_compile.py" in str(caught[0].message)
     assert all(_equal(o, fn(x + i)) for i, o in enumerate(outs))
     assert step.stats["replays"] == 0
+
+
+def test_a_python_number_read_from_a_random_draw_runs_eagerly_at_once_with_the_reason():
+    step = nnmath.compile(_reads_a_python_number_from_a_draw)
+    x = nnmath.arange(3.0)
+    nnmath.manual_seed(0)
+    with pytest.warns(RuntimeWarning, match="read from a random draw") as caught:
+        outs = [step(x) for _ in range(4)]
+    assert "tensor.py" in str(caught[0].message)        # where: Tensor.__int__ reading the drawn tensor
+    nnmath.manual_seed(0)
+    assert all(_equal(o, _reads_a_python_number_from_a_draw(x)) for o in outs)
+    assert step.stats == {"eager": 3, "traces": 1, "replays": 0, "guard_failures": 0}
 
 
 def _converts_through_the_array_module(x):

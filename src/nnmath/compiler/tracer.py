@@ -59,7 +59,7 @@ class Storage:
 
 class Value:
     """One array (or NumPy scalar) of the trace: its layout and the storage it lives in."""
-    __slots__ = ("vid", "shape", "dtype", "strides", "sid", "node", "is_scalar", "dynamic_shape")
+    __slots__ = ("vid", "shape", "dtype", "strides", "sid", "node", "is_scalar", "dynamic_shape", "random")
 
     def __init__(self, vid, real, sid, node):
         self.vid = vid
@@ -70,6 +70,7 @@ class Value:
         self.node = node
         self.is_scalar = not isinstance(real, np.ndarray)
         self.dynamic_shape = False      # the shape depends on the data (nonzero, unique, a boolean mask)
+        self.random = False             # computed from a random draw (a Python number read from it changes)
 
 
 class Node:
@@ -237,6 +238,10 @@ class Trace:
             node.outs, wrapped = self._wrap_one(result, node, arrays, args)
         if node.kind == "op" and not node.writes and self._only_views(node):
             node.kind = "view"
+        if node.kind == "random" or any(self.values[vid].random for vid in node.reads):
+            for ref in _flat(node.outs):
+                if isinstance(ref, Ref) and self.values[ref.vid].node == node.index:
+                    self.values[ref.vid].random = True
         if _data_shaped(fn, args) or any(self.values[vid].dynamic_shape for vid in node.reads):
             for ref in _flat(node.outs):
                 if isinstance(ref, Ref) and self.values[ref.vid].node == node.index:
@@ -275,6 +280,8 @@ class Trace:
     def guard(self, fn, traced, label):
         """``fn(x)`` for a Python value read from the data of ``traced`` (bool, float, item, ...)."""
         value = fn(traced._value)
+        if self.recording and self.values[traced._vid].random:
+            self.fail(f"a Python number was read from a random draw ({label}), which a replay would repeat")
         if self.recording:
             node = Node(len(self.nodes), fn, (Ref(traced._vid),), {}, "guard", label)
             node.reads = (traced._vid,)
