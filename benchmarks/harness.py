@@ -18,13 +18,9 @@ class Case:
     flops: float | None = None     # per call, to report GFLOP/s
 
 
-#: What :func:`measure` reads: wall-clock time, or (``--cpu-time``) the CPU time of this process, all its
-#: threads together, which a busy machine disturbs far less (with one thread it is the work done).
-clock = time.perf_counter
-
-
-def measure(fn, min_time=0.5, repeats=5) -> float:
-    """Median seconds per call over ``repeats`` rounds, each at least ``min_time / repeats`` long."""
+def measure(fn, min_time=0.5, repeats=5, clock=time.perf_counter) -> float:
+    """Median seconds per call over ``repeats`` rounds, each at least ``min_time / repeats`` long, read
+    from ``clock`` (wall-clock by default; ``time.process_time`` counts this process's CPU time only)."""
     fn()  # warm-up: first-call allocations and caches
     t0 = clock()
     fn()
@@ -53,10 +49,11 @@ def _warm(fn, calls=3):
     return fn
 
 
-def run(cases, libs, min_time=0.5, compiled=True, torch_compile=False):
-    """Print one row per case: nnmath's time, PyTorch's, and nnmath / PyTorch (time ratio); with
-    ``compiled``, a second row per case for the step through ``nnmath.compile`` (its ratio is to
-    PyTorch's eager time), and with ``torch_compile`` PyTorch's time under ``torch.compile`` beside it."""
+def run(cases, libs, min_time=0.5, clock=time.perf_counter, compiled=True, torch_compile=False):
+    """Print one row per case: nnmath's time, PyTorch's, and nnmath / PyTorch (time ratio), read from
+    ``clock``; with ``compiled``, a second row per case for the step through ``nnmath.compile`` (its
+    ratio is to PyTorch's eager time), and with ``torch_compile`` PyTorch's time under ``torch.compile``
+    beside it."""
     rows = []
     extra = f" {'torch.compile':>18s}" if torch_compile else ""
     print(f"{'benchmark':56s} {'nnmath':>18s} {'torch':>18s} {'ratio':>7s}{extra}")
@@ -64,7 +61,7 @@ def run(cases, libs, min_time=0.5, compiled=True, torch_compile=False):
         times = {}
         try:
             for name, lib in libs.items():
-                times[name] = measure(case.setup(lib), min_time)
+                times[name] = measure(case.setup(lib), min_time, clock=clock)
         except (AttributeError, NotImplementedError) as e:
             print(f"{case.name:56s} unavailable: {type(e).__name__}: {e}", flush=True)
             continue
@@ -73,11 +70,11 @@ def run(cases, libs, min_time=0.5, compiled=True, torch_compile=False):
         rows.append(_row(case, case.name, "eager", ours, theirs))
         if compiled:
             nnmath = libs["nnmath"]
-            ours = measure(_warm(nnmath.compile(case.setup(nnmath))), min_time)
+            ours = measure(_warm(nnmath.compile(case.setup(nnmath))), min_time, clock=clock)
             theirs_compiled = None
             if torch_compile and "torch" in libs:
                 torch = libs["torch"]
-                theirs_compiled = measure(_warm(torch.compile(case.setup(torch))), min_time)
+                theirs_compiled = measure(_warm(torch.compile(case.setup(torch))), min_time, clock=clock)
             rows.append(_row(case, case.name + " [compiled]", "compiled", ours, theirs, theirs_compiled))
     return rows
 

@@ -50,3 +50,9 @@ def training_step(model, lib, make_optimizer, x, y, loss_fn):
         loss.backward()
         opt.step()
     return step
+
+
+def char_gpt(lib):
+    """The char-GPT of ``nnmath train char-gpt --reference``: 4 layers, 4 heads, width 128, block 64."""
+    from nnmath.apps.char_gpt import char_gpt_class
+    return char_gpt_class(lib)(65, block_size=64, n_layer=4, n_head=4, n_embd=128)

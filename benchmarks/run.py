@@ -2,9 +2,9 @@
 
     python benchmarks/run.py                   # everything, eager and compiled (nnmath.compile)
     python benchmarks/run.py -k matmul         # cases whose name contains 'matmul'
+    python benchmarks/run.py --cpu-time        # one thread each, CPU time: for a machine shared with other work
     python benchmarks/run.py --torch-compile   # also PyTorch under torch.compile (minutes of compiling)
     python benchmarks/run.py --json out.json   # also write the rows as records
-    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/run.py --cpu-time   # on a busy machine
 
 A ratio is nnmath's time / PyTorch's time on this machine, in this run: below 1 means nnmath is
 faster. A "[compiled]" row times the step through nnmath.compile and divides by PyTorch's eager
@@ -23,10 +23,9 @@ import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
-import harness  # noqa: E402
 from harness import run  # noqa: E402
 
-SUITES = ["core", "mlp", "cnn", "lstm"]
+SUITES = ["core", "mlp", "cnn", "lstm", "gpt"]
 
 
 def main(argv=None):
@@ -38,10 +37,9 @@ def main(argv=None):
     parser.add_argument("--torch-compile", action="store_true",
                         help="time PyTorch under torch.compile too (needs a C++ compiler; slow to compile)")
     parser.add_argument("--cpu-time", action="store_true",
-                        help="time with the process's CPU time instead of the wall clock (a busy machine)")
+                        help="one thread per library, timed by this process's CPU time: steadier than wall-clock "
+                             "time when other work shares the cores")
     args = parser.parse_args(argv)
-    if args.cpu_time:
-        harness.clock = time.process_time
 
     import numpy as np
     import nnmath
@@ -52,11 +50,12 @@ def main(argv=None):
         torch_version = torch.__version__
     except ImportError:
         torch_version = None
+    if args.cpu_time:
+        for lib in libs.values():
+            lib.set_num_threads(1)
     print(f"python {platform.python_version()}, numpy {np.__version__}, torch {torch_version}, "
           f"{os.cpu_count()} cpus, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '-')}, "
-          f"load average {os.getloadavg()[0]:.2f}, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '-')}, "
-          f"torch threads {torch.get_num_threads() if torch_version else '-'}, "
-          f"{'CPU time' if args.cpu_time else 'wall-clock time'}")
+          f"load {os.getloadavg()[0]:.1f}, {'CPU time, 1 thread' if args.cpu_time else 'wall-clock time'}")
     rows = []
     for suite in SUITES:
         try:
@@ -67,7 +66,8 @@ def main(argv=None):
             raise
         cases = [c for c in module.CASES if args.k in c.name]
         if cases:
-            rows += run(cases, libs, args.min_time, compiled=not args.no_compiled, torch_compile=args.torch_compile)
+            rows += run(cases, libs, args.min_time, time.process_time if args.cpu_time else time.perf_counter,
+                        compiled=not args.no_compiled, torch_compile=args.torch_compile)
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(rows, indent=2))
 

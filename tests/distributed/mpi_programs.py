@@ -236,6 +236,20 @@ def mnist_app(data_dir, out, epochs, resume=""):
                 resume=resume or None, limit=64, progress=False, distributed=True)
 
 
+#: ``nnmath train char-gpt`` small enough for seconds: 1 layer, width 16, block 8, global batch 4.
+TINY_GPT = dict(n_layer=1, n_head=2, n_embd=16, block_size=8, batch_size=4, warmup_iters=2, eval_interval=3,
+                eval_iters=2)
+
+
+def char_gpt_app(text, out, max_iters, resume=""):
+    """``nnmath train char-gpt --distributed`` in the TINY_GPT configuration; rank r > 0 is given
+    OUT_rank_r as its --out: it must write nothing there."""
+    from nnmath.apps import char_gpt
+    rank = int(os.environ["RANK"])
+    char_gpt.train(text, out if rank == 0 else f"{out}_rank_{rank}", max_iters=int(max_iters), resume=resume or None,
+                   progress=False, distributed=True, **TINY_GPT)
+
+
 def _without_dropout(cls):
     class WithoutDropout(cls):
         def __init__(self):
@@ -245,7 +259,8 @@ def _without_dropout(cls):
 
 
 PROGRAMS = {"collectives": collectives, "faults": faults, "ddp_cnn": ddp_cnn, "no_sync": no_sync,
-            "unused": unused, "mismatched_models": mismatched_models, "buffers": buffers, "mnist_app": mnist_app}
+            "unused": unused, "mismatched_models": mismatched_models, "buffers": buffers, "mnist_app": mnist_app,
+            "char_gpt_app": char_gpt_app}
 
 if __name__ == "__main__":
     PROGRAMS[sys.argv[1]](*sys.argv[2:])

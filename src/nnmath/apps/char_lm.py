@@ -153,6 +153,16 @@ def load(path):
     return model, vocab
 
 
+def sample_next(logits: np.ndarray, temperature: float, top_k: int | None, rng: np.random.Generator) -> int:
+    """One id drawn from softmax(logits / temperature), restricted to the ``top_k`` largest logits when given."""
+    scores = logits.astype(np.float64) / max(temperature, 1e-8)
+    if top_k is not None and top_k < scores.size:
+        scores[scores < np.sort(scores)[-top_k]] = -np.inf
+    probabilities = np.exp(scores - scores.max())
+    probabilities /= probabilities.sum()
+    return int(rng.choice(scores.size, p=probabilities))
+
+
 def sample(model, vocab, prompt="\n", length=300, temperature=0.8, top_k=None, seed=0) -> str:
     """Continue ``prompt`` by sampling each next character from softmax(logits / temperature),
     restricted to the ``top_k`` most likely characters when given."""
@@ -161,12 +171,7 @@ def sample(model, vocab, prompt="\n", length=300, temperature=0.8, top_k=None, s
     with nnmath.no_grad():
         logits, state = model(nnmath.from_numpy(vocab.encode(prompt)[None, :]))
         for _ in range(length):
-            scores = logits[0, -1].numpy().astype(np.float64) / max(temperature, 1e-8)
-            if top_k is not None and top_k < scores.size:
-                scores[scores < np.sort(scores)[-top_k]] = -np.inf
-            probabilities = np.exp(scores - scores.max())
-            probabilities /= probabilities.sum()
-            next_id = int(rng.choice(scores.size, p=probabilities))
+            next_id = sample_next(logits[0, -1].numpy(), temperature, top_k, rng)
             out.append(vocab.itos[next_id])
             logits, state = model(nnmath.tensor([[next_id]]), state)
     return "".join(out)

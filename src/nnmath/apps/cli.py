@@ -3,8 +3,10 @@
     nnmath demo                       the seeds' linear regression, done right (offline, seconds)
     nnmath train mnist [...]          the seed CNN on MNIST / Fashion-MNIST
     nnmath train char-lm [...]        an LSTM language model on Tiny Shakespeare
+    nnmath train char-gpt [...]       a character GPT on Tiny Shakespeare
     nnmath train speech-digits [...]  an LSTM on spoken digits
     nnmath generate char-lm [...]     sample text from a trained char-LM
+    nnmath generate char-gpt [...]    sample text from a trained char-GPT
     nnmath export [...]               a trained model to ONNX
 
 The programs are imported inside the functions below (deferred imports), so importing this module
@@ -119,6 +121,20 @@ TRAIN_COMMANDS["char-lm"] = ("an LSTM language model on Tiny Shakespeare (trunca
 TRAIN_COMMANDS["speech-digits"] = ("an LSTM over MFCC frames on spoken digits (FSDD)", _speech_digits_options,
                                    _train_speech_digits)
 GENERATE_COMMANDS["char-lm"] = ("sample text from a trained char-LM", _generate_char_lm_options, _generate_char_lm)
+
+
+def _char_gpt(name):
+    """``nnmath/apps/char_gpt.py``'s function ``name`` (options or program), imported when called."""
+    def call(argument):
+        from nnmath.apps import char_gpt  # deferred: see the module docstring
+        return getattr(char_gpt, name)(argument)
+    return call
+
+
+TRAIN_COMMANDS["char-gpt"] = ("a decoder-only character GPT on Tiny Shakespeare (--reference: the minimal "
+                              "trainer's CPU configuration)", _char_gpt("add_options"), _char_gpt("run"))
+GENERATE_COMMANDS["char-gpt"] = ("sample text from a trained char-GPT", _char_gpt("add_generate_options"),
+                                 _char_gpt("run_generate"))
 
 
 def _export_options(p):

@@ -17,6 +17,7 @@ train NAME --distributed`` (or ``mpiexec -n N nnmath train NAME --distributed``)
 from __future__ import annotations
 
 import hashlib
+import pathlib
 
 import numpy as np
 
@@ -68,8 +69,18 @@ class Run:
         if not self.distributed:
             return
         loader.sampler.set_epoch(epoch)
-        digest = hashlib.sha256(f"{seed}/{epoch}/{self.rank}".encode()).digest()
+        self.seed_rank(seed, epoch)
+
+    def seed_rank(self, seed: int, position: int) -> None:
+        """Seed the global generator (dropout) from (seed, position, rank): each rank draws its own masks,
+        and a run resumed at ``position`` (an epoch, a step) draws what an unbroken one would."""
+        digest = hashlib.sha256(f"{seed}/{position}/{self.rank}".encode()).digest()
         nnmath.manual_seed(int.from_bytes(digest[:8], "little"))
+
+    def own_rows(self, batch):
+        """Rank r's share of a global batch drawn identically on every rank: rows r·B/N to (r + 1)·B/N."""
+        size = self.local_batch(len(batch))
+        return batch[self.rank * size:(self.rank + 1) * size]
 
     def shard(self, dataset):
         """Every N-th sample from position r, for evaluation: the ranks' shards cover the dataset
@@ -88,6 +99,13 @@ class Run:
         if self.distributed:
             dist.all_reduce(tensor)
         return tensor
+
+    def output_folder(self, out) -> pathlib.Path:
+        """``out`` as a path, created by rank 0 (the only rank that writes)."""
+        out = pathlib.Path(out)
+        if self.main:
+            out.mkdir(parents=True, exist_ok=True)
+        return out
 
     def on_main(self, function):
         """``function`` on rank 0, a function that does nothing on the others (for printing)."""

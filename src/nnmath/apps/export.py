@@ -1,12 +1,14 @@
 """``nnmath export``: a model trained by an ``nnmath train`` command, to an ONNX file.
 
     nnmath export --model char-lm --weights char_lm.safetensors --out char_lm.onnx
+    nnmath export --model char-gpt --weights runs/char_gpt/model.safetensors --out char_gpt.onnx
 
 The batch (and, for sequence models, the time) axis of the inputs and outputs stays dynamic.
 """
 from __future__ import annotations
 
 import nnmath
+from nnmath.apps import char_gpt
 from nnmath.apps.char_lm import load
 from nnmath.apps.mnist import SeedCNN
 from nnmath.onnx import export
@@ -21,6 +23,14 @@ def _char_lm(weights):
          "h_n": {1: "batch"}, "c_n": {1: "batch"}}
 
 
+def _char_gpt(weights):
+    """The char-GPT of ``nnmath train char-gpt``: a batch of windows of ``block_size`` token ids (the
+    sequence length is fixed at the block size: position embeddings are looked up for it)."""
+    model, _ = char_gpt.load(weights)
+    tokens = nnmath.zeros(2, model.block_size, dtype=nnmath.int64)
+    return model, tokens, ["tokens"], ["logits"], {"tokens": {0: "batch"}, "logits": {0: "batch"}}
+
+
 def _mnist_cnn(weights):
     """The seed CNN of ``nnmath train mnist``, with a batch of 28x28 images as the example input."""
     model = SeedCNN()
@@ -30,7 +40,7 @@ def _mnist_cnn(weights):
 
 
 #: model name -> loader(weights) -> (model, example input, input names, output names, dynamic axes)
-MODELS = {"char-lm": _char_lm, "mnist-cnn": _mnist_cnn}
+MODELS = {"char-lm": _char_lm, "char-gpt": _char_gpt, "mnist-cnn": _mnist_cnn}
 
 
 def add_options(parser) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pathlib
 import time
 
 import nnmath
@@ -174,9 +173,7 @@ def train(epochs=10, batch_size=64, lr=1e-3, data_dir=None, fashion=False, out="
     :func:`nnmath.compile` (the same losses and weights as without)."""
     run = data_parallel.start(distributed)
     log = run.on_main(log)
-    out = pathlib.Path(out)
-    if run.main:
-        out.mkdir(parents=True, exist_ok=True)
+    out = run.output_folder(out)
     nnmath.manual_seed(seed)
     train_set, test_set = _datasets(data_dir, fashion, limit)
     train_loader = DataLoader(train_set, **run.loader_options(train_set, batch_size, seed))

@@ -17,9 +17,11 @@ from nnmath import ops, special
 from nnmath._methods import apply_inplace
 from nnmath.autograd import no_grad
 from nnmath.backend import get_array_module, on_device_of
+from nnmath.ops import normalization
 from nnmath.ops._util import check_same_dtype, write_out
 # The layers' primitives, offered here under PyTorch's names (F.linear, F.conv2d, ...).
-from nnmath.ops.activation import bernoulli_nll, softplus
+from nnmath.ops.activation import bernoulli_nll, gelu_tanh, softplus
+from nnmath.ops.attention import attention
 from nnmath.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
 from nnmath.ops.embedding import embedding  # noqa: F401
 from nnmath.ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa: F401
@@ -103,8 +105,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     if approximate == "none":
         return input * 0.5 * (1.0 + special.erf(input * (1.0 / math.sqrt(2.0))))
     if approximate == "tanh":
-        inner = (input + input * input * input * 0.044715) * math.sqrt(2.0 / math.pi)
-        return input * 0.5 * (1.0 + ops.tanh(inner))
+        return gelu_tanh(input)
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
@@ -302,20 +303,22 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
     if tuple(input.shape[input.ndim - len(normalized_shape):]) != normalized_shape:
         raise RuntimeError(f"layer_norm: input of shape {tuple(input.shape)} does not end with normalized_shape "
                            f"{list(normalized_shape)}")
-    for name, p in (("weight", weight), ("bias", bias)):
-        if p is not None and p._data.dtype != input._data.dtype:
-            raise RuntimeError(f"layer_norm: mixed dtypes: the input is {input.dtype} but the {name} is {p.dtype}; "
-                               f"convert one of them")
+    check_same_dtype("layer_norm", input, weight, bias)
+    return normalization.layer_norm(input, len(normalized_shape), weight, bias, eps)
+
+
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None) -> Tensor:
+    """y = x / √(mean(x²) + ε) ⊙ γ over the last len(normalized_shape) dimensions (no centring);
+    ε defaults to the machine epsilon of the input's dtype, as PyTorch."""
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(normalized_shape):]) != normalized_shape:
+        raise RuntimeError(f"rms_norm: input of shape {tuple(input.shape)} does not end with normalized_shape "
+                           f"{list(normalized_shape)}")
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
     dims = tuple(range(-len(normalized_shape), 0))
-    mean = input.mean(dims, keepdim=True)
-    centred = input - mean
-    var = (centred * centred).mean(dims, keepdim=True)
-    y = centred * ops.rsqrt(var + eps)
-    if weight is not None:
-        y = y * weight
-    if bias is not None:
-        y = y + bias
-    return y
+    y = input * ops.rsqrt((input * input).mean(dims, keepdim=True) + eps)
+    return y if weight is None else y * weight
 
 
 def _channel_shape(input: Tensor) -> tuple:
@@ -386,6 +389,326 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     if bias is not None:
         y = y + bias.reshape(shape)
     return y
+
+
+# --- attention ---------------------------------------------------------------------------------------
+
+
+def _float_mask(mask: Tensor, dtype) -> Tensor:
+    """A boolean "may attend" mask as the additive mask 0 (True) / −∞ (False); a float mask as is."""
+    if mask._data.dtype == np.bool_:
+        return Tensor._make(np.where(mask._data, 0.0, -np.inf).astype(dtype))
+    return mask
+
+
+def _attention_weights_shape(query: Tensor, key: Tensor, value: Tensor, enable_gqa: bool) -> tuple:
+    """PyTorch's checks of scaled_dot_product_attention's inputs, with messages naming the shapes;
+    returns the shape (…, L, S) of the attention weights."""
+    name = "scaled_dot_product_attention"
+    shapes = f"query {tuple(query.shape)}, key {tuple(key.shape)}, value {tuple(value.shape)}"
+    if min(query.ndim, key.ndim, value.ndim) < 2:
+        raise RuntimeError(f"{name}: query, key and value must have at least 2 dimensions (…, sequence, "
+                           f"features); got {shapes}")
+    if len({query._data.dtype, key._data.dtype, value._data.dtype}) > 1:
+        raise RuntimeError(f"{name}: expected query, key and value to have the same dtype, got {query.dtype}, "
+                           f"{key.dtype} and {value.dtype}")
+    if query._data.dtype.kind != "f":
+        raise RuntimeError(f"{name}: expected floating point query, key and value, got {query.dtype}")
+    if query.shape[-1] != key.shape[-1]:
+        raise RuntimeError(f"{name}: query and key must have the same feature size (last dimension); got {shapes}")
+    if key.shape[-2] != value.shape[-2]:
+        raise RuntimeError(f"{name}: key and value must have the same sequence length (dimension -2); got {shapes}")
+    batch_q, batch_k, batch_v = tuple(query.shape[:-2]), tuple(key.shape[:-2]), tuple(value.shape[:-2])
+    if enable_gqa and min(query.ndim, key.ndim, value.ndim) >= 3:
+        if key.shape[-3] != value.shape[-3] or query.shape[-3] % key.shape[-3]:
+            raise RuntimeError(f"{name}: with enable_gqa, key and value need the same number of heads (dimension "
+                               f"-3), and it must divide the query's; got {shapes}")
+        # each group of query heads shares one key/value head: key and value count as having Hq heads
+        batch_k, batch_v = batch_k[:-1] + batch_q[-1:], batch_v[:-1] + batch_q[-1:]
+    try:
+        return np.broadcast_shapes(batch_q, batch_k, batch_v) + (query.shape[-2], key.shape[-2])
+    except ValueError:
+        raise RuntimeError(f"{name}: the batch dimensions of {shapes} do not broadcast (for key/value heads that "
+                           f"divide the query's, pass enable_gqa=True)") from None
+
+
+def _check_attn_mask(attn_mask: Tensor, query: Tensor, weights_shape: tuple) -> None:
+    if attn_mask._data.dtype != np.bool_ and attn_mask._data.dtype != query._data.dtype:
+        raise RuntimeError(f"scaled_dot_product_attention: attn_mask must be bool or of the query's dtype "
+                           f"{query.dtype}, got {attn_mask.dtype}")
+    try:
+        fits = np.broadcast_shapes(tuple(attn_mask.shape), weights_shape) == weights_shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f"scaled_dot_product_attention: attn_mask of shape {tuple(attn_mask.shape)} does not "
+                           f"broadcast to the attention weights' shape {weights_shape} (…, L, S)")
+
+
+def _grouped_heads(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None):
+    """Grouped-query attention as broadcasting: query heads (…, Hkv·G, L, E) -> (…, Hkv, G, L, E), and
+    each key/value head gets a size-1 group axis, so head h reads key/value head h // G (no copies)."""
+    groups = query.shape[-3] // key.shape[-3]
+    query = query.unflatten(-3, (key.shape[-3], groups))
+    key, value = key.unsqueeze(-3), value.unsqueeze(-3)
+    if mask is not None and mask.ndim >= 3:
+        mask = mask.unflatten(-3, (key.shape[-4], groups)) if mask.shape[-3] != 1 else mask.unsqueeze(-3)
+    return query, key, value, mask
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
+                                 dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """softmax(Q Kᵀ · scale + M) V: each query's output is the average of the values weighted by the
+    softmax of its scores against the keys (one primitive, :class:`nnmath.ops.attention.ScaledDotProductAttention`,
+    whose docstring states the VJP).
+
+    Args:
+        query: (N, …, Hq, L, E);  key: (N, …, H, S, E);  value: (N, …, H, S, Ev) (batch dims broadcast)
+        attn_mask: broadcastable to (N, …, Hq, L, S): bool (True = may attend) or float, added to the scores
+        dropout_p: dropout on the attention weights (always applied when > 0: pass 0.0 in evaluation)
+        is_causal: query i sees keys j ≤ i only (the top-left aligned lower triangle); not together
+            with ``attn_mask`` (PyTorch's documented rule)
+        scale: s, default 1/√E
+        enable_gqa: key and value may have fewer heads H dividing Hq; query head h uses head h // (Hq/H)
+
+    A query row whose keys are all masked gives 0 (and 0 gradients), as PyTorch.
+    Returns (N, …, Hq, L, Ev).
+    """
+    weights_shape = _attention_weights_shape(query, key, value, enable_gqa)
+    if attn_mask is not None:
+        _check_attn_mask(attn_mask, query, weights_shape)
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("scaled_dot_product_attention: pass either attn_mask or is_causal=True, not both (fold the "
+                           "causal mask into attn_mask instead)")
+    _check_probability(dropout_p, "scaled_dot_product_attention: dropout")
+    mask = None
+    if attn_mask is not None:
+        mask = _float_mask(attn_mask, query._data.dtype)
+        mask = mask.reshape((1,) * (2 - mask.ndim) + tuple(mask.shape)) if mask.ndim < 2 else mask
+    if scale is None:
+        scale = 1.0 / math.sqrt(query.shape[-1])
+    seed = int(rng().integers(2 ** 63)) if dropout_p > 0 else 0
+    grouped = enable_gqa and min(query.ndim, key.ndim) >= 3 and key.shape[-3] != query.shape[-3]
+    if grouped:
+        query, key, value, mask = _grouped_heads(query, key, value, mask)
+    out = attention(query, key, value, mask, float(scale), bool(is_causal), float(dropout_p), seed)
+    return out.flatten(-4, -3) if grouped else out
+
+
+def _none_or_dtype(input: Tensor | None):
+    return None if input is None else input.dtype
+
+
+def _canonical_mask(mask: Tensor | None, mask_name: str, other_type, other_name: str, target_type,
+                    check_other: bool = True) -> Tensor | None:
+    """MultiheadAttention's masks as additive float masks: a bool mask (True = masked out) becomes
+    −∞ / 0 of ``target_type``; a float mask is kept. Warns, as PyTorch, when the two masks' types differ."""
+    if mask is None:
+        return None
+    kind = mask._data.dtype.kind
+    if kind not in "bf":
+        raise AssertionError(f"only bool and floating types of {mask_name} are supported (got {mask.dtype})")
+    if check_other and other_type is not None and mask.dtype != other_type:
+        warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for both "
+                      f"instead.", stacklevel=3)
+    if kind == "b":
+        return Tensor._make(np.where(mask._data, -np.inf, 0.0).astype(target_type.np))
+    return mask
+
+
+def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads) -> bool:
+    """Whether the input is batched ((L, N, E)) or not ((L, E)); raises, as PyTorch, on other ranks."""
+    if query.ndim not in (2, 3):
+        raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but received {query.ndim}-D query "
+                             f"tensor of shape {tuple(query.shape)}")
+    batched = query.ndim == 3
+    kind = "batched (3-D)" if batched else "unbatched (2-D)"
+    if key.ndim != query.ndim or value.ndim != query.ndim:
+        raise AssertionError(f"For {kind} `query`, expected `key` and `value` to be {query.ndim}-D but found "
+                             f"{key.ndim}-D and {value.ndim}-D tensors respectively")
+    if key_padding_mask is not None and key_padding_mask.ndim != query.ndim - 1:
+        raise AssertionError(f"For {kind} `query`, expected `key_padding_mask` to be `None` or {query.ndim - 1}-D "
+                             f"but found {key_padding_mask.ndim}-D tensor instead")
+    if attn_mask is not None:
+        if attn_mask.ndim not in (2, 3):
+            raise AssertionError(f"For {kind} `query`, expected `attn_mask` to be `None`, 2-D or 3-D but found "
+                                 f"{attn_mask.ndim}-D tensor instead")
+        expected = (num_heads, query.shape[0], key.shape[0])
+        if not batched and attn_mask.ndim == 3 and tuple(attn_mask.shape) != expected:
+            raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got {tuple(attn_mask.shape)}")
+    return batched
+
+
+def _in_projection(query, key, value, embed_dim, in_proj_weight, in_proj_bias, separate_weights):
+    """q, k, v = x W_qᵀ + b_q, ...: one GEMM for self-attention (query is key is value), else one per input."""
+    biases = (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3)
+    if separate_weights is not None:
+        for (name, x), W in zip((("query", query), ("key", key), ("value", value)), separate_weights):
+            if tuple(W.shape) != (embed_dim, x.shape[-1]):
+                raise AssertionError(f"expecting {name} weights shape of {(embed_dim, x.shape[-1])}, but got "
+                                     f"{tuple(W.shape)}")
+        return tuple(linear(x, W, b) for x, W, b in zip((query, key, value), separate_weights, biases))
+    if query is key and key is value:
+        return linear(query, in_proj_weight, in_proj_bias).chunk(3, -1)
+    weights = in_proj_weight.chunk(3)
+    return tuple(linear(x, W, b) for x, W, b in zip((query, key, value), weights, biases))
+
+
+def _heads(x: Tensor, head_dim: int) -> Tensor:
+    """(S, N, E) -> (N·H, S, E/H): each head's slice of the features becomes a batch entry."""
+    return x.reshape(x.shape[0], -1, head_dim).transpose(0, 1)  # −1 = N·H: an exported graph keeps N free
+
+
+def _append_key(mask: Tensor | None) -> Tensor | None:
+    """One more key (bias_k or the zero key) is visible to every query: pad the masks with a 0 column."""
+    return None if mask is None else ops.pad(mask, (0, 1))
+
+
+def _attn_mask_3d(attn_mask, tgt_len: int, src_len: int, batch_heads: int):
+    """A 2-D (L, S) mask as (1, L, S); a 3-D one must be (N·H, L, S)."""
+    if attn_mask is None:
+        return None
+    expected = (tgt_len, src_len) if attn_mask.ndim == 2 else (batch_heads, tgt_len, src_len)
+    if tuple(attn_mask.shape) != expected:
+        raise RuntimeError(f"The shape of the {attn_mask.ndim}D attn_mask is {tuple(attn_mask.shape)}, but should be "
+                           f"{expected}.")
+    return attn_mask.unsqueeze(0) if attn_mask.ndim == 2 else attn_mask
+
+
+def _check_key_padding_mask(key_padding_mask, bsz: int, src_len: int) -> None:
+    if key_padding_mask is not None and tuple(key_padding_mask.shape) != (bsz, src_len):
+        raise AssertionError(f"Expected key_padding_mask of shape {(bsz, src_len)} (batch, source length, counting "
+                             f"bias_k and the zero key), but got {tuple(key_padding_mask.shape)}")
+
+
+def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int, num_heads: int,
+                                 in_proj_weight: Tensor | None, in_proj_bias: Tensor | None, bias_k: Tensor | None,
+                                 bias_v: Tensor | None, add_zero_attn: bool, dropout_p: float, out_proj_weight: Tensor,
+                                 out_proj_bias: Tensor | None, training: bool = True,
+                                 key_padding_mask: Tensor | None = None, need_weights: bool = True,
+                                 attn_mask: Tensor | None = None, use_separate_proj_weight: bool = False,
+                                 q_proj_weight: Tensor | None = None, k_proj_weight: Tensor | None = None,
+                                 v_proj_weight: Tensor | None = None, static_k: Tensor | None = None,
+                                 static_v: Tensor | None = None, average_attn_weights: bool = True,
+                                 is_causal: bool = False) -> tuple:
+    """Multi-head attention of :class:`nnmath.nn.MultiheadAttention`, step by step as PyTorch:
+
+    q, k, v = projections of query, key, value (W_q, W_k, W_v and biases); each is split into
+    ``num_heads`` heads of E/H features; headᵢ = softmax(qᵢ kᵢᵀ / √(E/H) + M) vᵢ; the heads are
+    concatenated and projected: out = concat(head₁, …, head_H) W_oᵀ + b_o. ``bias_k``/``bias_v`` append
+    one learned key/value, ``add_zero_attn`` one zero key/value; ``key_padding_mask`` (N, S) masks keys
+    per sample, ``attn_mask`` (L, S) or (N·H, L, S) per query; bool masks mean True = masked out.
+
+    With ``need_weights`` the weights softmax(…) are formed and returned (averaged over heads when
+    ``average_attn_weights``); otherwise the heads go through :func:`scaled_dot_product_attention`.
+    Shapes: query (L, N, E) or (L, E); key, value (S, N, E_k/E_v) or (S, E_k/E_v); returns
+    ((L, N, E) or (L, E), weights (N, L, S) / (N, H, L, S) or None).
+    """
+    batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
+    if not batched:
+        self_attention = query is key and key is value
+        query = query.unsqueeze(1)
+        key, value = (query, query) if self_attention else (key.unsqueeze(1), value.unsqueeze(1))
+        key_padding_mask = None if key_padding_mask is None else key_padding_mask.unsqueeze(0)
+    tgt_len, bsz, embed_dim = query.shape
+    key_padding_mask, attn_mask, is_causal = _mha_masks(key_padding_mask, attn_mask, is_causal, need_weights,
+                                                        query.dtype)
+    head_dim = _mha_head_dim(key, value, embed_dim, embed_dim_to_check, num_heads, use_separate_proj_weight)
+    separate = (q_proj_weight, k_proj_weight, v_proj_weight) if use_separate_proj_weight else None
+    q, k, v = _in_projection(query, key, value, embed_dim, in_proj_weight, in_proj_bias, separate)
+    batch_heads = bsz * num_heads
+    attn_mask = _attn_mask_3d(attn_mask, tgt_len, key.shape[0], batch_heads)
+    if bias_k is not None or bias_v is not None:
+        if bias_k is None or bias_v is None or static_k is not None or static_v is not None:
+            raise AssertionError("bias_k and bias_v must be given together, and not with static_k or static_v")
+        k, v = ops.cat([k, bias_k.repeat(1, bsz, 1)]), ops.cat([v, bias_v.repeat(1, bsz, 1)])
+        attn_mask, key_padding_mask = _append_key(attn_mask), _append_key(key_padding_mask)
+    q = _heads(q, head_dim)
+    k = _heads(k, head_dim) if static_k is None else _static(static_k, "static_k", batch_heads, head_dim)
+    v = _heads(v, head_dim) if static_v is None else _static(static_v, "static_v", batch_heads, head_dim)
+    if add_zero_attn:
+        zeros = Tensor._make(np.zeros((batch_heads, 1, head_dim), dtype=k._data.dtype))
+        k, v = ops.cat([k, zeros], 1), ops.cat([v, zeros], 1)
+        attn_mask, key_padding_mask = _append_key(attn_mask), _append_key(key_padding_mask)
+    attn_mask = _merge_key_padding(attn_mask, key_padding_mask, bsz, num_heads, k.shape[1])
+    dropout_p = dropout_p if training else 0.0
+    if need_weights:
+        out, weights = _attention_with_weights(q, k, v, attn_mask, dropout_p, bsz, num_heads, average_attn_weights)
+    else:
+        out, weights = _attention_by_sdpa(q, k, v, attn_mask, dropout_p, is_causal, bsz, num_heads), None
+    out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, -1, embed_dim)
+    if not batched:
+        out = out.squeeze(1)
+        weights = None if weights is None else weights.squeeze(0)
+    return out, weights
+
+
+def _mha_masks(key_padding_mask, attn_mask, is_causal: bool, need_weights: bool, dtype):
+    """The masks as additive float masks, and whether the causal hint can go to scaled_dot_product_attention."""
+    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", _none_or_dtype(attn_mask), "attn_mask",
+                                       dtype)
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module method "
+                           "`generate_square_subsequent_mask` to create this mask.")
+    if is_causal and key_padding_mask is None and not need_weights:
+        return None, None, True  # scaled_dot_product_attention applies the causal mask itself
+    attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", dtype, check_other=False)
+    return key_padding_mask, attn_mask, is_causal and key_padding_mask is None  # a merged mask is not causal
+
+
+def _mha_head_dim(key, value, embed_dim: int, embed_dim_to_check: int, num_heads: int, separate: bool) -> int:
+    if embed_dim != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}")
+    if embed_dim % num_heads:
+        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if separate and tuple(key.shape[:2]) != tuple(value.shape[:2]):
+        raise AssertionError(f"key's sequence and batch dims {tuple(key.shape[:2])} do not match value's "
+                             f"{tuple(value.shape[:2])}")
+    if not separate and tuple(key.shape) != tuple(value.shape):
+        raise AssertionError(f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}")
+    return embed_dim // num_heads
+
+
+def _merge_key_padding(attn_mask, key_padding_mask, bsz: int, num_heads: int, src_len: int):
+    """attn_mask (1 or N·H, L, S) + key_padding_mask (N, S) repeated for each head: (N·H, 1, S)."""
+    _check_key_padding_mask(key_padding_mask, bsz, src_len)
+    if key_padding_mask is None:
+        return attn_mask
+    per_head = key_padding_mask.reshape(bsz, 1, 1, src_len).expand(-1, num_heads, -1, -1)
+    per_head = per_head.reshape(bsz * num_heads, 1, src_len)
+    return per_head if attn_mask is None else attn_mask + per_head
+
+
+def _attention_with_weights(q, k, v, attn_mask, dropout_p: float, bsz: int, num_heads: int, average: bool):
+    """The heads (N·H, L, E/H) attended with explicit weights softmax(q kᵀ/√d + M), which are returned
+    ((N, L, S) averaged over heads, or (N, H, L, S)); a fully masked row gives NaN, as PyTorch."""
+    weights = ops.matmul(q * math.sqrt(1.0 / float(q.shape[-1])), k.transpose(-2, -1))
+    if attn_mask is not None:
+        weights = attn_mask + weights
+    weights = ops.softmax(weights, -1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, p=dropout_p)
+    out = ops.matmul(weights, v).transpose(0, 1).reshape(-1, num_heads * q.shape[-1])
+    weights = weights.reshape(bsz, num_heads, q.shape[1], k.shape[1])
+    return out, weights.mean(1) if average else weights
+
+
+def _attention_by_sdpa(q, k, v, attn_mask, dropout_p: float, is_causal: bool, bsz: int, num_heads: int):
+    """The heads (N·H, L, E/H) through scaled_dot_product_attention as (N, H, L, E/H); returns (L·N, E)."""
+    if attn_mask is not None:
+        attn_mask = attn_mask.unsqueeze(0) if attn_mask.shape[0] == 1 else \
+            attn_mask.reshape(bsz, num_heads, -1, k.shape[1])
+    q, k, v = (x.reshape(-1, num_heads, x.shape[1], x.shape[2]) for x in (q, k, v))
+    out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
+    return out.permute(2, 0, 1, 3).reshape(-1, num_heads * out.shape[-1])
+
+
+def _static(x: Tensor, name: str, batch_heads: int, head_dim: int) -> Tensor:
+    if x.shape[0] != batch_heads or x.shape[2] != head_dim:
+        raise AssertionError(f"expecting {name} of shape ({batch_heads}, S, {head_dim}) (batch·heads, source "
+                             f"length, head dim), but got {tuple(x.shape)}")
+    return x
 
 
 # --- losses ------------------------------------------------------------------------------------------

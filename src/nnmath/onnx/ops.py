@@ -99,6 +99,31 @@ def _softmax(op_type):
     return lambda g, args, results: g.node1(op_type, [g.name(args[0])], axis=args[1])
 
 
+def _gelu_tanh(g, args, results):
+    """x/2 · (1 + tanh(√(2/π)(x + 0.044715 x³)))."""
+    x = args[0]
+    dtype, name = _dtype(x), g.name(args[0])
+    cube = g.node1("Mul", [g.node1("Mul", [name, name]), name])
+    inner = g.node1("Add", [name, g.node1("Mul", [cube, g.constant(0.044715, dtype)])])
+    tanh = g.node1("Tanh", [g.node1("Mul", [inner, g.constant(np.sqrt(2.0 / np.pi), dtype)])])
+    return g.node1("Mul", [g.node1("Mul", [name, g.constant(0.5, dtype)]), g.node1("Add", [tanh, g.constant(1, dtype)])])
+
+
+def _layer_norm(g, args, results):
+    """LayerNormalization (opset ≥ 17), or its composite (ReduceMean, Sub, Mul, Sqrt, Reciprocal) before."""
+    x, weight, bias, dims, eps = args
+    dtype, name = _dtype(x), g.name(x)
+    shape = x._data.shape[dims[0]:]
+    scale = g.name(weight) if weight is not None else g.constant(np.ones(shape, dtype=dtype))
+    shift = g.name(bias) if bias is not None else g.constant(np.zeros(shape, dtype=dtype))
+    if g.opset >= 17:
+        return g.node1("LayerNormalization", [name, scale, shift], axis=int(dims[0]), epsilon=float(eps))
+    centred = g.node1("Sub", [name, g.node1("ReduceMean", [name], axes=list(dims))])
+    variance = g.node1("ReduceMean", [g.node1("Mul", [centred, centred])], axes=list(dims))
+    rstd = g.node1("Reciprocal", [g.node1("Sqrt", [g.node1("Add", [variance, g.constant(eps, dtype)])])])
+    return g.node1("Add", [g.node1("Mul", [g.node1("Mul", [centred, rstd]), scale]), shift])
+
+
 # --- linear algebra -------------------------------------------------------------------------------------
 def _linear(g, args, results):
     x, weight, bias = args
@@ -107,6 +132,35 @@ def _linear(g, args, results):
         return g.node1("Gemm", inputs, transB=1)
     y = g.node1("MatMul", [g.name(x), g.node1("Transpose", [g.name(weight)], perm=[1, 0])])
     return y if bias is None else g.node1("Add", [y, g.name(bias)])
+
+
+def _attention(g, args, results):
+    """O = softmax(s·Q Kᵀ + M) V (ScaledDotProductAttention): Mul, Transpose, MatMul, Add, Softmax, MatMul.
+    ONNX's Softmax gives NaN on a row whose keys are all masked, where nnmath gives 0."""
+    q, k, v, mask, scale, causal, dropout_p, _ = args
+    if dropout_p > 0:
+        raise UnsupportedOperatorError("onnx.export: no ONNX mapping for ScaledDotProductAttentionBackward with "
+                                       "dropout_p > 0 (export in eval mode, with dropout_p=0)")
+    dtype = _dtype(q)
+    perm = list(range(k._data.ndim))
+    perm[-2:] = perm[-1], perm[-2]
+    keys_t = g.node1("Transpose", [g.name(k)], perm=perm)
+    scores = g.node1("MatMul", [g.node1("Mul", [g.name(q), g.constant(scale, dtype)]), keys_t])
+    if mask is not None:
+        scores = g.node1("Add", [scores, _as(g, mask, dtype)])
+    if causal:
+        scores = g.node1("Add", [scores, _causal_mask(g, scores, q._data.shape[-2], k._data.shape[-2], dtype)])
+    return [g.node1("MatMul", [g.node1("Softmax", [scores], axis=-1), g.name(v)])]
+
+
+def _causal_mask(g, scores: str, L: int, S: int, dtype) -> str:
+    """−∞ above the diagonal of the last two axes of ``scores``, 0 elsewhere: sized from the scores at run
+    time (Shape, ConstantOfShape, Trilu; opset ≥ 15), or a constant of the traced L × S before that."""
+    if g.opset < 15:
+        return g.constant(np.triu(np.full((L, S), -np.inf, dtype=dtype), 1))
+    size = g.node1("Shape", [scores], start=-2)
+    minus_inf = g.onnx.numpy_helper.from_array(np.array([-np.inf], dtype=dtype))
+    return g.node1("Trilu", [g.node1("ConstantOfShape", [size], value=minus_inf), g.int64s(1)], upper=1)
 
 
 # --- shapes ---------------------------------------------------------------------------------------------
@@ -123,6 +177,9 @@ def _reshape(g, args, results):
         if added:
             y = g.node1("Unsqueeze", [y, g.int64s(added)])
         return y if dropped or added else g.node1("Identity", [y])
+    requested = [int(size) for size in args[1]]
+    if -1 in requested and 0 not in requested:
+        target = requested  # the −1 is inferred at run time, as it was here: that axis stays free
     if in_shape and target and in_shape[0] == target[0] != 1:
         target[0] = 0  # "copy the input's first dimension": the batch size stays free
     return g.node1("Reshape", [g.name(x), g.int64s(target)])
@@ -292,11 +349,12 @@ MAPPINGS = {
     "Neg": _unary("Neg"), "Exp": _unary("Exp"), "Log": _unary("Log"), "Sqrt": _unary("Sqrt"),
     "Sin": _unary("Sin"), "Cos": _unary("Cos"), "Tan": _unary("Tan"), "Atan": _unary("Atan"),
     "Erf": _unary("Erf"), "Abs": _unary("Abs"), "Relu": _unary("Relu"), "Sigmoid": _unary("Sigmoid"),
-    "Tanh": _unary("Tanh"), "Rsqrt": _rsqrt, "Log1p": _log1p, "Expm1": _expm1, "PowScalar": _pow_scalar,
+    "Tanh": _unary("Tanh"), "GeluTanh": _gelu_tanh, "Rsqrt": _rsqrt, "Log1p": _log1p, "Expm1": _expm1, "PowScalar": _pow_scalar,
     "Clamp": _clamp, "Where": _where, "Cast": _cast, "Clone": _clone,
     "Softmax": _softmax("Softmax"), "LogSoftmax": _softmax("LogSoftmax"),
     # linear algebra
-    "Linear": _linear, "Matmul": _binary("MatMul"),
+    "Linear": _linear, "Matmul": _binary("MatMul"), "ScaledDotProductAttention": _attention,
+    "LayerNorm": _layer_norm,
     # shapes and indexing
     "Reshape": _reshape, "Permute": _permute, "BroadcastTo": _broadcast_to, "Cat": _cat, "Split": _split,
     "GetItem": _getitem, "Gather": _gather, "EmbeddingLookup": _embedding,

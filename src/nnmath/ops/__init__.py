@@ -17,7 +17,10 @@ direction, in this order (each only from those above it):
 - :mod:`~nnmath.ops.sorting`     sort, top-k, unique, counting (gradient through the selected values)
 - :mod:`~nnmath.ops.reduction`   sums, means, variances, extremes, medians, log-sum-exp, norms, cdist
 - :mod:`~nnmath.ops.products`    matrix products, the linear layer's y = xWᵀ + b, Einstein sums
-- :mod:`~nnmath.ops.activation`  sigmoid, tanh, ReLU, softplus, softmax, log-softmax, binary cross-entropy
+- :mod:`~nnmath.ops.activation`  sigmoid, tanh, ReLU, softplus, softmax, log-softmax, binary cross-entropy,
+  GELU (tanh)
+- :mod:`~nnmath.ops.normalization` layer normalisation as one op
+- :mod:`~nnmath.ops.attention`   scaled dot-product attention as one op
 - :mod:`~nnmath.ops._window`, :mod:`~nnmath.ops.conv`, :mod:`~nnmath.ops.pooling`  sliding windows,
   convolution and pooling
 - :mod:`~nnmath.ops.resample`    interpolation
@@ -25,7 +28,7 @@ direction, in this order (each only from those above it):
 
 This package's namespace gathers the tensor functions (``nnmath.ops.exp``), which the ``nnmath``
 facade re-exports; the layer-level functions (conv, pooling, embedding, recurrence, interpolation)
-are reached through :mod:`nnmath.nn.functional`.
+and attention and layer normalisation are reached through :mod:`nnmath.nn.functional`.
 """
 from nnmath.ops.activation import *  # noqa: F401,F403
 from nnmath.ops.arithmetic import *  # noqa: F401,F403

@@ -102,6 +102,77 @@ class LogSoftmax(Function):
         return gy - exp(y) * gy.sum(ctx.dim, keepdim=True)
 
 
+_GELU_A = 0.044715
+_GELU_C = float(np.sqrt(2.0 / np.pi))
+
+
+def _gelu_tanh_gate(x: np.ndarray) -> np.ndarray:
+    """σ(2z) = (1 + tanh z)/2 for z = √(2/π)(x + 0.044715 x³): one pass per step, in place."""
+    s = np.multiply(x, x, out=np.empty_like(x))  # out=: an array even when x is 0-d
+    s *= x.dtype.type(_GELU_A)
+    s += x.dtype.type(1)
+    s *= x
+    s *= x.dtype.type(-2 * _GELU_C)  # −2z
+    with np.errstate(over="ignore"):  # e^(−2z) = inf far left: σ = 0 there, as it should be
+        np.exp(s, out=s)
+    s += x.dtype.type(1)
+    return np.reciprocal(s, out=s)
+
+
+class GeluTanh(Function):
+    """Forward:  y = x·σ(2z) = x/2 · (1 + tanh z),  z = √(2/π)(x + 0.044715 x³)
+    VJP:      x̄ = ȳ ⊙ y′(x),  y′ = σ + 2x σ(1 − σ) z′   (:class:`GeluTanhDerivative`, itself differentiable)
+
+    One in-place pass per arithmetic step instead of a dozen ops each allocating its result: a
+    Transformer's MLP applies it to its widest activations. σ is kept for the backward."""
+
+    @staticmethod
+    def forward(ctx, x):
+        gate = _gelu_tanh_gate(x)
+        ctx.save_for_backward(x)
+        ctx.gate = gate
+        return x * gate
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        return gy * GeluTanhDerivative.apply(x, ctx.gate)
+
+
+class GeluTanhDerivative(Function):
+    """Forward:  y′(x) = σ + 2x σ(1 − σ) z′,  z′ = √(2/π)(1 + 3·0.044715 x²)   (the derivative of
+              :class:`GeluTanh`; σ = σ(2z) is passed in, already computed by its forward)
+    VJP:      x̄ = ȳ ⊙ y″(x),  y″ = 4σ(1 − σ) z′ + 4x σ(1 − σ)(1 − 2σ) z′² + 2x σ(1 − σ) z″,  z″ = 6·0.044715·√(2/π) x
+              (σ recomputed from x with differentiable ops: derivatives of any order)"""
+
+    @staticmethod
+    def forward(ctx, x, gate):
+        ctx.save_for_backward(x)
+        slope = np.multiply(x, x, out=np.empty_like(x))
+        slope *= x.dtype.type(3 * _GELU_A)
+        slope += x.dtype.type(1)
+        slope *= x
+        slope *= x.dtype.type(2 * _GELU_C)  # 2x z′
+        slope *= gate
+        slope *= 1 - gate
+        slope += gate
+        return slope
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        s = sigmoid((x + x * x * x * _GELU_A) * (2 * _GELU_C))
+        dz = (x * x * (3 * _GELU_A) + 1.0) * _GELU_C
+        ds = s * (1.0 - s)
+        second = ds * dz * 4.0 + x * ds * (1.0 - 2.0 * s) * dz * dz * 4.0 + x * x * ds * (12 * _GELU_A * _GELU_C)
+        return gy * second, None
+
+
+def gelu_tanh(input):
+    """GELU with the tanh approximation, x/2 · (1 + tanh(√(2/π)(x + 0.044715 x³))), as one op."""
+    return GeluTanh.apply(to_float(input))
+
+
 def sigmoid(input):
     """σ(x) = 1 / (1 + e⁻ˣ)."""
     return Sigmoid.apply(to_float(input))

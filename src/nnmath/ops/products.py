@@ -181,21 +181,22 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, W, b):
-        ctx.W_shape = W.shape
+        ctx.x_shape, ctx.W_shape = x.shape, W.shape
         # x̄ reads only W, W̄ only x: a constant input saves nothing of W (which an optimizer may then
         # change in place between two backward passes).
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, W if ctx.needs_input_grad[0] else None)
-        y = x @ W.T
+        rows = x.reshape(-1, x.shape[-1]) if x.ndim > 2 else x  # one GEMM over all leading dims, not one each
+        y = rows @ W.T
         if b is not None:
             y += b
-        return y
+        return y.reshape(x.shape[:-1] + (W.shape[0],)) if x.ndim > 2 else y
 
     @staticmethod
     def backward(ctx, gy):
         x, W = ctx.saved_tensors
         need_x, need_W, need_b = ctx.needs_input_grad
-        gx = gy.matmul(W) if need_x else None
         gy_rows = gy.reshape(-1, ctx.W_shape[0])
+        gx = (gy_rows.matmul(W).reshape(ctx.x_shape) if len(ctx.x_shape) > 2 else gy.matmul(W)) if need_x else None
         gW = gy_rows.t().matmul(x.reshape(-1, ctx.W_shape[1])) if need_W else None
         gb = gy_rows.sum(0) if need_b else None
         return gx, gW, gb

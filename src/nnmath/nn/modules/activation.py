@@ -1,12 +1,17 @@
-"""Activation functions as modules; each ``forward`` calls :mod:`nnmath.nn.functional`.
+"""Activation functions as modules, and ``MultiheadAttention`` (where PyTorch keeps it); each ``forward``
+calls :mod:`nnmath.nn.functional`.
 
 Every module maps an input of any shape (*) to an output of the same shape (softmax-type modules act
 along ``dim``).
 """
 from __future__ import annotations
 
+from nnmath import creation
 from nnmath.nn import functional as F
+from nnmath.nn import init
+from nnmath.nn.modules.linear import NonDynamicallyQuantizableLinear
 from nnmath.nn.modules.module import Module
+from nnmath.nn.parameter import Parameter
 
 
 def _inplace_repr(inplace: bool, prefix: str = "") -> str:
@@ -428,3 +433,128 @@ class LogSoftmax(_SoftmaxBase):
 
     def forward(self, input):
         return F.log_softmax(input, self.dim)
+
+
+class MultiheadAttention(Module):
+    """MultiHead(Q, K, V) = concat(head₁, …, head_h) W_oᵀ + b_o,
+    headᵢ = softmax((Q W_qⁱᵀ + b_qⁱ)(K W_kⁱᵀ + b_kⁱ)ᵀ / √d + M) (V W_vⁱᵀ + b_vⁱ),  d = embed_dim / num_heads.
+
+    Each head attends with its own d-dimensional slice of the projected queries, keys and values; the
+    heads are concatenated and projected back to ``embed_dim`` (Vaswani et al., 2017). The computation
+    is :func:`nnmath.nn.functional.multi_head_attention_forward`.
+
+    Args:
+        embed_dim: E, the model's width (the queries' features and the output's)
+        num_heads: h, parallel heads (E must be divisible by h)
+        dropout: dropout on the attention weights in training (default: 0.0)
+        bias: learn b_q, b_k, b_v and b_o (default: True)
+        add_bias_kv: append a learned key and value (``bias_k``, ``bias_v``) to the sequences (default: False)
+        add_zero_attn: append a key and value of zeros (default: False)
+        kdim, vdim: the keys' and values' features (default: embed_dim); when they differ from E the
+            projections are ``q_proj_weight``, ``k_proj_weight``, ``v_proj_weight``, else one ``in_proj_weight``
+        batch_first: inputs and output are (N, L, E) instead of (L, N, E) (default: False)
+
+    Forward arguments: ``query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
+    average_attn_weights=True, is_causal=False``. ``key_padding_mask`` (N, S) and ``attn_mask`` (L, S) or
+    (N·h, L, S) are bool (True = not allowed to attend) or float (added to the scores); ``is_causal`` is a
+    hint that ``attn_mask`` is the causal mask.
+
+    Shape:
+        query (L, N, E), (N, L, E) with batch_first, or (L, E) unbatched; key (S, N, kdim); value (S, N, vdim)
+        -> output like query; weights (N, L, S) averaged over heads, or (N, h, L, S), or None when
+        ``need_weights=False``
+
+    Attributes:
+        in_proj_weight: (3E, E) = [W_q; W_k; W_v], xavier-uniform (or q_proj_weight (E, E),
+            k_proj_weight (E, kdim), v_proj_weight (E, vdim), each xavier-uniform)
+        in_proj_bias: (3E,), zeros
+        out_proj: Linear(E, E), its weight initialised as Linear's and its bias zeros
+        bias_k, bias_v: (1, 1, E), xavier-normal (with add_bias_kv)
+
+    Example::
+
+        >>> attention = nn.MultiheadAttention(16, 4, batch_first=True)
+        >>> x = nnmath.randn(2, 5, 16)
+        >>> out, weights = attention(x, x, x)
+        >>> out.shape, weights.shape
+        (nnmath.Size([2, 5, 16]), nnmath.Size([2, 5, 5]))
+    """
+
+    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
+                 add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
+                 vdim: int | None = None, batch_first: bool = False, device=None, dtype=None):
+        if embed_dim <= 0 or num_heads <= 0:
+            raise ValueError(f"embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} and "
+                             f"num_heads={num_heads} instead")
+        super().__init__()
+        self.embed_dim = embed_dim
+        self.kdim = kdim if kdim is not None else embed_dim
+        self.vdim = vdim if vdim is not None else embed_dim
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
+        self.num_heads = num_heads
+        self.dropout = dropout
+        self.batch_first = batch_first
+        self.head_dim = embed_dim // num_heads
+        if self.head_dim * num_heads != embed_dim:
+            raise AssertionError(f"embed_dim must be divisible by num_heads (got {embed_dim} and {num_heads})")
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = Parameter(creation.empty(3 * embed_dim, embed_dim, dtype=dtype))
+            for name in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
+                self.register_parameter(name, None)
+        else:
+            self.q_proj_weight = Parameter(creation.empty(embed_dim, embed_dim, dtype=dtype))
+            self.k_proj_weight = Parameter(creation.empty(embed_dim, self.kdim, dtype=dtype))
+            self.v_proj_weight = Parameter(creation.empty(embed_dim, self.vdim, dtype=dtype))
+            self.register_parameter("in_proj_weight", None)
+        if bias:
+            self.in_proj_bias = Parameter(creation.empty(3 * embed_dim, dtype=dtype))
+        else:
+            self.register_parameter("in_proj_bias", None)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, dtype=dtype)
+        if add_bias_kv:
+            self.bias_k = Parameter(creation.empty(1, 1, embed_dim, dtype=dtype))
+            self.bias_v = Parameter(creation.empty(1, 1, embed_dim, dtype=dtype))
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn
+        self._reset_parameters()
+
+    def _reset_parameters(self) -> None:
+        if self._qkv_same_embed_dim:
+            init.xavier_uniform_(self.in_proj_weight)
+        else:
+            init.xavier_uniform_(self.q_proj_weight)
+            init.xavier_uniform_(self.k_proj_weight)
+            init.xavier_uniform_(self.v_proj_weight)
+        if self.in_proj_bias is not None:
+            init.constant_(self.in_proj_bias, 0.0)
+            init.constant_(self.out_proj.bias, 0.0)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+        if self.bias_v is not None:
+            init.xavier_normal_(self.bias_v)
+
+    def forward(self, query, key, value, key_padding_mask=None, need_weights: bool = True, attn_mask=None,
+                average_attn_weights: bool = True, is_causal: bool = False):
+        batched = query.ndim == 3
+        if self.batch_first and batched:
+            # transposed together, so that self-attention stays recognisable (query is key is value)
+            if key is value:
+                if query is key:
+                    query = key = value = query.transpose(1, 0)
+                else:
+                    query, key = (x.transpose(1, 0) for x in (query, key))
+                    value = key
+            else:
+                query, key, value = (x.transpose(1, 0) for x in (query, key, value))
+        separate = {} if self._qkv_same_embed_dim else dict(
+            use_separate_proj_weight=True, q_proj_weight=self.q_proj_weight, k_proj_weight=self.k_proj_weight,
+            v_proj_weight=self.v_proj_weight)
+        out, weights = F.multi_head_attention_forward(
+            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias, self.bias_k,
+            self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight, self.out_proj.bias,
+            training=self.training, key_padding_mask=key_padding_mask, need_weights=need_weights,
+            attn_mask=attn_mask, average_attn_weights=average_attn_weights, is_causal=is_causal, **separate)
+        if self.batch_first and batched:
+            out = out.transpose(1, 0)
+        return out, weights

@@ -6,10 +6,11 @@ Sub-modules are registered under their index ("0", "1", ...) or key, which is wh
 """
 from __future__ import annotations
 
+import itertools
 import operator
 from collections import OrderedDict
 
-from nnmath.nn.modules.module import Module
+from nnmath.nn.modules.module import Module, _add_indent
 from nnmath.nn.parameter import Parameter
 from nnmath.tensor import Tensor
 
@@ -156,6 +157,18 @@ class ModuleList(Module):
         modules.insert(index, module)
         self._modules.clear()
         self.extend(modules)
+
+    def __repr__(self) -> str:
+        """As PyTorch: a run of modules with the same repr prints once, as ``(0-5): 6 x Layer(...)``."""
+        if not len(self):
+            return self._get_name() + "()"
+        lines, index = [], 0
+        for text, run in itertools.groupby(repr(module) for module in self):
+            count = len(list(run))
+            label = f"({index})" if count == 1 else f"({index}-{index + count - 1}): {count} x"
+            lines.append(_add_indent(f"{label}{':' if count == 1 else ''} {text}", 2))
+            index += count
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class ModuleDict(Module):

@@ -75,6 +75,11 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """A :class:`Linear` under another name: ``MultiheadAttention.out_proj``, as in PyTorch (whose quantisation
+    tools use the name to leave this layer alone), so the module's repr and type match."""
+
+
 class Bilinear(Module):
     """yₖ = x₁ᵀ Wₖ x₂ + bₖ.
 

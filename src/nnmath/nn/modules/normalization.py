@@ -1,4 +1,4 @@
-"""Normalisation layers: ``LayerNorm`` (per sample) and the batch-norm family (per channel).
+"""Normalisation layers: ``LayerNorm`` and ``RMSNorm`` (per sample) and the batch-norm family (per channel).
 
 ``_BatchNorm`` holds everything the batch-norm layers share (parameters, running statistics, the
 momentum rule); a layer for another input rank only states which ranks it accepts.
@@ -11,6 +11,28 @@ from nnmath.nn import functional as F
 from nnmath.nn import init
 from nnmath.nn.modules.module import Module
 from nnmath.nn.parameter import Parameter
+
+
+def _per_sample_affine(module, normalized_shape, eps, elementwise_affine: bool, bias: bool | None, device,
+                       dtype) -> None:
+    """LayerNorm's and RMSNorm's settings and parameters: γ (ones) of the normalised shape when
+    ``elementwise_affine``, and β (zeros) also when ``bias`` (``bias=None``: no β entry at all, as RMSNorm)."""
+    module.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    module.eps = eps
+    module.elementwise_affine = elementwise_affine
+    wanted = {"weight": elementwise_affine} if bias is None else {"weight": elementwise_affine,
+                                                                  "bias": elementwise_affine and bias}
+    for name, present in wanted.items():
+        module.register_parameter(name, Parameter(creation.empty(*module.normalized_shape, device=device, dtype=dtype))
+                                  if present else None)
+    _reset_affine(module)
+
+
+def _reset_affine(module) -> None:
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module._parameters.get("bias") is not None:
+        init.zeros_(module.bias)
 
 
 class LayerNorm(Module):
@@ -40,27 +62,10 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
                  device=None, dtype=None):
         super().__init__()
-        if isinstance(normalized_shape, int):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
-        self.eps = eps
-        self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(creation.empty(*self.normalized_shape, device=device, dtype=dtype))
-            if bias:
-                self.bias = Parameter(creation.empty(*self.normalized_shape, device=device, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _per_sample_affine(self, normalized_shape, eps, elementwise_affine, bias, device, dtype)
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         trailing = tuple(input.shape[max(input.ndim - len(self.normalized_shape), 0):])
@@ -72,6 +77,43 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
                 f"bias={self.bias is not None}")
+
+
+class RMSNorm(Module):
+    """y = x / √(mean(x²) + ε) ⊙ γ, the mean over the last len(normalized_shape) dimensions of each sample:
+    layer normalisation without centring and without β (Zhang & Sennrich, 2019).
+
+    Args:
+        normalized_shape: the trailing shape to normalise over (an int or a tuple)
+        eps: ε added to the mean square (default: None, the machine epsilon of the input's dtype)
+        elementwise_affine: learn γ (default: True)
+
+    Shape:
+        input (*, *normalized_shape) -> output, same shape
+
+    Attributes:
+        weight: γ of shape normalized_shape, initialised to ones
+
+    Example::
+
+        >>> m = nn.RMSNorm([5, 10])
+        >>> m(nnmath.randn(20, 5, 10)).shape
+        nnmath.Size([20, 5, 10])
+    """
+
+    def __init__(self, normalized_shape, eps: float | None = None, elementwise_affine: bool = True, device=None,
+                 dtype=None):
+        super().__init__()
+        _per_sample_affine(self, normalized_shape, eps, elementwise_affine, None, device, dtype)
+
+    def forward(self, input):
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def reset_parameters(self) -> None:
+        _reset_affine(self)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
 
 
 class _NormBase(Module):

@@ -1,0 +1,219 @@
+"""Attention: every query takes a softmax-weighted average of the values, weighted by how well it
+matches each key.
+
+For queries Q (L×E), keys K (S×E) and values V (S×Eᵥ), scaled dot-product attention is
+
+    O = softmax(s·Q Kᵀ + M) V
+
+with the softmax over the keys (each row of weights sums to one), s = 1/√E by default, and M an
+additive mask: 0 where a query may look at a key, −∞ where it may not (a causal mask hides the keys
+after each query). It is one primitive rather than five ops (matmul, scale, add, softmax, matmul)
+because neither its forward nor its derivative needs the whole L×S matrix of weights at once, nor
+the softmax's Jacobian: both walk over blocks of query rows, as FlashAttention does, so the memory
+they keep is linear in the sequence lengths, and a causal mask skips the blocks of keys that no query
+of the block can see. The batch and head dimensions are NumPy batch dimensions: each product is one
+batched GEMM (see :class:`ScaledDotProductAttention`).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from nnmath.autograd.function import Function
+from nnmath.autograd.grad_mode import state
+from nnmath.backend import get_array_module, on_device_of
+from nnmath.ops.elementwise import exp
+from nnmath.ops.products import matmul
+from nnmath.ops.shape import cat
+from nnmath.tensor import Tensor
+
+__all__ = ["attention"]
+
+#: A block of attention weights holds about this many numbers (1 MB of float32: it stays in cache).
+_BLOCK_ELEMENTS = 2 ** 18
+
+
+def _row_blocks(batch: tuple, L: int, S: int, causal: bool):
+    """Yield (r0, r1, e): the query rows r0:r1 of a block and the keys 0:e its rows may see
+    (all S, or under the top-left causal mask the keys j ≤ r1 − 1)."""
+    per_row = max(1, int(np.prod(batch, dtype=np.int64)) * S)
+    rows = int(min(max(L, 1), max(16, 2 ** int(np.log2(max(1, _BLOCK_ELEMENTS // per_row))))))
+    for r0 in range(0, L, rows):
+        r1 = min(r0 + rows, L)
+        yield r0, r1, min(r1, S) if causal else S
+
+
+def _block_scores(scaled_q, k, mask, causal: bool, r0: int, r1: int, e: int) -> np.ndarray:
+    """S = (s·Q)[r0:r1] K[:e]ᵀ + M[r0:r1, :e], and −∞ above the diagonal when ``causal``."""
+    scores = np.matmul(scaled_q[..., r0:r1, :], np.swapaxes(k[..., :e, :], -1, -2))
+    if mask is not None:
+        rows = slice(r0, r1) if mask.shape[-2] != 1 else slice(None)  # a size-1 axis broadcasts whole
+        keys = slice(0, e) if mask.shape[-1] != 1 else slice(None)
+        block = mask[..., rows, keys]
+        if np.broadcast_shapes(scores.shape, block.shape) == scores.shape:
+            scores += block
+        else:
+            scores = scores + block
+    if causal and e > r0 + 1:
+        # −∞ where key j > query r0 + i, added over the flattened block: one long loop is several times
+        # faster than one short loop per row for the (rows × rows) corner that can be hidden
+        xp = get_array_module(scores)
+        above = xp.triu(xp.full((r1 - r0, e), -np.inf, dtype=scores.dtype), r0 + 1)
+        scores.reshape(-1, above.size)[...] += above.reshape(-1)
+    return scores
+
+
+def _dropout_rows(seed: int, r0: int, shape: tuple, p: float, like):
+    """Z for the query rows starting at r0 (shape (…, rows, S)), on the device and of the dtype of ``like``:
+    [u ≥ p] / (1 − p), u uniform from the host stream (seed, r0), so that a block's Z is the same whenever,
+    however and wherever it is rebuilt."""
+    keep = np.random.default_rng((seed, r0)).random(shape, dtype=np.float32) >= p
+    return on_device_of(keep * like.dtype.type(0.0 if p >= 1.0 else 1.0 / (1.0 - p)), like)
+
+
+class ScaledDotProductAttention(Function):
+    """Forward:  S = s·Q Kᵀ + M  (−∞ above the diagonal if causal),  ℓ = log Σⱼ e^(Sⱼ) per query
+              (ℓ = 0 where every key is masked),  P = e^(S − ℓ)  (the softmax over the keys; 0 on a
+              fully masked row),  O = (P ⊙ Z) V  (Z: dropout's mask scaled by 1/(1 − p), or 1).
+              Outputs O and ℓ.
+    VJP:      V̄ = (P ⊙ Z)ᵀ Ō
+              S̄ = P ⊙ (Z ⊙ (Ō Vᵀ) − Δ + ℓ̄),   Δ = Σ_d Ō ⊙ O   (one number per query)
+              Q̄ = s·S̄ K,   K̄ = s·S̄ᵀ Q,   M̄ = S̄
+
+    The softmax Jacobian J = diag(P) − P Pᵀ is never formed: Jᵀ g = P ⊙ (g − Σⱼ Pⱼ gⱼ), and for
+    g = Z ⊙ (Ō Vᵀ) the sum is Σⱼ (P ⊙ Z)ⱼ (Ō Vᵀ)ⱼ = Σ_d Ō ⊙ ((P ⊙ Z) V) = Σ_d Ō ⊙ O: a dot product of
+    length Eᵥ per query instead of one of length S.
+
+    Forward and backward walk over blocks of query rows (:func:`_row_blocks`): a block's weights
+    are computed, used and dropped, so what is saved for backward is Q, K, V, M, O and ℓ (linear in
+    L and S); the backward recomputes each block's P from ℓ in one pass. Under a causal mask a block
+    of rows r0:r1 reads only the keys 0:r1. That backward is NumPy; when a graph of the derivative
+    is being recorded (``create_graph=True``) the same VJP is computed with differentiable ops instead
+    (O and ℓ come back as this node's outputs), so second derivatives work.
+    """
+
+    @staticmethod
+    def forward(ctx, q, k, v, mask, scale, causal, dropout_p, seed):
+        ctx.set_materialize_grads(False)
+        ctx.scale, ctx.causal, ctx.dropout_p, ctx.seed = scale, causal, dropout_p, seed
+        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2], () if mask is None else mask.shape[:-2])
+        L, S = q.shape[-2], k.shape[-2]
+        xp = get_array_module(q)
+        out = xp.zeros(batch + (L, v.shape[-1]), dtype=q.dtype)
+        lse = xp.zeros(batch + (L,), dtype=q.dtype)
+        scaled_q = q * q.dtype.type(scale)
+        for r0, r1, e in _row_blocks(batch, L, S, causal):
+            weights = _block_scores(scaled_q, k, mask, causal, r0, r1, e)
+            row_max = (weights.max(axis=-1, keepdims=True) if e else
+                       xp.full(weights.shape[:-1] + (1,), -np.inf, dtype=q.dtype))
+            masked = xp.isneginf(row_max)  # every key masked (or none): the row's weights are all 0
+            row_max[masked] = 0
+            weights -= row_max
+            np.exp(weights, out=weights)
+            total = weights.sum(axis=-1, keepdims=True)
+            total[masked] = 1  # the row's weights and output stay 0, and ℓ = 0
+            lse[..., r0:r1] = (row_max + np.log(total))[..., 0]
+            if dropout_p > 0:
+                weights *= _dropout_rows(seed, r0, batch + (r1 - r0, S), dropout_p, q)[..., :e]
+            whole = r1 - r0 == L  # one block: write into O directly (a strided block would be copied anyway)
+            rows = np.matmul(weights, v[..., :e, :], out=out if whole else None)
+            rows /= total  # O = (e^(S−m) ⊙ Z) V / Σ e^(S−m)
+            if not whole:
+                out[..., r0:r1, :] = rows
+        ctx.save_for_backward(q, k, v, out, lse, *(() if mask is None else (mask,)))
+        return out, lse
+
+    @staticmethod
+    def backward(ctx, g_out, g_lse):
+        q, k, v, out, lse, *mask = ctx.saved_tensors
+        mask = mask[0] if mask else None
+        if state.enabled:  # create_graph=True: a graph of this derivative is being recorded
+            return _differentiable_vjp(ctx, q, k, v, mask, out, lse, g_out, g_lse) + (None,) * 4
+        arrays = [None if t is None else t._data for t in (q, k, v, mask, out, lse, g_out, g_lse)]
+        return tuple(None if g is None else Tensor._make(g) for g in _blocked_vjp(ctx, *arrays)) + (None,) * 4
+
+
+def _blocked_vjp(ctx, q, k, v, mask, out, lse, g_out, g_lse):
+    """The VJP block by block on arrays; returns (Q̄, K̄, V̄, M̄) of the broadcast batch shape (the
+    engine sums each back to its input's shape)."""
+    need_q, need_k, need_v, need_mask = ctx.needs_input_grad[:4]
+    batch, L, S = lse.shape[:-1], q.shape[-2], k.shape[-2]
+    xp = get_array_module(q)
+    grads = [xp.zeros(batch + shape, dtype=q.dtype) if need else None for need, shape in
+             ((need_q, (L, q.shape[-1])), (need_k, (S, k.shape[-1])), (need_v, (S, v.shape[-1])), (need_mask, (L, S)))]
+    gq, gk, gv, gm = grads
+    scaled_q = q * q.dtype.type(ctx.scale)
+    delta = None if g_out is None else (g_out * out).sum(axis=-1, keepdims=True)
+    for r0, r1, e in _row_blocks(batch, L, S, ctx.causal):
+        weights = _block_scores(scaled_q, k, mask, ctx.causal, r0, r1, e)
+        weights -= lse[..., r0:r1, None]
+        np.exp(weights, out=weights)  # P
+        g_weights = 0.0
+        if g_out is not None:
+            g_block = g_out[..., r0:r1, :]
+            dropped, keep = weights, None
+            if ctx.dropout_p > 0:
+                keep = _dropout_rows(ctx.seed, r0, batch + (r1 - r0, S), ctx.dropout_p, q)[..., :e]
+                dropped = weights * keep
+            if need_v:
+                gv[..., :e, :] += np.matmul(np.swapaxes(dropped, -1, -2), g_block)
+            g_weights = np.matmul(g_block, np.swapaxes(v[..., :e, :], -1, -2))
+            if keep is not None:
+                g_weights *= keep
+            g_weights -= delta[..., r0:r1, :]
+        if g_lse is not None:
+            g_weights = g_weights + g_lse[..., r0:r1, None]
+        g_weights = np.multiply(weights, g_weights, out=weights)  # S̄ (P is not needed any more)
+        if need_q and r1 - r0 == L:
+            np.matmul(g_weights, k[..., :e, :], out=gq)
+        elif need_q:
+            gq[..., r0:r1, :] = np.matmul(g_weights, k[..., :e, :])
+        if need_k:
+            gk[..., :e, :] += np.matmul(np.swapaxes(g_weights, -1, -2), scaled_q[..., r0:r1, :])
+        if need_mask:
+            gm[..., r0:r1, :e] = g_weights
+    if need_q:
+        gq *= q.dtype.type(ctx.scale)
+    return gq, gk, gv, gm
+
+
+def _differentiable_vjp(ctx, q, k, v, mask, out, lse, g_out, g_lse):
+    """The same VJP as :func:`_blocked_vjp`, all rows at once, with differentiable ops (for create_graph)."""
+    dtype = q._data.dtype
+    batch, L, S = tuple(lse.shape[:-1]), q.shape[-2], k.shape[-2]
+    scaled_q = q * ctx.scale
+    scores = matmul(scaled_q, k.mT)
+    if mask is not None:
+        scores = scores + mask
+    if ctx.causal:
+        xp = get_array_module(q._data)
+        scores = scores + Tensor._make(xp.triu(xp.full((L, S), -np.inf, dtype=dtype), 1))
+    weights = exp(scores - lse.unsqueeze(-1))
+    dropped, keep = weights, None
+    if ctx.dropout_p > 0:
+        keep = cat([Tensor._make(_dropout_rows(ctx.seed, r0, batch + (r1 - r0, S), ctx.dropout_p, q._data))
+                    for r0, r1, _ in _row_blocks(batch, L, S, ctx.causal)], -2)
+        dropped = weights * keep
+    g_scores = None
+    if g_out is not None:
+        g_weights = matmul(g_out, v.mT)
+        if keep is not None:
+            g_weights = g_weights * keep
+        g_scores = g_weights - (g_out * out).sum(-1, keepdim=True)
+    if g_lse is not None:
+        g_scores = g_lse.unsqueeze(-1) if g_scores is None else g_scores + g_lse.unsqueeze(-1)
+    g_scores = weights * g_scores
+    need_q, need_k, need_v, need_mask = ctx.needs_input_grad[:4]
+    gq = matmul(g_scores, k) * ctx.scale if need_q else None
+    gk = matmul(g_scores.mT, scaled_q) if need_k else None
+    gv = matmul(dropped.mT, g_out) if need_v and g_out is not None else None
+    return gq, gk, gv, g_scores if need_mask else None
+
+
+def attention(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, scale: float, is_causal: bool = False,
+              dropout_p: float = 0.0, seed: int = 0) -> Tensor:
+    """softmax(scale·Q Kᵀ + M) V with an additive float mask M (at least 2-D, or None) of the query's
+    dtype, a top-left causal mask when ``is_causal``, and dropout on the weights drawn from ``seed``.
+    Arguments are not checked here: :func:`nnmath.nn.functional.scaled_dot_product_attention` is the
+    public entry point."""
+    out, _ = ScaledDotProductAttention.apply(query, key, value, mask, scale, is_causal, dropout_p, seed)
+    return out
