@@ -1,7 +1,8 @@
 import pytest
 
 import nnmath
-from nnmath.parallel import _loaded_blas
+from nnmath import parallel
+from nnmath.parallel import _loaded_blas, fair_share
 
 
 def test_set_num_threads_reaches_numpys_blas():
@@ -20,3 +21,43 @@ def test_set_num_threads_reaches_numpys_blas():
 def test_nonpositive_thread_count_is_refused():
     with pytest.raises(ValueError, match="must be positive, got 0"):
         nnmath.set_num_threads(0)
+
+
+@pytest.mark.parametrize("load,ours,cores,expected", [
+    (0.1, 0.0, 2, 2),    # a quiet machine: every core
+    (2.0, 2.0, 2, 2),    # the load is this process's own
+    (1.0, 0.0, 2, 1),    # one busy neighbour on two cores
+    (10.0, 1.0, 2, 1),   # a crowded machine: still one thread
+    (3.0, 1.0, 8, 6),
+])
+def test_fair_share_leaves_the_cores_other_work_uses(load, ours, cores, expected):
+    assert fair_share(load, ours, cores) == expected
+
+
+@pytest.fixture
+def unchosen_policy(monkeypatch):
+    if _loaded_blas()[0] is None:
+        pytest.skip("NumPy's BLAS has no known thread setter")
+    before = nnmath.get_num_threads()
+    monkeypatch.setitem(parallel._policy, "chosen", False)
+    monkeypatch.setitem(parallel._policy, "wall", None)
+    monkeypatch.setitem(parallel._policy, "threads", None)
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: {0, 1})
+    yield monkeypatch
+    nnmath.set_num_threads(before)
+
+
+def test_backward_on_a_crowded_machine_drops_to_one_thread(unchosen_policy):
+    nnmath.set_num_threads(2)
+    unchosen_policy.setitem(parallel._policy, "chosen", False)  # as if nobody had chosen
+    unchosen_policy.setattr(parallel.os, "getloadavg", lambda: (9.0, 9.0, 9.0))
+    x = nnmath.ones(3, requires_grad=True)
+    (x * 2).sum().backward()
+    assert nnmath.get_num_threads() == 1
+
+
+def test_threads_the_user_chose_are_left_alone(unchosen_policy):
+    nnmath.set_num_threads(2)  # a choice: the policy stops
+    unchosen_policy.setattr(parallel.os, "getloadavg", lambda: (9.0, 9.0, 9.0))
+    parallel.adapt_threads()
+    assert nnmath.get_num_threads() == 2

@@ -86,7 +86,12 @@ class _EngineAndOpMethods:
                 dtype = a
             else:
                 dev = a  # a string is a device, as in PyTorch: to("float32") is refused as one
-        moved = self if dev is None else _to_device(self, check_available(dev))
+        if dev is not None:
+            try:
+                dev = check_available(dev)
+            except RuntimeError as e:
+                raise RuntimeError(f"to: {e}") from None
+        moved = self if dev is None else _to_device(self, dev)
         dtype = None if dtype is None else dtypes.as_dtype(dtype, "to")
         if dtype is None or dtype.np == self._data.dtype:
             return self.clone() if copy and moved is self else moved
@@ -250,7 +255,16 @@ Tensor.__or__ = ops.bitwise_or
 Tensor.__ror__ = _reflected(ops.bitwise_or)
 Tensor.__xor__ = ops.bitwise_xor
 Tensor.__rxor__ = _reflected(ops.bitwise_xor)
-Tensor.__invert__ = ops.bitwise_not
+
+
+def _invert(self):
+    """``~x``: bitwise NOT of integers, logical NOT of bools; floats are a TypeError, as in PyTorch."""
+    if self._data.dtype.kind not in "iub":
+        raise TypeError(f"~ (bitwise_not): only integer and bool tensors can be inverted, got {self.dtype}")
+    return ops.bitwise_not(self)
+
+
+Tensor.__invert__ = _invert
 Tensor.__lt__ = ops.lt
 Tensor.__le__ = ops.le
 Tensor.__gt__ = ops.gt
@@ -427,6 +441,11 @@ Tensor.multiply_ = Tensor.mul_
 
 def _index_add(self, dim, index, source, *, alpha=1):
     d = dim % max(self.ndim, 1)
+    n = self.shape[d] if self.ndim else 1
+    bad = (index._data >= n) | (index._data < 0)
+    if bad.any():
+        raise RuntimeError(f"index_add: index {int(index._data[bad].flat[0])} is out of bounds for dimension {d} "
+                           f"with size {n}")
     idx = ops.broadcast_to(
         index.reshape(tuple(-1 if i == d else 1 for i in range(self.ndim))), tuple(source.shape))
     return ops.scatter_add(self, d, idx.contiguous(), source * alpha if alpha != 1 else source)

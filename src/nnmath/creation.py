@@ -73,10 +73,18 @@ def _float_or(dtype):
     return dtypes.as_dtype(dtype).np if dtype is not None else dtypes.get_default_dtype().np
 
 
-def _filled(fill, size, dtype, requires_grad, device, op):
+def _new_shape(size, op) -> tuple:
+    """The shape of a new tensor from ``size`` (``f(2, 3)`` or ``f((2, 3))``); a negative size is a
+    RuntimeError naming the op and the shape, as PyTorch's "Trying to create tensor with negative
+    dimension"."""
     shape = size_args(size, op)
     if any(s < 0 for s in shape):
         raise RuntimeError(f"{op}: trying to create a tensor with negative dimension: {shape}")
+    return shape
+
+
+def _filled(fill, size, dtype, requires_grad, device, op):
+    shape = _new_shape(size, op)
     dev = creation_device(device)
     xp = np if dev is None else array_module(dev)
     return _finish(xp.full(shape, fill, dtype=_float_or(dtype)), requires_grad)
@@ -103,6 +111,8 @@ def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
 @_creates_out
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """A tensor filled with ``fill_value``; its dtype follows the value (bool, int64 or default float)."""
+    if not isinstance(fill_value, (numbers.Number, np.generic, Tensor)):
+        raise TypeError(f"full: fill_value must be a number, got {type(fill_value).__name__} {fill_value!r:.40}")
     if dtype is None:
         if isinstance(fill_value, (bool, np.bool_)):
             dtype = dtypes.bool_
@@ -143,6 +153,9 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     """Values from ``start`` up to (not including) ``end`` by ``step``: int64 for integer arguments."""
     if end is None:
         start, end = 0, start
+    if not all(np.isfinite(float(a)) for a in (start, end, step)):
+        raise RuntimeError(f"arange: unsupported range: {start} -> {end} with step {step} (start, end and step must "
+                           f"be finite)")
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
     if (end - start) * step < 0:
@@ -183,7 +196,7 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
 @_creates_out
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """Uniform samples on [0, 1)."""
-    shape = size_args(size, "rand")
+    shape = _new_shape(size, "rand")
     dt = _float_or(dtype)
     return _finish(rng(generator).random(shape, dtype=dt if dt in (np.float32, np.float64) else np.float64)
                    .astype(dt, copy=False), requires_grad, device)
@@ -192,7 +205,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, 
 @_creates_out
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples N(0, 1)."""
-    shape = size_args(size, "randn")
+    shape = _new_shape(size, "randn")
     dt = _float_or(dtype)
     return _finish(rng(generator).standard_normal(shape, dtype=dt if dt in (np.float32, np.float64) else np.float64)
                    .astype(dt, copy=False), requires_grad, device)
@@ -210,7 +223,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     if high <= low:
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
     dt = dtypes.as_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
-    return _finish(rng(generator).integers(low, high, size=tuple(size)).astype(dt), requires_grad, device)
+    return _finish(rng(generator).integers(low, high, size=_new_shape(tuple(size), "randint")).astype(dt), requires_grad, device)
 
 
 def rand_like(input, *, dtype=None, generator=None, requires_grad=False, device=None) -> Tensor:
@@ -232,8 +245,9 @@ def randint_like(input, low=0, high=None, *, dtype=None, generator=None, require
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of 0 … n−1."""
+    (n,) = _new_shape((n,), "randperm")
     dt = dtypes.as_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
-    return _finish(rng(generator).permutation(int(n)).astype(dt), requires_grad, device)
+    return _finish(rng(generator).permutation(n).astype(dt), requires_grad, device)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:

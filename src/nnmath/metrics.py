@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnmath._atomic import atomic_write
+from nnmath._optional import require
 from nnmath.tensor import Tensor
 
 
@@ -81,18 +83,15 @@ def format_confusion_matrix(confusion, class_names=None) -> str:
 
 
 def plot_confusion_matrix(confusion, path, class_names=None, title="Confusion matrix"):
-    """Write the confusion matrix as a PNG heat map (needs matplotlib: ``pip install 'nnmath[viz]'``)."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError("plot_confusion_matrix needs matplotlib: pip install 'nnmath[viz]'") from None
-    import os
-    import tempfile
+    """Write the confusion matrix as a PNG heat map (needs matplotlib: ``pip install 'nnmath[viz]'``),
+    atomically and with the permissions the umask gives a new file; returns ``path``."""
+    require("matplotlib", "viz", "plot_confusion_matrix")
+    from matplotlib.figure import Figure  # optional dependency (viz); no pyplot: no GUI backend, no global state
+
     c = confusion._data if isinstance(confusion, Tensor) else np.asarray(confusion)
     names = [str(n) for n in (class_names or range(c.shape[0]))]
-    fig, ax = plt.subplots(figsize=(1 + 0.6 * len(names), 1 + 0.6 * len(names)))
+    fig = Figure(figsize=(1 + 0.6 * len(names), 1 + 0.6 * len(names)), layout="tight")
+    ax = fig.subplots()
     ax.imshow(c, cmap="Blues")
     ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
     ax.set_yticks(range(len(names)), names)
@@ -102,15 +101,5 @@ def plot_confusion_matrix(confusion, path, class_names=None, title="Confusion ma
     for (i, j), v in np.ndenumerate(c):
         ax.text(j, i, str(int(v)), ha="center", va="center",
                 color="white" if v > c.max() / 2 else "black", fontsize=8)
-    fig.tight_layout()
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=directory)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=100)
-        os.replace(tmp, path)
-    finally:
-        plt.close(fig)
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    atomic_write(path, lambda file: fig.savefig(file, format="png", dpi=100))
     return path

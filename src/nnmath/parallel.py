@@ -6,11 +6,20 @@ several times; ``set_num_threads`` lets each process take its share (the test su
 pytest-xdist worker ``cores // workers``). The library is found among the shared objects the process
 has loaded, and its setter called; with a BLAS whose setter is unknown these functions do nothing
 and ``get_num_threads`` returns ``os.cpu_count()``.
+
+Unless the threads were chosen (``set_num_threads``, or ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``,
+``MKL_NUM_THREADS`` in the environment), nnmath keeps its BLAS within the process's fair share of the
+cores: at import and then at most every ``ADAPT_SECONDS`` (from ``backward``), :func:`adapt_threads`
+sets the threads to the cores the rest of the machine leaves free (:func:`fair_share`), at least one.
+OpenBLAS splits a product evenly among its threads, which then wait for the slowest: on cores other
+processes keep busy, one descheduled thread stalls the others (measured with a load of 10 on 2 cores:
+a seed CNN step 4.8 s with 2 threads, 0.65 s with 1; ``benchmarks/contention.py``).
 """
 from __future__ import annotations
 
 import ctypes
 import os
+import time
 
 import numpy as np  # noqa: F401  (loads NumPy's BLAS, so that it is among the mapped libraries)
 
@@ -19,6 +28,11 @@ _SETTERS = ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_", 
 _GETTERS = ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_", "openblas_get_num_threads",
             "MKL_Get_Max_Threads")
 _blas = None
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+#: Seconds between two looks at the machine's load by :func:`adapt_threads`.
+ADAPT_SECONDS = 2.0
+# chosen: threads set by the user (no policy); wall, cpu: the clocks at the last look; threads: set then
+_policy = {"chosen": any(os.environ.get(v) for v in _THREAD_VARIABLES), "wall": None, "cpu": 0.0, "threads": None}
 
 
 def _loaded_blas():
@@ -48,6 +62,7 @@ def set_num_threads(n: int) -> None:
     """Use ``n`` threads for NumPy's BLAS (matrix products, convolutions' GEMMs)."""
     if int(n) < 1:
         raise ValueError(f"set_num_threads: the number of threads must be positive, got {n}")
+    _policy["chosen"] = True  # the caller decided: adapt_threads leaves it
     setter, _ = _loaded_blas()
     if setter is not None:
         setter(int(n))
@@ -57,3 +72,34 @@ def get_num_threads() -> int:
     """The number of threads NumPy's BLAS uses."""
     _, getter = _loaded_blas()
     return int(getter()) if getter is not None else (os.cpu_count() or 1)
+
+
+def fair_share(load: float, ours: float, cores: int) -> int:
+    """Threads for this process: the cores that the other runnable work leaves free, at least one.
+
+    ``load`` is the machine's load average (runnable threads, this process's included), ``ours`` how
+    many cores this process kept busy meanwhile: the others' demand is ``load − ours``."""
+    others = max(0.0, load - ours)
+    return max(1, min(cores, round(cores - others)))
+
+
+def adapt_threads() -> None:
+    """Set NumPy's BLAS threads to this process's fair share of the cores (:func:`fair_share` of the
+    1-minute load average), at most every ``ADAPT_SECONDS``; nothing once threads were chosen."""
+    if _policy["chosen"]:
+        return
+    wall = time.monotonic()
+    last = _policy["wall"]
+    if last is not None and wall - last < ADAPT_SECONDS:
+        return
+    cpu = time.process_time()
+    ours = 0.0 if last is None else (cpu - _policy["cpu"]) / (wall - last)
+    _policy.update(wall=wall, cpu=cpu)
+    threads = fair_share(os.getloadavg()[0], ours, len(os.sched_getaffinity(0)))
+    setter, _ = _loaded_blas()
+    if setter is not None and threads != _policy["threads"]:
+        setter(threads)
+        _policy["threads"] = threads
+
+
+adapt_threads()  # at import: the first look at the machine

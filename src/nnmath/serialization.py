@@ -75,7 +75,18 @@ def save(obj, f) -> None:
     if hasattr(f, "write"):
         f.write(data)
     else:
+        _check_target(f)
         atomic_write_bytes(f, data)
+
+
+def _check_target(path) -> None:
+    """A path ``save`` can write: not a directory, in a directory that exists (PyTorch's RuntimeErrors)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise RuntimeError(f"nnmath.save: {os.fspath(path)!r} is a directory; give a file name")
+    if not os.path.isdir(directory):
+        raise RuntimeError(f"nnmath.save: Parent directory {directory} does not exist (can't write "
+                           f"{os.fspath(path)}); create it first")
 
 
 def _is_flat_state_dict(obj) -> bool:
@@ -163,8 +174,7 @@ def load(f, map_location=None, weights_only: bool = True):
     if hasattr(f, "read"):
         data = f.read()
     else:
-        with open(f, "rb") as file:
-            data = file.read()
+        data = _read_file(f)
     arrays, metadata = _read_safetensors(data, name)
     if metadata is None or _METADATA_KEY not in metadata:
         return {key: Tensor._make(_place(np.array(array), "cpu", map_location)) for key, array in arrays.items()}
@@ -183,6 +193,15 @@ def load(f, map_location=None, weights_only: bool = True):
             raise FileFormatError(f"nnmath.load: {name} is corrupted: the bytes of tensor {key!r} do not "
                                   "match their checksum")
     return _Decoder(arrays, name, map_location).decode(tree)
+
+
+def _read_file(path) -> bytes:
+    """The bytes of the file at ``path``; a missing file is a FileNotFoundError naming load and the path."""
+    try:
+        with open(path, "rb") as file:
+            return file.read()
+    except FileNotFoundError as e:
+        raise FileNotFoundError(e.errno, "nnmath.load: no such file", e.filename) from None
 
 
 def _check_map_location(map_location) -> None:

@@ -7,6 +7,7 @@ applies the chain rule over that graph (:mod:`nnmath.autograd.engine`).
 from __future__ import annotations
 
 import sys
+import warnings
 
 import numpy as np
 
@@ -53,18 +54,43 @@ def to_array(data, dtype=None, copy=True) -> np.ndarray:
         raw = _unwrap(data)
         try:
             arr = np.asarray(raw)
-        except ValueError as e:
-            raise ValueError(f"tensor: could not build a tensor from the data ({e}); nested lists must be "
+        except ValueError:
+            raise ValueError(f"tensor: {_ragged(raw) or 'the data is not rectangular'}; nested lists must be "
                              f"rectangular") from None
         if arr.dtype.kind in "OUSV":
-            what = "strings are not numbers" if arr.dtype.kind in "US" else "the elements are not all numbers"
-            raise TypeError(f"tensor: could not infer a numeric dtype from {type(data).__name__} {data!r:.80} "
-                            f"({what})")
+            _refuse_elements(data, arr)
     target = dtypes.as_dtype(dtype, "tensor").np if dtype is not None else (
         arr.dtype if isinstance(data, Tensor) else _infer_np_dtype(arr, src))
     if arr.dtype == target and not copy:
         return arr
     return np.array(arr, dtype=target, copy=True) if copy else arr.astype(target, copy=False)
+
+
+def _ragged(data, dim=0) -> str | None:
+    """Where nested sequences stop being rectangular (PyTorch's "expected sequence of length 2 at dim 1
+    (got 1)"), or None."""
+    if not isinstance(data, (list, tuple)):
+        return None
+    lengths = [len(d) if isinstance(d, (list, tuple, np.ndarray)) else None for d in data]
+    for n in lengths[1:]:
+        if n != lengths[0]:
+            got = "a number" if n is None else n
+            expected = "a number" if lengths[0] is None else f"sequence of length {lengths[0]}"
+            return f"expected {expected} at dim {dim + 1} (got {got})"
+    return next(filter(None, (_ragged(d, dim + 1) for d in data)), None)
+
+
+def _refuse_elements(data, arr) -> None:
+    """The error for data that are not all numbers: strings and integers beyond 64 bits are ValueErrors
+    (as PyTorch's), other objects TypeErrors."""
+    shown = f"{type(data).__name__} {data!r:.80}"
+    if arr.dtype.kind in "US":
+        raise ValueError(f"tensor: could not infer a numeric dtype from {shown} (strings are not numbers)")
+    flat = arr.reshape(-1)
+    if flat.size and all(isinstance(x, int) for x in flat):  # NumPy keeps ints beyond int64 as objects
+        big = next(x for x in flat if not -2 ** 63 <= x < 2 ** 63)
+        raise ValueError(f"tensor: {big} overflows int64 (in {shown})")
+    raise TypeError(f"tensor: could not infer a numeric dtype from {shown} (the elements are not all numbers)")
 
 
 def _is_device_array(data) -> bool:
@@ -223,7 +249,13 @@ class Tensor:
     @property
     def grad(self):
         """The gradient accumulated by ``backward()`` (None until then); assigning checks its shape
-        and dtype, as PyTorch does."""
+        and dtype, as PyTorch does. Reading it on a non-leaf that does not retain its gradient warns, as
+        PyTorch does: backward never fills it."""
+        if self._grad is None and self._grad_fn is not None and not self._retains_grad:
+            warnings.warn("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed: backward() "
+                          "does not populate it (it stays None). Call .retain_grad() on the non-leaf Tensor "
+                          "before backward() if you want its gradient, or read the .grad of the leaf Tensor "
+                          "instead.", UserWarning, stacklevel=2)
         return self._grad
 
     @grad.setter
@@ -366,10 +398,17 @@ class Tensor:
         return bool(self._data.reshape(()))
 
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar("float"))
 
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar("int"))
+
+    def _scalar(self, op):
+        """The single value, for float() and int(): PyTorch raises ValueError for other sizes."""
+        if self._data.size != 1:
+            raise ValueError(f"{op}(): only one element tensors can be converted to Python scalars; this one has "
+                             f"{self._data.size} elements (shape {tuple(self.shape)})")
+        return self._data.reshape(()).item()
 
     def __index__(self):
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -377,7 +416,7 @@ class Tensor:
         return int(self.item())
 
     def __complex__(self):
-        return complex(self.item())
+        return complex(self._scalar("complex"))
 
     __hash__ = object.__hash__
 

@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 
@@ -50,3 +52,11 @@ def test_png_is_written(tmp_path):
     pytest.importorskip("matplotlib")
     path = metrics.plot_confusion_matrix(metrics.confusion_matrix(PRED, TRUE), tmp_path / "cm.png")
     assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_png_gets_the_permissions_of_an_ordinary_new_file(tmp_path):
+    pytest.importorskip("matplotlib")
+    path = metrics.plot_confusion_matrix(metrics.confusion_matrix(PRED, TRUE), tmp_path / "cm.png")
+    (tmp_path / "plain").write_bytes(b"")  # what open() gives under this process's umask
+    assert os.stat(path).st_mode & 0o777 == os.stat(tmp_path / "plain").st_mode & 0o777
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cm.png", "plain"]  # no temporary file left

@@ -227,8 +227,11 @@ def test_index_out_of_range(index):
 
 
 def test_gather_index_out_of_range():
-    with pytest.raises(IndexError, match="gather: index 4 is out of bounds for dimension 1 with size 3"):
+    # A RuntimeError, as PyTorch's: negative indices are out of range too (gather does not wrap them).
+    with pytest.raises(RuntimeError, match="gather: index 4 is out of bounds for dimension 1 with size 3"):
         nnmath.gather(nnmath.ones(2, 3), 1, nnmath.tensor([[0], [4]]))
+    with pytest.raises(RuntimeError, match="gather: index -1 is out of bounds for dimension 1 with size 3"):
+        nnmath.gather(nnmath.ones(2, 3), 1, nnmath.tensor([[0], [-1]]))
 
 
 def test_dim_out_of_range():

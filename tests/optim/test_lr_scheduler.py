@@ -137,13 +137,13 @@ def test_resuming_without_initial_lr_is_an_error():
 
 
 @pytest.mark.parametrize("build,error,message", [
-    (lambda opt: lr_scheduler.StepLR("sgd", step_size=1), TypeError, "str is not an Optimizer"),
-    (lambda opt: lr_scheduler.ReduceLROnPlateau(opt, factor=1.5), ValueError, "Factor should be < 1.0."),
+    (lambda opt: lr_scheduler.StepLR("sgd", step_size=1), TypeError, "StepLR: str is not an Optimizer"),
+    (lambda opt: lr_scheduler.ReduceLROnPlateau(opt, factor=1.5), ValueError, "ReduceLROnPlateau: factor should be < 1.0"),
     (lambda opt: lr_scheduler.ReduceLROnPlateau(opt, mode="up"), ValueError, "mode up is unknown!"),
-    (lambda opt: lr_scheduler.LinearLR(opt, start_factor=0), ValueError, "Starting multiplicative factor"),
+    (lambda opt: lr_scheduler.LinearLR(opt, start_factor=0), ValueError, "LinearLR: start_factor"),
     (lambda opt: lr_scheduler.ConstantLR(opt, factor=2), ValueError, "Constant multiplicative factor"),
     (lambda opt: lr_scheduler.LambdaLR(opt, [scale_by_epoch]), ValueError, "Expected 2 lr_lambdas, but got 1"),
-    (lambda opt: lr_scheduler.OneCycleLR(opt, max_lr=1.0), ValueError, "You must define either total_steps"),
+    (lambda opt: lr_scheduler.OneCycleLR(opt, max_lr=1.0), ValueError, "OneCycleLR: you must define either total_steps"),
     (lambda opt: lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=10, anneal_strategy="exp"), ValueError,
      "anneal_strategy must be one of 'cos' or 'linear'"),
     (lambda opt: lr_scheduler.SequentialLR(opt, [lr_scheduler.StepLR(opt, 2)], milestones=[3]), ValueError,

@@ -252,7 +252,8 @@ def test_bad_input_messages(make, message):
         make(params)
 
 
-def test_bad_input_messages_equal_torch():
+def test_bad_input_messages_contain_torchs():
+    """PyTorch's words are kept (searchable), with the op and the values added where PyTorch omits them."""
     torch = pytest.importorskip("torch")
 
     def message(fn):
@@ -267,7 +268,7 @@ def test_bad_input_messages_equal_torch():
                   lambda lib, p: lib.optim.SGD([p], nesterov=True)):
         ours = message(lambda: build(nnmath, nnmath.tensor([1.0], requires_grad=True)))
         theirs = message(lambda: build(torch, torch.tensor([1.0], requires_grad=True)))
-        assert ours == theirs
+        assert theirs in ours
 
 
 def test_mismatched_state_dict_is_rejected():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import gzip
-import hashlib
 import http.server
 import os
 import struct
@@ -16,29 +15,9 @@ import pytest
 
 import nnmath
 from nnmath.vision import datasets, transforms, utils
+from fake_data import fake_mnist, idx_bytes
 
 SHARED = "/work/shared/data/mnist"
-
-
-def _idx_bytes(array: np.ndarray) -> bytes:
-    magic = 2051 if array.ndim == 3 else 2049
-    return struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in array.shape) + array.tobytes()
-
-
-def _fake_mnist(folder, n_train=6, n_test=4, seed=0):
-    """Write the four gzip IDX files of a tiny MNIST into ``folder``; returns {filename: md5}."""
-    rng = np.random.default_rng(seed)
-    os.makedirs(folder, exist_ok=True)
-    md5s = {}
-    for prefix, n in (("train", n_train), ("t10k", n_test)):
-        for kind, arr in (("images-idx3", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)),
-                          ("labels-idx1", rng.integers(0, 10, n, dtype=np.uint8))):
-            name = f"{prefix}-{kind}-ubyte.gz"
-            data = gzip.compress(_idx_bytes(arr))
-            with open(os.path.join(folder, name), "wb") as f:
-                f.write(data)
-            md5s[name] = hashlib.md5(data).hexdigest()
-    return md5s
 
 
 # --- real data -------------------------------------------------------------------------------------
@@ -68,10 +47,10 @@ def test_real_fashion_mnist_through_nnmath_data(monkeypatch, tmp_path):
 
 # --- layouts, parsing errors ------------------------------------------------------------------------
 def test_torchvision_layout_and_flat_folder(tmp_path):
-    _fake_mnist(tmp_path / "MNIST" / "raw")
+    fake_mnist(tmp_path / "MNIST" / "raw")
     ds = datasets.MNIST(str(tmp_path), train=True)
     assert len(ds) == 6 and isinstance(ds[0][0], np.ndarray) or hasattr(ds[0][0], "size")
-    _fake_mnist(tmp_path / "flat")
+    fake_mnist(tmp_path / "flat")
     assert len(datasets.MNIST(str(tmp_path / "flat"), train=False)) == 4
 
 
@@ -82,7 +61,7 @@ def test_not_found_message_names_files_and_places(tmp_path, monkeypatch):
 
 
 def test_truncated_and_corrupted_files(tmp_path):
-    _fake_mnist(tmp_path)
+    fake_mnist(tmp_path)
     path = tmp_path / "train-images-idx3-ubyte.gz"
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
@@ -91,7 +70,7 @@ def test_truncated_and_corrupted_files(tmp_path):
     path.write_bytes(b"not a gzip file at all")
     with pytest.raises(RuntimeError, match="corrupted or truncated"):
         datasets.MNIST(str(tmp_path))
-    raw = _idx_bytes(np.zeros((6, 28, 28), np.uint8))
+    raw = idx_bytes(np.zeros((6, 28, 28), np.uint8))
     path.write_bytes(gzip.compress(raw[:-10]))                      # valid gzip, short payload
     with pytest.raises(RuntimeError, match=r"need 4704 bytes.*has 4694"):
         datasets.MNIST(str(tmp_path))
@@ -109,7 +88,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture
 def local_server(tmp_path):
     served = tmp_path / "served"
-    md5s = _fake_mnist(served)
+    md5s = fake_mnist(served)
     handler = functools.partial(_QuietHandler, directory=str(served))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -149,7 +128,7 @@ def test_download_md5_mismatch_and_offline_message(tmp_path, local_server, monke
 
 # --- batches ------------------------------------------------------------------------------------------
 def test_getitems_fast_path_equals_per_item(tmp_path):
-    _fake_mnist(tmp_path, n_train=10)
+    fake_mnist(tmp_path, n_train=10)
     tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
     ds = datasets.MNIST(str(tmp_path), transform=tf)
     batch = ds.__getitems__([3, 1, 4])

@@ -307,26 +307,6 @@ def generate(model, vocab, prompt="\n", length=500, temperature=0.8, top_k=None,
     return vocab.decode(ids)
 
 
-def add_options(parser) -> None:
-    parser.add_argument("--text", default=None, help="text file (default: Tiny Shakespeare under $NNMATH_DATA)")
-    parser.add_argument("--out", default="runs/char_gpt", help="directory for weights, curves and checkpoints")
-    parser.add_argument("--reference", action="store_true",
-                        help="the minimal GPT trainer's CPU configuration (4 layers, width 128, block 64, batch 12, "
-                             "2000 steps at lr 1e-3): the reference to beat")
-    for name, kind in (("n_layer", int), ("n_head", int), ("n_embd", int), ("block_size", int), ("batch_size", int),
-                       ("max_iters", int), ("lr", float), ("min_lr", float), ("warmup_iters", int), ("dropout", float)):
-        parser.add_argument("--" + name.replace("_", "-"), type=kind, default=None,
-                            help=f"(default {DEFAULT[name]}; with --reference {REFERENCE[name]})")
-    parser.add_argument("--eval-interval", type=int, default=250)
-    parser.add_argument("--eval-iters", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=1337)
-    parser.add_argument("--resume", help="a checkpoint.safetensors to continue from")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--compile", action="store_true",
-                        help="run forward, backward and clipping through nnmath.compile (the same losses)")
-    data_parallel.add_option(parser)
-
-
 def run(args) -> int:
     config = dict(REFERENCE if args.reference else DEFAULT)
     config.update({name: getattr(args, name) for name in config if getattr(args, name) is not None})
@@ -337,15 +317,6 @@ def run(args) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
-
-
-def add_generate_options(parser) -> None:
-    parser.add_argument("--model", default="runs/char_gpt/model.safetensors")
-    parser.add_argument("--prompt", default="\n")
-    parser.add_argument("--length", type=int, default=500)
-    parser.add_argument("--temperature", type=float, default=0.8)
-    parser.add_argument("--top-k", type=int, default=None)
-    parser.add_argument("--seed", type=int, default=0)
 
 
 def run_generate(args) -> int:

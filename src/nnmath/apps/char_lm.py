@@ -18,7 +18,9 @@ import numpy as np
 import nnmath
 import nnmath.nn as nn
 import nnmath.nn.functional as F
-from nnmath.apps.checkpoint import load_checkpoint, save_checkpoint
+from nnmath._atomic import remove_stale_temp_files
+from nnmath.apps.checkpoint import resume_from, save_checkpoint
+from nnmath.serialization import FileFormatError
 from nnmath.text import CharVocab, batchify, bptt_batches, train_val_split
 
 DEFAULT_TEXT = pathlib.Path(os.environ.get("NNMATH_DATA", "/work/shared/data")) / "tinyshakespeare" / "input.txt"
@@ -94,11 +96,14 @@ def train(text_path=DEFAULT_TEXT, epochs=1, batch_size=32, seq_len=64, embed_dim
     After each epoch a checkpoint (weights, optimizer, random streams) is written next to ``save_path``
     (``NAME.checkpoint.safetensors``); ``resume`` names one to continue from, exactly. With ``compile``,
     the training step runs through :func:`nnmath.compile` (the same losses as without)."""
+    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("seq_len", seq_len)):
+        if value < 1:
+            raise ValueError(f"char_lm.train: {name} must be at least 1, got {value}")
     nnmath.manual_seed(seed)
     text = pathlib.Path(text_path).read_text()
     vocab = CharVocab.from_text(text)
     train_ids, val_ids = train_val_split(vocab.encode(text), val_fraction)
-    train_streams, val_streams = batchify(train_ids, batch_size), batchify(val_ids, batch_size)
+    train_streams, val_streams = _streams(train_ids, val_ids, batch_size)
     model = CharLSTM(vocab.size, embed_dim, hidden_dim, num_layers, dropout)
     optimizer = nnmath.optim.Adam(model.parameters(), lr=lr)
     history = {"step_loss": [], "train_loss": [], "val_loss": [], "val_perplexity": []}
@@ -107,8 +112,10 @@ def train(text_path=DEFAULT_TEXT, epochs=1, batch_size=32, seq_len=64, embed_dim
     checkpoint = _checkpoint_path(save_path)
     first_epoch = 0
     if resume:
-        first_epoch = load_checkpoint(resume, model, optimizer)["epoch"]
+        first_epoch = resume_from(resume, epochs, model, optimizer)
         log(f"resumed from {resume} after epoch {first_epoch}")
+    if save_path:
+        _remove_stale_temp_files(save_path, checkpoint)
     train_step = training_step(model, optimizer, vocab.size, clip, compile)
     for epoch in range(first_epoch, epochs):
         state, start, losses = None, time.perf_counter(), []
@@ -136,6 +143,25 @@ def train(text_path=DEFAULT_TEXT, epochs=1, batch_size=32, seq_len=64, embed_dim
     return history
 
 
+def _streams(train_ids, val_ids, batch_size):
+    """The training and validation ids as ``batch_size`` streams each, each stream at least two characters
+    long (an input and its next character)."""
+    streams = []
+    for name, ids in (("training", train_ids), ("validation", val_ids)):
+        if len(ids) < 2 * batch_size:
+            raise ValueError(f"char_lm.train: the {name} text ({len(ids)} characters) is too short for "
+                             f"batch_size {batch_size}: each of the {batch_size} streams needs at least 2 "
+                             f"characters (use a longer text or a smaller batch size)")
+        streams.append(batchify(ids, batch_size))
+    return streams
+
+
+def _remove_stale_temp_files(save_path, checkpoint):
+    """The temporary files of ``save_path`` and ``checkpoint`` that a killed run left behind."""
+    path = pathlib.Path(save_path)
+    remove_stale_temp_files(path.parent, names=[path.name, checkpoint.name])
+
+
 def _checkpoint_path(save_path):
     if not save_path:
         return None
@@ -146,11 +172,35 @@ def _checkpoint_path(save_path):
 def load(path):
     """(model, vocab) from a file written by :func:`train`."""
     checkpoint = nnmath.load(str(path))
+    _check_model_file(path, checkpoint, {"model", "vocab", "config"}, "nnmath train char-lm")
     vocab = CharVocab(checkpoint["vocab"])
     model = CharLSTM(vocab.size, **checkpoint["config"])
     model.load_state_dict(checkpoint["model"])
     model.eval()
     return model, vocab
+
+
+def _check_model_file(path, saved, keys: set, program: str) -> None:
+    """Refuse a file that is not a model of ``program``: the entries ``keys`` must all be there."""
+    missing = keys - set(saved) if isinstance(saved, dict) else keys
+    if missing:
+        held = sorted(saved)[:3] if isinstance(saved, dict) else type(saved).__name__
+        raise FileFormatError(f"{str(path)!r} is not a model file of {program} (it has no {sorted(missing)} "
+                              f"entries; it holds {held}{', ...' if len(saved) > 3 else ''})")
+
+
+def check_sampling(vocab, prompt, length, temperature, top_k) -> None:
+    """The arguments of a sampler: a non-empty prompt in the vocabulary, length ≥ 0, temperature ≥ 0
+    (0: the most likely character), top_k ≥ 1 or None."""
+    if not prompt:
+        raise ValueError("sample: the prompt is empty; give at least one character to start from")
+    vocab.encode(prompt)  # a KeyError naming the first character outside the vocabulary
+    if length < 0:
+        raise ValueError(f"sample: length must be at least 0, got {length}")
+    if not temperature >= 0:
+        raise ValueError(f"sample: temperature must be at least 0 (0: the most likely character), got {temperature}")
+    if top_k is not None and top_k < 1:
+        raise ValueError(f"sample: top_k must be at least 1 or None, got {top_k}")
 
 
 def sample_next(logits: np.ndarray, temperature: float, top_k: int | None, rng: np.random.Generator) -> int:
@@ -166,6 +216,7 @@ def sample_next(logits: np.ndarray, temperature: float, top_k: int | None, rng: 
 def sample(model, vocab, prompt="\n", length=300, temperature=0.8, top_k=None, seed=0) -> str:
     """Continue ``prompt`` by sampling each next character from softmax(logits / temperature),
     restricted to the ``top_k`` most likely characters when given."""
+    check_sampling(vocab, prompt, length, temperature, top_k)
     rng = np.random.default_rng(seed)
     out = list(prompt)
     with nnmath.no_grad():

@@ -20,7 +20,7 @@ import numpy as np
 import nnmath
 from nnmath.serialization import FileFormatError
 
-__all__ = ["save_checkpoint", "load_checkpoint"]
+__all__ = ["load_checkpoint", "resume_from", "save_checkpoint"]
 
 _FORMAT = "nnmath.checkpoint/1"
 
@@ -84,6 +84,19 @@ def load_checkpoint(path, model, optimizer=None, scheduler=None, dataloader=None
     if restore_rng:
         _set_rng_states(checkpoint["rng"], generator)
     return {"epoch": checkpoint["epoch"], "extra": checkpoint["extra"]}
+
+
+def resume_from(path, epochs: int, model, optimizer=None, **kwargs) -> int:
+    """Restore the checkpoint ``path`` to train on up to ``epochs``; returns the epochs it holds.
+
+    A checkpoint that already holds ``epochs`` epochs or more is refused (ValueError): nothing would be
+    trained, and the run would replace its outputs with the same weights. ``kwargs`` go to
+    :func:`load_checkpoint`."""
+    done = load_checkpoint(path, model, optimizer, **kwargs)["epoch"]
+    if done >= epochs:
+        raise ValueError(f"nothing to train: the checkpoint {str(path)!r} already holds {done} epoch(s), and "
+                         f"{epochs} were asked for (ask for more than {done} epochs)")
+    return done
 
 
 def _dataloader_generator(dataloader):

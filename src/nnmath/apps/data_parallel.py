@@ -27,12 +27,6 @@ from nnmath.nn.parallel import DistributedDataParallel
 from nnmath.utils.data import DistributedSampler, Subset
 
 
-def add_option(parser) -> None:
-    parser.add_argument("--distributed", action="store_true",
-                        help="data-parallel over the processes of an MPI job (python -m nnmath.distributed.run -n N "
-                             "nnmath train ... --distributed); --batch-size is the global batch")
-
-
 class Run:
     """This process's place in the job: ``world`` processes, this one ``rank``; ``main`` is rank 0."""
 
@@ -127,4 +121,4 @@ def _nothing(*args, **kwargs):
     return None
 
 
-__all__ = ["Run", "add_option", "start"]
+__all__ = ["Run", "start"]

@@ -43,13 +43,6 @@ def _mnist_cnn(weights):
 MODELS = {"char-lm": _char_lm, "char-gpt": _char_gpt, "mnist-cnn": _mnist_cnn}
 
 
-def add_options(parser) -> None:
-    parser.add_argument("--model", required=True, choices=sorted(MODELS), help="which trained model")
-    parser.add_argument("--weights", required=True, help="the file the train command saved")
-    parser.add_argument("--out", required=True, help="the ONNX file to write")
-    parser.add_argument("--opset", type=int, default=17)
-
-
 def run(args) -> int:
     model, example, input_names, output_names, dynamic_axes = MODELS[args.model](args.weights)
     export(model, example, args.out, input_names=input_names, output_names=output_names,

@@ -30,7 +30,9 @@ def mse(theta0, theta1, x, y):
 
 
 def fit_by_autodiff(x, y, lr=0.1, steps=1000):
-    """Gradient descent θ ← θ − lr ∇L with ∇L from nnmath's reverse-mode autodiff."""
+    """Gradient descent θ ← θ − lr ∇L with ∇L from nnmath's reverse-mode autodiff (``steps`` ≥ 1)."""
+    if steps < 1:
+        raise ValueError(f"fit_by_autodiff: steps must be at least 1, got {steps}")
     X, Y = nm.tensor(x), nm.tensor(y)
     theta0 = nm.zeros((), dtype=nm.float64, requires_grad=True)
     theta1 = nm.zeros((), dtype=nm.float64, requires_grad=True)

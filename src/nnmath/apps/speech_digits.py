@@ -5,12 +5,11 @@ Features: 13 MFCCs per 10 ms frame (n_fft 256, hop 80 at 8 kHz, 40 HTK mel bands
 standardised with the training set's per-coefficient mean and standard deviation, and cut or
 zero-padded at the front to ``max_frames`` so the last time step sees the end of the recording.
 The split is FSDD's official one (recordings 0–4 of each speaker and digit are the test set).
-Each epoch ends with a checkpoint in ``out`` from which ``resume`` continues exactly; the confusion
-matrix is printed and drawn to ``out/confusion.png``.
+Each epoch ends with a row of ``out/metrics.csv`` (and ``curves.png``) and a checkpoint in ``out`` from
+which ``resume`` continues exactly; the confusion matrix is printed and drawn to ``out/confusion.png``.
 """
 from __future__ import annotations
 
-import pathlib
 import time
 
 import numpy as np
@@ -19,7 +18,8 @@ import nnmath
 import nnmath.nn as nn
 import nnmath.nn.functional as F
 from nnmath import metrics
-from nnmath.apps.checkpoint import load_checkpoint, save_checkpoint
+from nnmath.apps.checkpoint import resume_from
+from nnmath.apps.run_files import RunFiles
 from nnmath.audio import FSDD, mfcc
 
 
@@ -71,10 +71,13 @@ def predict(model, x, batch_size=300):
 
 def train(root=None, epochs=15, batch_size=32, hidden_size=128, num_layers=2, dropout=0.3, lr=2e-3, seed=0,
           max_frames=80, out="runs/speech_digits", resume=None, log=print) -> dict:
-    """Train on the official training split; report test accuracy per epoch and the final confusion matrix."""
+    """Train on the official training split; report test accuracy per epoch and the final confusion matrix.
+
+    Nothing is written before the features, the model and the checkpoint to resume from are loaded;
+    each epoch then writes its row of ``metrics.csv`` and ``curves.png`` before its checkpoint."""
+    if epochs < 1:
+        raise ValueError(f"speech_digits.train: epochs must be at least 1, got {epochs}")
     nnmath.manual_seed(seed)
-    out = pathlib.Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     (x_train, y_train), (x_test, y_test) = load_features(root, max_frames=max_frames)
     log(f"features: train {x_train.shape}, test {x_test.shape} ({time.perf_counter() - start:.0f} s)")
@@ -83,33 +86,35 @@ def train(root=None, epochs=15, batch_size=32, hidden_size=128, num_layers=2, dr
     history = {"test_accuracy": [], "train_loss": []}
     first_epoch = 0
     if resume:
-        first_epoch = load_checkpoint(resume, model, optimizer)["epoch"]
+        first_epoch = resume_from(resume, epochs, model, optimizer)
         log(f"resumed from {resume} after epoch {first_epoch}")
-    for epoch in range(first_epoch, epochs):
-        order = nnmath.randperm(len(x_train)).numpy()  # the global generator: checkpoints restore it
-        losses = []
-        for first in range(0, len(order), batch_size):
-            rows = order[first:first + batch_size]
-            zeros = nnmath.zeros(num_layers, len(rows), hidden_size)
-            logits, _ = model(nnmath.from_numpy(x_train[rows]), zeros, zeros)
-            loss = F.cross_entropy(logits, nnmath.from_numpy(y_train[rows]))
-            optimizer.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            optimizer.step()
-            losses.append(loss.item())
-        accuracy = float((predict(model, x_test) == y_test).mean())
-        history["train_loss"].append(float(np.mean(losses)))
-        history["test_accuracy"].append(accuracy)
-        log(f"epoch {epoch + 1}: train loss {np.mean(losses):.4f}, test accuracy {100 * accuracy:.1f} % "
-            f"({time.perf_counter() - start:.0f} s)")
-        save_checkpoint(out / "checkpoint.safetensors", model, optimizer, epoch=epoch + 1)
-    nnmath.save(model.state_dict(), out / "model.safetensors")
+    files = RunFiles(out, log)
+    with files.metrics() as curves:
+        for epoch in range(first_epoch, epochs):
+            order = nnmath.randperm(len(x_train)).numpy()  # the global generator: checkpoints restore it
+            losses = []
+            for first in range(0, len(order), batch_size):
+                rows = order[first:first + batch_size]
+                zeros = nnmath.zeros(num_layers, len(rows), hidden_size)
+                logits, _ = model(nnmath.from_numpy(x_train[rows]), zeros, zeros)
+                loss = F.cross_entropy(logits, nnmath.from_numpy(y_train[rows]))
+                optimizer.zero_grad()
+                loss.backward()
+                nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+                optimizer.step()
+                losses.append(loss.item())
+            accuracy = float((predict(model, x_test) == y_test).mean())
+            history["train_loss"].append(float(np.mean(losses)))
+            history["test_accuracy"].append(accuracy)
+            log(f"epoch {epoch + 1}: train loss {np.mean(losses):.4f}, test accuracy {100 * accuracy:.1f} % "
+                f"({time.perf_counter() - start:.0f} s)")
+            files.end_epoch(curves, epoch + 1, dict(train_loss=history["train_loss"][-1], test_accuracy=accuracy),
+                            model, optimizer)
+    files.save_model(model.state_dict())
     confusion = metrics.confusion_matrix(predict(model, x_test), y_test, num_classes=10)
     history["confusion_matrix"] = confusion.numpy()
     log("confusion matrix (rows: true digit, columns: predicted):\n" + metrics.format_confusion_matrix(confusion))
-    try:
-        metrics.plot_confusion_matrix(confusion, out / "confusion.png", title="Spoken digits (FSDD test split)")
-    except ImportError as e:
-        log(f"(no confusion.png: {e})")
+    files.plot("confusion.png", lambda path: metrics.plot_confusion_matrix(
+        confusion, path, title="Spoken digits (FSDD test split)"))
+    log(files.summary())
     return history

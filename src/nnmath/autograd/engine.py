@@ -26,6 +26,7 @@ from nnmath.autograd.anomaly_mode import creation_site
 from nnmath.autograd.fit import cast, sum_to
 from nnmath.autograd.grad_mode import set_grad_enabled, state
 from nnmath.backend import get_array_module, writeable
+from nnmath.parallel import adapt_threads
 from nnmath.tensor import Tensor
 
 
@@ -65,6 +66,7 @@ def _make_root_grads(outputs, grad_outputs, caller):
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate ∂(Σ ⟨grad_tensors, tensors⟩)/∂leaf into every leaf's ``.grad``."""
+    adapt_threads()  # once per training step: BLAS threads within this process's share of the cores
     tensors = _as_tuple(tensors)
     grads = _make_root_grads(tensors, _as_tuple(grad_tensors), "backward")
     if retain_graph is None:
@@ -80,6 +82,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     """Return ∂(Σ ⟨grad_outputs, outputs⟩)/∂input for each input, without touching ``.grad``."""
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
+    if not inputs:
+        raise RuntimeError("grad: the `inputs` argument to grad() cannot be empty: name the tensors to "
+                           "differentiate with respect to")
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor):
             raise TypeError(f"grad: inputs must be Tensors, got {type(t).__name__} at position {i}")
@@ -109,9 +114,9 @@ def _capture_key(t):
     return ("leaf", id(t)) if t.grad_fn is None else (id(t.grad_fn), t._output_nr)
 
 
-def count_dependencies(roots, hooked_leaves=None):
+def count_dependencies(roots, leaves=None):
     """For every node reachable from ``roots``, how many edges lead into it (its consumers); and, into
-    the dict ``hooked_leaves`` when given, how many into each leaf with post-accumulate-grad hooks."""
+    the dict ``leaves`` when given, how many into each leaf (keyed by its id: ``[leaf, edges, None, False]``)."""
     deps = {}
     stack = list(roots)
     seen = set(stack)
@@ -120,11 +125,11 @@ def count_dependencies(roots, hooked_leaves=None):
         for edge in node._edges:
             if edge is None:
                 continue
-            if edge[1] is None:
-                if hooked_leaves is not None:
-                    _count_hooked_leaf(edge[0], hooked_leaves)
-                continue
             nxt = edge[0]
+            if edge[1] is None:
+                if leaves is not None:
+                    _count_leaf_edge(nxt, leaves)
+                continue
             deps[nxt] = deps.get(nxt, 0) + 1
             if nxt not in seen:
                 seen.add(nxt)
@@ -132,26 +137,21 @@ def count_dependencies(roots, hooked_leaves=None):
     return deps
 
 
-def _count_hooked_leaf(leaf, hooked_leaves):
-    """One more edge into ``leaf`` (keyed by its id), if it has post-accumulate-grad hooks."""
-    if leaf._post_accumulate_grad_hooks:
-        entry = hooked_leaves.setdefault(id(leaf), [leaf, 0, False])  # [leaf, edges left, accumulated]
+def _count_leaf_edge(leaf, leaves):
+    """One more edge into ``leaf``: its gradients are summed until the last one delivers."""
+    entry = leaves.get(id(leaf))
+    if entry is None:
+        leaves[id(leaf)] = [leaf, 1, None, False]  # edges still to deliver, the sum so far, sum made here
+    else:
         entry[1] += 1
 
 
-def _leaf_edge_done(leaf, accumulated, hooked_leaves):
-    """One edge into ``leaf`` has delivered (or sent nothing); after the last one, if ``.grad`` was
-    accumulated in this pass, run the leaf's post-accumulate-grad hooks with the leaf."""
-    entry = hooked_leaves.get(id(leaf))
-    if entry is None:
-        return
-    entry[1] -= 1
-    entry[2] = entry[2] or accumulated
-    if entry[1] == 0 and entry[2]:
-        for hook in list(leaf._post_accumulate_grad_hooks.values()):
-            if hook(leaf) is not None:
-                raise RuntimeError("post-accumulate-grad hook: Tensor post accumulate grad hooks should return "
-                                   f"None; {hook!r} returned a value (change leaf.grad in place instead)")
+def _run_post_accumulate_hooks(leaf):
+    """After the last edge into ``leaf`` delivered in this pass: its post-accumulate-grad hooks."""
+    for hook in list(leaf._post_accumulate_grad_hooks.values()):
+        if hook(leaf) is not None:
+            raise RuntimeError("post-accumulate-grad hook: Tensor post accumulate grad hooks should return "
+                               f"None; {hook!r} returned a value (change leaf.grad in place instead)")
 
 
 _callbacks = []  # one list per backward pass in progress (a hook may start another), innermost last
@@ -178,24 +178,23 @@ def _run(roots, retain_graph, create_graph, capture, only):
 
 
 def _propagate(roots, retain_graph, create_graph, capture, only):
-    buffers = {}
+    buffers = {}             # node -> the gradient of each of its outputs, summed so far
+    leaves = {}              # id(leaf) -> [leaf, edges still to deliver, the gradient so far, made here]
     owned_elsewhere = set()  # ids of arrays a leaf must not take without copying
-    hooked_leaves = {}
-    for t, _ in roots:
-        if t.grad_fn is None:
-            _count_hooked_leaf(t, hooked_leaves)
     with set_grad_enabled(create_graph):
         nodes = list(dict.fromkeys(t.grad_fn for t, _ in roots if t.grad_fn is not None))
-        deps = count_dependencies(nodes, hooked_leaves)
+        deps = count_dependencies(nodes, leaves)
+        for t, _ in roots:
+            if t.grad_fn is None:
+                _count_leaf_edge(t, leaves)
         for t, g in roots:
             owned_elsewhere.add(id(g._data))
             if t.grad_fn is None:
-                accumulated = _deliver_to_leaf(t, g, create_graph, capture, only, owned_elsewhere)
-                _leaf_edge_done(t, accumulated, hooked_leaves)
+                _send_to_leaf(leaves[id(t)], g, create_graph, capture, only, owned_elsewhere)
                 continue
             buf = buffers.setdefault(t.grad_fn, [None] * len(t.grad_fn._out_meta))
             nr = t._output_nr
-            buf[nr] = g if buf[nr] is None else buf[nr] + g
+            buf[nr] = g if buf[nr] is None else _sum(buf[nr], g, create_graph)
         ready = [n for n in buffers if deps.get(n, 0) == 0]
         while ready:
             node = ready.pop()
@@ -210,33 +209,63 @@ def _propagate(roots, retain_graph, create_graph, capture, only):
                 if edge is None:
                     continue
                 target, nr = edge
-                if g is not None:
+                if g is not None and (type(g) is not Tensor or g._data.shape != meta[0]
+                                      or g._data.dtype != meta[1]):
                     g = _fit(g, meta, node)
                 if nr is None:
-                    accumulated = g is not None and _deliver_to_leaf(target, g, create_graph, capture, only,
-                                                                     owned_elsewhere)
-                    if hooked_leaves:
-                        _leaf_edge_done(target, accumulated, hooked_leaves)
+                    _send_to_leaf(leaves[id(target)], g, create_graph, capture, only, owned_elsewhere)
                     continue
                 if g is not None:
                     buf = buffers.get(target)
                     if buf is None:
                         buf = buffers[target] = [None] * len(target._out_meta)
-                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                    buf[nr] = g if buf[nr] is None else _sum(buf[nr], g, create_graph)
                     owned_elsewhere.add(id(g._data))
                 deps[target] -= 1
                 if deps[target] == 0:
                     ready.append(target)
 
 
+def _sum(a, b, create_graph):
+    """Two gradients of one tensor, summed: recorded under ``create_graph``, else straight on the arrays."""
+    if create_graph:
+        return a + b
+    return Tensor._make(a._data + b._data)
+
+
+def _send_to_leaf(entry, g, create_graph, capture, only, owned_elsewhere):
+    """One edge into a leaf delivers ``g`` (None: nothing); once every edge has, the sum goes to the
+    leaf (its hooks see the total, as in PyTorch), then its post-accumulate-grad hooks run."""
+    if g is not None:
+        total = entry[2]
+        if total is None:
+            entry[2] = g
+        elif entry[3]:
+            total._data += g._data  # a sum made here: no one else holds it
+        else:
+            entry[2] = _sum(total, g, create_graph)
+            entry[3] = not create_graph
+    entry[1] -= 1
+    if entry[1] or entry[2] is None:
+        return
+    leaf = entry[0]
+    accumulated = _deliver_to_leaf(leaf, entry[2], create_graph, capture, only, owned_elsewhere)
+    entry[2] = None
+    if accumulated and leaf._post_accumulate_grad_hooks:
+        _run_post_accumulate_hooks(leaf)
+
+
 def _call_backward(node, grads, capture):
+    if not (node._pre_hooks or capture or state.anomaly) and None not in grads:
+        in_grads = type(node).backward(node, *grads)
+        if type(in_grads) is tuple and len(in_grads) == len(node._edges):
+            return in_grads
+        return _check_count(node, in_grads)
     if node._pre_hooks:
         for nr, hooks in node._pre_hooks.items():
             for hook in list(hooks.values()):
                 if grads[nr] is not None:
-                    out = hook(grads[nr])
-                    if out is not None:
-                        grads[nr] = out
+                    grads[nr] = _hooked(hook, grads[nr])
     if capture:
         for nr, g in enumerate(grads):
             key = (id(node), nr)
@@ -248,18 +277,44 @@ def _call_backward(node, grads, capture):
             if g is None:
                 shape, dtype = node._out_meta[i]
                 grads[i] = Tensor._make(xp.zeros(shape, dtype))
-    in_grads = type(node).backward(node, *grads)
+    in_grads = _check_count(node, type(node).backward(node, *grads))
+    if state.anomaly:
+        _check_finite(node, in_grads)
+    return in_grads
+
+
+def _check_count(node, in_grads):
+    """One gradient per input of the node's forward: a lone gradient is a 1-tuple, missing trailing
+    ones are None."""
     if not isinstance(in_grads, tuple):
         in_grads = (in_grads,)
     n = len(node._edges)
+    if len(in_grads) != n and not type(node).__module__.startswith("nnmath."):
+        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients (expected {n}, got "
+                           f"{len(in_grads)}): backward returns one gradient (or None) per argument of forward")
     if len(in_grads) < n:
         in_grads = in_grads + (None,) * (n - len(in_grads))
     elif len(in_grads) > n:
         raise RuntimeError(f"{node.name()} returned {len(in_grads)} gradients but its forward took {n} "
                            f"arguments")
-    if state.anomaly:
-        _check_finite(node, in_grads)
     return in_grads
+
+
+def _hooked(hook, g):
+    """``hook(g)``, or ``g`` when the hook returns None. A hook may replace the gradient, not change its
+    shape or dtype (as in PyTorch)."""
+    out = hook(g)
+    if out is None:
+        return g
+    name = getattr(hook, "__name__", repr(hook))
+    if not isinstance(out, Tensor):
+        raise TypeError(f"hook {name!r} returned a {type(out).__name__}; expected a Tensor or None")
+    if out._data.shape != g._data.shape:
+        raise RuntimeError(f"hook {name!r} has changed the size of the gradient from {tuple(g.shape)} to "
+                           f"{tuple(out.shape)}")
+    if out._data.dtype != g._data.dtype:
+        raise RuntimeError(f"hook {name!r} has changed the type of the gradient from {g.dtype} to {out.dtype}")
+    return out
 
 
 def _fit(g, meta, node):
@@ -280,9 +335,7 @@ def _deliver_to_leaf(leaf, g, create_graph, capture, only, owned_elsewhere):
     """Add ``g`` into ``leaf.grad`` (or into ``capture``); True when ``.grad`` was accumulated."""
     if leaf._hooks:
         for hook in list(leaf._hooks.values()):
-            out = hook(g)
-            if out is not None:
-                g = out
+            g = _hooked(hook, g)
     if capture is not None:
         key = ("leaf", id(leaf))
         if key in capture:

@@ -105,7 +105,7 @@ class Function:
         if self._freed:
             raise RuntimeError(_FREED)
         if self._saved is None:
-            return tuple(v if v is None or isinstance(v, Tensor) else Tensor._make(v) for v in self._to_save)
+            return tuple(_as_saved(v) for v in self._to_save)
         return tuple(self._unpack(entry) for entry in self._saved)
 
     def _unpack(self, entry):
@@ -124,7 +124,7 @@ class Function:
         if kind == "out":
             # Rebuilt rather than kept: holding the output Tensor here would make a reference cycle.
             return Tensor._make(value, True, self, output_nr)
-        return Tensor._make(value)
+        return _as_saved(value)
 
     # --- the graph -------------------------------------------------------------------------------
     @classmethod
@@ -137,7 +137,8 @@ class Function:
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a._data)
-                req = a.requires_grad
+                # A view's property may rebuild its node (its base changed in place): _record reads it.
+                req = a._requires_grad if a._base is None else a.requires_grad
                 needs.append(req)
                 record = record or req
             else:
@@ -156,6 +157,8 @@ class Function:
         outs = (out,) if single else out
         if record:
             results = ctx._record(args, outs)
+        elif single:
+            results = (Tensor._make(out),)
         else:
             results = tuple(Tensor._make(o) for o in outs)
         if cls.is_view:
@@ -169,32 +172,35 @@ class Function:
         in_meta = []
         for a, need in zip(args, self.needs_input_grad):
             if need:
-                # apply() read a.requires_grad, which rebuilt a stale view's node: _grad_fn is current.
                 node = a._grad_fn
                 edges.append((node, a._output_nr) if node is not None else (a, None))
-                in_meta.append((a._data.shape, a._data.dtype))
+                data = a._data
+                in_meta.append((data.shape, data.dtype))
             else:
                 edges.append(None)
                 in_meta.append(None)
         self._edges = edges
         self._in_meta = in_meta
-        raw_outs = outs
-        outs = tuple(o if isinstance(o, np.ndarray) or not isinstance(o, np.generic) else get_array_module(o).asarray(o)
-                     for o in outs)
-        self._out_meta = tuple((o.shape, o.dtype) for o in outs)
         non_diff = self._non_diff
         results = []
-        for i, o in enumerate(outs):
-            diff = o.dtype.kind in "fc" and id(o) not in non_diff
+        out_meta = []
+        for i, raw in enumerate(outs):
+            o = raw
+            if type(raw) is not np.ndarray and isinstance(raw, np.generic):  # a NumPy (or traced) scalar
+                o = get_array_module(raw).asarray(raw)
+            dtype = o.dtype
+            out_meta.append((o.shape, dtype))
+            diff = dtype.kind in "fc" and id(raw) not in non_diff
             results.append(Tensor._make(o, diff, self if diff else None, i))
+        self._out_meta = tuple(out_meta)
         if self._to_save:
-            self._saved = tuple(self._pack(i, v, args, raw_outs, outs, results) for i, v in enumerate(self._to_save))
+            self._saved = tuple(self._pack(i, v, args, outs, results) for i, v in enumerate(self._to_save))
             self._to_save = ()
         if state.anomaly:
             self._stack = traceback.extract_stack()[:-3]
         return tuple(results)
 
-    def _pack(self, position, value, args, raw_outs, outs, results):
+    def _pack(self, position, value, args, raw_outs, results):
         if value is None:
             return None
         if isinstance(value, Tensor):
@@ -204,9 +210,9 @@ class Function:
             if isinstance(a, Tensor) and a._data is value:
                 a._vc.saved = True
                 return ("in", a, a._vc, a._vc.value, None)
-        for i, (raw, o, r) in enumerate(zip(raw_outs, outs, results)):
-            if raw is value or o is value:
-                return ("out", o, r._vc, r._vc.value, i)
+        for i, (raw, r) in enumerate(zip(raw_outs, results)):
+            if raw is value or r._data is value:
+                return ("out", r._data, r._vc, r._vc.value, i)
         floating = isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "fc"
         if floating and not self._once_differentiable():
             raise RuntimeError(
@@ -257,6 +263,16 @@ class Function:
     @staticmethod
     def backward(ctx, *grad_outputs):
         raise NotImplementedError("a Function subclass must define backward(ctx, *grad_outputs)")
+
+
+_NUMBERS = (bool, int, float, complex)  # exactly: a NumPy scalar (np.float64 is a float) becomes a Tensor
+
+
+def _as_saved(value):
+    """A saved array as a Tensor; a Python number (an arithmetic op's weak scalar) stays a number."""
+    if value is None or isinstance(value, Tensor) or type(value) in _NUMBERS:
+        return value
+    return Tensor._make(value)
 
 
 def _link_views(src: Tensor, results) -> None:

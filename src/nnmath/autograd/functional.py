@@ -20,6 +20,16 @@ def _tuple(x):
     return (tuple(x), True) if isinstance(x, (tuple, list)) else ((x,), False)
 
 
+def _outputs(out, op):
+    """``func``'s outputs as a tuple (and whether they were one): Tensors only, as PyTorch requires."""
+    outs, is_tuple = _tuple(out)
+    for o in outs:
+        if not isinstance(o, Tensor):
+            raise TypeError(f"{op}: the outputs of the user-provided function must be a Tensor or a tuple of "
+                            f"Tensors, but the function returned a {type(o).__name__}")
+    return outs, is_tuple
+
+
 def _prepare(inputs):
     xs, is_tuple = _tuple(inputs)
     return tuple(Tensor._make(x._data.copy()).requires_grad_() for x in xs), is_tuple
@@ -39,7 +49,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     xs, in_tuple = _prepare(inputs)
     with enable_grad():
         out = func(*xs)
-        outs, out_tuple = _tuple(out)
+        outs, out_tuple = _outputs(out, "vjp")
         vs = _tuple(v)[0] if v is not None else None
         gs = grad(outs, xs, vs, create_graph=create_graph, allow_unused=True) \
             if any(o.requires_grad for o in outs) else (None,) * len(xs)
@@ -52,7 +62,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     xs, in_tuple = _prepare(inputs)
     vs = _tuple(v)[0] if v is not None else tuple(Tensor._make(np.ones_like(x._data)) for x in xs)
     with enable_grad():
-        outs, out_tuple = _tuple(func(*xs))
+        outs, out_tuple = _outputs(func(*xs), "jvp")
         dummies = tuple(Tensor._make(np.zeros_like(o._data)).requires_grad_() for o in outs)
         gs = grad(outs, xs, dummies, create_graph=True, allow_unused=True)
         pairs = [(g, u) for g, u in zip(gs, vs) if g is not None]
@@ -69,7 +79,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
     """∂f/∂x with shape output.shape + input.shape (nested tuples for tuple inputs / outputs)."""
     xs, in_tuple = _prepare(inputs)
     with enable_grad():
-        outs, out_tuple = _tuple(func(*xs))
+        outs, out_tuple = _outputs(func(*xs), "jacobian")
         result = []
         for o in outs:
             rows = [[] for _ in xs]

@@ -106,7 +106,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         return input * 0.5 * (1.0 + special.erf(input * (1.0 / math.sqrt(2.0))))
     if approximate == "tanh":
         return gelu_tanh(input)
-    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    raise RuntimeError(f"gelu: approximate argument must be either 'none' or 'tanh', got {approximate!r}")
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -279,8 +279,17 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
     return y if out is None else write_out("normalize", y, out)
 
 
+def _check_broadcast(name: str, a: Tensor, b: Tensor) -> None:
+    try:
+        np.broadcast_shapes(tuple(a.shape), tuple(b.shape))
+    except ValueError:
+        raise RuntimeError(f"{name}: shapes {tuple(a.shape)} and {tuple(b.shape)} do not broadcast (each pair of "
+                           f"trailing sizes must be equal or one of them 1)") from None
+
+
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """cos(x₁, x₂) = Σ (x₁ / max(‖x₁‖, ε)) (x₂ / max(‖x₂‖, ε)) along ``dim`` (inputs broadcast)."""
+    _check_broadcast("cosine_similarity", x1, x2)
     x1, x2 = ops.broadcast_tensors(x1, x2)
     unit1 = x1 / ops.clamp_min(ops.norm(x1, 2, dim, keepdim=True), eps)
     unit2 = x2 / ops.clamp_min(ops.norm(x2, 2, dim, keepdim=True), eps)
@@ -303,6 +312,10 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
     if tuple(input.shape[input.ndim - len(normalized_shape):]) != normalized_shape:
         raise RuntimeError(f"layer_norm: input of shape {tuple(input.shape)} does not end with normalized_shape "
                            f"{list(normalized_shape)}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != normalized_shape:
+            raise RuntimeError(f"layer_norm: expected {name} to be of same shape as normalized_shape, but got {name} "
+                               f"of shape {list(p.shape)} and normalized_shape = {list(normalized_shape)}")
     check_same_dtype("layer_norm", input, weight, bias)
     return normalization.layer_norm(input, len(normalized_shape), weight, bias, eps)
 
@@ -342,7 +355,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         dims = (0,) + tuple(range(2, input.ndim))
         count = input.numel() // input.shape[1]
         if count <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+            raise ValueError(f"batch_norm: Expected more than 1 value per channel when training, got input size "
                              f"{tuple(input.shape)}")
         mean = input.mean(dims, keepdim=True)
         centred = input - mean
@@ -748,6 +761,9 @@ def _check_float_target(name: str, target: Tensor) -> None:
 
 
 def _warn_broadcast(name: str, input: Tensor, target: Tensor) -> None:
+    """A target of another shape than the input is broadcast with a warning (PyTorch's), or refused when
+    the shapes do not broadcast."""
+    _check_broadcast(name, input, target)
     if tuple(input.shape) != tuple(target.shape):
         warnings.warn(f"{name}: using a target size ({tuple(target.shape)}) that is different to the input size "
                       f"({tuple(input.shape)}). This will likely lead to incorrect results due to broadcasting. "
@@ -912,11 +928,11 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     number of elements.
     """
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+        raise RuntimeError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     reduction = _reduction(size_average, reduce, reduction)
     dim = _class_dim(input)
     log_p = ops.log_softmax(input, dim)
-    if target._data.dtype.kind == "f":
+    if target._data.dtype.kind == "f" and tuple(target.shape) == tuple(input.shape):  # else: class indices
         return _cross_entropy_probabilities(log_p, target, weight, reduction, label_smoothing)
     if label_smoothing == 0.0:
         return nll_loss(log_p, target, weight, ignore_index=ignore_index, reduction=reduction)
@@ -949,6 +965,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     """ℓ = y (log y − x) for log-probabilities x (y given as log y when ``log_target``), 0 where y = 0;
     ∂ℓ/∂x = −y.  'batchmean' divides the sum by the batch size (the true KL divergence)."""
     reduction = _reduction(size_average, reduce, reduction)
+    _check_broadcast("kl_div", input, target)
     if log_target:
         loss = ops.exp(target) * (target - input)
     else:
@@ -992,6 +1009,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
                           size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """ℓ = 1 − cos(x₁, x₂) if y = 1;  max(0, cos(x₁, x₂) − margin) if y = −1 (cosine along the last dim)."""
     cos = cosine_similarity(input1, input2, dim=-1, eps=1e-8)
+    _check_broadcast("cosine_embedding_loss", cos, target)
     positive = target == 1
     loss = ops.where(positive, 1.0 - cos, ops.clamp_min(cos - margin, 0.0))
     return _reduce(loss, _reduction(size_average, reduce, reduction))

@@ -33,8 +33,9 @@ class Parameter(Tensor):
             array = np.empty((0,), dtypes.get_default_dtype().np)
         elif isinstance(data, Tensor):
             array = data._data
-        else:
-            array = Tensor(data)._data
+        else:  # PyTorch fails on data.detach(): refused here with words
+            raise TypeError(f"Parameter: data must be a Tensor, got {type(data).__name__} {data!r:.40}; make it one "
+                            f"with nnmath.tensor(...)")
         self._init(array, False, None, 0)
         if isinstance(data, Tensor):
             self._vc = data._vc  # shares the storage, so in-place changes are seen by both

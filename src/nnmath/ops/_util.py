@@ -42,16 +42,20 @@ def as_tensor_like(value, np_dtype, xp=np) -> Tensor:
 _PLAIN_NUMBERS = (int, float)  # never widen a floating tensor (bool is excluded: type(True) is bool)
 
 
-def promote(x, y):
-    """Both operands as Tensors of PyTorch's promoted dtype (a Python scalar never widens a tensor)."""
+def promote(x, y, keep_numbers=False):
+    """Both operands as Tensors of PyTorch's promoted dtype (a Python scalar never widens a tensor).
+
+    With ``keep_numbers`` a Python int or float beside a floating tensor stays a number: NumPy
+    computes with it in the tensor's dtype (a weak scalar, NEP 50), which is PyTorch's rule, so the
+    op needs no 0-d array for it (the arithmetic ops, whose forwards take such numbers)."""
     if isinstance(x, Tensor):
         if isinstance(y, Tensor):
             if x._data.dtype == y._data.dtype:
                 return x, y
         elif type(y) in _PLAIN_NUMBERS and x._data.dtype.kind in "fc":
-            return x, Tensor._make(scalar_like(y, x._data))
+            return x, (y if keep_numbers else Tensor._make(scalar_like(y, x._data)))
     elif type(x) in _PLAIN_NUMBERS and isinstance(y, Tensor) and y._data.dtype.kind in "fc":
-        return Tensor._make(scalar_like(x, y._data)), y
+        return (x if keep_numbers else Tensor._make(scalar_like(x, y._data))), y
     dt = dtypes.result_type_np(x, y)
     xp = get_array_module(*(v._data for v in (x, y) if isinstance(v, Tensor)))
     return _to(x, dt, xp), _to(y, dt, xp)
@@ -84,10 +88,10 @@ def require_floating(op: str, x: Tensor) -> None:
                            f"convert it first (x.float())")
 
 
-def promote_float(x, y):
+def promote_float(x, y, keep_numbers=False):
     """Like :func:`promote`, then integers and bools become the default float dtype (true division)."""
-    x, y = promote(x, y)
-    if x._data.dtype.kind not in "fc":
+    x, y = promote(x, y, keep_numbers)
+    if (x if isinstance(x, Tensor) else y)._data.dtype.kind not in "fc":
         dt = dtypes.get_default_dtype().np
         x, y = _to(x, dt), _to(y, dt)
     return x, y

@@ -3,7 +3,8 @@ convolution (:mod:`nnmath.ops.conv`) and pooling (:mod:`nnmath.ops.pooling`).
 
 Everything runs in NHWC internally (a tensor leaving a convolution is logically (N, C, H, W) but laid
 out channels-last, which the next convolution reads without a copy). ``im2col`` takes all KH·KW
-windows with ``as_strided`` and copies them once into a (N·OH·OW, KH·KW·C) matrix; ``col2im``, its
+windows with ``as_strided`` and copies them once into a (N·OH·OW, KH·KW·C) matrix (for a batch of up to
+``CHUNK_BYTES`` of it; a larger batch is taken in chunks of images, :func:`image_chunks`); ``col2im``, its
 adjoint, adds the KH·KW slices of a column matrix back into the image with strided slices (KH·KW
 iterations, no per-pixel loop).
 """
@@ -72,6 +73,18 @@ def give_scratch(array):
     stack = _scratch.setdefault((array.shape, array.dtype, get_array_module(array)), [])
     if len(stack) < 2:
         stack.append(array)
+
+
+#: The most bytes one column matrix (im2col's, or convᵀ's products) may take: a batch whose matrix would be
+#: larger is convolved in chunks of whole images (each image's rows come from the same products either
+#: way), so a 1,000-image test batch of the seed CNN never holds its 660 MB matrix at once.
+CHUNK_BYTES = 64 << 20
+
+
+def image_chunks(n, bytes_per_image):
+    """Slices of the batch axis 0..n, each of as many whole images as fit in ``CHUNK_BYTES`` (at least one)."""
+    step = max(1, CHUNK_BYTES // max(1, bytes_per_image))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
 
 def im2col(x_nhwc, geom, oh, ow):

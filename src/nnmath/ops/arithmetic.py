@@ -11,8 +11,8 @@ from nnmath.autograd.function import Function
 from nnmath.autograd.fit import cast
 from nnmath.backend import get_array_module
 from nnmath.dtypes import result_type_np
-from nnmath.ops._util import (apply_broadcasting, as_tensor_like, check_divisor, promote, promote_float, scalar_like,
-                              reject_dtype_kinds, to_float, write_out)
+from nnmath.ops._util import (apply_broadcasting, as_tensor_like, broadcast_error, check_divisor, promote,
+                              promote_float, reject_dtype_kinds, scalar_like, to_float, write_out)
 from nnmath.ops.elementwise import log, where
 from nnmath.tensor import Tensor
 
@@ -220,7 +220,7 @@ def _is_one(alpha) -> bool:
 
 def add(input, other, *, alpha=1, out=None):
     """y = input + alpha · other (broadcasting)."""
-    a, b = promote(input, other)
+    a, b = promote(input, other, keep_numbers=_is_one(alpha))
     if not _is_one(alpha):
         b = _scaled("add", b, alpha)
     y = apply_broadcasting("add", Add, a, b)
@@ -232,7 +232,7 @@ def sub(input, other, *, alpha=1, out=None):
     if _is_bool(input) or _is_bool(other):
         raise RuntimeError("sub: subtraction, the `-` operator, with a bool tensor is not supported; to invert "
                            "a mask use the `~` or logical_not() operator, to compare two masks logical_xor()")
-    a, b = promote(input, other)
+    a, b = promote(input, other, keep_numbers=_is_one(alpha))
     if not _is_one(alpha):
         b = _scaled("sub", b, alpha)
     y = apply_broadcasting("sub", Sub, a, b)
@@ -249,7 +249,7 @@ def rsub(input, other, *, alpha=1):
 
 def mul(input, other, *, out=None):
     """y = input ⊙ other (elementwise, broadcasting)."""
-    a, b = promote(input, other)
+    a, b = promote(input, other, keep_numbers=True)
     y = apply_broadcasting("mul", Mul, a, b)
     return y if out is None else write_out("mul", y, out)
 
@@ -262,13 +262,13 @@ def div(input, other, *, rounding_mode=None, out=None):
     ``rounding_mode='floor'`` or ``'trunc'`` rounds the quotient (no gradient). Integer division by
     zero raises."""
     if rounding_mode is None:
-        a, b = promote_float(input, other)
+        a, b = promote_float(input, other, keep_numbers=True)
         y = apply_broadcasting("div", Div, a, b)
     elif rounding_mode in ("floor", "trunc"):
         a, b = _integer_or_real("div", input, other, rounding_mode)
         y = _no_grad_binary(a, b, _floor_div if rounding_mode == "floor" else _trunc_div)
     else:
-        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+        raise RuntimeError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
     return y if out is None else write_out("div", y, out)
 
 
@@ -281,6 +281,9 @@ def _integer_or_real(op, input, other, rounding_mode="floor"):
     integer division by zero."""
     a, b = promote(input, other)
     mode = f"(rounding_mode={rounding_mode!r})" if op == "div" else ""
+    error = broadcast_error(op, a._data.shape, b._data.shape)
+    if error is not None:
+        raise error
     reject_dtype_kinds(f"{op}{mode}", "bc", "bool and complex", a)
     check_divisor(op, b)
     return a, b

@@ -100,6 +100,12 @@ def equal(input, other) -> bool:
 
 def nonzero(input, *, as_tuple=False):
     """Indices of the nonzero elements: an (n, ndim) int64 tensor, or a tuple of 1-D index tensors."""
+    if input.ndim == 0:  # as PyTorch: a 0-d tensor has one position (or none), with no coordinates
+        found = bool(input._data)
+        xp = get_array_module(input._data)
+        if as_tuple:
+            return (Tensor._make(xp.zeros(int(found), np.int64)),)
+        return Tensor._make(xp.zeros((int(found), 0), np.int64))
     idx = np.nonzero(input._data)
     if as_tuple:
         return tuple(Tensor._make(i.astype(np.int64)) for i in idx)

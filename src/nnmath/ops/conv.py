@@ -23,8 +23,8 @@ import numpy as np
 
 from nnmath.autograd.function import Function
 from nnmath.backend import get_array_module
-from nnmath.ops._window import (Geom, batched, col2im, crop, give_scratch, im2col, int_tuple, nchw, nhwc, out_size,
-                                take_scratch)
+from nnmath.ops._window import (Geom, batched, col2im, crop, give_scratch, im2col, image_chunks, int_tuple, nchw,
+                                nhwc, out_size, take_scratch)
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
@@ -45,54 +45,89 @@ def _rows(y_nchw, groups):
     return rows.reshape(n * oh * ow, groups, o // groups).transpose(1, 0, 2)
 
 
-def _conv_forward(x, W, b, geom, cols=None):
-    n, _, h, w = x.shape
+def _conv_forward(x, W, b, geom, keep_cols=False):
+    """y = conv(x, W) + b (N, O, OH, OW), laid out channels-last; and, with ``keep_cols``, the im2col
+    matrix of x for the weight gradient, when the batch was done in one piece (else None: too large to keep)."""
+    n, c, h, w = x.shape
     o, _, kh, kw = W.shape
     oh = out_size(h, geom.padding[0], geom.padding[1], kh, geom.stride[0], geom.dilation[0])
     ow = out_size(w, geom.padding[2], geom.padding[3], kw, geom.stride[1], geom.dilation[1])
-    if cols is None:
-        cols = im2col(nhwc(x), geom, oh, ow)
-    y = np.matmul(cols, _weight_matrix(W, geom.groups))            # (G, M, O/G)
-    y = y[0] if geom.groups == 1 else y.transpose(1, 0, 2)
-    y = y.reshape(n, oh, ow, o)
+    y = get_array_module(x).empty((n, oh, ow, o), np.result_type(x.dtype, W.dtype))
+    Wm = _weight_matrix(W, geom.groups)
+    x_nhwc = nhwc(x)
+    chunks = image_chunks(n, oh * ow * kh * kw * c * x.dtype.itemsize)
+    cols = None
+    for images in chunks:
+        cols = im2col(x_nhwc[images], geom, oh, ow)
+        _times_weights(cols, Wm, y[images])
+        if len(chunks) > 1 or not keep_cols:
+            give_scratch(cols)
+            cols = None
     if b is not None:
         y += b
     return nchw(y), cols
+
+
+def _times_weights(cols, Wm, out):
+    """``out`` (n, OH, OW, O) = the rows of ``cols`` (G, n·OH·OW, K) times the G weight matrices."""
+    if Wm.shape[0] == 1:
+        np.matmul(cols, Wm, out=out.reshape(1, -1, out.shape[-1]))   # out is contiguous: a view
+    else:
+        out[...] = np.matmul(cols, Wm).transpose(1, 0, 2).reshape(out.shape)
 
 
 def _conv_adjoint(gy, W, geom, in_hw):
     """convᵀ: (N, O, OH, OW) -> (N, C, H, W), the adjoint of the convolution with weight W.
 
     One matrix product per kernel offset, ȳ (N·OH·OW, O) @ W[:, :, a, b] (O, C), batched into one
-    ``matmul``; the KH·KW results are contiguous, so col2im adds whole blocks."""
+    ``matmul``; the KH·KW results are contiguous, so col2im adds whole blocks. A large batch is done in
+    chunks of images (:func:`image_chunks`)."""
     n, _, oh, ow = gy.shape
     o, cg, kh, kw = W.shape
     g = geom.groups
     Wk = W.reshape(g, o // g, cg, kh, kw).transpose(0, 3, 4, 1, 2).reshape(g, kh * kw, o // g, cg)
-    module = get_array_module(gy)
-    products = take_scratch((g, kh * kw, n * oh * ow, cg), np.result_type(gy, W), module)
-    np.matmul(_rows(gy, g)[:, None], Wk, out=products)                  # (G, KH·KW, M, C/G)
-    cols = products.reshape(g, kh, kw, n, oh, ow, cg)
     h, w = in_hw
     top, bottom, left, right = geom.padding
-    xp = module.zeros((n, h + top + bottom, w + left + right, g, cg), dtype=cols.dtype)
-    if g == 1:
-        part = lambda a, b: cols[0, a, b, :, :, :, None, :]  # noqa: E731
-    else:
-        part = lambda a, b: cols[:, a, b].transpose(1, 2, 3, 0, 4)  # noqa: E731
-    col2im(part, geom, oh, ow, xp)
-    give_scratch(products)
+    dtype = np.result_type(gy.dtype, W.dtype)
+    xp = get_array_module(gy).zeros((n, h + top + bottom, w + left + right, g, cg), dtype=dtype)
+    for images in image_chunks(n, g * kh * kw * oh * ow * cg * dtype.itemsize):
+        _add_adjoint(gy[images], Wk, geom, xp[images])
     xp = xp.reshape(xp.shape[:3] + (g * cg,))
     return nchw(crop(xp, geom.padding, h, w))
 
 
+def _add_adjoint(gy, Wk, geom, out):
+    """Add convᵀ(ȳ) of a batch ``gy`` (n, O, OH, OW) into ``out`` (n, Hp, Wp, G, C/G), the padded image."""
+    n, _, oh, ow = gy.shape
+    g, kk, _, cg = Wk.shape
+    kh, kw = geom.kernel
+    products = take_scratch((g, kk, n * oh * ow, cg), out.dtype, get_array_module(gy))
+    np.matmul(_rows(gy, g)[:, None], Wk, out=products)                  # (G, KH·KW, M, C/G)
+    cols = products.reshape(g, kh, kw, n, oh, ow, cg)
+    if g == 1:
+        part = lambda a, b: cols[0, a, b, :, :, :, None, :]  # noqa: E731
+    else:
+        part = lambda a, b: cols[:, a, b].transpose(1, 2, 3, 0, 4)  # noqa: E731
+    col2im(part, geom, oh, ow, out)
+    give_scratch(products)
+
+
 def _conv_weight_grad(x, gy, geom, w_shape, cols=None):
+    """W̄ = Σ over the batch of im2col(x)ᵀ ȳ; ``cols``, the convolution's im2col of x, when it kept it;
+    else the columns are made again, in chunks of images for a large batch."""
+    n, c, _, _ = x.shape
     _, _, oh, ow = gy.shape
     o, cg, kh, kw = w_shape
     g = geom.groups
-    if cols is None:
-        cols = im2col(nhwc(x), geom, oh, ow)
-    gW = np.matmul(cols.transpose(0, 2, 1), _rows(gy, g))            # (G, KH·KW·C/G, O/G)
+    if cols is not None:
+        gW = np.matmul(cols.transpose(0, 2, 1), _rows(gy, g))            # (G, KH·KW·C/G, O/G)
+    else:
+        gW = get_array_module(x).zeros((g, kh * kw * cg, o // g), np.result_type(x.dtype, gy.dtype))
+        x_nhwc = nhwc(x)
+        for images in image_chunks(n, oh * ow * kh * kw * c * x.dtype.itemsize):
+            part = im2col(x_nhwc[images], geom, oh, ow)
+            gW += np.matmul(part.transpose(0, 2, 1), _rows(gy[images], g))
+            give_scratch(part)
     gW = gW.reshape(g, kh, kw, cg, o // g).transpose(0, 4, 3, 1, 2)
     return get_array_module(gW).ascontiguousarray(gW.reshape(o, cg, kh, kw))
 
@@ -103,11 +138,8 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx, x, W, b, geom):
-        y, cols = _conv_forward(x, W, b, geom)
+        y, ctx.cols = _conv_forward(x, W, b, geom, keep_cols=ctx.needs_input_grad[1])
         ctx.geom, ctx.in_hw = geom, x.shape[2:]
-        ctx.cols = cols if ctx.needs_input_grad[1] else None
-        if ctx.cols is None:
-            give_scratch(cols)
         ctx.save_for_backward(x, W)
         return y
 

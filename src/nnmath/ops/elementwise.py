@@ -11,7 +11,8 @@ import numpy as np
 from nnmath.autograd.fit import cast
 from nnmath.autograd.function import Function
 from nnmath.backend import get_array_module
-from nnmath.ops._util import apply_broadcasting, broadcast_error, promote, reject_dtype_kinds, to_float
+from nnmath.ops._util import (apply_broadcasting, broadcast_error, promote, reject_dtype_kinds, require_floating,
+                              to_float)
 from nnmath.ops.comparison import nonzero
 from nnmath.tensor import Tensor
 
@@ -364,8 +365,12 @@ absolute = abs
 
 
 def sign(input):
-    """y = sign(x) ∈ {−1, 0, 1}; its derivative is 0 everywhere it exists."""
-    return Tensor._make(np.sign(input._data))
+    """y = sign(x) = [x > 0] − [x < 0] ∈ {−1, 0, 1} (so sign(NaN) = 0, as PyTorch); its derivative is 0
+    everywhere it exists."""
+    x = input._data
+    if x.dtype.kind != "f":
+        return Tensor._make(np.sign(x))
+    return Tensor._make((x > 0).astype(x.dtype) - (x < 0).astype(x.dtype))
 
 
 sgn = sign
@@ -468,6 +473,9 @@ def where(condition, input=None, other=None):
     """``where(c, a, b)``: a where c is true, else b (broadcasting). ``where(c)``: the indices."""
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
+    if input is None or other is None:
+        raise TypeError(f"where: expected where(condition) or where(condition, input, other), got "
+                        f"input={type(input).__name__} and other={type(other).__name__}")
     cond = condition if isinstance(condition, Tensor) else Tensor._make(np.asarray(condition))
     if cond._data.dtype == np.uint8:
         warnings.warn("where: a uint8 condition is deprecated (as in PyTorch); use a bool condition",
@@ -482,6 +490,7 @@ def where(condition, input=None, other=None):
 
 def lerp(input, end, weight):
     """y = input + weight · (end − input)."""
+    require_floating("lerp", input)
     for name, x in (("end", end), ("weight", weight)):
         if isinstance(x, Tensor) and x._data.dtype != input._data.dtype:
             raise RuntimeError(f"lerp: expected dtype {input.dtype} for `{name}` but got dtype {x.dtype}")

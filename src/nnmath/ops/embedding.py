@@ -112,6 +112,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     """
     if sparse:
         raise NotImplementedError("embedding: sparse gradients are not supported; use sparse=False")
+    if weight.ndim != 2:
+        raise RuntimeError(f"embedding: 'weight' must be 2-D (num_embeddings, embedding_dim), got shape "
+                           f"{tuple(weight.shape)}")
     num_embeddings = weight.shape[0]
     ids = _check_ids(input, num_embeddings)
     if padding_idx is not None and padding_idx < 0:

@@ -33,7 +33,7 @@ def _index_item(k):
         k = k._data
     elif isinstance(k, list):
         k = np.asarray([x._data if isinstance(x, Tensor) else x for x in k])
-    if isinstance(k, np.ndarray):
+    if isinstance(k, np.ndarray) or get_array_module(k) is not np:  # a NumPy or a device (CuPy) array
         if k.dtype == np.uint8:
             warnings.warn("indexing with a uint8 tensor is deprecated (as in PyTorch): it is read as a mask; "
                           "use a bool tensor", UserWarning, stacklevel=4)
@@ -49,6 +49,9 @@ def _index_item(k):
     if isinstance(k, (float, np.floating)):
         raise IndexError(f"index: only integers, slices, None, Ellipsis and integer or bool tensors are "
                          f"valid indices; got the float {k}")
+    if not (k is None or k is Ellipsis or isinstance(k, (int, np.integer))):
+        raise TypeError(f"index: only integers, slices, None, Ellipsis and integer or bool tensors are valid "
+                        f"indices; got {k!r} of type {type(k).__name__}")
     return k
 
 
@@ -225,7 +228,9 @@ class ScatterAdd(Function):
         return gy, None, None, gsrc
 
 
-def _check_index(op, x, dim, index):
+def _check_index(op, x, dim, index, src=None):
+    """PyTorch's checks of gather/scatter: an integer index of x's rank, no larger than x (and src)
+    outside ``dim``, with entries in [0, size) along ``dim`` (negative entries are refused)."""
     if not isinstance(index, Tensor) or index._data.dtype.kind not in "iu":
         raise RuntimeError(f"{op}: index must be an int64 tensor, got "
                            f"{type(index).__name__ if not isinstance(index, Tensor) else index.dtype}")
@@ -237,18 +242,21 @@ def _check_index(op, x, dim, index):
         if i != d and a > b:
             raise RuntimeError(f"{op}: index {tuple(index.shape)} is larger than input {tuple(x.shape)} in "
                                f"dimension {i}")
+    if isinstance(src, Tensor) and (src.ndim != index.ndim or any(a > b for a, b in zip(index.shape, src.shape))):
+        raise RuntimeError(f"{op}: index {tuple(index.shape)} is larger than src {tuple(src.shape)} (each size of "
+                           f"the index must be at most src's)")
     n = x.shape[d] if x.ndim else 1
-    bad = (index._data >= n) | (index._data < -n)
+    bad = (index._data >= n) | (index._data < 0)
     if bad.any():
-        raise IndexError(f"{op}: index {int(index._data[bad].flat[0])} is out of bounds for dimension {d} "
-                         f"with size {n}")
+        raise RuntimeError(f"{op}: index {int(index._data[bad].flat[0])} is out of bounds for dimension {d} "
+                           f"with size {n}")
     return d
 
 
 def gather(input, dim, index, *, sparse_grad=False):
     """``y[i][j] = x[i][index[i][j]]`` along ``dim`` (index has x's number of dimensions)."""
     d = _check_index("gather", input, dim, index)
-    return Gather.apply(input, d, Tensor._make(index._data % max(input.shape[d] if input.ndim else 1, 1)))
+    return Gather.apply(input, d, index)
 
 
 def take_along_dim(input, indices, dim=None):
@@ -259,8 +267,8 @@ def take_along_dim(input, indices, dim=None):
 
 def scatter_add(input, dim, index, src):
     """``y = x`` plus ``src`` added at ``index`` along ``dim`` (repeated indices accumulate)."""
-    d = _check_index("scatter_add", input, dim, index)
-    return ScatterAdd.apply(input, d, Tensor._make(index._data % max(input.shape[d], 1)), src)
+    d = _check_index("scatter_add", input, dim, index, src)
+    return ScatterAdd.apply(input, d, index, src)
 
 
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
@@ -275,9 +283,9 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
         return scatter_add(input, dim, index, src)
     if reduce is not None:
         raise NotImplementedError(f"scatter: reduce={reduce!r} is not supported (use 'add' or None)")
-    d = _check_index("scatter", input, dim, index)
+    d = _check_index("scatter", input, dim, index, src)
     hit = xp.zeros(input.shape, dtype=bool)
-    hit[_along(index._data % max(input.shape[d], 1), d)] = True
+    hit[_along(index._data, d)] = True
     zeros = Tensor._make(xp.zeros(input.shape, dtype=input._data.dtype))
     return where(Tensor._make(hit), scatter_add(zeros, d, index, src), input)
 
@@ -286,6 +294,8 @@ def index_select(input, dim, index):
     """The entries of ``index`` along ``dim``: ``x[..., index, ...]``."""
     d = wrap_dim(dim, input.ndim, "index_select")
     idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"index_select: expected an int64 or int32 index, got {idx.dtype} (convert with .long())")
     if idx.ndim > 1:
         raise IndexError(f"index_select: index must be 0-D or 1-D, got shape {idx.shape}")
     n = input.shape[d] if input.ndim else 1
@@ -301,6 +311,8 @@ def narrow(input, dim, start, length):
     d = wrap_dim(dim, input.ndim, "narrow")
     n = input.shape[d]
     start = int(start) % n if start < 0 else int(start)
+    if length < 0:
+        raise RuntimeError(f"narrow: length must be non-negative, got {length}")
     if start + length > n:
         raise RuntimeError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({n})")
     return GetItem.apply(input, (slice(None),) * d + (slice(start, start + length),))
@@ -308,6 +320,10 @@ def narrow(input, dim, start, length):
 
 def select(input, dim, index):
     d = wrap_dim(dim, input.ndim, "select")
+    n = input.shape[d]
+    if not -n <= int(index) < n:
+        raise IndexError(f"select(): index {int(index)} out of range for tensor of size {list(input.shape)} at "
+                         f"dimension {d}")
     return GetItem.apply(input, (slice(None),) * d + (int(index),))
 
 
@@ -323,10 +339,14 @@ def masked_fill(input, mask, value):
         value = value.to(input.dtype)
     else:
         value = Tensor._make(scalar_like(value, input._data))
-    out = where(Tensor._make(m), value, input)
-    if tuple(out.shape) != tuple(input.shape):
-        raise RuntimeError(f"masked_fill: mask of shape {m.shape} does not broadcast to {tuple(input.shape)}")
-    return out
+    try:
+        fits = np.broadcast_shapes(m.shape, tuple(input.shape)) == tuple(input.shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f"masked_fill: mask of shape {m.shape} does not broadcast to the input's shape "
+                           f"{tuple(input.shape)}")
+    return where(Tensor._make(m), value, input)
 
 
 def masked_select(input, mask):
@@ -344,6 +364,12 @@ def masked_select(input, mask):
 
 
 def take(input, index):
+    """The entries of the flattened input at ``index`` (of any shape)."""
+    n = input.numel()
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    bad = (idx >= n) | (idx < -n)
+    if bad.any():
+        raise IndexError(f"take: index {int(idx[bad].flat[0])} is out of range for a tensor of {n} elements")
     return getitem(flatten(input), index)
 
 
@@ -368,6 +394,8 @@ def repeat_interleave(input, repeats, dim=None):
     x = flatten(input) if dim is None else input
     d = 0 if dim is None else wrap_dim(dim, x.ndim, "repeat_interleave")
     reps = repeats._data if isinstance(repeats, Tensor) else repeats
+    if np.any(np.asarray(reps) < 0):
+        raise RuntimeError(f"repeat_interleave: repeats must be non-negative, got {reps}")
     idx = np.repeat(np.arange(x.shape[d]), reps)
     return index_select(x, d, Tensor._make(idx))
 

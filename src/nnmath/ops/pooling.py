@@ -286,8 +286,8 @@ def _adaptive_size(x, output_size, op):
     if len(sizes) != 2:
         raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size}")
     out = tuple(int(x.shape[-2 + i]) if s is None else int(s) for i, s in enumerate(sizes))
-    if min(out) < 0 or (min(out) == 0 and x.numel() > 0):
-        raise RuntimeError(f"{op}: output_size must be positive, got {out}")
+    if min(out) < 0:
+        raise RuntimeError(f"{op}: output_size must be non-negative, got {out}")
     return out
 
 

@@ -49,37 +49,41 @@ class Matmul(Function):
         return ga, gb
 
 
-def _matmul_error(a, b):
+def _matmul_error(a, b, op):
     sa, sb = tuple(a.shape), tuple(b.shape)
     if a.ndim == 0 or b.ndim == 0:
-        return RuntimeError(f"matmul: both arguments need at least 1 dimension; got {sa} @ {sb}")
+        return RuntimeError(f"{op}: both arguments need at least 1 dimension; got {sa} @ {sb}")
     k1 = sa[-1]
     k2 = sb[-2] if b.ndim > 1 else sb[0]
     if k1 != k2:
-        return RuntimeError(f"matmul: {sa} @ {sb}: inner sizes {k1} and {k2} differ")
-    return RuntimeError(f"matmul: {sa} @ {sb}: batch dimensions {sa[:-2]} and {sb[:-2]} do not broadcast")
+        return RuntimeError(f"{op}: {sa} @ {sb}: inner sizes {k1} and {k2} differ")
+    return RuntimeError(f"{op}: {sa} @ {sb}: batch dimensions {sa[:-2]} and {sb[:-2]} do not broadcast")
 
 
 def matmul(input, other):
     """Matrix product with NumPy/PyTorch ``@`` semantics (vectors, matrices, broadcast batches)."""
-    a, b = input, other
+    return _matmul(input, other, "matmul")
+
+
+def _matmul(a, b, op):
+    """``matmul`` whose errors name ``op`` (mm, bmm, mv, dot call it)."""
     for x in (a, b):
         if not isinstance(x, Tensor):
-            raise TypeError(f"matmul: expected Tensors, got {type(x).__name__}")
-    check_same_dtype("matmul", a, b)
+            raise TypeError(f"{op}: expected Tensors, got {type(x).__name__}")
+    check_same_dtype(op, a, b)
     if a._data.dtype.kind == "b":
-        raise RuntimeError("matmul: not implemented for bool tensors")
+        raise RuntimeError(f"{op}: not implemented for bool tensors")
     try:
         return Matmul.apply(a, b)
     except ValueError:
-        raise _matmul_error(a, b) from None
+        raise _matmul_error(a, b, op) from None
 
 
 def mm(input, mat2):
     """(n, k) @ (k, m) matrix product; both must be 2-D."""
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D matrices, got shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
-    return matmul(input, mat2)
+    return _matmul(input, mat2, "mm")
 
 
 def bmm(input, mat2):
@@ -88,14 +92,14 @@ def bmm(input, mat2):
         raise RuntimeError(f"bmm: expected 3-D tensors, got shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
     if input.shape[0] != mat2.shape[0]:
         raise RuntimeError(f"bmm: batch sizes differ: {tuple(input.shape)} and {tuple(mat2.shape)}")
-    return matmul(input, mat2)
+    return _matmul(input, mat2, "bmm")
 
 
 def mv(input, vec):
     """(n, m) @ (m,) matrix-vector product."""
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"mv: expected a matrix and a vector, got {tuple(input.shape)} and {tuple(vec.shape)}")
-    return matmul(input, vec)
+    return _matmul(input, vec, "mv")
 
 
 def dot(input, other):
@@ -104,7 +108,7 @@ def dot(input, other):
         raise RuntimeError(f"dot: expected 1-D tensors, got {tuple(input.shape)} and {tuple(other.shape)}")
     if input.shape[0] != other.shape[0]:
         raise RuntimeError(f"dot: sizes {input.shape[0]} and {other.shape[0]} differ")
-    return matmul(input, other)
+    return _matmul(input, other, "dot")
 
 
 
@@ -254,7 +258,22 @@ def _parse_einsum(equation: str, operands):
         if len(set(s)) != len(s):
             raise NotImplementedError(f"einsum: repeated subscripts within one operand ({s!r}, a "
                                       f"diagonal) are not supported; use nnmath.diagonal")
+    _check_einsum_sizes(equation, expanded, operands)
     return tuple(expanded), out
+
+
+def _check_einsum_sizes(equation, subscripts, operands):
+    """Each subscript has one size across the operands (or size 1, which broadcasts)."""
+    seen = {}
+    for i, (s, x) in enumerate(zip(subscripts, operands)):
+        for ch, size in zip(s, x.shape):
+            first = seen.setdefault(ch, (size, i))
+            if size != first[0] and 1 not in (size, first[0]):
+                raise RuntimeError(f"einsum: {equation!r}: subscript {ch!r} has size {first[0]} in operand "
+                                   f"{first[1]} (shape {tuple(operands[first[1]].shape)}) but size {size} in operand "
+                                   f"{i} (shape {tuple(x.shape)})")
+            if first[0] == 1:
+                seen[ch] = (size, i)
 
 
 def einsum(equation, *operands):

@@ -6,6 +6,7 @@ an extreme gives it to the elements that attained it.
 from __future__ import annotations
 
 import builtins
+import warnings
 
 import numpy as np
 
@@ -283,15 +284,9 @@ def _correction(unbiased, correction):
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Σ (xᵢ − x̄)² / (n − correction): Bessel's correction 1 by default (``unbiased=False``: 0)."""
-    if isinstance(dim, bool):  # var(x, unbiased) legacy form
-        unbiased, dim = dim, None
-    c = _correction(unbiased, correction)
-    require_floating("std and var", input)
-    x = input
-    dims = reduction_dims(dim, x.ndim, "var")
-    n = _count(x.shape, dims)
-    d = x - mean(x, dims, keepdim=True)
-    return sum(d * d, dims, keepdim) / builtins.max(n - c, 0)
+    dims, c = _variance_args(input, dim, unbiased, correction, "var")
+    d = input - mean(input, dims, keepdim=True)
+    return sum(d * d, dims, keepdim) / builtins.max(_count(input.shape, dims) - c, 0)
 
 
 class Std(Function):
@@ -320,10 +315,23 @@ class Std(Function):
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """√var, with gradient 0 where it is 0 (a constant input), as PyTorch."""
-    if isinstance(dim, bool):  # std(x, unbiased) legacy form
+    dims, c = _variance_args(input, dim, unbiased, correction, "std")
+    return Std.apply(input, dims, keepdim, c)
+
+
+def _variance_args(input, dim, unbiased, correction, op):
+    """(dims, correction) of var or std (``op``, which errors and warnings name), with the legacy
+    ``f(x, unbiased)`` form. When n − correction ≤ 0 the result is NaN or inf, with PyTorch's warning."""
+    if isinstance(dim, bool):  # var(x, unbiased) legacy form
         unbiased, dim = dim, None
-    require_floating("std and var", input)
-    return Std.apply(input, reduction_dims(dim, input.ndim, "std"), keepdim, _correction(unbiased, correction))
+    c = _correction(unbiased, correction)
+    require_floating(op, input)
+    dims = reduction_dims(dim, input.ndim, op)
+    n = _count(input.shape, dims)
+    if n - c <= 0:
+        warnings.warn(f"{op}(): degrees of freedom is <= 0: {n} values per result and correction {c} (the "
+                      f"result is nan or inf)", UserWarning, stacklevel=3)
+    return dims, c
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -344,7 +352,12 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     return Prod.apply(input, dims, keepdim)
 
 
-def _check_nonempty(x, dims, op):
+def _check_nonempty(x, dim, dims, op):
+    """A max/min has no value over nothing: PyTorch's RuntimeError for a whole empty tensor, IndexError
+    for an empty reduced dimension."""
+    if x._data.size == 0 and dim in ((), None, []):
+        raise RuntimeError(f"{op}: expected a reduction dim for an empty tensor (shape {tuple(x.shape)}); the "
+                           f"max or min of no values is undefined")
     if x._data.size == 0 and (not dims or builtins.any(x.shape[d] == 0 for d in dims)):
         raise IndexError(f"{op}: expected a non-empty tensor along the reduced dimension; got shape "
                          f"{tuple(x.shape)}")
@@ -353,14 +366,14 @@ def _check_nonempty(x, dims, op):
 def amax(input, dim=(), keepdim=False):
     """max over ``dim`` (all when empty); the gradient is split evenly among tied maxima."""
     dims = reduction_dims(dim, input.ndim, "amax")
-    _check_nonempty(input, dims, "amax")
+    _check_nonempty(input, dim, dims, "amax")
     return Amax.apply(input, dims, keepdim, False)
 
 
 def amin(input, dim=(), keepdim=False):
     """min over ``dim`` (all when empty); the gradient is split evenly among tied minima."""
     dims = reduction_dims(dim, input.ndim, "amin")
-    _check_nonempty(input, dims, "amin")
+    _check_nonempty(input, dim, dims, "amin")
     return Amax.apply(input, dims, keepdim, True)
 
 
@@ -423,12 +436,14 @@ def median(input, dim=None, keepdim=False):
     it); ``median(x, dim, keepdim)``: (values, indices) of the lower median along ``dim``, the gradient
     going to the returned index (the first of tied values; a NaN in the row is the median, as PyTorch)."""
     if dim is None:
-        _check_nonempty(input, (), "median")
+        if input.numel() == 0 and input._data.dtype.kind in "fc":  # the median of nothing is NaN, as PyTorch's
+            return Tensor._make(np.array(np.nan, dtype=input._data.dtype))
+        _check_nonempty(input, dim, (), "median")
         return Median.apply(input)
     d = wrap_dim(dim, input.ndim, "median")
     if input.ndim == 0:
         return values_indices(input, Tensor._make(np.zeros((), np.int64)))
-    _check_nonempty(input, (d,), "median")
+    _check_nonempty(input, d, (d,), "median")
     a = input._data
     order = np.argsort(a, axis=d, kind="stable")        # NaNs sort last
     idx = np.take(order, [(a.shape[d] - 1) // 2], axis=d)
@@ -476,6 +491,9 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     x = input if dtype is None else input.to(dtype)
     require_floating("norm", x)
     dims = reduction_dims(dim, x.ndim, "norm")
+    if p == "fro" and isinstance(dim, (tuple, list)) and len(dim) > 2:
+        raise RuntimeError(f"norm: p='fro' is the norm of a vector or a matrix: dim must have one or two entries, "
+                           f"got dim={tuple(dim)}")
     if p in ("fro", 2, 2.0):
         return Norm2.apply(x, dims, keepdim)
     if p == "nuc":

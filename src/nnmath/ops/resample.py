@@ -23,6 +23,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError("interpolate: align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
     one_d = input.ndim == 3
+    needs = {"linear": 3, "bilinear": 4}.get(mode)
+    if needs is not None and input.ndim != needs:
+        raise NotImplementedError(f"interpolate: got a {input.ndim}-D input (shape {tuple(input.shape)}), but {mode} "
+                                  f"mode needs a {needs}-D input")
     x = input.unsqueeze(2) if one_d else input
     if x.ndim != 4:
         raise NotImplementedError(f"interpolate: expected a 3-D or 4-D input, got size {tuple(input.shape)}")
@@ -38,6 +42,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         sf = (1.0, float(sf[0])) if one_d else tuple(float(s) for s in sf)
         out_hw = tuple(int(math.floor(n * s)) for n, s in zip(in_hw, sf))
         scales = (None, None) if recompute_scale_factor else sf
+    if min(out_hw) <= 0:
+        shown = out_hw[1:] if one_d else out_hw
+        raise RuntimeError(f"interpolate: input and output sizes should be greater than 0, but got input "
+                           f"{tuple(input.shape[2:])} and output {shown}")
     y = x
     for axis, (n_in, n_out, sc) in enumerate(zip(in_hw, out_hw, scales)):
         if n_in == n_out and sc in (None, 1.0):

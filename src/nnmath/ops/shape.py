@@ -209,10 +209,11 @@ def _view_dtype(input, dtype):
 
 
 def view_as(input, other):
+    return view(input, tuple(other.shape))
+
+
+def reshape_as(input, other):
     return reshape(input, tuple(other.shape))
-
-
-reshape_as = view_as
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -299,6 +300,13 @@ def movedim(input, source, destination):
     dst = destination if isinstance(destination, (tuple, list)) else (destination,)
     src = [wrap_dim(s, input.ndim, "movedim") for s in src]
     dst = [wrap_dim(d, input.ndim, "movedim") for d in dst]
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: invalid source or destination dims: source ({list(source)}) and destination "
+                           f"({list(destination)}) have different numbers of elements")
+    for name, dims in (("source", src), ("destination", dst)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({dims}) for a tensor of shape "
+                               f"{tuple(input.shape)}")
     order = [i for i in range(input.ndim) if i not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -313,18 +321,33 @@ def expand(input, *sizes):
     sizes = size_args(sizes, "expand")
     lead = len(sizes) - input.ndim
     if lead < 0:
-        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal "
-                           f"to the number of dimensions in the tensor ({input.ndim})")
+        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}: {list(sizes)}) must be greater "
+                           f"or equal to the number of dimensions in the tensor ({input.ndim}: "
+                           f"{list(input.shape)})")
     shape = tuple(input.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
-    return broadcast_to(input, shape)
+    return _expand_to(input, shape, "expand")
 
 
 def expand_as(input, other):
-    return broadcast_to(input, tuple(other.shape))
+    return _expand_to(input, tuple(other.shape), "expand_as")
+
+
+def _expand_to(input, shape, op):
+    for i, (size, target) in enumerate(zip(input.shape[::-1], shape[::-1])):
+        if size != target and size != 1:
+            raise RuntimeError(f"{op}: the expanded size of the tensor ({target}) must match the existing size "
+                               f"({size}) at non-singleton dimension {len(shape) - 1 - i}: target sizes "
+                               f"{list(shape)}, tensor sizes {list(input.shape)}")
+    return broadcast_to(input, shape)
 
 
 def broadcast_tensors(*tensors):
-    shape = np.broadcast_shapes(*[tuple(t.shape) for t in tensors])
+    shapes = [tuple(t.shape) for t in tensors]
+    try:
+        shape = np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise RuntimeError(f"broadcast_tensors: shapes {' and '.join(map(str, shapes))} do not broadcast (each pair "
+                           f"of trailing sizes must be equal or one of them 1)") from None
     return tuple(broadcast_to(t, shape) for t in tensors)
 
 
@@ -352,7 +375,8 @@ def repeat(input, *sizes):
 
 
 def tile(input, dims):
-    dims = tuple(dims)
+    """``repeat`` with ``dims`` padded by leading 1s to the tensor's rank (an int is one dim)."""
+    dims = size_args((dims,), "tile")
     if len(dims) < input.ndim:
         dims = (1,) * (input.ndim - len(dims)) + dims
     return repeat(input, dims)
@@ -362,7 +386,7 @@ def cat(tensors, dim=0):
     """Join tensors along an existing dimension ``dim``."""
     tensors = [t for t in tensors]
     if not tensors:
-        raise RuntimeError("cat: expected a non-empty list of Tensors")
+        raise ValueError("cat: expected a non-empty list of Tensors")
     ref = tensors[0]
     if ref.ndim == 0:
         raise RuntimeError("cat: zero-dimensional tensor (at position 0) cannot be concatenated")
@@ -441,6 +465,8 @@ def tensor_split(input, indices_or_sections, dim=0):
     n = input.shape[d]
     if isinstance(indices_or_sections, int):
         k = indices_or_sections
+        if k <= 0:
+            raise RuntimeError(f"tensor_split: number of sections must be larger than 0, got {k}")
         sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
     else:
         idx = [0] + list(indices_or_sections) + [n]

@@ -19,9 +19,11 @@ def _order(input, dim, descending, stable=True):
     a = input._data
     if a.ndim == 0:
         return get_array_module(a).zeros((), np.int64)
-    key = -a if descending and a.dtype.kind in "fi" else a
+    if descending and a.dtype.kind == "f":  # NaN is the largest value, as in PyTorch: first when descending
+        return np.lexsort((-a, ~np.isnan(a)), axis=d).astype(np.int64)
+    key = -a if descending and a.dtype.kind == "i" else a
     idx = np.argsort(key, axis=d, kind="stable")
-    if descending and a.dtype.kind not in "fi":
+    if descending and a.dtype.kind not in "fi":  # unsigned, bool
         idx = np.flip(idx, axis=d)
     return idx.astype(np.int64)
 
@@ -51,8 +53,11 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
-    v, i = topk(input, k, dim, largest=False)
     d = wrap_dim(dim, input.ndim, "kthvalue")
+    n = input.shape[d] if input.ndim else 1
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue: k ({k}) is out of range for dimension {d} of size {n} (1 <= k <= {n})")
+    v, i = topk(input, k, dim, largest=False)
     v, i = v.narrow(d, k - 1, 1), i.narrow(d, k - 1, 1)
     if not keepdim:
         v, i = squeeze(v, d), squeeze(i, d)
@@ -60,7 +65,8 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
-    res = np.unique(input._data, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
+    axis = None if dim is None else wrap_dim(dim, input.ndim, "unique")
+    res = np.unique(input._data, return_inverse=return_inverse, return_counts=return_counts, axis=axis)
     if not (return_inverse or return_counts):
         return Tensor._make(res)
     out = [Tensor._make(res[0])]
@@ -83,6 +89,11 @@ def searchsorted(sorted_sequence, values, *, right=False):
 
 
 def bucketize(input, boundaries, *, right=False):
+    """The index of the bucket of each value of ``input``: i with boundaries[i-1] < x <= boundaries[i]
+    (``right``: boundaries[i-1] <= x < boundaries[i]); ``boundaries`` is 1-D and increasing."""
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"bucketize: boundaries tensor must be 1 dimension, but got dim({boundaries.ndim}) "
+                           f"(shape {tuple(boundaries.shape)})")
     return searchsorted(boundaries, input, right=right)
 
 

@@ -32,7 +32,7 @@ class LRScheduler:
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+            raise TypeError(f"{type(self).__name__}: {type(optimizer).__name__} is not an Optimizer")
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -204,9 +204,11 @@ class LinearLR(LRScheduler):
     def __init__(self, optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0, total_iters: int = 5,
                  last_epoch: int = -1):
         if start_factor > 1.0 or start_factor <= 0:
-            raise ValueError("Starting multiplicative factor expected to be greater than 0 and less or equal to 1.")
+            raise ValueError(f"LinearLR: start_factor (the starting multiplicative factor) expected to be greater "
+                             f"than 0 and less or equal to 1, got {start_factor}")
         if end_factor > 1.0 or end_factor < 0:
-            raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
+            raise ValueError(f"LinearLR: end_factor (the ending multiplicative factor) expected to be between 0 and "
+                             f"1, got {end_factor}")
         self.start_factor = start_factor
         self.end_factor = end_factor
         self.total_iters = total_iters
@@ -284,6 +286,9 @@ class CosineAnnealingLR(LRScheduler):
             return _lrs(self.optimizer)
         if self._step_count == 1 and self.last_epoch > 0:  # resumed: start from the closed form
             return self._get_closed_form_lr()
+        if self.T_max == 0:  # PyTorch's ZeroDivisionError, at the same step, with words
+            raise ZeroDivisionError("CosineAnnealingLR: T_max=0 (the length of the half cycle) divides; give "
+                                    "T_max >= 1")
         if (self.last_epoch - 1 - self.T_max) % (2 * self.T_max) == 0:  # at the bottom the ratio is 0/0
             return [lr + (base_lr - self.eta_min) * (1 - math.cos(math.pi / self.T_max)) / 2
                     for base_lr, lr in zip(self.base_lrs, _lrs(self.optimizer))]
@@ -393,9 +398,9 @@ class ReduceLROnPlateau(LRScheduler):
                  threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0, min_lr=0,
                  eps: float = 1e-8):
         if factor >= 1.0:
-            raise ValueError("Factor should be < 1.0.")
+            raise ValueError(f"ReduceLROnPlateau: factor should be < 1.0, got {factor}")
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+            raise TypeError(f"{type(self).__name__}: {type(optimizer).__name__} is not an Optimizer")
         self.factor = factor
         self.optimizer = optimizer
         if isinstance(min_lr, (list, tuple)):
@@ -490,7 +495,7 @@ class OneCycleLR(LRScheduler):
                  cycle_momentum: bool = True, base_momentum=0.85, max_momentum=0.95, div_factor: float = 25.0,
                  final_div_factor: float = 1e4, three_phase: bool = False, last_epoch: int = -1):
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+            raise TypeError(f"{type(self).__name__}: {type(optimizer).__name__} is not an Optimizer")
         self.optimizer = optimizer
         self.total_steps = _total_steps(total_steps, epochs, steps_per_epoch)
         self._schedule_phases = self._phases(pct_start, three_phase)
@@ -570,15 +575,15 @@ class OneCycleLR(LRScheduler):
 def _total_steps(total_steps, epochs, steps_per_epoch) -> int:
     if total_steps is not None:
         if total_steps <= 0 or not isinstance(total_steps, int):
-            raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
+            raise ValueError(f"OneCycleLR: expected positive integer total_steps, but got {total_steps}")
         return total_steps
     if epochs is not None and steps_per_epoch is not None:
         if not isinstance(epochs, int) or epochs <= 0:
-            raise ValueError(f"Expected positive integer epochs, but got {epochs}")
+            raise ValueError(f"OneCycleLR: expected positive integer epochs, but got {epochs}")
         if not isinstance(steps_per_epoch, int) or steps_per_epoch <= 0:
-            raise ValueError(f"Expected positive integer steps_per_epoch, but got {steps_per_epoch}")
+            raise ValueError(f"OneCycleLR: expected positive integer steps_per_epoch, but got {steps_per_epoch}")
         return epochs * steps_per_epoch
-    raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
+    raise ValueError("OneCycleLR: you must define either total_steps OR (epochs AND steps_per_epoch)")
 
 
 def _per_group(name: str, optimizer: Optimizer, value) -> list:

@@ -89,7 +89,8 @@ class Optimizer:
                           "this will cause an error", stacklevel=3)
         existing = set(chain.from_iterable(group["params"] for group in self.param_groups))
         if not existing.isdisjoint(params):
-            raise ValueError("some parameters appear in more than one parameter group")
+            raise ValueError(f"{type(self).__name__}.add_param_group: some parameters appear in more than one "
+                             f"parameter group")
         self.param_groups.append(param_group)
 
     # --- the update ----------------------------------------------------------------------------
@@ -162,11 +163,15 @@ class Optimizer:
         parameter's dtype, ``step`` kept as saved) and the hyperparameters replaced by the saved ones."""
         saved_groups = copy.deepcopy(state_dict["param_groups"])
         if len(self.param_groups) != len(saved_groups):
-            raise ValueError("loaded state dict has a different number of parameter groups")
+            raise ValueError(f"{type(self).__name__}.load_state_dict: loaded state dict has a different number of "
+                             f"parameter groups ({len(saved_groups)}) than the optimizer "
+                             f"({len(self.param_groups)})")
         if any(len(group["params"]) != len(saved["params"])
                for group, saved in zip(self.param_groups, saved_groups)):
-            raise ValueError("loaded state dict contains a parameter group that doesn't match the size "
-                             "of optimizer's group")
+            raise ValueError(f"{type(self).__name__}.load_state_dict: loaded state dict contains a parameter group "
+                             f"that doesn't match the size of optimizer's group (sizes "
+                             f"{[len(saved['params']) for saved in saved_groups]} saved, "
+                             f"{[len(group['params']) for group in self.param_groups]} here)")
         param_of = dict(zip(chain.from_iterable(saved["params"] for saved in saved_groups),
                             chain.from_iterable(group["params"] for group in self.param_groups)))
         state = defaultdict(dict)

@@ -41,7 +41,8 @@ class SGD(Optimizer):
         _check_at_least_zero("momentum value", momentum)
         _check_at_least_zero("weight_decay value", weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+            raise ValueError(f"SGD: Nesterov momentum requires a momentum and zero dampening, got momentum={momentum}, "
+                             f"dampening={dampening}")
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                         nesterov=nesterov, maximize=maximize, foreach=foreach,
                         differentiable=differentiable, fused=fused)

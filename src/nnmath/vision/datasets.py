@@ -193,9 +193,9 @@ class MNIST(Dataset):
         if missing:
             lines = "\n".join(f"  {f}:\n    " + "\n    ".join(errs) for f, errs in missing)
             raise RuntimeError(
-                f"{type(self).__name__}: could not download {', '.join(f for f, _ in missing)} (offline?).\n{lines}\n"
-                f"Download them by hand from {self.mirrors[0]} and put them in {self.raw_folder} (or set "
-                f"NNMATH_DATA to a directory that holds them).")
+                f"{type(self).__name__}: could not download {', '.join(f for f, _ in missing)} (offline?): "
+                f"download them by hand from {self.mirrors[0]} and put them in {self.raw_folder} (or set "
+                f"NNMATH_DATA to a directory that holds them). The attempts:\n{lines}")
 
     # --- samples ----------------------------------------------------------------------------------
     def __len__(self) -> int:

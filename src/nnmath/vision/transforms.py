@@ -64,11 +64,14 @@ class ToTensor:
     Float arrays are only transposed to (C, H, W)."""
 
     def __call__(self, pic):
+        if not (isinstance(pic, np.ndarray) or _is_pil(pic)):
+            raise TypeError(f"ToTensor: pic should be a PIL Image or a NumPy array, got {type(pic).__name__}")
         a = np.asarray(pic)
         if a.ndim == 2:
             a = a[:, :, None]
         if a.ndim != 3:
-            raise TypeError(f"ToTensor: expected an image of shape (H, W) or (H, W, C), got {a.shape}")
+            raise ValueError(f"ToTensor: pic should be 2/3 dimensional, (H, W) or (H, W, C); got {a.ndim} dimensions "
+                             f"(shape {a.shape})")
         a = a.transpose(2, 0, 1)
         if a.dtype == np.uint8:
             return Tensor._make(np.multiply(a, np.float32(1 / 255), dtype=np.float32))
@@ -171,15 +174,25 @@ def _pad_array(a, h_axis, left, top, right, bottom, fill=0, mode="constant"):
     return np.pad(a, widths, mode={"edge": "edge", "reflect": "reflect", "symmetric": "symmetric"}[mode])
 
 
-def _padding4(padding):
+_PADDING_MODES = ("constant", "edge", "reflect", "symmetric")
+
+
+def _padding4(padding, op):
     if isinstance(padding, numbers.Number):
         return (int(padding),) * 4
     padding = tuple(int(p) for p in padding)
+    if len(padding) == 1:
+        return padding * 4
     if len(padding) == 2:
         return (padding[0], padding[1], padding[0], padding[1])
     if len(padding) == 4:
         return padding
-    raise ValueError(f"padding must be an int or a 2- or 4-element tuple, got {padding}")
+    raise ValueError(f"{op}: padding must be an int or a 1-, 2- or 4-element tuple, got {padding}")
+
+
+def _check_padding_mode(mode, op):
+    if mode not in _PADDING_MODES:
+        raise ValueError(f"{op}: padding_mode should be one of {', '.join(_PADDING_MODES)}; got {mode!r}")
 
 
 class Pad:
@@ -187,7 +200,8 @@ class Pad:
     ``padding_mode`` constant (with ``fill``), edge, reflect or symmetric."""
 
     def __init__(self, padding, fill=0, padding_mode="constant"):
-        self.padding = _padding4(padding)
+        self.padding = _padding4(padding, "Pad")
+        _check_padding_mode(padding_mode, "Pad")
         self.fill = fill
         self.padding_mode = padding_mode
 
@@ -199,15 +213,22 @@ class Pad:
         return f"Pad(padding={self.padding}, fill={self.fill}, padding_mode={self.padding_mode})"
 
 
-def _size2(size):
-    return (int(size), int(size)) if isinstance(size, numbers.Number) else tuple(int(s) for s in size)
+def _size2(size, op):
+    """(h, w) from an int or a sequence of 1 or 2 ints (torchvision's rule)."""
+    if isinstance(size, numbers.Number):
+        return (int(size), int(size))
+    size = tuple(int(s) for s in size)
+    if len(size) not in (1, 2):
+        raise ValueError(f"{op}: size should be an int or a sequence of 1 or 2 values (h, w), got {size}")
+    return size * (3 - len(size))
 
 
 class RandomCrop:
     """Crop a random ``size`` (h, w) window, after optional ``padding`` (as :class:`Pad`)."""
 
     def __init__(self, size, padding=None, pad_if_needed=False, fill=0, padding_mode="constant"):
-        self.size = _size2(size)
+        self.size = _size2(size, "RandomCrop")
+        _check_padding_mode(padding_mode, "RandomCrop")
         self.padding = padding
         self.pad_if_needed = pad_if_needed
         self.fill = fill
@@ -216,7 +237,8 @@ class RandomCrop:
     def __call__(self, img):
         a, h_axis = _spatial(img)
         if self.padding is not None:
-            a = _pad_array(a, h_axis, *_padding4(self.padding), fill=self.fill, mode=self.padding_mode)
+            a = _pad_array(a, h_axis, *_padding4(self.padding, "RandomCrop"), fill=self.fill,
+                           mode=self.padding_mode)
         th, tw = self.size
         h, w = a.shape[h_axis], a.shape[h_axis + 1]
         if self.pad_if_needed and (h < th or w < tw):
@@ -241,7 +263,7 @@ class CenterCrop:
     """Crop the central ``size`` (h, w) window."""
 
     def __init__(self, size):
-        self.size = _size2(size)
+        self.size = _size2(size, "CenterCrop")
 
     def __call__(self, img):
         a, h_axis = _spatial(img)
@@ -317,6 +339,11 @@ class Resize:
     ``interpolation`` 'nearest' or 'bilinear' (half-pixel centres, as torchvision)."""
 
     def __init__(self, size, interpolation="bilinear", max_size=None, antialias=True):
+        if not isinstance(size, (int, list, tuple)) or isinstance(size, bool):
+            raise TypeError(f"Resize: size should be an int or a sequence of 1 or 2 ints, got {type(size).__name__} "
+                            f"{size!r}")
+        if isinstance(size, (list, tuple)) and len(size) not in (1, 2):
+            raise ValueError(f"Resize: if size is a sequence, it should have 1 or 2 values, got {list(size)}")
         self.size = size
         self.interpolation = getattr(interpolation, "value", interpolation)
         if self.interpolation not in ("nearest", "bilinear"):
@@ -327,7 +354,7 @@ class Resize:
         if isinstance(self.size, numbers.Number) or len(self.size) == 1:
             s = int(self.size if isinstance(self.size, numbers.Number) else self.size[0])
             return (s, int(s * w / h)) if h <= w else (int(s * h / w), s)
-        return _size2(self.size)
+        return _size2(self.size, "Resize")
 
     def __call__(self, img):
         a, h_axis = _spatial(img)

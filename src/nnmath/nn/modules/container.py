@@ -190,6 +190,8 @@ class ModuleDict(Module):
             self.update(modules)
 
     def __getitem__(self, key: str) -> Module:
+        if key not in self._modules:
+            raise KeyError(f"ModuleDict: no module named {key!r} (it holds {list(self._modules)})")
         return self._modules[key]
 
     def __setitem__(self, key: str, module: Module) -> None:

@@ -12,6 +12,7 @@ as PyTorch's and a PyTorch ``state_dict`` loads key for key.
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -380,7 +381,10 @@ class Module:
             else:
                 device = a
         if device is not None:
-            dev = check_available(device)
+            try:
+                dev = check_available(device)
+            except RuntimeError as e:
+                raise RuntimeError(f"Module.to: {e}") from None
             self._apply(lambda a: to_device(a, dev))
         if dtype is None:
             return self
@@ -447,6 +451,9 @@ class Module:
         and (when ``strict``) every missing and unexpected key. ``assign=True`` makes the module keep
         the given tensors instead of copying into its own.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"{type(self).__name__}.load_state_dict: Expected state_dict to be dict-like (names to "
+                            f"tensors), got {type(state_dict).__name__}")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]

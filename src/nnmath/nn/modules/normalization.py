@@ -188,8 +188,8 @@ class _BatchNorm(_NormBase):
     def forward(self, input):
         self._check_input_dim(input)
         if input.shape[1] != self.num_features:
-            raise ValueError(f"{self._get_name()}({self.extra_repr()}): input has {input.shape[1]} channels in "
-                             f"dimension 1 (shape {tuple(input.shape)}); expected {self.num_features}")
+            raise RuntimeError(f"{self._get_name()}({self.extra_repr()}): input has {input.shape[1]} channels in "
+                               f"dimension 1 (shape {tuple(input.shape)}); expected {self.num_features}")
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             with no_grad():

@@ -66,7 +66,8 @@ class RNNBase(Module):
         if proj_size < 0:
             raise ValueError("proj_size should be a positive integer or zero to disable projections")
         if proj_size >= hidden_size:
-            raise ValueError("proj_size has to be smaller than hidden_size")
+            raise ValueError(f"{type(self).__name__}: proj_size has to be smaller than hidden_size, got proj_size "
+                             f"{proj_size} and hidden_size {hidden_size}")
         if proj_size and mode != "LSTM":
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         self.mode = mode

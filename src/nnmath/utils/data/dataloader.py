@@ -44,6 +44,8 @@ def default_collate(batch):
     """
     if isinstance(batch, StackedSamples):
         return list(batch.fields)
+    if len(batch) == 0:
+        raise IndexError("default_collate: the batch is empty (0 samples); there is nothing to collate")
     elem = batch[0]
     if isinstance(elem, Tensor):
         return _stack_tensors(batch)
@@ -98,6 +100,10 @@ def _check_equal_shapes(shapes) -> None:
 
 
 def _stack_tensors(batch) -> Tensor:
+    for i, sample in enumerate(batch):
+        if not isinstance(sample, Tensor):
+            raise TypeError(f"default_collate: expected Tensor as element {i} of the batch, but got "
+                            f"{type(sample).__name__} (the first element is a Tensor)")
     _check_equal_shapes([sample.shape for sample in batch])
     if any(sample.requires_grad for sample in batch):
         return stack(batch)
@@ -188,6 +194,9 @@ class DataLoader:
         self.drop_last = drop_last
         self.sampler = sampler
         self.batch_sampler = batch_sampler
+        if collate_fn is not None and not callable(collate_fn):
+            raise TypeError(f"DataLoader: collate_fn must be callable (a function from a list of samples to a "
+                            f"batch), got {type(collate_fn).__name__} {collate_fn!r}")
         self.collate_fn = collate_fn or (default_collate if self._auto_collation else default_convert)
 
     @property

@@ -47,7 +47,8 @@ class TensorDataset(Dataset):
 
     def __init__(self, *tensors: Tensor):
         if any(tensor.size(0) != tensors[0].size(0) for tensor in tensors):
-            raise AssertionError("Size mismatch between tensors")
+            raise AssertionError(f"TensorDataset: Size mismatch between tensors: their first dimensions are "
+                                 f"{[tensor.size(0) for tensor in tensors]} (one sample per row: they must be equal)")
         self.tensors = tensors
 
     def __getitem__(self, index):
@@ -58,6 +59,8 @@ class TensorDataset(Dataset):
         return StackedSamples(tuple(_take_rows(tensor, rows) for tensor in self.tensors))
 
     def __len__(self) -> int:
+        if not self.tensors:  # PyTorch fails on tensors[0] with an IndexError: the same class, with words
+            raise IndexError("TensorDataset: the length of a dataset of 0 tensors is undefined (give one or more)")
         return self.tensors[0].size(0)
 
 
@@ -127,8 +130,11 @@ class ConcatDataset(Dataset):
     def __getitem__(self, idx):
         if idx < 0:
             if -idx > len(self):
-                raise ValueError("absolute value of index should not exceed dataset length")
+                raise ValueError(f"ConcatDataset: absolute value of index should not exceed dataset length: index "
+                                 f"{idx}, length {len(self)}")
             idx = len(self) + idx
+        if idx >= len(self):
+            raise IndexError(f"ConcatDataset: index {idx} is out of range for a dataset of length {len(self)}")
         dataset_idx = bisect.bisect_right(self.cumulative_sizes, idx)
         start = self.cumulative_sizes[dataset_idx - 1] if dataset_idx > 0 else 0
         return self.datasets[dataset_idx][idx - start]
@@ -158,8 +164,12 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float], generator=def
     """
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         lengths = _lengths_from_fractions(len(dataset), lengths)
+    if any(length < 0 for length in lengths):  # PyTorch accepts them and returns subsets of other lengths
+        raise ValueError(f"random_split: lengths must be non-negative, got {list(lengths)}")
     if sum(lengths) != len(dataset):
-        raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
+        raise ValueError(f"random_split: Sum of input lengths does not equal the length of the input dataset! "
+                         f"(lengths {list(lengths)} sum to {sum(lengths)}, the dataset has {len(dataset)} samples; "
+                         f"fractions must sum to 1)")
     indices = randperm(sum(lengths), generator=generator).tolist()
     return [Subset(dataset, indices[end - length:end])
             for end, length in zip(itertools.accumulate(lengths), lengths)]
