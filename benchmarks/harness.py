@@ -42,23 +42,47 @@ def _format(seconds, case: Case) -> str:
     return f"{seconds * scale / case.per_call:8.2f} {case.unit}"
 
 
-def run(cases, libs, min_time=0.5, clock=time.perf_counter):
-    """Print one row per case: nnmath's time, PyTorch's, and nnmath / PyTorch (time ratio)."""
+def _warm(fn, calls=3):
+    """A compiled step after its eager, traced and first replayed calls (or torch.compile's compilation)."""
+    for _ in range(calls):
+        fn()
+    return fn
+
+
+def run(cases, libs, min_time=0.5, clock=time.perf_counter, compiled=True, torch_compile=False):
+    """Print one row per case: nnmath's time, PyTorch's, and nnmath / PyTorch (time ratio), read from
+    ``clock``; with ``compiled``, a second row per case for the step through ``nnmath.compile`` (its
+    ratio is to PyTorch's eager time), and with ``torch_compile`` PyTorch's time under ``torch.compile``
+    beside it."""
     rows = []
-    print(f"{'benchmark':44s} {'nnmath':>18s} {'torch':>18s} {'ratio':>7s}")
+    extra = f" {'torch.compile':>18s}" if torch_compile else ""
+    print(f"{'benchmark':56s} {'nnmath':>18s} {'torch':>18s} {'ratio':>7s}{extra}")
     for case in cases:
         times = {}
         try:
             for name, lib in libs.items():
                 times[name] = measure(case.setup(lib), min_time, clock=clock)
         except (AttributeError, NotImplementedError) as e:
-            print(f"{case.name:44s} unavailable: {type(e).__name__}: {e}", flush=True)
+            print(f"{case.name:56s} unavailable: {type(e).__name__}: {e}", flush=True)
             continue
         ours = times["nnmath"]
         theirs = times.get("torch")
-        ratio = f"{ours / theirs:6.2f}x" if theirs else "   n/a"
-        print(f"{case.name:44s} {_format(ours, case):>18s} "
-              f"{_format(theirs, case) if theirs else 'n/a':>18s} {ratio:>7s}", flush=True)
-        rows.append({"name": case.name, "nnmath_s": ours, "torch_s": theirs,
-                     "ratio": ours / theirs if theirs else None})
+        rows.append(_row(case, case.name, "eager", ours, theirs))
+        if compiled:
+            nnmath = libs["nnmath"]
+            ours = measure(_warm(nnmath.compile(case.setup(nnmath))), min_time, clock=clock)
+            theirs_compiled = None
+            if torch_compile and "torch" in libs:
+                torch = libs["torch"]
+                theirs_compiled = measure(_warm(torch.compile(case.setup(torch))), min_time, clock=clock)
+            rows.append(_row(case, case.name + " [compiled]", "compiled", ours, theirs, theirs_compiled))
     return rows
+
+
+def _row(case, name, mode, ours, theirs, theirs_compiled=None):
+    ratio = f"{ours / theirs:6.2f}x" if theirs else "   n/a"
+    extra = f" {_format(theirs_compiled, case):>18s}" if theirs_compiled else ""
+    print(f"{name:56s} {_format(ours, case):>18s} {_format(theirs, case) if theirs else 'n/a':>18s} {ratio:>7s}{extra}",
+          flush=True)
+    return {"name": case.name, "mode": mode, "nnmath_s": ours, "torch_s": theirs, "torch_compile_s": theirs_compiled,
+            "ratio": ours / theirs if theirs else None}

@@ -1,11 +1,14 @@
 """Run nnmath's benchmarks against PyTorch in one process and print the time ratios.
 
-    python benchmarks/run.py             # everything
-    python benchmarks/run.py -k matmul   # cases whose name contains 'matmul'
-    python benchmarks/run.py --cpu-time  # one thread each, CPU time: for a machine shared with other work
+    python benchmarks/run.py                   # everything, eager and compiled (nnmath.compile)
+    python benchmarks/run.py -k matmul         # cases whose name contains 'matmul'
+    python benchmarks/run.py --cpu-time        # one thread each, CPU time: for a machine shared with other work
+    python benchmarks/run.py --torch-compile   # also PyTorch under torch.compile (minutes of compiling)
+    python benchmarks/run.py --json out.json   # also write the rows as records
 
 A ratio is nnmath's time / PyTorch's time on this machine, in this run: below 1 means nnmath is
-faster. PyTorch is optional; without it only nnmath's numbers are printed.
+faster. A "[compiled]" row times the step through nnmath.compile and divides by PyTorch's eager
+time. PyTorch is optional; without it only nnmath's numbers are printed.
 """
 from __future__ import annotations
 
@@ -30,6 +33,9 @@ def main(argv=None):
     parser.add_argument("-k", default="", help="only cases whose name contains this text")
     parser.add_argument("--min-time", type=float, default=0.5, help="seconds of timing per case and library")
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--no-compiled", action="store_true", help="eager rows only")
+    parser.add_argument("--torch-compile", action="store_true",
+                        help="time PyTorch under torch.compile too (needs a C++ compiler; slow to compile)")
     parser.add_argument("--cpu-time", action="store_true",
                         help="one thread per library, timed by this process's CPU time: steadier than wall-clock "
                              "time when other work shares the cores")
@@ -60,7 +66,8 @@ def main(argv=None):
             raise
         cases = [c for c in module.CASES if args.k in c.name]
         if cases:
-            rows += run(cases, libs, args.min_time, time.process_time if args.cpu_time else time.perf_counter)
+            rows += run(cases, libs, args.min_time, time.process_time if args.cpu_time else time.perf_counter,
+                        compiled=not args.no_compiled, torch_compile=args.torch_compile)
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(rows, indent=2))
 

@@ -195,7 +195,7 @@ def test_inplace_function_forms_and_constants():
     assert nnmath.finfo(nnmath.float32).eps == torch.finfo(torch.float32).eps
     assert nnmath.finfo(nnmath.float16).max == torch.finfo(torch.float16).max
     assert nnmath.iinfo(nnmath.int32).min == torch.iinfo(torch.int32).min
-    assert nnmath.compile(nnmath.sin) is nnmath.sin
+    assert nnmath.compile(nnmath.sin, disable=True) is nnmath.sin
 
 
 def test_process_switches_are_recorded_and_checked():

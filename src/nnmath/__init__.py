@@ -56,7 +56,7 @@ __version__ = "0.1.0"
 # Subpackages above the core load on first use, so ``import nnmath`` stays fast.
 _SUBPACKAGES = {"nn", "optim", "utils", "linalg", "distributions", "info", "prob", "vision", "onnx", "text",
                 "audio", "metrics", "viz", "backend", "random", "special", "amp", "cuda", "cpu", "backends",
-                "multiprocessing", "distributed"}
+                "multiprocessing", "distributed", "compiler"}
 
 
 # PyTorch's top-level functions built on subpackages (``nnmath.svd``, ``nnmath.dropout``, ...) and
@@ -67,7 +67,7 @@ _TOPLEVEL = {"det", "slogdet", "logdet", "matrix_power", "matrix_exp", "inverse"
              "adaptive_max_pool1d", "selu", "celu", "bilinear", "binary_cross_entropy_with_logits", "kl_div",
              "cosine_embedding_loss", "dropout", "alpha_dropout", "embedding", "batch_norm", "layer_norm",
              "group_norm", "cartesian_prod", "block_diag", "finfo", "iinfo", "is_complex", "is_signed",
-             "is_nonzero", "is_same_size", "typename", "scalar_tensor", "detach", "vmap", "compile",
+             "is_nonzero", "is_same_size", "typename", "scalar_tensor", "detach", "vmap",
              "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
              "is_deterministic_algorithms_warn_only_enabled", "set_float32_matmul_precision",
              "get_float32_matmul_precision", "set_default_tensor_type"}
@@ -93,6 +93,8 @@ def __getattr__(name):
     so do the top-level functions of :mod:`nnmath.toplevel`."""
     if name in _SUBPACKAGES:
         return importlib.import_module(f"nnmath.{name}")
+    if name == "compile":  # nnmath.compile (the function) lives in nnmath.compiler, loaded on first use
+        return importlib.import_module("nnmath.compiler").compile
     if name in _TOPLEVEL:
         return _methods.accept_numpy_names(getattr(importlib.import_module("nnmath.toplevel"), name))
     raise AttributeError(f"module 'nnmath' has no attribute {name!r}")

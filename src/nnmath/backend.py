@@ -27,22 +27,26 @@ _default = CPU  # where creation functions put tensors when not told (PyTorch's 
 
 def get_array_module(*arrays):
     """``numpy`` for NumPy arrays (and Python or NumPy scalars); the GPU module when any argument is
-    one of its arrays."""
+    one of its arrays; for another array type that names its module (``__array_namespace__``, as the
+    compiler's traced arrays do), that module."""
     for a in arrays:
-        if type(a) is np.ndarray:
+        if type(a) is np.ndarray or issubclass(type(a), np.generic):
             continue
         if _cuda is not None and isinstance(a, _cuda.ndarray):
             return _cuda
         if type(a).__module__.startswith("cupy"):
             return cuda_module()
+        namespace = getattr(type(a), "__array_namespace__", None)
+        if namespace is not None:
+            return namespace(a)
     return np
 
 
 def device_of(array) -> device:
     """The device an array lives on: ``cpu`` for NumPy, ``cuda:0`` for the GPU module's arrays."""
-    if type(array) is np.ndarray or get_array_module(array) is np:
+    if type(array) is np.ndarray:
         return CPU
-    return _CUDA0
+    return _CUDA0 if get_array_module(array) is _cuda else CPU   # NumPy, or the tracer's NumPy namespace
 
 
 def writeable(array) -> bool:
@@ -63,7 +67,9 @@ def address(array) -> int:
     """The address of an array's first element (host memory for NumPy, device memory for CuPy)."""
     if type(array) is np.ndarray:
         return array.__array_interface__["data"][0]
-    return array.data.ptr
+    if get_array_module(array) is _cuda:
+        return array.data.ptr
+    return array.address   # another array type (the compiler's traced arrays) says where it starts
 
 
 def view_at(array, offset: int, shape, strides):
@@ -89,7 +95,7 @@ def to_device(array, dev: device):
     """``array`` on device ``dev``: itself when it is there already, else a copy (host to GPU with the
     GPU module's ``asarray``, GPU to host with its ``asnumpy``)."""
     if dev.type == "cpu":
-        return array if get_array_module(array) is np else _cuda.asnumpy(array)
+        return array if device_of(array) == CPU else _cuda.asnumpy(array)
     xp = cuda_module()
     return array if isinstance(array, xp.ndarray) else xp.asarray(array)
 

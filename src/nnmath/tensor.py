@@ -160,7 +160,7 @@ class Tensor:
     def _make(cls, data, requires_grad=False, grad_fn=None, output_nr=0):
         """Wrap an array without copying (internal fast path)."""
         if type(data) is not np.ndarray and isinstance(data, np.generic):
-            data = np.asarray(data)
+            data = get_array_module(data).asarray(data)   # a NumPy scalar (or the compiler's traced one)
         t = cls.__new__(cls)
         t._data = data
         t._requires_grad = requires_grad

@@ -220,15 +220,6 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     return batched
 
 
-def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None,
-            disable=False):
-    """nnmath runs Python directly, with no compiler to feed: the model (or function) is returned as
-    it is, computing the same values; used as a decorator factory, it returns the identity."""
-    if model is None:
-        return lambda fn: fn
-    return model
-
-
 # --- process-wide switches --------------------------------------------------------------------------
 
 _SWITCHES = {"deterministic": False, "deterministic_warn_only": False, "matmul_precision": "highest"}

@@ -149,8 +149,26 @@ def random_windows(ids: np.ndarray, block_size: int, batch_size: int, rng: np.ra
 
 def _loss(model, x: np.ndarray, y: np.ndarray, lib=nnmath):
     """Mean cross-entropy of the next characters y given the windows x (``lib``: nnmath or torch)."""
-    logits = model(lib.from_numpy(x))
-    return lib.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), lib.from_numpy(y).reshape(-1))
+    return _next_character_loss(model, lib.from_numpy(x), lib.from_numpy(y), lib)
+
+
+def _next_character_loss(model, x, y, lib=nnmath):
+    """:func:`_loss` of tensors."""
+    logits = model(x)
+    return lib.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+
+
+def gradient_step(net, parameters, grad_clip, compile=False):
+    """Forward, loss, backward and gradient clipping of one batch, as a function of the (inputs, targets)
+    tensors returning the loss; with ``compile``, run through :func:`nnmath.compile` (the same losses,
+    bit for bit). The optimizer's step stays outside: the learning rate changes at every step (warm-up,
+    cosine decay), and a replay, which takes hyperparameters as constants, would be traced again each time."""
+    def step(x, y):
+        loss = _next_character_loss(net, x, y)
+        loss.backward()
+        nnmath.nn.utils.clip_grad_norm_(parameters, grad_clip)
+        return loss
+    return nnmath.compile(step) if compile else step
 
 
 def estimate_losses(model, splits: dict, block_size: int, batch_size: int, eval_iters: int, seed: int,
@@ -186,13 +204,14 @@ def full_loss(model, ids: np.ndarray, block_size: int, batch_size: int = 64, lib
 def train(text_path=DEFAULT_TEXT, out="runs/char_gpt", n_layer=4, n_head=4, n_embd=128, block_size=64, batch_size=12,
           max_iters=2000, lr=1e-3, min_lr=1e-4, warmup_iters=100, lr_decay_iters=None, weight_decay=0.1, beta2=0.99,
           dropout=0.0, grad_clip=1.0, eval_interval=250, eval_iters=20, val_fraction=0.1, seed=1337, resume=None,
-          progress=True, log=print, distributed=False) -> dict:
+          progress=True, log=print, distributed=False, compile=False) -> dict:
     """Train the GPT for steps up to ``max_iters``; returns the history (step losses, evaluations, the
     validation loss over the whole validation text). The learning rate decays until ``lr_decay_iters``
     (default ``max_iters``).
 
     With ``distributed``, this process is one of the N of an MPI job: ``batch_size`` is the global batch,
-    of which each rank takes B/N windows; the history's evaluations and validation loss are rank 0's."""
+    of which each rank takes B/N windows; the history's evaluations and validation loss are rank 0's.
+    With ``compile``, forward, backward and clipping run through :func:`nnmath.compile` (the same losses)."""
     run = data_parallel.start(distributed)
     log = run.on_main(log)
     out = run.output_folder(out)
@@ -220,6 +239,7 @@ def train(text_path=DEFAULT_TEXT, out="runs/char_gpt", n_layer=4, n_head=4, n_em
     if run.distributed:
         run.seed_rank(seed, step)
     net = run.wrap(model)
+    gradients = gradient_step(net, list(model.parameters()), grad_clip, compile)
     log(f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters, {len(train_ids)} training and "
         f"{len(val_ids)} validation characters")
     history = {"step_loss": [], "eval": []}
@@ -233,10 +253,8 @@ def train(text_path=DEFAULT_TEXT, out="runs/char_gpt", n_layer=4, n_head=4, n_em
             for group in optimizer.param_groups:
                 group["lr"] = rate
             x, y = random_windows(train_ids, block_size, batch_size, batches.numpy)
-            loss = _loss(net, run.own_rows(x), run.own_rows(y))
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            nnmath.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            loss = gradients(nnmath.from_numpy(run.own_rows(x)), nnmath.from_numpy(run.own_rows(y)))
             optimizer.step()
             history["step_loss"].append(run.sum(loss.item() / run.world)[0])
             if hasattr(bar, "set_postfix"):
@@ -295,7 +313,7 @@ def run(args) -> int:
     try:
         train(args.text or DEFAULT_TEXT, args.out, eval_interval=args.eval_interval, eval_iters=args.eval_iters,
               seed=args.seed, resume=args.resume, progress=not args.no_progress, distributed=args.distributed,
-              **config)
+              compile=args.compile, **config)
     except KeyboardInterrupt:
         return 130
     return 0

@@ -60,6 +60,21 @@ def _detach(state):
     return tuple(s.detach() for s in state)
 
 
+def training_step(model, optimizer, vocab_size, clip, compile=False):
+    """One window of truncated BPTT as a function ``(x, y, state) -> (loss, detached final state)``:
+    forward from ``state``, loss, backward, gradient clipping, update; with ``compile``, run through
+    :func:`nnmath.compile` (the same losses, bit for bit)."""
+    def step(x, y, state):
+        logits, state = model(x, state)
+        loss = F.cross_entropy(logits.reshape(-1, vocab_size), y.reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), clip)
+        optimizer.step()
+        return loss, _detach(state)
+    return nnmath.compile(step) if compile else step
+
+
 def evaluate(model, streams, seq_len) -> float:
     """Mean next-character cross-entropy over the validation streams (state carried across windows)."""
     model.eval()
@@ -75,11 +90,12 @@ def evaluate(model, streams, seq_len) -> float:
 
 def train(text_path=DEFAULT_TEXT, epochs=1, batch_size=32, seq_len=64, embed_dim=128, hidden_dim=256,
           num_layers=1, dropout=0.0, lr=2e-3, clip=5.0, max_steps=None, val_fraction=0.1, seed=0,
-          save_path="char_lm.safetensors", resume=None, log=print) -> dict:
+          save_path="char_lm.safetensors", resume=None, log=print, compile=False) -> dict:
     """Train, report validation loss and perplexity after each epoch, save, and return the history.
 
     After each epoch a checkpoint (weights, optimizer, random streams) is written next to ``save_path``
-    (``NAME.checkpoint.safetensors``); ``resume`` names one to continue from, exactly."""
+    (``NAME.checkpoint.safetensors``); ``resume`` names one to continue from, exactly. With ``compile``,
+    the training step runs through :func:`nnmath.compile` (the same losses as without)."""
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("seq_len", seq_len)):
         if value < 1:
             raise ValueError(f"char_lm.train: {name} must be at least 1, got {value}")
@@ -100,15 +116,11 @@ def train(text_path=DEFAULT_TEXT, epochs=1, batch_size=32, seq_len=64, embed_dim
         log(f"resumed from {resume} after epoch {first_epoch}")
     if save_path:
         _remove_stale_temp_files(save_path, checkpoint)
+    train_step = training_step(model, optimizer, vocab.size, clip, compile)
     for epoch in range(first_epoch, epochs):
         state, start, losses = None, time.perf_counter(), []
         for x, y in _progress(bptt_batches(train_streams, seq_len), steps_per_epoch, f"epoch {epoch + 1}"):
-            logits, state = model(x, None if state is None else _detach(state))
-            loss = F.cross_entropy(logits.reshape(-1, vocab.size), y.reshape(-1))
-            optimizer.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), clip)
-            optimizer.step()
+            loss, state = train_step(x, y, state)
             losses.append(loss.item())
             history["step_loss"].append(losses[-1])
             step += 1

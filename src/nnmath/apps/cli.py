@@ -54,6 +54,10 @@ TRAIN_COMMANDS = {}
 GENERATE_COMMANDS = {}
 
 
+def _compile_option(p, what="the training step"):
+    p.add_argument("--compile", action="store_true", help=f"run {what} through nnmath.compile (the same losses)")
+
+
 def _distributed_option(p):
     p.add_argument("--distributed", action="store_true",
                    help="data-parallel over the processes of an MPI job (python -m nnmath.distributed.run -n N "
@@ -73,6 +77,7 @@ def _mnist_options(p):
     p.add_argument("--resume", type=existing_file, help="a checkpoint.safetensors to continue from")
     p.add_argument("--limit", type=positive_int, help="use only the first N training and test images")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _compile_option(p)
     _distributed_option(p)
 
 
@@ -98,6 +103,7 @@ def _char_lm_options(p):
     p.add_argument("--save", type=output_file, default="char_lm.safetensors")
     p.add_argument("--resume", type=existing_file,
                    help="a NAME.checkpoint.safetensors written after an epoch, to continue from")
+    _compile_option(p)
 
 
 def _train_char_lm(args) -> int:
@@ -105,7 +111,7 @@ def _train_char_lm(args) -> int:
     from nnmath.apps.char_lm import DEFAULT_TEXT, train  # deferred: see the module docstring
     train(args.text or DEFAULT_TEXT, epochs=args.epochs, batch_size=args.batch_size, seq_len=args.seq_len,
           hidden_dim=args.hidden, num_layers=args.layers, lr=args.lr, max_steps=args.max_steps, save_path=args.save,
-          resume=args.resume)
+          resume=args.resume, compile=args.compile)
     return 0
 
 
@@ -185,6 +191,7 @@ def _char_gpt_options(p):
     p.add_argument("--seed", type=seed, default=1337)
     p.add_argument("--resume", type=existing_file, help="a checkpoint.safetensors to continue from")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _compile_option(p, "forward, backward and clipping")
     _distributed_option(p)
 
 

@@ -127,14 +127,23 @@ def _grad_norms(model):
     return {name: p.grad.norm().item() for name, p in model.named_parameters() if p.grad is not None}
 
 
-def _train_epoch(model, loader, optimizer, criterion, desc, progress, log):
-    losses, seen, start = [], 0, time.perf_counter()
-    bar = _progress(loader, desc, progress)
-    for data, target in bar:
+def training_step(model, optimizer, criterion, compile=False):
+    """One step (forward, loss, backward, update) as a function of (data, target) returning the loss;
+    with ``compile``, run through :func:`nnmath.compile` (the same losses, bit for bit)."""
+    def step(data, target):
         optimizer.zero_grad()
         loss = criterion(model(data), target)
         loss.backward()
         optimizer.step()
+        return loss
+    return nnmath.compile(step) if compile else step
+
+
+def _train_epoch(step, loader, desc, progress):
+    losses, seen, start = [], 0, time.perf_counter()
+    bar = _progress(loader, desc, progress)
+    for data, target in bar:
+        loss = step(data, target)
         losses.append(loss.item())
         seen += target.shape[0]
         if hasattr(bar, "set_postfix"):
@@ -156,7 +165,7 @@ def _evaluate_on_all_ranks(model, loader, run):
 
 
 def train(epochs=10, batch_size=64, lr=1e-3, data_dir=None, fashion=False, out="runs/mnist", seed=0,
-          resume=None, limit=None, progress=True, log=print, distributed=False) -> dict:
+          resume=None, limit=None, progress=True, log=print, distributed=False, compile=False) -> dict:
     """Train the seed CNN; returns the history of test accuracy and the final confusion matrix.
 
     Nothing is written before the data, the model and the checkpoint to resume from are loaded: a run
@@ -165,7 +174,8 @@ def train(epochs=10, batch_size=64, lr=1e-3, data_dir=None, fashion=False, out="
 
     With ``distributed``, this process is one of the N of an MPI job: ``batch_size`` is the global
     batch, each rank takes its share of it, gradients are averaged (DistributedDataParallel), and
-    rank 0 alone prints and writes files."""
+    rank 0 alone prints and writes files. With ``compile``, the training step runs through
+    :func:`nnmath.compile` (the same losses and weights as without)."""
     if epochs < 1:
         raise ValueError(f"mnist.train: epochs must be at least 1, got {epochs}")
     run = data_parallel.start(distributed)
@@ -184,14 +194,15 @@ def train(epochs=10, batch_size=64, lr=1e-3, data_dir=None, fashion=False, out="
         log(f"resumed from {resume} after epoch {first_epoch}")
     files = RunFiles(out, log) if run.main else None
     net = run.wrap(model)
+    step = training_step(net, optimizer, criterion, compile)
     history = []
     with files.metrics() if run.main else contextlib.nullcontext() as curves:
         writer = _tensorboard(files, log) if run.main else None
         try:
             for epoch in range(first_epoch, epochs):
                 run.begin_epoch(train_loader, seed, epoch)
-                train_loss, speed = _train_epoch(net, train_loader, optimizer, criterion,
-                                                 f"epoch {epoch + 1}/{epochs}", progress and run.main, log)
+                train_loss, speed = _train_epoch(step, train_loader, f"epoch {epoch + 1}/{epochs}",
+                                                 progress and run.main)
                 train_loss, speed = run.sum(train_loss / run.world, speed)
                 test_loss, accuracy, confusion = _evaluate_on_all_ranks(model, test_loader, run)
                 history.append(accuracy)
@@ -236,7 +247,7 @@ def _report_confusion(confusion, files, fashion, log):
 def run(args) -> int:
     try:
         train(args.epochs, args.batch_size, args.lr, args.data_dir, args.fashion, args.out, args.seed,
-              args.resume, args.limit, not args.no_progress, distributed=args.distributed)
+              args.resume, args.limit, not args.no_progress, distributed=args.distributed, compile=args.compile)
     except KeyboardInterrupt:
         return 130
     return 0

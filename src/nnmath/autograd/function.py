@@ -42,7 +42,7 @@ import numpy as np
 
 from nnmath import dtypes
 from nnmath.autograd.grad_mode import no_grad, state
-from nnmath.backend import device_of, to_device
+from nnmath.backend import device_of, get_array_module, to_device
 from nnmath.device import CPU
 from nnmath.hooks import RemovableHandle
 from nnmath.tensor import Tensor
@@ -198,7 +198,9 @@ class Function:
         results = []
         out_meta = []
         for i, raw in enumerate(outs):
-            o = raw if type(raw) is np.ndarray or not isinstance(raw, np.generic) else np.asarray(raw)
+            o = raw
+            if type(raw) is not np.ndarray and isinstance(raw, np.generic):  # a NumPy (or traced) scalar
+                o = get_array_module(raw).asarray(raw)
             dtype = o.dtype
             out_meta.append((o.shape, dtype))
             diff = (dtypes.is_floating_np(dtype) or dtype.kind == "c") and id(raw) not in non_diff

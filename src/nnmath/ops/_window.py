@@ -14,7 +14,8 @@ import collections
 
 import numpy as np
 
-from nnmath.backend import as_strided, get_array_module
+from nnmath.backend import as_strided, device_of, get_array_module
+from nnmath.device import CPU
 
 #: The geometry of a 2-d sliding window: kernel (KH, KW), stride, padding (top, bottom, left, right),
 #: dilation, groups.
@@ -64,6 +65,8 @@ def take_scratch(shape, dtype, xp=np):
 
 def give_scratch(array):
     if array is None or array.nbytes < (1 << 20) or not array.flags.c_contiguous or array.base is not None:
+        return
+    if type(array) is not np.ndarray and device_of(array) == CPU:   # a compiler's traced array: not kept
         return
     if len(_scratch) > 8:
         _scratch.clear()

@@ -70,12 +70,11 @@ def _check_ids(input: Tensor, num_embeddings: int) -> np.ndarray:
     if ids.dtype.kind not in "iu":
         raise RuntimeError(f"embedding: expected the indices to be an integer tensor (Long or Int), "
                            f"got {input.dtype}")
-    if ids.size:
+    if ids.size and ((ids < 0) | (ids >= num_embeddings)).any():   # one boolean (a compiled step's guard)
         low, high = int(ids.min()), int(ids.max())
         bad = low if low < 0 else high
-        if low < 0 or high >= num_embeddings:
-            raise IndexError(f"embedding: index {bad} is out of range for num_embeddings={num_embeddings} "
-                             f"(valid ids are 0 … {num_embeddings - 1})")
+        raise IndexError(f"embedding: index {bad} is out of range for num_embeddings={num_embeddings} "
+                         f"(valid ids are 0 … {num_embeddings - 1})")
     return ids
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnmath.optim.optimizer import Optimizer, _advance, _check_at_least_zero, _check_lr, _new_buffer, _new_step
+from nnmath.optim.optimizer import (Optimizer, _advance, _check_at_least_zero, _check_lr, _factor, _new_buffer,
+                                    _new_step)
 
 
 class Adagrad(Optimizer):
@@ -55,5 +56,5 @@ class Adagrad(Optimizer):
         std = np.sqrt(accumulator)
         std += group["eps"]
         step = np.divide(grad, std, out=std)
-        step *= decayed_lr
+        step *= _factor(decayed_lr, step)
         param -= step

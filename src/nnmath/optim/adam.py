@@ -1,12 +1,10 @@
 """Adam: adaptive moment estimation, with AMSGrad and (optionally) decoupled weight decay."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from nnmath.optim.optimizer import (Optimizer, _advance, _check_at_least_zero, _check_betas, _check_lr,
-                                    _lerp_, _new_buffer, _new_step)
+                                    _factor, _lerp_, _new_buffer, _new_step)
 
 
 class Adam(Optimizer):
@@ -76,8 +74,8 @@ class Adam(Optimizer):
             second_moment = state["max_exp_avg_sq"]._data
             np.maximum(second_moment, exp_avg_sq, out=second_moment)
         denom = np.sqrt(second_moment)
-        denom /= math.sqrt(1 - beta2 ** t)
+        denom /= _factor(np.sqrt(1 - beta2 ** t), denom)
         denom += group["eps"]
         step = np.divide(exp_avg, denom, out=denom)
-        step *= lr / (1 - beta1 ** t)
+        step *= _factor(lr / (1 - beta1 ** t), step)
         param -= step

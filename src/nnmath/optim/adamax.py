@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnmath.optim.optimizer import (Optimizer, _advance, _check_at_least_zero, _check_betas, _check_lr, _lerp_,
-                                    _new_buffer, _new_step)
+from nnmath.optim.optimizer import (Optimizer, _advance, _check_at_least_zero, _check_betas, _check_lr, _factor,
+                                    _lerp_, _new_buffer, _new_step)
 
 
 class Adamax(Optimizer):
@@ -52,5 +52,5 @@ class Adamax(Optimizer):
         bounded_grad += group["eps"]
         np.maximum(exp_inf, bounded_grad, out=exp_inf)
         step = np.divide(exp_avg, exp_inf, out=bounded_grad)
-        step *= float(group["lr"]) / (1 - beta1 ** t)
+        step *= _factor(float(group["lr"]) / (1 - beta1 ** t), step)
         param -= step

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnmath.optim.optimizer import (Optimizer, _advance, _check_at_least_zero, _check_betas, _check_lr, _lerp_,
-                                    _new_buffer, _new_step)
+from nnmath.optim.optimizer import (Optimizer, _advance, _check_at_least_zero, _check_betas, _check_lr, _factor,
+                                    _lerp_, _new_buffer, _new_step)
 from nnmath.tensor import Tensor
 
 
@@ -61,16 +61,16 @@ class NAdam(Optimizer):
         momentum_decay = group["momentum_decay"]
         if group["decoupled_weight_decay"] and group["weight_decay"] != 0:
             param *= 1 - lr * group["weight_decay"]
-        mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
-        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
+        mu = beta1 * (1.0 - 0.5 * np.power(0.96, t * momentum_decay))
+        mu_next = beta1 * (1.0 - 0.5 * np.power(0.96, (t + 1) * momentum_decay))
         mu_product = state["mu_product"]._data
-        mu_product *= mu
-        mu_product_now = float(mu_product)
+        mu_product *= _factor(mu, mu_product)
+        mu_product_now = mu_product.astype(np.float64)
         exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
         _lerp_(exp_avg, grad, 1 - beta1)
         exp_avg_sq *= beta2
         exp_avg_sq += (1 - beta2) * grad * grad
-        denom = np.sqrt(exp_avg_sq / (1 - beta2 ** t))
+        denom = np.sqrt(exp_avg_sq / _factor(1 - beta2 ** t, exp_avg_sq))
         denom += group["eps"]
-        param -= (lr * (1.0 - mu) / (1.0 - mu_product_now)) * grad / denom
-        param -= (lr * mu_next / (1.0 - mu_product_now * mu_next)) * exp_avg / denom
+        param -= _factor(lr * (1.0 - mu) / (1.0 - mu_product_now), grad) * grad / denom
+        param -= _factor(lr * mu_next / (1.0 - mu_product_now * mu_next), exp_avg) * exp_avg / denom

@@ -249,10 +249,20 @@ def _new_step() -> Tensor:
     return Tensor._make(np.zeros((), np.float32))
 
 
-def _advance(step: Tensor) -> float:
-    """Increment the step counter in place and return t (starting at 1)."""
+def _advance(step: Tensor) -> np.ndarray:
+    """Increment the step counter in place and return t (starting at 1) as a 0-d float64 array.
+
+    Factors that depend on t (bias corrections) are computed from this array with NumPy, never from a
+    Python float, so that a compiled training step (``nnmath.compile``) computes them again at each
+    call; :func:`_factor` then gives each one the dtype of the array it scales."""
     step._data += 1
-    return float(step._data)
+    return step._data.astype(np.float64)
+
+
+def _factor(value, like: np.ndarray):
+    """A float64 factor in ``like``'s dtype: the value a Python float takes in an operation with
+    ``like`` (NumPy rounds a Python float to the array's dtype), kept a NumPy scalar or array."""
+    return value.astype(like.dtype)
 
 
 def _lerp_(buffer: np.ndarray, target: np.ndarray, weight: float) -> None:

@@ -36,21 +36,23 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
     if not grads:
         return Tensor._make(np.zeros((), np.float32))
     dtype = grads[0]._data.dtype
+    # NumPy operations throughout, no Python number taken from the data: a compiled training step
+    # (nnmath.compile) recomputes the norm and the coefficient at every call.
     if norm_type == math.inf:
         per_grad = [np.abs(g._data).max() if g._data.size else dtype.type(0) for g in grads]
-        total = np.max(per_grad).astype(dtype)
+        total = np.stack(per_grad).max().astype(dtype)
     else:
-        per_grad = np.array([np.linalg.norm(g._data.ravel(), norm_type) for g in grads], dtype)
+        per_grad = np.stack([np.linalg.norm(g._data.ravel(), norm_type) for g in grads]).astype(dtype)
         total = np.linalg.norm(per_grad, norm_type).astype(dtype)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "
                            f"so it cannot be clipped. To disable this error and scale the gradients by the "
                            f"non-finite norm anyway, set `error_if_nonfinite=False`")
-    coef = min(float(max_norm) / (float(total) + 1e-6), 1.0)
+    coef = np.minimum(float(max_norm) / (total.astype(np.float64) + 1e-6), 1.0)
     for g in grads:
-        g._data *= g._data.dtype.type(coef)
+        g._data *= coef.astype(g._data.dtype)
         g._vc.value += 1
-    return Tensor._make(np.asarray(total))
+    return Tensor._make(total)
 
 
 def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
