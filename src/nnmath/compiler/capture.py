@@ -7,8 +7,9 @@ the tracer, with no change to the core's code:
   An array that a tensor held before the run (a parameter, a gradient, optimizer state, a buffer) is
   an *external*: the replay reads and writes that very array. Setting ``_data`` is watched too, to
   know the tensors the run made and which of them outlive it (a parameter's new ``.grad``).
-- ``Generator._rng``: nnmath's generators hand out a recording stand-in for their NumPy generator,
-  so that random draws are replayed, fresh, from the same generator.
+- ``Generator._bits``: nnmath's generators hand out a recording stand-in for their MT19937 bit
+  generator, so that random draws are replayed, fresh, from the same stream (a NumPy sampler built on
+  the stream, ``Generator.numpy``, draws outside the record: it stops the trace, with the reason).
 
 Afterwards every tensor holds a real array again (the run's results: it was an eager run), and the
 :class:`Capture` says what the replay must bind and restore.
@@ -26,6 +27,7 @@ from nnmath.random import Generator
 from nnmath.tensor import Tensor
 
 _SLOT = Tensor.__dict__["_data"]    # the member descriptor of Tensor's ``_data`` slot
+_NUMPY_PROPERTY = Generator.__dict__["numpy"]
 _active = None                       # the Capture now recording
 _lock = threading.Lock()
 
@@ -54,20 +56,32 @@ class _DataAccess:
         _SLOT.__set__(tensor, value)
 
 
-class _RngAccess:
-    """``Generator._rng`` while a run is traced: a recording stand-in for the NumPy generator."""
+class _BitsAccess:
+    """``Generator._bits`` while a run is traced: a recording stand-in for the MT19937 bit generator."""
 
     def __get__(self, generator, owner=None):
         if generator is None:
             return self
-        rng = vars(generator)["_rng"]
+        bits = vars(generator)["_bits"]
         capture = _active
         if capture is not None and capture.owns_thread() and capture.trace.recording:
-            return RecordingRng(capture.trace, generator, rng)
-        return rng
+            return RecordingRng(capture.trace, generator, bits)
+        return bits
 
     def __set__(self, generator, value):
-        vars(generator)["_rng"] = value
+        vars(generator)["_bits"] = value
+
+
+class _NumpySamplerAccess:
+    """``Generator.numpy`` while a run is traced: NumPy's samplers draw inside C, out of the record."""
+
+    def __get__(self, generator, owner=None):
+        if generator is None:
+            return self
+        capture = _active
+        if capture is not None and capture.owns_thread() and capture.trace.recording:
+            capture.trace.fail("a NumPy sampler drew from an nnmath generator (Generator.numpy)")
+        return np.random.Generator(vars(generator)["_bits"])
 
 
 class Capture:
@@ -145,7 +159,8 @@ class Capture:
         with _lock:
             _active = self
             Tensor._data = _DataAccess()
-            Generator._rng = _RngAccess()
+            Generator._bits = _BitsAccess()
+            Generator.numpy = _NumpySamplerAccess()
             try:
                 for t in tensor_args:
                     self.bind_input(t)
@@ -153,7 +168,8 @@ class Capture:
                 self.output = self._template(result)
             finally:
                 Tensor._data = _SLOT
-                del Generator._rng
+                del Generator._bits
+                Generator.numpy = _NUMPY_PROPERTY
                 _active = None
                 self.trace.recording = False
                 self._finish(result)

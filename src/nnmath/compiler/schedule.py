@@ -24,7 +24,7 @@ import operator
 
 import numpy as np
 
-from nnmath.compiler.tracer import RANDOM_WITH_OUT, Draw, Ref, made_in_run
+from nnmath.compiler.tracer import Ref, made_in_run
 
 
 class GuardFailed(Exception):
@@ -85,8 +85,6 @@ def out_form(node, value):
     if fn in _RESHAPES and _is_c(value) and (
             not kwargs or kwargs == {"order": "C"}):
         return _copy_reshaped, (_Out, args[0]), {}
-    if isinstance(fn, Draw) and fn.name in RANDOM_WITH_OUT and fn.name != "integers":
-        return fn, args, {**kwargs, "out": _Out}
     return None
 
 
@@ -312,13 +310,13 @@ class Schedule:
         saved = [self.names[storages[sid].root] for sid in changed]
         gens = [self._bind(g, "g") for g in generators]
         self.lines.append(f"SAVED = ([{', '.join(f'{a}.copy()' for a in saved)}], "
-                          f"[{', '.join(f'vars({g})[{chr(39)}_rng{chr(39)}].bit_generator.state' for g in gens)}])")
+                          f"[{', '.join(f'vars({g})[{chr(39)}_bits{chr(39)}].state' for g in gens)}])")
         self.protect = (saved, gens)
 
     def _fail(self, what):
         saved, gens = self.protect
         lines = [f"{self._bind(np.copyto, 'f')}({a}, SAVED[0][{i}])" for i, a in enumerate(saved)]
-        lines += [f"vars({g})['_rng'].bit_generator.state = SAVED[1][{i}]" for i, g in enumerate(gens)]
+        lines += [f"vars({g})['_bits'].state = SAVED[1][{i}]" for i, g in enumerate(gens)]
         return lines + [f"raise GuardFailed({what!r})"]
 
     def _emit_node(self, node):

@@ -668,19 +668,20 @@ _Namespace.lib = property(lambda self: _Lib(self._trace))
 
 # --- random draws --------------------------------------------------------------------------------------
 
-#: Generator methods that accept ``out=`` (their replay writes into a preallocated buffer).
-RANDOM_WITH_OUT = {"random", "standard_normal", "standard_exponential", "standard_gamma", "integers"}
-
-
 class RecordingRng:
-    """Stands for a ``numpy.random.Generator`` of an nnmath :class:`~nnmath.random.Generator` during a
-    trace: each draw is made for real and recorded, so the replay draws fresh numbers from the same
-    generator, in the same order (compiled and eager runs then agree to the bit)."""
+    """Stands for the MT19937 bit generator of an nnmath :class:`~nnmath.random.Generator` during a
+    trace: each draw (``random_raw``) is made for real and recorded, so the replay draws fresh numbers
+    from the same stream, in the same order (compiled and eager runs then agree to the bit)."""
 
     def __init__(self, trace, owner, rng):
-        self._trace = trace
-        self._owner = owner
-        self._rng = rng
+        object.__setattr__(self, "_trace", trace)
+        object.__setattr__(self, "_owner", owner)
+        object.__setattr__(self, "_rng", rng)
+
+    def __setattr__(self, name, value):
+        # Re-seeding inside the function (``state = ...``) changes the stream a replay would not reset.
+        self._trace.fail(f"the random generator's {name} was set inside the function")
+        setattr(self._rng, name, value)
 
     def __getattr__(self, name):
         attr = getattr(self._rng, name)
@@ -692,8 +693,7 @@ class RecordingRng:
         def method(*args, **kwargs):
             if not trace.recording:
                 return attr(*unwrap(args), **unwrap(kwargs))
-            result = trace.record(draw, args, kwargs, f"rng.{name}", kind="random",
-                                  write_first=name in ("shuffle",))
+            result = trace.record(draw, args, kwargs, f"rng.{name}", kind="random")
             if not isinstance(result, Traced) and result is not None and trace.recording:
                 trace.fail(f"a random Python number was drawn (Generator.{name} without a size)")
             return result
@@ -701,7 +701,7 @@ class RecordingRng:
 
 
 class Draw:
-    """A draw from an nnmath generator's current NumPy generator (manual_seed replaces that object)."""
+    """A draw from an nnmath generator's bit generator, looked up at each call."""
     __slots__ = ("owner", "name")
 
     def __init__(self, owner, name):
@@ -709,7 +709,7 @@ class Draw:
         self.name = name
 
     def __call__(self, *args, **kwargs):
-        return getattr(vars(self.owner)["_rng"], self.name)(*args, **kwargs)
+        return getattr(vars(self.owner)["_bits"], self.name)(*args, **kwargs)
 
     def __repr__(self):
         return f"rng.{self.name}"
