@@ -13,7 +13,7 @@ each NumPy operation that touches it into a :class:`Trace`:
 - in-place writes (``out=``, ``copyto``, ``x[...] = v``, ``fill``): recorded as writes into the
   written value's storage, so the replay keeps their order;
 - arrays created from nothing (``xp.zeros(shape)`` through :func:`nnmath.backend.get_array_module`)
-  and random draws (through a recording stand-in for the NumPy generator of nnmath's generators);
+  and random draws (through a recording stand-in for the bit generator of nnmath's generators);
 - Python values read from data (``bool(x)``, ``float(x)``, ``x.item()``, ``np.count_nonzero(x)``):
   *guards*, the value seen; a replay checks it and gives up (the caller falls back) when it differs.
 

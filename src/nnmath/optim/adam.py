@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnmath.optim.optimizer import (Optimizer, _advance, _check_at_least_zero, _check_betas, _check_lr,
-                                    _factor, _lerp_, _new_buffer, _new_step)
+from nnmath.optim.optimizer import (Optimizer, _adam_moments_, _check_at_least_zero, _check_betas, _check_lr,
+                                    _factor, _new_buffer, _new_step)
 
 
 class Adam(Optimizer):
@@ -60,15 +60,10 @@ class Adam(Optimizer):
         return state
 
     def _update(self, param, grad, state, group):
-        t = _advance(state["step"])
+        t = _adam_moments_(param, grad, state, group)
         lr = float(group["lr"])
         beta1, beta2 = group["betas"]
-        if group["decoupled_weight_decay"] and group["weight_decay"] != 0:
-            param *= 1 - lr * group["weight_decay"]
         exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        _lerp_(exp_avg, grad, 1 - beta1)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
         second_moment = exp_avg_sq
         if group["amsgrad"]:
             second_moment = state["max_exp_avg_sq"]._data

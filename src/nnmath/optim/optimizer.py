@@ -270,6 +270,20 @@ def _lerp_(buffer: np.ndarray, target: np.ndarray, weight: float) -> None:
     buffer += weight * (target - buffer)
 
 
+def _adam_moments_(param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> np.ndarray:
+    """The first half of an Adam-family step, in place: t ← t + 1, decoupled weight decay
+    θ ← (1 − γλ)θ when asked, m ← β₁m + (1 − β₁)g and v ← β₂v + (1 − β₂)g². Returns t."""
+    t = _advance(state["step"])
+    beta1, beta2 = group["betas"]
+    if group["decoupled_weight_decay"] and group["weight_decay"] != 0:
+        param *= 1 - float(group["lr"]) * group["weight_decay"]
+    _lerp_(state["exp_avg"]._data, grad, 1 - beta1)
+    exp_avg_sq = state["exp_avg_sq"]._data
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * grad * grad
+    return t
+
+
 def _check_at_least_zero(description: str, value) -> None:
     if not 0.0 <= value:
         raise ValueError(f"Invalid {description}: {value}")

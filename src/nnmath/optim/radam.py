@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from nnmath.optim.optimizer import (Optimizer, _advance, _check_at_least_zero, _check_betas, _check_lr, _lerp_,
+from nnmath.optim.optimizer import (Optimizer, _adam_moments_, _check_at_least_zero, _check_betas, _check_lr,
                                     _new_buffer, _new_step)
 
 
@@ -61,15 +61,10 @@ class RAdam(Optimizer):
         return {"step": _new_step(), "exp_avg": _new_buffer(param), "exp_avg_sq": _new_buffer(param)}
 
     def _update(self, param, grad, state, group):
-        t = _advance(state["step"])
+        t = _adam_moments_(param, grad, state, group)
         lr = float(group["lr"])
         beta1, beta2 = group["betas"]
-        if group["decoupled_weight_decay"] and group["weight_decay"] != 0:
-            param *= 1 - lr * group["weight_decay"]
         exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        _lerp_(exp_avg, grad, 1 - beta1)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
         bias_correction1 = 1 - beta1 ** t
         bias_correction2 = 1 - beta2 ** t
         corrected = exp_avg / bias_correction1

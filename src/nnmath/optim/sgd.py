@@ -1,8 +1,6 @@
 """Stochastic gradient descent, with optional (Nesterov) momentum."""
 from __future__ import annotations
 
-import numpy as np
-
 from nnmath.optim.optimizer import Optimizer, _check_at_least_zero, _check_lr
 from nnmath.tensor import Tensor
 
