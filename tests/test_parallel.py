@@ -25,6 +25,8 @@ def test_nonpositive_thread_count_is_refused():
 
 @pytest.mark.parametrize("load,ours,cores,expected", [
     (0.1, 0.0, 2, 2),    # a quiet machine: every core
+    (0.7, 0.0, 2, 2),    # the decaying load of work that has ended: still every core
+    (0.8, 0.0, 2, 1),    # a neighbour that has run for most of a minute
     (2.0, 2.0, 2, 2),    # the load is this process's own
     (1.0, 0.0, 2, 1),    # one busy neighbour on two cores
     (10.0, 1.0, 2, 1),   # a crowded machine: still one thread

@@ -78,9 +78,12 @@ def fair_share(load: float, ours: float, cores: int) -> int:
     """Threads for this process: the cores that the other runnable work leaves free, at least one.
 
     ``load`` is the machine's load average (runnable threads, this process's included), ``ours`` how
-    many cores this process kept busy meanwhile: the others' demand is ``load − ours``."""
+    many cores this process kept busy meanwhile: the others' demand is ``load − ours``. A core counts
+    as taken once that demand reaches 0.75 of it, which the 1-minute average of a CPU-bound neighbour
+    reaches after about 80 s (1 − e^(−t/60)); work that has ended leaves a decaying remainder (an idle
+    machine soon after busy minutes reads 0.5–0.7), which must not cost this process a core."""
     others = max(0.0, load - ours)
-    return max(1, min(cores, round(cores - others)))
+    return max(1, min(cores, cores - int(others + 0.25)))
 
 
 def adapt_threads() -> None:
