@@ -23,17 +23,16 @@ def test_nonpositive_thread_count_is_refused():
         nnmath.set_num_threads(0)
 
 
-@pytest.mark.parametrize("load,ours,cores,expected", [
-    (0.1, 0.0, 2, 2),    # a quiet machine: every core
-    (0.7, 0.0, 2, 2),    # the decaying load of work that has ended: still every core
-    (0.8, 0.0, 2, 1),    # a neighbour that has run for most of a minute
-    (2.0, 2.0, 2, 2),    # the load is this process's own
-    (1.0, 0.0, 2, 1),    # one busy neighbour on two cores
-    (10.0, 1.0, 2, 1),   # a crowded machine: still one thread
-    (3.0, 1.0, 8, 6),
+@pytest.mark.parametrize("others,cores,expected", [
+    (0.0, 2, 2),     # a quiet machine: every core
+    (0.3, 2, 2),     # background noise
+    (0.67, 2, 1),    # a CPU-bound neighbour squeezed by this process's two threads
+    (1.0, 2, 1),     # one busy neighbour on two cores
+    (9.0, 2, 1),     # a crowded machine: still one thread
+    (2.0, 8, 6),
 ])
-def test_fair_share_leaves_the_cores_other_work_uses(load, ours, cores, expected):
-    assert fair_share(load, ours, cores) == expected
+def test_fair_share_leaves_the_cores_other_work_uses(others, cores, expected):
+    assert fair_share(others, cores) == expected
 
 
 @pytest.fixture
@@ -43,6 +42,7 @@ def unchosen_policy(monkeypatch):
     before = nnmath.get_num_threads()
     monkeypatch.setitem(parallel._policy, "chosen", False)
     monkeypatch.setitem(parallel._policy, "wall", None)
+    monkeypatch.setitem(parallel._policy, "machine", None)
     monkeypatch.setitem(parallel._policy, "threads", None)
     monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: {0, 1})
     yield monkeypatch
@@ -52,7 +52,10 @@ def unchosen_policy(monkeypatch):
 def test_backward_on_a_crowded_machine_drops_to_one_thread(unchosen_policy):
     nnmath.set_num_threads(2)
     unchosen_policy.setitem(parallel._policy, "chosen", False)  # as if nobody had chosen
-    unchosen_policy.setattr(parallel.os, "getloadavg", lambda: (9.0, 9.0, 9.0))
+    busy = iter([0.0, 27.0])  # the machine's busy CPU seconds at two looks 3 s apart: 9 cores' worth
+    unchosen_policy.setattr(parallel, "_machine_busy_seconds", lambda: next(busy))
+    parallel.adapt_threads()  # the first look
+    unchosen_policy.setitem(parallel._policy, "wall", parallel._policy["wall"] - 3.0)
     x = nnmath.ones(3, requires_grad=True)
     (x * 2).sum().backward()
     assert nnmath.get_num_threads() == 1
@@ -60,6 +63,9 @@ def test_backward_on_a_crowded_machine_drops_to_one_thread(unchosen_policy):
 
 def test_threads_the_user_chose_are_left_alone(unchosen_policy):
     nnmath.set_num_threads(2)  # a choice: the policy stops
-    unchosen_policy.setattr(parallel.os, "getloadavg", lambda: (9.0, 9.0, 9.0))
+    busy = iter([0.0, 27.0])
+    unchosen_policy.setattr(parallel, "_machine_busy_seconds", lambda: next(busy))
+    parallel.adapt_threads()
+    unchosen_policy.setitem(parallel._policy, "wall", (parallel._policy["wall"] or 0.0) - 3.0)
     parallel.adapt_threads()
     assert nnmath.get_num_threads() == 2

@@ -9,11 +9,14 @@ and ``get_num_threads`` returns ``os.cpu_count()``.
 
 Unless the threads were chosen (``set_num_threads``, or ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``,
 ``MKL_NUM_THREADS`` in the environment), nnmath keeps its BLAS within the process's fair share of the
-cores: at import and then at most every ``ADAPT_SECONDS`` (from ``backward``), :func:`adapt_threads`
-sets the threads to the cores the rest of the machine leaves free (:func:`fair_share`), at least one.
-OpenBLAS splits a product evenly among its threads, which then wait for the slowest: on cores other
-processes keep busy, one descheduled thread stalls the others (measured with a load of 10 on 2 cores:
-a seed CNN step 4.8 s with 2 threads, 0.65 s with 1; ``benchmarks/contention.py``).
+cores: at most every ``ADAPT_SECONDS`` (from ``backward``), :func:`adapt_threads` measures how many
+cores other processes kept busy since its last look (the machine's busy time in ``/proc/stat`` less
+this process's CPU time) and sets the threads to the cores they leave (:func:`fair_share`), at least
+one. OpenBLAS splits a product evenly among its threads, which then wait for the slowest: on cores
+other processes keep busy, one descheduled thread stalls the others (measured with a load of 10 on 2
+cores: a seed CNN step 4.8 s with 2 threads, 0.65 s with 1; ``benchmarks/contention.py``). The load
+average would be simpler but lags by a minute: just after other work ends, it would still cost this
+process a core. Off Linux the policy does nothing.
 """
 from __future__ import annotations
 
@@ -31,8 +34,11 @@ _blas = None
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 #: Seconds between two looks at the machine's load by :func:`adapt_threads`.
 ADAPT_SECONDS = 2.0
-# chosen: threads set by the user (no policy); wall, cpu: the clocks at the last look; threads: set then
-_policy = {"chosen": any(os.environ.get(v) for v in _THREAD_VARIABLES), "wall": None, "cpu": 0.0, "threads": None}
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+# chosen: threads set by the user (no policy); wall, cpu, machine: the clocks at the last look (this
+# process's CPU seconds, all processes' busy CPU seconds); threads: set then
+_policy = {"chosen": any(os.environ.get(v) for v in _THREAD_VARIABLES), "wall": None, "cpu": 0.0,
+           "machine": None, "threads": None}
 
 
 def _loaded_blas():
@@ -74,35 +80,44 @@ def get_num_threads() -> int:
     return int(getter()) if getter is not None else (os.cpu_count() or 1)
 
 
-def fair_share(load: float, ours: float, cores: int) -> int:
-    """Threads for this process: the cores that the other runnable work leaves free, at least one.
+def fair_share(others: float, cores: int) -> int:
+    """Threads for this process: the cores that ``others`` (how many cores other processes kept busy)
+    leave free, rounded to the nearest, at least one. A CPU-bound neighbour squeezed by this process's
+    threads shows as about 0.67 of a core on two, and takes its core back."""
+    return max(1, min(cores, int(cores - others + 0.5)))
 
-    ``load`` is the machine's load average (runnable threads, this process's included), ``ours`` how
-    many cores this process kept busy meanwhile: the others' demand is ``load − ours``. A core counts
-    as taken once that demand reaches 0.75 of it, which the 1-minute average of a CPU-bound neighbour
-    reaches after about 80 s (1 − e^(−t/60)); work that has ended leaves a decaying remainder (an idle
-    machine soon after busy minutes reads 0.5–0.7), which must not cost this process a core."""
-    others = max(0.0, load - ours)
-    return max(1, min(cores, cores - int(others + 0.25)))
+
+def _machine_busy_seconds():
+    """CPU seconds all processes have used since boot (``/proc/stat``), or None where it is absent."""
+    try:
+        with open("/proc/stat") as stat:
+            user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, stat.readline().split()[1:9])
+    except (OSError, ValueError):
+        return None
+    return (user + nice + system + irq + softirq + steal) / _TICKS
 
 
 def adapt_threads() -> None:
-    """Set NumPy's BLAS threads to this process's fair share of the cores (:func:`fair_share` of the
-    1-minute load average), at most every ``ADAPT_SECONDS``; nothing once threads were chosen."""
+    """Set NumPy's BLAS threads to this process's fair share of the cores (:func:`fair_share` of what
+    other processes used since the last look), at most every ``ADAPT_SECONDS``; the first look only
+    starts the measurement; nothing once threads were chosen."""
     if _policy["chosen"]:
         return
     wall = time.monotonic()
     last = _policy["wall"]
     if last is not None and wall - last < ADAPT_SECONDS:
         return
-    cpu = time.process_time()
-    ours = 0.0 if last is None else (cpu - _policy["cpu"]) / (wall - last)
-    _policy.update(wall=wall, cpu=cpu)
-    threads = fair_share(os.getloadavg()[0], ours, len(os.sched_getaffinity(0)))
+    cpu, machine = time.process_time(), _machine_busy_seconds()
+    before_cpu, before_machine = _policy["cpu"], _policy["machine"]
+    _policy.update(wall=wall, cpu=cpu, machine=machine)
+    if last is None or machine is None or before_machine is None:
+        return
+    others = max(0.0, (machine - before_machine) - (cpu - before_cpu)) / (wall - last)
+    threads = fair_share(others, len(os.sched_getaffinity(0)))
     setter, _ = _loaded_blas()
     if setter is not None and threads != _policy["threads"]:
         setter(threads)
         _policy["threads"] = threads
 
 
-adapt_threads()  # at import: the first look at the machine
+adapt_threads()  # at import: the measurement's first look
