@@ -21,6 +21,14 @@ def _checked_padding_idx(padding_idx, num_embeddings: int):
     return padding_idx + num_embeddings if padding_idx < 0 else padding_idx
 
 
+def _normal_with_zero_padding_row(weight, padding_idx) -> None:
+    """weight ~ N(0, 1) in place, on its device, and its ``padding_idx`` row zero (both embeddings' init)."""
+    with no_grad():
+        weight._data[...] = on_device_of(random.normal(tuple(weight.shape), weight._data.dtype), weight._data)
+        if padding_idx is not None:
+            weight._data[padding_idx] = 0
+
+
 class Embedding(Module):
     r"""y[...] = weight[input[...]]: one learned row of ``weight`` per integer id.
 
@@ -74,11 +82,7 @@ class Embedding(Module):
 
     def reset_parameters(self) -> None:
         """weight ~ N(0, 1), with the padding row set to zero."""
-        with no_grad():
-            self.weight._data[...] = on_device_of(random.normal(tuple(self.weight.shape), self.weight._data.dtype),
-                                                  self.weight._data)
-            if self.padding_idx is not None:
-                self.weight._data[self.padding_idx] = 0
+        _normal_with_zero_padding_row(self.weight, self.padding_idx)
 
     def forward(self, input):
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
@@ -160,12 +164,8 @@ class EmbeddingBag(Module):
             self.weight = Parameter(_weight)
 
     def reset_parameters(self) -> None:
-        """weight ~ N(0, 1), the padding row zero."""
-        with no_grad():
-            self.weight._data[...] = on_device_of(random.normal(tuple(self.weight.shape), self.weight._data.dtype),
-                                                  self.weight._data)
-            if self.padding_idx is not None:
-                self.weight._data[self.padding_idx] = 0
+        """weight ~ N(0, 1), with the padding row set to zero."""
+        _normal_with_zero_padding_row(self.weight, self.padding_idx)
 
     def forward(self, input, offsets=None, per_sample_weights=None):
         return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
