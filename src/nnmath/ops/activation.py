@@ -14,6 +14,7 @@ from nnmath import dtypes
 from nnmath.autograd.function import Function
 from nnmath.ops._util import require_floating, to_float
 from nnmath.ops.elementwise import clamp_min, exp, log, log1p, where
+from nnmath.parallel import split_rows
 from nnmath.tensor import Tensor, wrap_dim
 
 
@@ -107,9 +108,9 @@ _GELU_A = 0.044715
 _GELU_C = float(np.sqrt(2.0 / np.pi))
 
 
-def _gelu_tanh_gate(x: np.ndarray) -> np.ndarray:
-    """σ(2z) = (1 + tanh z)/2 for z = √(2/π)(x + 0.044715 x³): one pass per step, in place."""
-    s = np.multiply(x, x, out=np.empty_like(x))  # out=: an array even when x is 0-d
+def _gelu_tanh_gate(x: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """σ(2z) = (1 + tanh z)/2 for z = √(2/π)(x + 0.044715 x³) into ``s``: one pass per step, in place."""
+    np.multiply(x, x, out=s)
     s *= x.dtype.type(_GELU_A)
     s += x.dtype.type(1)
     s *= x
@@ -120,19 +121,36 @@ def _gelu_tanh_gate(x: np.ndarray) -> np.ndarray:
     return np.reciprocal(s, out=s)
 
 
+def _gelu_tanh_rows(x, gate, y):
+    np.multiply(x, _gelu_tanh_gate(x, gate), out=y)
+
+
+def _gelu_tanh_slope_rows(x, gate, slope):
+    np.multiply(x, x, out=slope)
+    slope *= x.dtype.type(3 * _GELU_A)
+    slope += x.dtype.type(1)
+    slope *= x
+    slope *= x.dtype.type(2 * _GELU_C)  # 2x z′
+    slope *= gate
+    slope *= 1 - gate
+    slope += gate
+
+
 class GeluTanh(Function):
     """Forward:  y = x·σ(2z) = x/2 · (1 + tanh z),  z = √(2/π)(x + 0.044715 x³)
     VJP:      x̄ = ȳ ⊙ y′(x),  y′ = σ + 2x σ(1 − σ) z′   (:class:`GeluTanhDerivative`, itself differentiable)
 
-    One in-place pass per arithmetic step instead of a dozen ops each allocating its result: a
-    Transformer's MLP applies it to its widest activations. σ is kept for the backward."""
+    One in-place pass per arithmetic step instead of a dozen ops each allocating its result, over
+    pieces of rows on this process's threads (:func:`nnmath.parallel.split_rows`): a Transformer's
+    MLP applies it to its widest activations. σ is kept for the backward."""
 
     @staticmethod
     def forward(ctx, x):
-        gate = _gelu_tanh_gate(x)
+        gate, y = np.empty_like(x), np.empty_like(x)
+        split_rows(_gelu_tanh_rows, (x, gate, y))
         ctx.save_for_backward(x)
         ctx.gate = gate
-        return x * gate
+        return y
 
     @staticmethod
     def backward(ctx, gy):
@@ -149,14 +167,8 @@ class GeluTanhDerivative(Function):
     @staticmethod
     def forward(ctx, x, gate):
         ctx.save_for_backward(x)
-        slope = np.multiply(x, x, out=np.empty_like(x))
-        slope *= x.dtype.type(3 * _GELU_A)
-        slope += x.dtype.type(1)
-        slope *= x
-        slope *= x.dtype.type(2 * _GELU_C)  # 2x z′
-        slope *= gate
-        slope *= 1 - gate
-        slope += gate
+        slope = np.empty_like(x)
+        split_rows(_gelu_tanh_slope_rows, (x, gate, slope))
         return slope
 
     @staticmethod

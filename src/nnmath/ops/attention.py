@@ -24,6 +24,7 @@ from nnmath.backend import get_array_module, on_device_of
 from nnmath.ops.elementwise import exp
 from nnmath.ops.products import matmul
 from nnmath.ops.shape import cat
+from nnmath.parallel import parallel_for
 from nnmath.tensor import Tensor
 
 __all__ = ["attention"]
@@ -96,29 +97,15 @@ class ScaledDotProductAttention(Function):
         ctx.set_materialize_grads(False)
         ctx.scale, ctx.causal, ctx.dropout_p, ctx.seed = scale, causal, dropout_p, seed
         batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2], () if mask is None else mask.shape[:-2])
-        L, S = q.shape[-2], k.shape[-2]
         xp = get_array_module(q)
-        out = xp.zeros(batch + (L, v.shape[-1]), dtype=q.dtype)
-        lse = xp.zeros(batch + (L,), dtype=q.dtype)
-        scaled_q = q * q.dtype.type(scale)
-        for r0, r1, e in _row_blocks(batch, L, S, causal):
-            weights = _block_scores(scaled_q, k, mask, causal, r0, r1, e)
-            row_max = (weights.max(axis=-1, keepdims=True) if e else
-                       xp.full(weights.shape[:-1] + (1,), -np.inf, dtype=q.dtype))
-            masked = xp.isneginf(row_max)  # every key masked (or none): the row's weights are all 0
-            row_max[masked] = 0
-            weights -= row_max
-            np.exp(weights, out=weights)
-            total = weights.sum(axis=-1, keepdims=True)
-            total[masked] = 1  # the row's weights and output stay 0, and ℓ = 0
-            lse[..., r0:r1] = (row_max + np.log(total))[..., 0]
-            if dropout_p > 0:
-                weights *= _dropout_rows(seed, r0, batch + (r1 - r0, S), dropout_p, q)[..., :e]
-            whole = r1 - r0 == L  # one block: write into O directly (a strided block would be copied anyway)
-            rows = np.matmul(weights, v[..., :e, :], out=out if whole else None)
-            rows /= total  # O = (e^(S−m) ⊙ Z) V / Σ e^(S−m)
-            if not whole:
-                out[..., r0:r1, :] = rows
+        out = xp.zeros(batch + (q.shape[-2], v.shape[-1]), dtype=q.dtype)
+        lse = xp.zeros(batch + (q.shape[-2],), dtype=q.dtype)
+        scaled_q, k_, v_, mask_ = _broadcast_batch(batch, q * q.dtype.type(scale), k, v, mask)
+
+        def items(part):
+            _forward_blocks(ctx, batch, part, scaled_q[part], k_[part], v_[part],
+                            None if mask is None else mask_[part], out[part], lse[part])
+        _over_batch(batch, items, out)
         ctx.save_for_backward(q, k, v, out, lse, *(() if mask is None else (mask,)))
         return out, lse
 
@@ -132,6 +119,48 @@ class ScaledDotProductAttention(Function):
         return tuple(None if g is None else Tensor._make(g) for g in _blocked_vjp(ctx, *arrays)) + (None,) * 4
 
 
+def _broadcast_batch(batch: tuple, *arrays):
+    """Each array (or None) as a read-only view of the batch shape ``batch`` + its own last two dims."""
+    return [None if x is None else get_array_module(x).broadcast_to(x, batch + x.shape[-2:]) for x in arrays]
+
+
+def _over_batch(batch: tuple, items, sample) -> None:
+    """Call ``items(part)`` for index tuples ``part`` that together cover the batch: pieces of the first
+    batch axis longer than one, run on this process's threads (:func:`nnmath.parallel.parallel_for`)
+    when ``sample`` is a NumPy array (not a GPU's, nor the compiler's traced stand-in, whose record
+    is in call order); the blocks of query rows, and so the dropout masks, are those of the whole
+    batch either way."""
+    axis = next((i for i, n in enumerate(batch) if n > 1), None)
+    if axis is None or type(sample) is not np.ndarray:
+        items(...)
+        return
+    parallel_for(batch[axis], lambda lo, hi: items((slice(None),) * axis + (slice(lo, hi),)))
+
+
+def _forward_blocks(ctx, batch, part, scaled_q, k, v, mask, out, lse):
+    """O and ℓ of the batch items ``part`` (of ``batch``), written into ``out`` and ``lse``, block by block."""
+    xp = get_array_module(scaled_q)
+    L, S = scaled_q.shape[-2], k.shape[-2]
+    for r0, r1, e in _row_blocks(batch, L, S, ctx.causal):
+        weights = _block_scores(scaled_q, k, mask, ctx.causal, r0, r1, e)
+        row_max = (weights.max(axis=-1, keepdims=True) if e else
+                   xp.full(weights.shape[:-1] + (1,), -np.inf, dtype=scaled_q.dtype))
+        masked = xp.isneginf(row_max)  # every key masked (or none): the row's weights are all 0
+        row_max[masked] = 0
+        weights -= row_max
+        np.exp(weights, out=weights)
+        total = weights.sum(axis=-1, keepdims=True)
+        total[masked] = 1  # the row's weights and output stay 0, and ℓ = 0
+        lse[..., r0:r1] = (row_max + np.log(total))[..., 0]
+        if ctx.dropout_p > 0:
+            weights *= _dropout_rows(ctx.seed, r0, batch + (r1 - r0, S), ctx.dropout_p, scaled_q)[part][..., :e]
+        whole = r1 - r0 == L  # one block: write into O directly (a strided block would be copied anyway)
+        rows = np.matmul(weights, v[..., :e, :], out=out if whole else None)
+        rows /= total  # O = (e^(S−m) ⊙ Z) V / Σ e^(S−m)
+        if not whole:
+            out[..., r0:r1, :] = rows
+
+
 def _blocked_vjp(ctx, q, k, v, mask, out, lse, g_out, g_lse):
     """The VJP block by block on arrays; returns (Q̄, K̄, V̄, M̄) of the broadcast batch shape (the
     engine sums each back to its input's shape)."""
@@ -140,8 +169,20 @@ def _blocked_vjp(ctx, q, k, v, mask, out, lse, g_out, g_lse):
     xp = get_array_module(q)
     grads = [xp.zeros(batch + shape, dtype=q.dtype) if need else None for need, shape in
              ((need_q, (L, q.shape[-1])), (need_k, (S, k.shape[-1])), (need_v, (S, v.shape[-1])), (need_mask, (L, S)))]
-    gq, gk, gv, gm = grads
-    scaled_q = q * q.dtype.type(ctx.scale)
+    scaled_q, k, v, mask = _broadcast_batch(batch, q * q.dtype.type(ctx.scale), k, v, mask)
+
+    def items(part):
+        _backward_blocks(ctx, batch, part, scaled_q[part], k[part], v[part], None if mask is None else mask[part],
+                         out[part], lse[part], None if g_out is None else g_out[part],
+                         None if g_lse is None else g_lse[part], *(None if g is None else g[part] for g in grads))
+    _over_batch(batch, items, lse)
+    return grads
+
+
+def _backward_blocks(ctx, batch, part, scaled_q, k, v, mask, out, lse, g_out, g_lse, gq, gk, gv, gm):
+    """Q̄, K̄, V̄, M̄ of the batch items ``part`` (of ``batch``), written into ``gq``, ``gk``, ``gv``, ``gm``
+    (those not needed are None), block by block."""
+    L, S = scaled_q.shape[-2], k.shape[-2]
     delta = None if g_out is None else (g_out * out).sum(axis=-1, keepdims=True)
     for r0, r1, e in _row_blocks(batch, L, S, ctx.causal):
         weights = _block_scores(scaled_q, k, mask, ctx.causal, r0, r1, e)
@@ -152,9 +193,9 @@ def _blocked_vjp(ctx, q, k, v, mask, out, lse, g_out, g_lse):
             g_block = g_out[..., r0:r1, :]
             dropped, keep = weights, None
             if ctx.dropout_p > 0:
-                keep = _dropout_rows(ctx.seed, r0, batch + (r1 - r0, S), ctx.dropout_p, q)[..., :e]
+                keep = _dropout_rows(ctx.seed, r0, batch + (r1 - r0, S), ctx.dropout_p, scaled_q)[part][..., :e]
                 dropped = weights * keep
-            if need_v:
+            if gv is not None:
                 gv[..., :e, :] += np.matmul(np.swapaxes(dropped, -1, -2), g_block)
             g_weights = np.matmul(g_block, np.swapaxes(v[..., :e, :], -1, -2))
             if keep is not None:
@@ -163,17 +204,16 @@ def _blocked_vjp(ctx, q, k, v, mask, out, lse, g_out, g_lse):
         if g_lse is not None:
             g_weights = g_weights + g_lse[..., r0:r1, None]
         g_weights = np.multiply(weights, g_weights, out=weights)  # S̄ (P is not needed any more)
-        if need_q and r1 - r0 == L:
+        if gq is not None and r1 - r0 == L:
             np.matmul(g_weights, k[..., :e, :], out=gq)
-        elif need_q:
+        elif gq is not None:
             gq[..., r0:r1, :] = np.matmul(g_weights, k[..., :e, :])
-        if need_k:
+        if gk is not None:
             gk[..., :e, :] += np.matmul(np.swapaxes(g_weights, -1, -2), scaled_q[..., r0:r1, :])
-        if need_mask:
+        if gm is not None:
             gm[..., r0:r1, :e] = g_weights
-    if need_q:
-        gq *= q.dtype.type(ctx.scale)
-    return gq, gk, gv, gm
+    if gq is not None:
+        gq *= scaled_q.dtype.type(ctx.scale)
 
 
 def _differentiable_vjp(ctx, q, k, v, mask, out, lse, g_out, g_lse):

@@ -13,6 +13,7 @@ from nnmath.autograd.function import Function
 from nnmath.autograd.grad_mode import state
 from nnmath.ops import reduction
 from nnmath.ops.elementwise import rsqrt
+from nnmath.parallel import split_rows
 from nnmath.tensor import Tensor
 
 __all__ = ["layer_norm"]
@@ -32,17 +33,26 @@ class LayerNorm(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, dims, eps):
-        ctx.dims = dims
-        centred = x - x.mean(axis=dims, keepdims=True)
-        variance = np.square(centred).mean(axis=dims, keepdims=True)
-        rstd = np.reciprocal(np.sqrt(variance + x.dtype.type(eps), out=variance), out=variance)
-        normalised = np.multiply(centred, rstd, out=centred)
-        ctx.eps, ctx.rstd, ctx.normalised = eps, rstd, normalised
+        ctx.dims, ctx.eps = dims, eps
+        normalised, y = np.empty_like(x), np.empty_like(x)
+        ctx.rstd = np.empty_like(x, shape=x.shape[:x.ndim - len(dims)] + (1,) * len(dims))
+
+        def rows(x, normalised, rstd, y):
+            np.subtract(x, x.mean(axis=dims, keepdims=True), out=normalised)
+            np.square(normalised, out=y).mean(axis=dims, keepdims=True, out=rstd)
+            rstd += x.dtype.type(eps)
+            np.reciprocal(np.sqrt(rstd, out=rstd), out=rstd)
+            normalised *= rstd
+            if weight is not None:
+                np.multiply(normalised, weight, out=y)
+            else:
+                y[...] = normalised
+            if bias is not None:
+                y += bias
+        _over_rows(ctx, rows, (x, normalised, ctx.rstd, y))
+        ctx.normalised = normalised
         ctx.save_for_backward(x, *(() if weight is None else (weight,)))
         ctx.has_weight = weight is not None
-        y = normalised * weight if weight is not None else normalised.copy()
-        if bias is not None:
-            y += bias
         return y
 
     @staticmethod
@@ -58,6 +68,15 @@ def _batch_axes(ctx, ndim: int) -> tuple:
     return tuple(range(ndim - len(ctx.dims)))
 
 
+def _over_rows(ctx, rows, arrays) -> None:
+    """``rows(*pieces)`` over pieces of the first batch axis on this process's threads
+    (:func:`nnmath.parallel.split_rows`); whole when every axis is normalised."""
+    if len(ctx.dims) < arrays[0].ndim:
+        split_rows(rows, arrays)
+    else:
+        rows(*arrays)
+
+
 def _vjp(ctx, weight, gy):
     """x̄, γ̄, β̄ on arrays from the saved x̂ and r."""
     need_x, need_weight, need_bias = ctx.needs_input_grad[:3]
@@ -66,11 +85,18 @@ def _vjp(ctx, weight, gy):
     g_bias = gy.sum(axis=_batch_axes(ctx, gy.ndim)) if need_bias else None
     gx = None
     if need_x:
-        g = gy * weight._data if weight is not None else gy.copy()
-        mean_gx = np.multiply(g, normalised).mean(axis=dims, keepdims=True)
-        g -= g.mean(axis=dims, keepdims=True)
-        g -= normalised * mean_gx
-        gx = np.multiply(g, ctx.rstd, out=g)
+        gx = np.empty_like(normalised)
+
+        def rows(gy, normalised, rstd, g):
+            if weight is not None:
+                np.multiply(gy, weight._data, out=g)
+            else:
+                g[...] = gy
+            mean_gx = np.multiply(g, normalised).mean(axis=dims, keepdims=True)
+            g -= g.mean(axis=dims, keepdims=True)
+            g -= normalised * mean_gx
+            g *= rstd
+        _over_rows(ctx, rows, (np.broadcast_to(gy, normalised.shape), normalised, ctx.rstd, gx))
     return gx, g_weight, g_bias
 
 
