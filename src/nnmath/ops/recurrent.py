@@ -38,12 +38,13 @@ from nnmath.backend import get_array_module
 __all__ = ["recurrent_layer"]
 
 
-def _sigmoid(a):
-    """σ(a) = (1 + tanh(a/2)) / 2: the same function as 1/(1 + e⁻ᵃ), without overflow for large |a|."""
-    s = np.tanh(a * 0.5)
-    s *= 0.5
-    s += 0.5
-    return s
+def _sigmoid_(a):
+    """σ(a) = (1 + tanh(a/2)) / 2 in place: the same function as 1/(1 + e⁻ᵃ), without overflow for large |a|."""
+    a *= a.dtype.type(0.5)
+    np.tanh(a, out=a)
+    a *= a.dtype.type(0.5)
+    a += a.dtype.type(0.5)
+    return a
 
 
 class ElmanCell:
@@ -80,26 +81,40 @@ class LSTMCell:
     has_cell = True
 
     def step(self, gx, gh, h, c):
-        a = gx + gh
+        a = gh
+        a += gx  # gh is this step's own array: the gates are computed in it, in place
         H = c.shape[1]
-        act = _sigmoid(a)
-        act[:, 2 * H:3 * H] = np.tanh(a[:, 2 * H:3 * H])
-        i, f, g, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
-        c_new = f * c + i * g
+        _sigmoid_(a[:, :2 * H])
+        np.tanh(a[:, 2 * H:3 * H], out=a[:, 2 * H:3 * H])
+        _sigmoid_(a[:, 3 * H:])
+        i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+        c_new = f * c
+        c_new += i * g
         tc = np.tanh(c_new)
-        return o * tc, c_new, (act, tc)
+        return o * tc, c_new, (a, tc)
 
     def step_backward(self, cache, h, c, dh, dc):
         act, tc = cache
         H = tc.shape[1]
         i, f, g, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
-        dc = dc + dh * o * (1 - tc * tc)
-        da = np.empty_like(act)
-        da[:, :H] = dc * g * i * (1 - i)
-        da[:, H:2 * H] = dc * c * f * (1 - f)
-        da[:, 2 * H:3 * H] = dc * i * (1 - g * g)
-        da[:, 3 * H:] = dh * tc * o * (1 - o)
+        dc_total = tc * tc
+        _one_minus(dc_total, o, dh, out=dc_total)
+        dc_total += dc
+        dc = dc_total
+        da = np.empty_like(act)  # each gate's ā written into its block, one pass per factor
+        _one_minus(i, i, g, dc, out=da[:, :H])
+        _one_minus(f, f, c, dc, out=da[:, H:2 * H])
+        _one_minus(g * g, i, dc, out=da[:, 2 * H:3 * H])
+        _one_minus(o, o, tc, dh, out=da[:, 3 * H:])
         return da, da, None, dc * f
+
+
+def _one_minus(x, *factors, out=None):
+    """(1 − x) ⊙ f₁ ⊙ f₂ ⊙ … in ``out`` (or a new array; ``x`` may be it)."""
+    out = np.subtract(x.dtype.type(1), x, out=out)
+    for factor in factors:
+        out *= factor
+    return out
 
 
 class GRUCell:
@@ -115,7 +130,7 @@ class GRUCell:
 
     def step(self, gx, gh, h, c):
         H = h.shape[1]
-        rz = _sigmoid(gx[:, :2 * H] + gh[:, :2 * H])
+        rz = _sigmoid_(gx[:, :2 * H] + gh[:, :2 * H])
         r, z = rz[:, :H], rz[:, H:]
         gh_n = gh[:, 2 * H:]
         n = np.tanh(gx[:, 2 * H:] + r * gh_n)
