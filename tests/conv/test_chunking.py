@@ -30,11 +30,11 @@ def _batch(shape, seed=0):
 
 def test_image_chunks_cover_the_batch_within_the_budget(small_chunks):
     per_image = 10_000
-    chunks = _window.image_chunks(23, per_image)
+    chunks = _window.image_chunks(0, 23, per_image)
     assert [i for s in chunks for i in range(23)[s]] == list(range(23))
     assert all((s.stop - s.start) * per_image <= BUDGET for s in chunks)
     assert len(chunks) == -(-23 // (BUDGET // per_image))
-    assert _window.image_chunks(3, 10 * BUDGET) == [slice(0, 1), slice(1, 2), slice(2, 3)]  # one image at least
+    assert _window.image_chunks(0, 3, 10 * BUDGET) == [slice(0, 1), slice(1, 2), slice(2, 3)]  # one image at least
 
 
 def test_a_large_batch_never_allocates_its_whole_column_matrix(small_chunks):
@@ -61,8 +61,8 @@ def test_chunked_convolution_and_its_gradients_match_pytorch(small_chunks, monke
     for name in ("im2col", "take_scratch"):  # conv's column matrices: im2col's and convᵀ's products
         real = getattr(nnmath.ops.conv, name)
 
-        def spy(*args, _real=real):
-            out = _real(*args)
+        def spy(*args, _real=real, **kwargs):
+            out = _real(*args, **kwargs)
             sizes.append(out.nbytes)
             return out
         monkeypatch.setattr(nnmath.ops.conv, name, spy)

@@ -261,3 +261,28 @@ def test_cat_shape_mismatch_names_the_tensors():
 def test_reshape_to_wrong_size():
     with pytest.raises(RuntimeError, match=r"reshape: shape \[4\] is invalid for input of size 6"):
         nnmath.ones(2, 3).reshape(4)
+
+
+def test_relu_gradient_passes_at_nan_and_stops_nan_cotangents_as_pytorchs():
+    torch = pytest.importorskip("torch")
+    x, g = [-1.0, 0.0, 2.0, float("nan"), -3.0], [float("nan"), float("inf"), 3.0, 1.0, -float("inf")]
+    ours = nnmath.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    nnmath.relu(ours).backward(nnmath.tensor(g))
+    torch.relu(theirs).backward(torch.tensor(g))
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(), (7,), (300, 500)])  # the last is split over threads when there are two
+def test_where_with_a_positive_zero_keeps_np_wheres_bits(dtype, shape):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(shape).astype(dtype)
+    special = np.array([np.nan, np.inf, -np.inf, -0.0, np.finfo(dtype).tiny / 2], dtype=dtype)
+    a.reshape(-1)[:min(a.size, 5)] = special[:min(a.size, 5)]
+    c = rng.random(shape) < 0.5
+    for b in (0.0, -0.0):  # −0 keeps NumPy's path: its sign must survive
+        got = nnmath.where(nnmath.tensor(c), nnmath.tensor(a), nnmath.tensor(b, dtype=nnmath.tensor(a).dtype))
+        expected = np.where(c, a, dtype(b))
+        words = f"u{np.dtype(dtype).itemsize}"
+        np.testing.assert_array_equal(got.numpy().view(words), expected.view(words))

@@ -16,6 +16,7 @@ import numpy as np
 
 from nnmath.backend import as_strided, device_of, get_array_module
 from nnmath.device import CPU
+from nnmath.parallel import parallel_for
 
 #: The geometry of a 2-d sliding window: kernel (KH, KW), stride, padding (top, bottom, left, right),
 #: dilation, groups.
@@ -81,19 +82,42 @@ def give_scratch(array):
 CHUNK_BYTES = 64 << 20
 
 
-def image_chunks(n, bytes_per_image):
-    """Slices of the batch axis 0..n, each of as many whole images as fit in ``CHUNK_BYTES`` (at least one)."""
+def image_chunks(start, stop, bytes_per_image):
+    """Slices of the batch axis start..stop, each of as many whole images as fit in ``CHUNK_BYTES`` (at
+    least one)."""
     step = max(1, CHUNK_BYTES // max(1, bytes_per_image))
-    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+    return [slice(i, min(i + step, stop)) for i in range(start, stop, step)]
 
 
-def im2col(x_nhwc, geom, oh, ow):
-    """Columns (G, N·OH·OW, KH·KW·C/G): row m holds the window of output pixel m, one copy."""
+#: A thread's piece of a batch is at least this many bytes of columns: below it, handing work to
+#: another thread costs more than it saves.
+PIECE_BYTES = 1 << 20
+
+
+def over_images(n, bytes_per_image, body, sample) -> None:
+    """``body(images)`` for slices of whole images that cover the batch 0..n, each within
+    ``CHUNK_BYTES``, the batch split into pieces run at once on this process's threads
+    (:func:`nnmath.parallel.parallel_for`) when ``sample`` is a NumPy array (not a GPU's, nor the
+    compiler's traced stand-in, whose record is in call order). Each image's numbers are computed
+    the same way whichever piece and chunk it falls in."""
+    def piece(lo, hi):
+        for images in image_chunks(lo, hi, bytes_per_image):
+            body(images)
+    if type(sample) is np.ndarray:
+        parallel_for(n, piece, min_piece=max(1, PIECE_BYTES // max(1, bytes_per_image)))
+    else:
+        piece(0, n)
+
+
+def im2col(x_nhwc, geom, oh, ow, out=None):
+    """Columns (G, N·OH·OW, KH·KW·C/G): row m holds the window of output pixel m, one copy (into
+    ``out``, a contiguous array of that shape, when given; G = 1 only)."""
     win = windows(pad_nhwc(x_nhwc, geom.padding), geom, oh, ow)
     n, _, _, kh, kw, c = win.shape
     g = geom.groups
     if g == 1:
-        cols = take_scratch((1, n * oh * ow, kh * kw * c), win.dtype, get_array_module(win))
+        cols = out if out is not None else take_scratch((1, n * oh * ow, kh * kw * c), win.dtype,
+                                                        get_array_module(win))
         np.copyto(cols.reshape(win.shape), win)
         return cols
     win = win.reshape(n, oh, ow, kh, kw, g, c // g).transpose(5, 0, 1, 2, 3, 4, 6)

@@ -53,19 +53,20 @@ class Tanh(Function):
 
 class Relu(Function):
     """Forward:  y = max(x, 0)
-    VJP:      x̄ = ȳ where x > 0, else 0   (0 at x = 0, and 0 rather than NaN where ȳ is NaN and x ≤ 0,
-              as PyTorch's threshold_backward)"""
+    VJP:      x̄ = ȳ where not y ≤ 0, else 0   (0 at x = 0, and 0 rather than NaN where ȳ is NaN and
+              x ≤ 0; ȳ passes where x is NaN: PyTorch's threshold_backward)"""
 
     @staticmethod
     def forward(ctx, x):
-        y = np.maximum(x, 0)
+        y = np.empty_like(x)
+        split_rows(lambda x, y: np.maximum(x, x.dtype.type(0), out=y), (x, y))
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, gy):
         y, = ctx.saved_tensors
-        return where(Tensor._make(y._data > 0), gy, 0.0)
+        return where(Tensor._make(np.logical_not(np.less_equal(y._data, 0))), gy, 0.0)
 
 
 class Softmax(Function):

@@ -23,8 +23,8 @@ import numpy as np
 
 from nnmath.autograd.function import Function
 from nnmath.backend import get_array_module
-from nnmath.ops._window import (Geom, batched, col2im, crop, give_scratch, im2col, image_chunks, int_tuple, nchw,
-                                nhwc, out_size, take_scratch)
+from nnmath.ops._window import (Geom, batched, col2im, crop, give_scratch, im2col, image_chunks, int_tuple, nhwc,
+                                out_size, over_images, take_scratch)
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
@@ -58,19 +58,23 @@ def _conv_forward(x, W, b, geom, keep_cols=False):
     y = xp.empty((n, o, oh, ow), dtype)   # contiguous NCHW, as PyTorch's result (x.view(n, -1) works)
     Wm = _weight_matrix(W, geom.groups)
     x_nhwc = nhwc(x)
-    chunks = image_chunks(n, oh * ow * kh * kw * c * x.dtype.itemsize)
-    cols = None
-    for images in chunks:
-        cols = im2col(x_nhwc[images], geom, oh, ow)
-        part = xp.empty((images.stop - images.start, oh, ow, o), dtype)   # channels-last, one chunk
+    per_image = oh * ow * kh * kw * c * x.dtype.itemsize
+    kept = None
+    if keep_cols and geom.groups == 1 and len(image_chunks(0, n, per_image)) == 1:
+        kept = take_scratch((1, n * oh * ow, kh * kw * c), x.dtype, xp)
+
+    def images(chunk):
+        rows = slice(chunk.start * oh * ow, chunk.stop * oh * ow)
+        cols = im2col(x_nhwc[chunk], geom, oh, ow, out=None if kept is None else kept[:, rows])
+        part = xp.empty((chunk.stop - chunk.start, oh, ow, o), dtype)   # channels-last, one chunk
         _times_weights(cols, Wm, part)
         if b is not None:
             part += b
-        y[images] = part.transpose(0, 3, 1, 2)
-        if len(chunks) > 1 or not keep_cols:
+        y[chunk] = part.transpose(0, 3, 1, 2)
+        if kept is None:
             give_scratch(cols)
-            cols = None
-    return y, cols
+    over_images(n, per_image, images, x)
+    return y, kept
 
 
 def _times_weights(cols, Wm, out):
@@ -94,11 +98,16 @@ def _conv_adjoint(gy, W, geom, in_hw):
     h, w = in_hw
     top, bottom, left, right = geom.padding
     dtype = np.result_type(gy.dtype, W.dtype)
-    xp = get_array_module(gy).zeros((n, h + top + bottom, w + left + right, g, cg), dtype=dtype)
-    for images in image_chunks(n, g * kh * kw * oh * ow * cg * dtype.itemsize):
-        _add_adjoint(gy[images], Wk, geom, xp[images])
-    xp = xp.reshape(xp.shape[:3] + (g * cg,))
-    return nchw(crop(xp, geom.padding, h, w))
+    module = get_array_module(gy)
+    padded = module.zeros((n, h + top + bottom, w + left + right, g, cg), dtype=dtype)
+    image = padded.reshape(padded.shape[:3] + (g * cg,))
+    gx = module.empty((n, g * cg, h, w), dtype=dtype)   # contiguous NCHW, as PyTorch's
+
+    def images(chunk):
+        _add_adjoint(gy[chunk], Wk, geom, padded[chunk])
+        gx[chunk] = crop(image[chunk], geom.padding, h, w).transpose(0, 3, 1, 2)
+    over_images(n, g * kh * kw * oh * ow * cg * dtype.itemsize, images, gy)
+    return gx
 
 
 def _add_adjoint(gy, Wk, geom, out):
@@ -129,7 +138,7 @@ def _conv_weight_grad(x, gy, geom, w_shape, cols=None):
     else:
         gW = get_array_module(x).zeros((g, kh * kw * cg, o // g), np.result_type(x.dtype, gy.dtype))
         x_nhwc = nhwc(x)
-        for images in image_chunks(n, oh * ow * kh * kw * c * x.dtype.itemsize):
+        for images in image_chunks(0, n, oh * ow * kh * kw * c * x.dtype.itemsize):
             part = im2col(x_nhwc[images], geom, oh, ow)
             gW += np.matmul(part.transpose(0, 2, 1), _rows(gy[images], g))
             give_scratch(part)

@@ -10,7 +10,7 @@ import numpy as np
 
 from nnmath.autograd.function import Function
 from nnmath.backend import get_array_module
-from nnmath.ops._window import Geom, batched, col2im, crop, int_tuple, nchw, nhwc, pad_nhwc, windows
+from nnmath.ops._window import Geom, batched, col2im, crop, int_tuple, nchw, nhwc, over_images, pad_nhwc, windows
 from nnmath.ops.indexing import gather
 from nnmath.tensor import Tensor
 
@@ -58,16 +58,22 @@ def _scatter_to_image(gy, arg, geom, x_shape):
     top, bottom, left, right = geom.padding
     g = nhwc(gy)
     module = get_array_module(g)
-    xp = module.zeros((n, h + top + bottom, w + left + right, c), dtype=g.dtype)
-    if _tiles(geom):  # each input cell is in one window: write ȳ·[arg = k] straight into its slice
-        sh, sw = geom.stride
-        oh, ow = g.shape[1:3]
-        for k in range(kh * kw):
-            a, b = divmod(k, kw)
-            np.multiply(g, arg == k, out=xp[:, a:a + sh * oh:sh, b:b + sw * ow:sw])
-    else:
-        zero = module.zeros((), dtype=g.dtype)
-        col2im(lambda a, b: np.where(arg == a * kw + b, g, zero), geom, g.shape[1], g.shape[2], xp)
+    # NCHW memory seen channels-last, as ȳ and the argmax are laid out: the passes below walk all
+    # their operands in one order, and the NCHW result needs no transposing copy.
+    xp = nhwc(module.zeros((n, c, h + top + bottom, w + left + right), dtype=g.dtype))
+    sh, sw = geom.stride
+    oh, ow = g.shape[1:3]
+    zero = module.zeros((), dtype=g.dtype)
+
+    def images(chunk):
+        g_part, arg_part, image = g[chunk], arg[chunk], xp[chunk]
+        if _tiles(geom):  # each input cell is in one window: write ȳ·[arg = k] straight into its slice
+            for k in range(kh * kw):
+                a, b = divmod(k, kw)
+                np.multiply(g_part, arg_part == k, out=image[:, a:a + sh * oh:sh, b:b + sw * ow:sw])
+        else:
+            col2im(lambda a, b: np.where(arg_part == a * kw + b, g_part, zero), geom, oh, ow, image)
+    over_images(n, oh * ow * c * kh * kw * g.dtype.itemsize, images, g)
     return nchw(crop(xp, geom.padding, h, w))
 
 
@@ -78,6 +84,11 @@ def _gather_from_image(x, arg, geom, out_hw):
     return nchw(np.take_along_axis(win, arg[:, :, :, None, :], axis=3)[:, :, :, 0])
 
 
+def _offset_dtype(window_size):
+    """The integer type of an offset in a window of ``window_size`` cells."""
+    return np.int8 if window_size <= 127 else np.int32
+
+
 def _first_argmax(offsets, best):
     """The first offset k (row-major in the window) where offsets[k] equals the maximum ``best`` (or is
     NaN), as PyTorch's argmax: k = Σ_{j < K−1} [no offset ≤ j holds the maximum], with boolean passes."""
@@ -86,7 +97,7 @@ def _first_argmax(offsets, best):
     def hit(v):
         return (v == best) | (v != v) if has_nan else v == best
     last = len(offsets) - 1
-    dtype = np.int8 if last < 127 else np.int32
+    dtype = _offset_dtype(len(offsets))
     if last == 0:
         return get_array_module(best).zeros(best.shape, dtype)
     seen = hit(offsets[0])
@@ -107,10 +118,18 @@ class MaxPool2d(Function):
         win = windows(pad_nhwc(nhwc(x), geom.padding, fill), geom, *out_hw)
         n, oh, ow, kh, kw, c = win.shape
         offsets = [win[:, :, :, k // kw, k % kw] for k in range(kh * kw)]    # (N, OH, OW, C) views
-        best = offsets[0].copy()
-        for v in offsets[1:]:
-            np.maximum(best, v, out=best)                                # NaN propagates, as PyTorch
-        arg = _first_argmax(offsets, best)
+        # In x's memory order (NCHW for an NCHW x): each pass then walks all its operands in the same
+        # order, and the NCHW result below needs no transposing copy.
+        best = np.empty_like(offsets[0])
+        arg = np.empty_like(offsets[0], dtype=_offset_dtype(kh * kw))
+
+        def images(chunk):
+            part = [v[chunk] for v in offsets]
+            np.copyto(best[chunk], part[0])
+            for v in part[1:]:
+                np.maximum(best[chunk], v, out=best[chunk])              # NaN propagates, as PyTorch
+            arg[chunk] = _first_argmax(part, best[chunk])
+        over_images(n, oh * ow * c * kh * kw * x.dtype.itemsize, images, x)
         y = nchw(best)
         ctx.geom, ctx.arg, ctx.x_shape, ctx.out_hw = geom, arg, x.shape, out_hw
         if not return_indices:
