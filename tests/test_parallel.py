@@ -237,3 +237,14 @@ def test_the_equality_check_sees_a_kernel_that_splits_wrongly(two_threads, monke
     one = _run_ops(np.random.default_rng(1))
     with pytest.raises(AssertionError):
         _assert_same(two, one)
+
+
+def test_overlapping_regions_give_the_blas_its_threads_back_when_the_last_leaves(two_threads):
+    """Two of the caller's threads in parallel_for at once, the first leaving first: the BLAS keeps one
+    thread until both have left, then gets its two back (not the one the second saw on entering)."""
+    parallel._enter_region()
+    parallel._enter_region()
+    parallel._leave_region()
+    assert nnmath.get_num_threads() == 1
+    parallel._leave_region()
+    assert nnmath.get_num_threads() == 2

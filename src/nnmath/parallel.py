@@ -18,16 +18,17 @@ cores: a seed CNN step 4.8 s with 2 threads, 0.65 s with 1; ``benchmarks/content
 average would be simpler but lags by a minute: just after other work ends, it would still cost this
 process a core. Off Linux the policy does nothing.
 
-OpenBLAS's idle threads spin for about 2²⁸ cycles (0.1 s) after each product before they sleep, and
-so hold the other core through the elementwise work between two products (a seed CNN step spends half
-its time there): :func:`_shorten_blas_spin` restarts them, at import, with a spin of 2²⁰ cycles (about
-0.4 ms, enough to bridge back-to-back products). Measured on a char-GPT step (2 cores): 580 ms with
-the long spin, 455 ms with the short one, and an idle core after a product used 110 ms of CPU in the
-next 0.3 s before, 4 ms after.
+The same share of threads runs nnmath's own kernels that NumPy leaves on one thread (attention,
+GELU, layer normalisation, convolution and pooling over images, ReLU, ``where``): :func:`parallel_for`
+splits such a kernel into independent pieces, one per thread. NumPy releases the GIL inside its
+loops, so the pieces run at once.
 
-The same share of threads runs nnmath's own kernels that NumPy leaves on one thread (attention, the
-elementwise work of GELU and layer normalisation): :func:`parallel_for` splits such a kernel into
-independent pieces, one per thread. NumPy releases the GIL inside its loops, so the pieces run at once.
+OpenBLAS's idle threads spin for about 2²⁸ cycles (0.1 s) after each product before they sleep, and
+so hold the other core through the elementwise work between two products, where those pieces would
+run: :func:`_shorten_blas_spin` restarts them, at import, with a spin of 2²⁰ cycles (about 0.4 ms,
+enough to bridge back-to-back products). Measured on a char-GPT step (2 cores): 580 ms with the long
+spin, 455 ms with the short one; an idle core after a product used 110 ms of CPU in the next 0.3 s
+before, 4 ms after.
 """
 from __future__ import annotations
 
@@ -181,10 +182,7 @@ def parallel_for(total: int, body, min_piece: int = 1) -> None:
         body(0, total)
         return
     bounds = [total * i // threads for i in range(threads + 1)]
-    setter, _ = _loaded_blas()
-    blas_threads = get_num_threads()
-    if setter is not None:
-        setter(1)
+    _enter_region()
     try:
         futures = [_executor(threads - 1).submit(_piece, body, lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:])]
         try:
@@ -194,8 +192,31 @@ def parallel_for(total: int, body, min_piece: int = 1) -> None:
         for future in futures:
             future.result()
     finally:
-        if setter is not None:
-            setter(blas_threads)
+        _leave_region()
+
+
+# The BLAS's threads while parallel_for runs anywhere in the process (calls from several of the
+# caller's threads may overlap): the first to enter sets one thread, the last to leave restores them.
+_regions = {"count": 0, "blas_threads": None}
+_regions_lock = threading.Lock()
+
+
+def _enter_region() -> None:
+    setter, _ = _loaded_blas()
+    with _regions_lock:
+        if _regions["count"] == 0:
+            _regions["blas_threads"] = get_num_threads()
+            if setter is not None:
+                setter(1)
+        _regions["count"] += 1
+
+
+def _leave_region() -> None:
+    setter, _ = _loaded_blas()
+    with _regions_lock:
+        _regions["count"] -= 1
+        if _regions["count"] == 0 and setter is not None:
+            setter(_regions["blas_threads"])
 
 
 def split_rows(kernel, arrays, min_elements: int = 2 ** 16) -> None:
