@@ -52,6 +52,8 @@ class ElmanCell:
 
     gates = 1
     has_cell = False
+    #: step_backward's ḡx and ḡh are one array (both pre-activations are the same sum gx + gh)
+    same_gate_grads = True
 
     def __init__(self, nonlinearity: str):
         self.nonlinearity = nonlinearity
@@ -79,6 +81,7 @@ class LSTMCell:
 
     gates = 4
     has_cell = True
+    same_gate_grads = True
 
     def step(self, gx, gh, h, c):
         a = gh
@@ -127,6 +130,7 @@ class GRUCell:
 
     gates = 3
     has_cell = False
+    same_gate_grads = False  # the candidate's ḡh is scaled by the reset gate
 
     def step(self, gx, gh, h, c):
         H = h.shape[1]
@@ -209,7 +213,7 @@ class RecurrentLayer(Function):
         T, B, H_out, GH = ctx.shapes
         module = get_array_module(x)
         dgx_all = module.zeros((T, B, GH), dtype=x.dtype)
-        dgh_all = module.zeros((T, B, GH), dtype=x.dtype)
+        dgh_all = dgx_all if ctx.cell.same_gate_grads else module.zeros((T, B, GH), dtype=x.dtype)
         h_prev_all = module.zeros((T, B, H_out), dtype=x.dtype)
         dh, dc = gh_n, gc_n
         dW_hr = None if W_hr is None else np.zeros_like(W_hr)
@@ -221,7 +225,8 @@ class RecurrentLayer(Function):
             dgx, dgh, dh_direct, dc_prev = ctx.cell.step_backward(
                 cache, h_prev, c_prev, dh_t, None if dc is None else dc[:n])
             dgx_all[t, :n] = dgx
-            dgh_all[t, :n] = dgh
+            if dgh_all is not dgx_all:
+                dgh_all[t, :n] = dgh
             h_prev_all[t, :n] = h_prev
             dh_prev = dgh @ W_hh
             if dh_direct is not None:
@@ -235,7 +240,7 @@ class RecurrentLayer(Function):
         dW_ih = dgx_rows.T @ x.reshape(T * B, -1) if needs[6] else None
         dW_hh = dgh_rows.T @ h_prev_all.reshape(T * B, H_out) if needs[7] else None
         db_ih = dgx_rows.sum(0) if needs[8] else None
-        db_hh = dgh_rows.sum(0) if needs[9] else None
+        db_hh = (db_ih.copy() if db_ih is not None and dgh_all is dgx_all else dgh_rows.sum(0)) if needs[9] else None
         return (None, None, None, dx, dh if needs[4] else None, dc if needs[5] else None,
                 dW_ih, dW_hh, db_ih, db_hh, dW_hr if needs[10] else None)
 
