@@ -29,8 +29,11 @@ from nnmath.tensor import Tensor
 
 __all__ = ["attention"]
 
-#: A block of attention weights holds about this many numbers (1 MB of float32: it stays in cache).
-_BLOCK_ELEMENTS = 2 ** 18
+#: A block of attention weights holds about this many numbers (4 MB of float32, shared by the threads'
+#: pieces of the batch). Its rows are the M of each head's products: against 2¹⁸, measured in
+#: alternation on (12, 4, T, 32), forward and backward, 2 threads: T = 64 4.0 ms against 4.6, T = 256
+#: 27.7 against 35.2, T = 512 92 against 128 (fastest of 8–12 runs each).
+_BLOCK_ELEMENTS = 2 ** 20
 
 
 def _row_blocks(batch: tuple, L: int, S: int, causal: bool):
