@@ -21,18 +21,27 @@ class Case:
 def measure(fn, min_time=0.5, repeats=5, clock=time.perf_counter) -> float:
     """Median seconds per call over ``repeats`` rounds, each at least ``min_time / repeats`` long, read
     from ``clock`` (wall-clock by default; ``time.process_time`` counts this process's CPU time only)."""
-    fn()  # warm-up: first-call allocations and caches
-    t0 = clock()
-    fn()
-    once = max(clock() - t0, 1e-7)
-    n = max(1, int(min_time / repeats / once))
-    rounds = []
-    for _ in range(repeats):
+    return measure_alternating({"fn": fn}, min_time, repeats, clock)["fn"]
+
+
+def measure_alternating(fns: dict, min_time=0.5, repeats=5, clock=time.perf_counter) -> dict:
+    """:func:`measure` for several callables at once, their rounds taken in turn (round 1 of each, then
+    round 2 of each, …): load that comes and goes on a shared machine then falls on all of them, not on
+    whichever ran during it, and their ratio is steadier."""
+    calls = {}
+    for name, fn in fns.items():
+        fn()  # warm-up: first-call allocations and caches
         t0 = clock()
-        for _ in range(n):
-            fn()
-        rounds.append((clock() - t0) / n)
-    return statistics.median(rounds)
+        fn()
+        calls[name] = max(1, int(min_time / repeats / max(clock() - t0, 1e-7)))
+    rounds = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = clock()
+            for _ in range(calls[name]):
+                fn()
+            rounds[name].append((clock() - t0) / calls[name])
+    return {name: statistics.median(times) for name, times in rounds.items()}
 
 
 def _format(seconds, case: Case) -> str:
@@ -53,29 +62,28 @@ def run(cases, libs, min_time=0.5, clock=time.perf_counter, compiled=True, torch
     """Print one row per case: nnmath's time, PyTorch's, and nnmath / PyTorch (time ratio), read from
     ``clock``; with ``compiled``, a second row per case for the step through ``nnmath.compile`` (its
     ratio is to PyTorch's eager time), and with ``torch_compile`` PyTorch's time under ``torch.compile``
-    beside it."""
+    beside it. The steps of a case are timed in alternating rounds (:func:`measure_alternating`)."""
     rows = []
     extra = f" {'torch.compile':>18s}" if torch_compile else ""
     print(f"{'benchmark':56s} {'nnmath':>18s} {'torch':>18s} {'ratio':>7s}{extra}")
     for case in cases:
-        times = {}
         try:
-            for name, lib in libs.items():
-                times[name] = measure(case.setup(lib), min_time, clock=clock)
+            times = measure_alternating({name: case.setup(lib) for name, lib in libs.items()}, min_time, clock=clock)
         except (AttributeError, NotImplementedError) as e:
             print(f"{case.name:56s} unavailable: {type(e).__name__}: {e}", flush=True)
             continue
-        ours = times["nnmath"]
-        theirs = times.get("torch")
-        rows.append(_row(case, case.name, "eager", ours, theirs))
+        rows.append(_row(case, case.name, "eager", times["nnmath"], times.get("torch")))
         if compiled:
-            nnmath = libs["nnmath"]
-            ours = measure(_warm(nnmath.compile(case.setup(nnmath))), min_time, clock=clock)
-            theirs_compiled = None
-            if torch_compile and "torch" in libs:
-                torch = libs["torch"]
-                theirs_compiled = measure(_warm(torch.compile(case.setup(torch))), min_time, clock=clock)
-            rows.append(_row(case, case.name + " [compiled]", "compiled", ours, theirs, theirs_compiled))
+            # A second alternation: the compiled step trains the eager step's model (the same weights as
+            # PyTorch's), so the two must not take turns with each other.
+            steps = {"compiled": _warm(libs["nnmath"].compile(case.setup(libs["nnmath"])))}
+            if "torch" in libs:
+                steps["torch"] = case.setup(libs["torch"])
+                if torch_compile:
+                    steps["torch.compile"] = _warm(libs["torch"].compile(case.setup(libs["torch"])))
+            again = measure_alternating(steps, min_time, clock=clock)
+            rows.append(_row(case, case.name + " [compiled]", "compiled", again["compiled"], again.get("torch"),
+                             again.get("torch.compile")))
     return rows
 
 
