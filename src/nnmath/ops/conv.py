@@ -46,9 +46,10 @@ def _rows(y_nchw, groups):
 
 
 def _conv_forward(x, W, b, geom, keep_cols=False):
-    """y = conv(x, W) + b (N, O, OH, OW), computed channels-last a chunk of images at a time; and, with
-    ``keep_cols``, the im2col matrix of x for the weight gradient, when the batch was done in one piece (else
-    None: too large to keep)."""
+    """y = conv(x, W) + b (N, O, OH, OW), computed channels-last a chunk of images at a time, the chunks
+    spread over the threads (:func:`over_images`); and, with ``keep_cols``, the im2col matrix of x for
+    the weight gradient, when the batch fits one chunk and there is one group (else None: too large to
+    keep, or made of per-chunk pieces; the weight gradient makes its columns again)."""
     n, c, h, w = x.shape
     o, _, kh, kw = W.shape
     oh = out_size(h, geom.padding[0], geom.padding[1], kh, geom.stride[0], geom.dilation[0])
