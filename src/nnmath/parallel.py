@@ -80,7 +80,8 @@ def _loaded_blas():
 
 
 def set_num_threads(n: int) -> None:
-    """Use ``n`` threads for NumPy's BLAS (matrix products, convolutions' GEMMs)."""
+    """Use ``n`` threads for NumPy's BLAS (matrix products, convolutions' GEMMs) and for nnmath's own
+    threaded kernels (:func:`parallel_for`)."""
     if int(n) < 1:
         raise ValueError(f"set_num_threads: the number of threads must be positive, got {n}")
     _policy["chosen"] = True  # the caller decided: adapt_threads leaves it
@@ -90,7 +91,7 @@ def set_num_threads(n: int) -> None:
 
 
 def get_num_threads() -> int:
-    """The number of threads NumPy's BLAS uses."""
+    """The number of threads NumPy's BLAS uses, and nnmath's own kernels with it."""
     _, getter = _loaded_blas()
     return int(getter()) if getter is not None else (os.cpu_count() or 1)
 
