@@ -220,14 +220,20 @@ def _leave_region() -> None:
             setter(_regions["blas_threads"])
 
 
+def shares_threads(array) -> bool:
+    """Whether work on ``array`` may be split over threads: a NumPy array, not a GPU's (its device runs
+    it), nor the compiler's traced stand-in (its record must be in call order)."""
+    return type(array) is np.ndarray
+
+
 def split_rows(kernel, arrays, min_elements: int = 2 ** 16) -> None:
     """``kernel(*pieces)`` where the pieces are consecutive slices ``a[lo:hi]`` of each array along its
-    first axis, run at once by :func:`parallel_for` when the first array is a NumPy array (not a GPU's,
-    nor the compiler's traced stand-in, whose record is in call order) of at least ``min_elements``
-    numbers, each piece at least that many; otherwise ``kernel(*arrays)`` once. The kernel writes
-    its results into slices of output arrays among ``arrays``: rows must not depend on each other."""
+    first axis, run at once by :func:`parallel_for` when the first array :func:`shares_threads` and has
+    at least ``min_elements`` numbers, each piece at least that many; otherwise ``kernel(*arrays)``
+    once. The kernel writes its results into slices of output arrays among ``arrays``: rows must not
+    depend on each other."""
     first = arrays[0]
-    if type(first) is not np.ndarray or first.ndim == 0 or first.size < 2 * min_elements:
+    if not shares_threads(first) or first.ndim == 0 or first.size < 2 * min_elements:
         kernel(*arrays)
         return
     row = first.size // first.shape[0]

@@ -16,7 +16,7 @@ import numpy as np
 
 from nnmath.backend import as_strided, device_of, get_array_module
 from nnmath.device import CPU
-from nnmath.parallel import parallel_for
+from nnmath.parallel import parallel_for, shares_threads
 
 #: The geometry of a 2-d sliding window: kernel (KH, KW), stride, padding (top, bottom, left, right),
 #: dilation, groups.
@@ -97,13 +97,12 @@ PIECE_BYTES = 1 << 20
 def over_images(n, bytes_per_image, body, sample) -> None:
     """``body(images)`` for slices of whole images that cover the batch 0..n, each within
     ``CHUNK_BYTES``, the batch split into pieces run at once on this process's threads
-    (:func:`nnmath.parallel.parallel_for`) when ``sample`` is a NumPy array (not a GPU's, nor the
-    compiler's traced stand-in, whose record is in call order). Each image's numbers are computed
-    the same way whichever piece and chunk it falls in."""
+    (:func:`nnmath.parallel.parallel_for`) when ``sample`` :func:`~nnmath.parallel.shares_threads`.
+    Each image's numbers are computed the same way whichever piece and chunk it falls in."""
     def piece(lo, hi):
         for images in image_chunks(lo, hi, bytes_per_image):
             body(images)
-    if type(sample) is np.ndarray:
+    if shares_threads(sample):
         parallel_for(n, piece, min_piece=max(1, PIECE_BYTES // max(1, bytes_per_image)))
     else:
         piece(0, n)

@@ -24,7 +24,7 @@ from nnmath.backend import get_array_module, on_device_of
 from nnmath.ops.elementwise import exp
 from nnmath.ops.products import matmul
 from nnmath.ops.shape import cat
-from nnmath.parallel import parallel_for
+from nnmath.parallel import parallel_for, shares_threads
 from nnmath.tensor import Tensor
 
 __all__ = ["attention"]
@@ -130,11 +130,10 @@ def _broadcast_batch(batch: tuple, *arrays):
 def _over_batch(batch: tuple, items, sample) -> None:
     """Call ``items(part)`` for index tuples ``part`` that together cover the batch: pieces of the first
     batch axis longer than one, run on this process's threads (:func:`nnmath.parallel.parallel_for`)
-    when ``sample`` is a NumPy array (not a GPU's, nor the compiler's traced stand-in, whose record
-    is in call order); the blocks of query rows, and so the dropout masks, are those of the whole
-    batch either way."""
+    when ``sample`` :func:`~nnmath.parallel.shares_threads`; the blocks of query rows, and so the
+    dropout masks, are those of the whole batch either way."""
     axis = next((i for i, n in enumerate(batch) if n > 1), None)
-    if axis is None or type(sample) is not np.ndarray:
+    if axis is None or not shares_threads(sample):
         items(...)
         return
     parallel_for(batch[axis], lambda lo, hi: items((slice(None),) * axis + (slice(lo, hi),)))
