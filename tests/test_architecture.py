@@ -14,7 +14,7 @@ SRC = pathlib.Path(__file__).resolve().parents[1] / "src"
 #: Longest matching prefix wins. Floor n may import floors <= n; within a floor the graph is acyclic.
 FLOORS = {
     "nnmath.dtypes": 1, "nnmath.device": 1, "nnmath.backend": 1, "nnmath.random": 1, "nnmath.hooks": 1,
-    "nnmath._atomic": 1, "nnmath._optional": 1, "nnmath.parallel": 1, "nnmath.accelerator": 1,
+    "nnmath._atomic": 1, "nnmath._malloc": 1, "nnmath._optional": 1, "nnmath.parallel": 1, "nnmath.accelerator": 1,
     "nnmath.tensor": 2, "nnmath._shared_memory": 2,
     "nnmath.autograd": 3,
     "nnmath.ops": 4, "nnmath.creation": 4, "nnmath.special": 4, "nnmath.linalg": 4,

@@ -7,7 +7,7 @@ import builtins
 import importlib
 import math as _math
 
-
+from nnmath import _malloc  # noqa: F401  (keeps freed arrays' memory in the process: see its docstring)
 from nnmath import _methods  # noqa: F401  (binds Tensor's op-backed methods and operators)
 from nnmath import accelerator, autograd, ops  # noqa: F401
 from nnmath.amp import autocast
