@@ -153,8 +153,8 @@ def test_parallel_for_works_in_a_forked_child(two_threads):
 
 def test_split_rows_runs_small_arrays_whole(two_threads):
     calls = []
-    parallel.split_rows(lambda a: calls.append(a.shape), (np.zeros((8, 4)),), min_elements=16)
-    parallel.split_rows(lambda a: calls.append(a.shape), (np.zeros((8, 4)),), min_elements=64)
+    parallel.split_rows(lambda a: calls.append(a.shape), (np.zeros((8, 4)),), (), min_elements=16)
+    parallel.split_rows(lambda a: calls.append(a.shape), (np.zeros((8, 4)),), (), min_elements=64)
     assert calls == [(4, 4), (4, 4), (8, 4)]
 
 

@@ -42,6 +42,23 @@ def get_array_module(*arrays):
     return np
 
 
+def run_kernel(fn, *args, out, **kwargs):
+    """``fn(*args, out=out, **kwargs)``: a kernel, a function of arrays and plain values that writes its
+    results into the arrays of ``out`` (a tuple; None for a result not wanted) and returns ``out``.
+
+    When an argument is of an array type that takes a kernel call whole (``__array_kernel__``, as the
+    compiler's traced arrays do: they record it as one call, which each replay makes again on its own
+    arrays), the call is handed to it. A kernel may therefore split its work over threads, or loop over
+    blocks, while a trace sees one call. It reads only its arguments (no arrays from a closure) and may
+    read what it writes (the outputs may accumulate)."""
+    for a in (*args, *out, *kwargs.values()):
+        if type(a) is not np.ndarray and a is not None:
+            hook = getattr(type(a), "__array_kernel__", None)
+            if hook is not None:
+                return hook(a, fn, args, out, kwargs)
+    return fn(*args, out=out, **kwargs)
+
+
 def device_of(array) -> device:
     """The device an array lives on: ``cpu`` for NumPy, ``cuda:0`` for the GPU module's arrays."""
     if type(array) is np.ndarray:

@@ -40,6 +40,8 @@ from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np  # (also loads NumPy's BLAS, so that it is among the mapped libraries)
 
+from nnmath.backend import run_kernel
+
 _SETTERS = ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_", "openblas_set_num_threads",
             "MKL_Set_Num_Threads")
 _GETTERS = ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_", "openblas_get_num_threads",
@@ -226,19 +228,27 @@ def shares_threads(array) -> bool:
     return type(array) is np.ndarray
 
 
-def split_rows(kernel, arrays, min_elements: int = 2 ** 16) -> None:
-    """``kernel(*pieces)`` where the pieces are consecutive slices ``a[lo:hi]`` of each array along its
-    first axis, run at once by :func:`parallel_for` when the first array :func:`shares_threads` and has
-    at least ``min_elements`` numbers, each piece at least that many; otherwise ``kernel(*arrays)``
-    once. The kernel writes its results into slices of output arrays among ``arrays``: rows must not
-    depend on each other."""
+def split_rows(kernel, inputs, outputs, min_elements: int = 2 ** 16, **shared) -> None:
+    """``kernel(*input pieces, *output pieces, **shared)`` where the pieces are consecutive slices
+    ``a[lo:hi]`` of each array along its first axis, run at once by :func:`parallel_for` when the first
+    input :func:`shares_threads` and has at least ``min_elements`` numbers, each piece at least that many;
+    otherwise ``kernel(*inputs, *outputs, **shared)`` once. ``shared`` are arguments every piece gets
+    whole (arrays broadcast along the rows, plain values). The kernel writes its results into its output
+    pieces: rows must not depend on each other. A trace records the whole split as one call
+    (:func:`nnmath.backend.run_kernel`), so that its replay splits too."""
+    run_kernel(_split_rows, kernel, tuple(inputs), min_elements, out=tuple(outputs), **shared)
+
+
+def _split_rows(kernel, inputs, min_elements, *, out, **shared):
+    arrays = inputs + out
     first = arrays[0]
     if not shares_threads(first) or first.ndim == 0 or first.size < 2 * min_elements:
-        kernel(*arrays)
-        return
+        kernel(*arrays, **shared)
+        return out
     row = first.size // first.shape[0]
-    parallel_for(first.shape[0], lambda lo, hi: kernel(*(a[lo:hi] for a in arrays)),
+    parallel_for(first.shape[0], lambda lo, hi: kernel(*(a[lo:hi] for a in arrays), **shared),
                  min_piece=-(-min_elements // max(row, 1)))
+    return out
 
 
 def _piece(body, lo: int, hi: int) -> None:

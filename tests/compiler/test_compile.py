@@ -370,3 +370,65 @@ def test_a_tensor_made_inside_and_written_is_made_again_at_each_replay(rows):
     (schedule,) = step.schedules()
     if rows == (0, 1, 2):
         assert "fill" not in schedule.source and "copyto" not in schedule.source   # written in full: no zeroing
+
+
+def _attention_and_norm(q, k, v, w):
+    F = nnmath.nn.functional
+    h = F.layer_norm(F.scaled_dot_product_attention(q, k, v, is_causal=True), (32,), w)
+    loss = F.gelu(h, approximate="tanh").sum()
+    loss.backward()
+    grads = q.grad, k.grad, v.grad, w.grad
+    q.grad = k.grad = v.grad = w.grad = None
+    return loss.detach(), grads
+
+
+def _attention_leaves(seed):
+    rng = np.random.default_rng(seed)
+    return [nnmath.tensor(rng.standard_normal(shape, dtype=np.float32), requires_grad=True)
+            for shape in ((32, 2, 64, 32), (32, 2, 64, 32), (32, 2, 64, 32), (32,))]
+
+
+def test_a_kernel_is_one_call_of_the_replay_and_runs_on_threads_there(monkeypatch):
+    """Attention, layer norm and GELU are kernels (nnmath.backend.run_kernel): the trace records each as
+    one call, which the replay makes on its own arrays, so their pieces run on threads there as in eager
+    mode, with eager mode's numbers; the outputs they accumulate into are zeroed again at each replay."""
+    from nnmath import parallel
+    nnmath.set_num_threads(2)
+    split = []
+    real = parallel.parallel_for
+    monkeypatch.setattr(parallel, "parallel_for", lambda total, body, min_piece=1: (split.append(total),
+                                                                                     real(total, body, min_piece)))
+    from nnmath.ops import attention
+    monkeypatch.setattr(attention, "parallel_for", parallel.parallel_for)
+    step = nnmath.compile(_attention_and_norm)
+    leaves = _attention_leaves(0)
+    results = [step(*leaves) for _ in range(4)]
+    expected = _attention_and_norm(*leaves)
+    assert step.stats["replays"] == 2 and all(_equal(r, expected) for r in results)
+    (schedule,) = step.schedules()
+    labels = [node.label for node in schedule.capture.trace.nodes]
+    assert labels.count("_forward_kernel") == 1 and labels.count("_backward_kernel") == 1
+    assert labels.count("_split_rows") == 4          # layer norm and GELU, forward and backward
+    split.clear()
+    step(*leaves)
+    assert len(split) == 6                           # every kernel split in the replay too
+
+
+def test_run_kernel_hands_the_call_to_an_array_type_that_takes_it_and_runs_numpy_arrays_itself():
+    from nnmath.backend import run_kernel
+    calls = []
+
+    class Taker:
+        def __array_kernel__(self, fn, args, out, kwargs):
+            calls.append((fn, args, out, kwargs))
+            return out
+
+    def twice(x, *, out, scale):
+        np.multiply(x, 2 * scale, out=out[0])
+        return out
+
+    x, y = np.arange(3.0), np.empty(3)
+    assert run_kernel(twice, x, out=(y,), scale=1.0)[0] is y and list(y) == [0.0, 2.0, 4.0]
+    taker = Taker()
+    run_kernel(twice, x, out=(taker,), scale=3.0)
+    assert calls == [(twice, (x,), (taker,), {"scale": 3.0})]

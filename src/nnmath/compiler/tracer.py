@@ -200,9 +200,10 @@ class Trace:
                 self.fail("a traced value was written into an array made outside the trace (allocate it "
                           "from the data's array module: get_array_module(x).zeros(...))")
 
-    def record(self, fn, args, kwargs, label, kind="op", write_first=False):
+    def record(self, fn, args, kwargs, label, kind="op", write_first=False, reads_out=False):
         """Run ``fn(*args, **kwargs)`` on the real arrays and record it; returns the result with traced
-        arrays in place of the arrays it made. ``write_first``: the call writes into its first argument."""
+        arrays in place of the arrays it made. ``write_first``: the call writes into its first argument;
+        ``reads_out``: it reads what it writes into (``out=``) as well."""
         if not self.recording:
             return _call_plain(fn, args, kwargs)
         seen_in, seen_out = [], []
@@ -217,7 +218,7 @@ class Trace:
         writes = [vid for vid, _ in seen_out]
         if write_first and isinstance(targs[0], Ref):
             writes.insert(0, targs[0].vid)
-        node.reads = tuple(dict.fromkeys(vid for vid, _ in seen_in))
+        node.reads = tuple(dict.fromkeys([vid for vid, _ in seen_in] + (writes if reads_out else [])))
         node.writes = tuple(dict.fromkeys(writes))
         self._check_writes(node.writes)
         if not self.recording:
@@ -431,6 +432,10 @@ class Traced:
 
     def __array_namespace__(self, api_version=None):
         return _Namespace(self._trace)
+
+    def __array_kernel__(self, fn, args, out, kwargs):
+        """A kernel (:func:`nnmath.backend.run_kernel`) recorded as one call, reading its outputs too."""
+        return self._trace.record(fn, args, {**kwargs, "out": out}, fn.__name__, reads_out=True)
 
     def __getattr__(self, name):
         """An attribute the tracer does not record (the memory address, ``ctypes``, ``tobytes``):

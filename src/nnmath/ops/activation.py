@@ -51,6 +51,10 @@ class Tanh(Function):
         return gy * (1 - y * y)
 
 
+def _relu_rows(x, y):
+    np.maximum(x, x.dtype.type(0), out=y)
+
+
 class Relu(Function):
     """Forward:  y = max(x, 0)
     VJP:      x̄ = ȳ where not y ≤ 0, else 0   (0 at x = 0, and 0 rather than NaN where ȳ is NaN and
@@ -59,7 +63,7 @@ class Relu(Function):
     @staticmethod
     def forward(ctx, x):
         y = np.empty_like(x)
-        split_rows(lambda x, y: np.maximum(x, x.dtype.type(0), out=y), (x, y))
+        split_rows(_relu_rows, (x,), (y,))
         ctx.save_for_backward(y)
         return y
 
@@ -148,7 +152,7 @@ class GeluTanh(Function):
     @staticmethod
     def forward(ctx, x):
         gate, y = np.empty_like(x), np.empty_like(x)
-        split_rows(_gelu_tanh_rows, (x, gate, y))
+        split_rows(_gelu_tanh_rows, (x,), (gate, y))
         ctx.save_for_backward(x)
         ctx.gate = gate
         return y
@@ -169,7 +173,7 @@ class GeluTanhDerivative(Function):
     def forward(ctx, x, gate):
         ctx.save_for_backward(x)
         slope = np.empty_like(x)
-        split_rows(_gelu_tanh_slope_rows, (x, gate, slope))
+        split_rows(_gelu_tanh_slope_rows, (x, gate), (slope,))
         return slope
 
     @staticmethod

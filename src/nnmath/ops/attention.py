@@ -20,7 +20,7 @@ import numpy as np
 
 from nnmath.autograd.function import Function
 from nnmath.autograd.grad_mode import state
-from nnmath.backend import get_array_module, on_device_of
+from nnmath.backend import get_array_module, on_device_of, run_kernel
 from nnmath.ops.elementwise import exp
 from nnmath.ops.products import matmul
 from nnmath.ops.shape import cat
@@ -103,12 +103,7 @@ class ScaledDotProductAttention(Function):
         xp = get_array_module(q)
         out = xp.zeros(batch + (q.shape[-2], v.shape[-1]), dtype=q.dtype)
         lse = xp.zeros(batch + (q.shape[-2],), dtype=q.dtype)
-        scaled_q, k_, v_, mask_ = _broadcast_batch(batch, q * q.dtype.type(scale), k, v, mask)
-
-        def items(part):
-            _forward_blocks(ctx, batch, part, scaled_q[part], k_[part], v_[part],
-                            None if mask is None else mask_[part], out[part], lse[part])
-        _over_batch(batch, items, out)
+        run_kernel(_forward_kernel, q * q.dtype.type(scale), k, v, mask, causal, dropout_p, seed, out=(out, lse))
         ctx.save_for_backward(q, k, v, out, lse, *(() if mask is None else (mask,)))
         return out, lse
 
@@ -139,12 +134,26 @@ def _over_batch(batch: tuple, items, sample) -> None:
     parallel_for(batch[axis], lambda lo, hi: items((slice(None),) * axis + (slice(lo, hi),)))
 
 
-def _forward_blocks(ctx, batch, part, scaled_q, k, v, mask, out, lse):
+def _forward_kernel(scaled_q, k, v, mask, causal, dropout_p, seed, *, out):
+    """O and ℓ into ``out`` = (O, ℓ), of the whole batch, on this process's threads (a kernel:
+    :func:`nnmath.backend.run_kernel`)."""
+    o, lse = out
+    batch = lse.shape[:-1]
+    scaled_q, k, v, mask = _broadcast_batch(batch, scaled_q, k, v, mask)
+
+    def items(part):
+        _forward_blocks(causal, dropout_p, seed, batch, part, scaled_q[part], k[part], v[part],
+                        None if mask is None else mask[part], o[part], lse[part])
+    _over_batch(batch, items, o)
+    return out
+
+
+def _forward_blocks(causal, dropout_p, seed, batch, part, scaled_q, k, v, mask, out, lse):
     """O and ℓ of the batch items ``part`` (of ``batch``), written into ``out`` and ``lse``, block by block."""
     xp = get_array_module(scaled_q)
     L, S = scaled_q.shape[-2], k.shape[-2]
-    for r0, r1, e in _row_blocks(batch, L, S, ctx.causal):
-        weights = _block_scores(scaled_q, k, mask, ctx.causal, r0, r1, e)
+    for r0, r1, e in _row_blocks(batch, L, S, causal):
+        weights = _block_scores(scaled_q, k, mask, causal, r0, r1, e)
         row_max = (weights.max(axis=-1, keepdims=True) if e else
                    xp.full(weights.shape[:-1] + (1,), -np.inf, dtype=scaled_q.dtype))
         masked = xp.isneginf(row_max)  # every key masked (or none): the row's weights are all 0
@@ -154,8 +163,8 @@ def _forward_blocks(ctx, batch, part, scaled_q, k, v, mask, out, lse):
         total = weights.sum(axis=-1, keepdims=True)
         total[masked] = 1  # the row's weights and output stay 0, and ℓ = 0
         lse[..., r0:r1] = (row_max + np.log(total))[..., 0]
-        if ctx.dropout_p > 0:
-            weights *= _dropout_rows(ctx.seed, r0, batch + (r1 - r0, S), ctx.dropout_p, scaled_q)[part][..., :e]
+        if dropout_p > 0:
+            weights *= _dropout_rows(seed, r0, batch + (r1 - r0, S), dropout_p, scaled_q)[part][..., :e]
         whole = r1 - r0 == L  # one block: write into O directly (a strided block would be copied anyway)
         rows = np.matmul(weights, v[..., :e, :], out=out if whole else None)
         rows /= total  # O = (e^(S−m) ⊙ Z) V / Σ e^(S−m)
@@ -171,31 +180,42 @@ def _blocked_vjp(ctx, q, k, v, mask, out, lse, g_out, g_lse):
     xp = get_array_module(q)
     grads = [xp.zeros(batch + shape, dtype=q.dtype) if need else None for need, shape in
              ((need_q, (L, q.shape[-1])), (need_k, (S, k.shape[-1])), (need_v, (S, v.shape[-1])), (need_mask, (L, S)))]
-    scaled_q, k, v, mask = _broadcast_batch(batch, q * q.dtype.type(ctx.scale), k, v, mask)
-
-    def items(part):
-        _backward_blocks(ctx, batch, part, scaled_q[part], k[part], v[part], None if mask is None else mask[part],
-                         out[part], lse[part], None if g_out is None else g_out[part],
-                         None if g_lse is None else g_lse[part], *(None if g is None else g[part] for g in grads))
-    _over_batch(batch, items, lse)
+    run_kernel(_backward_kernel, q * q.dtype.type(ctx.scale), k, v, mask, out, lse, g_out, g_lse, ctx.scale, ctx.causal,
+               ctx.dropout_p, ctx.seed, out=tuple(grads))
     return grads
 
 
-def _backward_blocks(ctx, batch, part, scaled_q, k, v, mask, out, lse, g_out, g_lse, gq, gk, gv, gm):
+def _backward_kernel(scaled_q, k, v, mask, o, lse, g_out, g_lse, scale, causal, dropout_p, seed, *, out):
+    """Q̄, K̄, V̄, M̄ into ``out`` (zeros, or None where not needed), of the whole batch, on this process's
+    threads (a kernel: :func:`nnmath.backend.run_kernel`)."""
+    batch = lse.shape[:-1]
+    scaled_q, k, v, mask = _broadcast_batch(batch, scaled_q, k, v, mask)
+
+    def items(part):
+        _backward_blocks(scale, causal, dropout_p, seed, batch, part, scaled_q[part], k[part], v[part],
+                         None if mask is None else mask[part], o[part], lse[part],
+                         None if g_out is None else g_out[part], None if g_lse is None else g_lse[part],
+                         *(None if g is None else g[part] for g in out))
+    _over_batch(batch, items, lse)
+    return out
+
+
+def _backward_blocks(scale, causal, dropout_p, seed, batch, part, scaled_q, k, v, mask, out, lse, g_out, g_lse,
+                     gq, gk, gv, gm):
     """Q̄, K̄, V̄, M̄ of the batch items ``part`` (of ``batch``), written into ``gq``, ``gk``, ``gv``, ``gm``
     (those not needed are None), block by block."""
     L, S = scaled_q.shape[-2], k.shape[-2]
     delta = None if g_out is None else (g_out * out).sum(axis=-1, keepdims=True)
-    for r0, r1, e in _row_blocks(batch, L, S, ctx.causal):
-        weights = _block_scores(scaled_q, k, mask, ctx.causal, r0, r1, e)
+    for r0, r1, e in _row_blocks(batch, L, S, causal):
+        weights = _block_scores(scaled_q, k, mask, causal, r0, r1, e)
         weights -= lse[..., r0:r1, None]
         np.exp(weights, out=weights)  # P
         g_weights = 0.0
         if g_out is not None:
             g_block = g_out[..., r0:r1, :]
             dropped, keep = weights, None
-            if ctx.dropout_p > 0:
-                keep = _dropout_rows(ctx.seed, r0, batch + (r1 - r0, S), ctx.dropout_p, scaled_q)[part][..., :e]
+            if dropout_p > 0:
+                keep = _dropout_rows(seed, r0, batch + (r1 - r0, S), dropout_p, scaled_q)[part][..., :e]
                 dropped = weights * keep
             if gv is not None:
                 gv[..., :e, :] += np.matmul(np.swapaxes(dropped, -1, -2), g_block)
@@ -215,7 +235,7 @@ def _backward_blocks(ctx, batch, part, scaled_q, k, v, mask, out, lse, g_out, g_
         if gm is not None:
             gm[..., r0:r1, :e] = g_weights
     if gq is not None:
-        gq *= scaled_q.dtype.type(ctx.scale)
+        gq *= scaled_q.dtype.type(scale)
 
 
 def _differentiable_vjp(ctx, q, k, v, mask, out, lse, g_out, g_lse):

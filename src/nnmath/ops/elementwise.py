@@ -331,7 +331,7 @@ def _kept_or_zero(c, a):
         bits = out.view(words)
         np.subtract(0, c, out=bits, dtype=words)
         np.bitwise_and(a.view(words), bits, out=bits)
-    split_rows(rows, (c, a, out))
+    split_rows(rows, (c, a), (out,))
     return out
 
 

@@ -36,20 +36,8 @@ class LayerNorm(Function):
         ctx.dims, ctx.eps = dims, eps
         normalised, y = np.empty_like(x), np.empty_like(x)
         ctx.rstd = np.empty_like(x, shape=x.shape[:x.ndim - len(dims)] + (1,) * len(dims))
-
-        def rows(x, normalised, rstd, y):
-            np.subtract(x, x.mean(axis=dims, keepdims=True), out=normalised)
-            np.square(normalised, out=y).mean(axis=dims, keepdims=True, out=rstd)
-            rstd += x.dtype.type(eps)
-            np.reciprocal(np.sqrt(rstd, out=rstd), out=rstd)
-            normalised *= rstd
-            if weight is not None:
-                np.multiply(normalised, weight, out=y)
-            else:
-                y[...] = normalised
-            if bias is not None:
-                y += bias
-        _over_rows(ctx, rows, (x, normalised, ctx.rstd, y))
+        _over_rows(ctx, _forward_rows, (x,), (normalised, ctx.rstd, y), weight=weight, bias=bias, dims=dims,
+                   eps=x.dtype.type(eps))
         ctx.normalised = normalised
         ctx.save_for_backward(x, *(() if weight is None else (weight,)))
         ctx.has_weight = weight is not None
@@ -68,13 +56,40 @@ def _batch_axes(ctx, ndim: int) -> tuple:
     return tuple(range(ndim - len(ctx.dims)))
 
 
-def _over_rows(ctx, rows, arrays) -> None:
-    """``rows(*pieces)`` over pieces of the first batch axis on this process's threads
-    (:func:`nnmath.parallel.split_rows`); whole when every axis is normalised."""
-    if len(ctx.dims) < arrays[0].ndim:
-        split_rows(rows, arrays)
+def _forward_rows(x, normalised, rstd, y, *, weight, bias, dims, eps):
+    """x̂ and r of the rows of x into ``normalised`` and ``rstd``, and y = x̂ ⊙ γ + β into ``y``."""
+    np.subtract(x, x.mean(axis=dims, keepdims=True), out=normalised)
+    np.square(normalised, out=y).mean(axis=dims, keepdims=True, out=rstd)
+    rstd += eps
+    np.reciprocal(np.sqrt(rstd, out=rstd), out=rstd)
+    normalised *= rstd
+    if weight is not None:
+        np.multiply(normalised, weight, out=y)
     else:
-        rows(*arrays)
+        y[...] = normalised
+    if bias is not None:
+        y += bias
+
+
+def _input_grad_rows(gy, normalised, rstd, g, *, weight, dims):
+    """x̄ = r (ĝ − mean(ĝ) − x̂ ⊙ mean(ĝ ⊙ x̂)) of the rows, ĝ = ȳ ⊙ γ, into ``g``."""
+    if weight is not None:
+        np.multiply(gy, weight, out=g)
+    else:
+        g[...] = gy
+    mean_gx = np.multiply(g, normalised).mean(axis=dims, keepdims=True)
+    g -= g.mean(axis=dims, keepdims=True)
+    g -= normalised * mean_gx
+    g *= rstd
+
+
+def _over_rows(ctx, rows, inputs, outputs, **shared) -> None:
+    """``rows`` over pieces of the first batch axis on this process's threads
+    (:func:`nnmath.parallel.split_rows`); whole when every axis is normalised."""
+    if len(ctx.dims) < inputs[0].ndim:
+        split_rows(rows, inputs, outputs, **shared)
+    else:
+        rows(*inputs, *outputs, **shared)
 
 
 def _vjp(ctx, weight, gy):
@@ -86,17 +101,8 @@ def _vjp(ctx, weight, gy):
     gx = None
     if need_x:
         gx = np.empty_like(normalised)
-
-        def rows(gy, normalised, rstd, g):
-            if weight is not None:
-                np.multiply(gy, weight._data, out=g)
-            else:
-                g[...] = gy
-            mean_gx = np.multiply(g, normalised).mean(axis=dims, keepdims=True)
-            g -= g.mean(axis=dims, keepdims=True)
-            g -= normalised * mean_gx
-            g *= rstd
-        _over_rows(ctx, rows, (np.broadcast_to(gy, normalised.shape), normalised, ctx.rstd, gx))
+        _over_rows(ctx, _input_grad_rows, (np.broadcast_to(gy, normalised.shape), normalised, ctx.rstd), (gx,),
+                   weight=None if weight is None else weight._data, dims=dims)
     return gx, g_weight, g_bias
 
 
