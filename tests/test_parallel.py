@@ -136,6 +136,31 @@ def test_a_parallel_for_inside_a_piece_runs_whole_on_that_thread(two_threads):
     assert sorted(inner) == [(0, 4, True), (0, 4, True)]
 
 
+def test_a_call_while_another_thread_has_the_workers_runs_whole_on_its_own_thread(two_threads):
+    entered, release, seen = threading.Event(), threading.Event(), []
+
+    def slow(lo, hi):
+        entered.set()
+        release.wait(5)
+    holder = threading.Thread(target=parallel.parallel_for, args=(2, slow))
+    holder.start()
+    entered.wait(5)
+    parallel.parallel_for(6, lambda lo, hi: seen.append((lo, hi, threading.get_ident())))
+    release.set()
+    holder.join(5)
+    assert seen == [(0, 6, threading.get_ident())]
+    assert nnmath.get_num_threads() == 2  # both regions left: the BLAS has its threads back
+
+
+def test_an_error_in_a_workers_piece_is_raised_in_the_caller(two_threads):
+    def body(lo, hi):
+        if lo > 0:
+            raise KeyError("the second piece failed")
+    with pytest.raises(KeyError, match="the second piece failed"):
+        parallel.parallel_for(2, body)
+    parallel.parallel_for(2, lambda lo, hi: None)  # the worker serves the next call
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_parallel_for_works_in_a_forked_child(two_threads):
     parallel.parallel_for(2, lambda lo, hi: None)  # the parent's pool exists
