@@ -286,3 +286,19 @@ def test_where_with_a_positive_zero_keeps_np_wheres_bits(dtype, shape):
         expected = np.where(c, a, dtype(b))
         words = f"u{np.dtype(dtype).itemsize}"
         np.testing.assert_array_equal(got.numpy().view(words), expected.view(words))
+
+
+@pytest.mark.parametrize("normalized_shape", [(8,), (3, 40, 40)], ids=["short-rows", "rows-longer-than-SHORT_ROW"])
+def test_layer_norm_on_short_and_long_rows_matches_pytorch(normalized_shape):
+    """Rows of up to SHORT_ROW numbers are summed by einsum, longer ones pairwise: both paths, float64,
+    forward and gradients, and float32 forward within its rounding."""
+    from nnmath.ops.normalization import SHORT_ROW
+    assert (int(np.prod(normalized_shape)) > SHORT_ROW) == (len(normalized_shape) == 3)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2,) + normalized_shape) * 3 + 1
+    w, b = rng.standard_normal(normalized_shape), rng.standard_normal(normalized_shape)
+    check_against_torch(lambda lib, x, w, b: lib.nn.functional.layer_norm(x, normalized_shape, w, b), x, w, b)
+    x32 = x.astype(np.float32)
+    ours = nnmath.nn.functional.layer_norm(nnmath.tensor(x32), normalized_shape).numpy()
+    theirs = torch.nn.functional.layer_norm(torch.tensor(x32), normalized_shape).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=2e-6)  # a few float32 ulps of values near 1
