@@ -73,6 +73,27 @@ def test_huge_scores_and_infinite_masks_stay_finite():
     assert np.isfinite(out.detach().numpy()).all() and np.isfinite(ours[0].grad.numpy()).all()
 
 
+@pytest.mark.parametrize("is_causal", [False, True], ids=["plain", "causal"])
+def test_rows_far_below_their_heads_largest_score_take_their_own_maximum(is_causal):
+    """A head's weights share one shift (its largest score) except on rows whose scores lie far below it:
+    here row 1's scores are about 150 below row 0's, so e^(S − M) would be 0 for all of them and the row
+    NaN; those rows take their own maximum, and every row matches PyTorch."""
+    q, k, v = arrays((2, 3, 4, 8), (2, 3, 6, 8), (2, 3, 6, 8))
+    k[..., 0] = 1.0 + 0.01 * k[..., 0]
+    q[..., 0, :] = 0.0
+    q[..., 0, 0] = 150 * np.sqrt(8)  # row 0: scores ≈ 150
+    q[..., 1, 0] = 0.0               # row 1: scores ≈ 0, far below the head's largest
+    compare_with_torch([q, k, v], is_causal=is_causal)
+    # float32: scores of 150 carry rounding errors of 150·2⁻²⁴ ≈ 1e-5, which the gradients (scaled by |q| ≈
+    # 424) amplify: the outputs are compared, and the gradients must be finite
+    ours, theirs = both([q, k, v], np.float32)
+    out = F.scaled_dot_product_attention(*ours, is_causal=is_causal)
+    expected = torch.nn.functional.scaled_dot_product_attention(*theirs, is_causal=is_causal)
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-4, atol=2e-5)
+    out.sum().backward()
+    assert all(np.isfinite(t.grad.numpy()).all() for t in ours)
+
+
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Blocks of 16 query rows even for small inputs, so a few dozen rows make several blocks."""

@@ -292,7 +292,7 @@ def test_where_with_a_positive_zero_keeps_np_wheres_bits(dtype, shape):
 def test_layer_norm_on_short_and_long_rows_matches_pytorch(normalized_shape):
     """Rows of up to SHORT_ROW numbers are summed by einsum, longer ones pairwise: both paths, float64,
     forward and gradients, and float32 forward within its rounding."""
-    from nnmath.ops.normalization import SHORT_ROW
+    from nnmath.ops._util import SHORT_ROW
     assert (int(np.prod(normalized_shape)) > SHORT_ROW) == (len(normalized_shape) == 3)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2,) + normalized_shape) * 3 + 1

@@ -12,6 +12,7 @@ import numpy as np
 from nnmath.autograd.function import Function
 from nnmath.autograd.grad_mode import state
 from nnmath.ops import reduction
+from nnmath.ops._util import row_sum
 from nnmath.ops.elementwise import rsqrt
 from nnmath.parallel import split_rows
 from nnmath.tensor import Tensor
@@ -56,28 +57,11 @@ def _batch_axes(ctx, ndim: int) -> tuple:
     return tuple(range(ndim - len(ctx.dims)))
 
 
-#: Rows of up to this many numbers are summed by ``einsum``'s unrolled loop: 2.5–3 times faster than NumPy's
-#: pairwise sum over rows of 128–512 (measured: 17 against 42 µs on 768 × 128 float32). Its rounding error
-#: grows with the length (relative 4·10⁻⁷ at 8,192 float32 numbers, 9·10⁻⁸ pairwise), so longer rows keep
-#: the pairwise sum.
-SHORT_ROW = 4096
-
-
-def _row_sum(a, dims, b=None):
-    """Σ over the trailing axes ``dims`` of a (of a ⊙ b when b is given), those axes kept with size 1."""
-    k = len(dims)
-    if int(np.prod(a.shape[a.ndim - k:])) > SHORT_ROW:
-        return (a if b is None else a * b).sum(axis=dims, keepdims=True)
-    row = "ijklmnop"[:k]
-    total = np.einsum(f"...{row}->...", a) if b is None else np.einsum(f"...{row},...{row}->...", a, b)
-    return total.reshape(total.shape + (1,) * k)
-
-
 def _forward_rows(x, normalised, rstd, y, *, weight, bias, dims, eps):
     """x̂ and r of the rows of x into ``normalised`` and ``rstd``, and y = x̂ ⊙ γ + β into ``y``."""
     per_row = x.dtype.type(1 / np.prod([x.shape[d] for d in dims]))
-    np.subtract(x, _row_sum(x, dims) * per_row, out=normalised)
-    np.multiply(_row_sum(normalised, dims, normalised), per_row, out=rstd)
+    np.subtract(x, row_sum(x, len(dims)) * per_row, out=normalised)
+    np.multiply(row_sum(normalised, len(dims), normalised), per_row, out=rstd)
     rstd += eps
     np.reciprocal(np.sqrt(rstd, out=rstd), out=rstd)
     normalised *= rstd
@@ -96,8 +80,8 @@ def _input_grad_rows(gy, normalised, rstd, g, *, weight, dims):
     else:
         g[...] = gy
     per_row = g.dtype.type(1 / np.prod([g.shape[d] for d in dims]))
-    mean_gx = _row_sum(g, dims, normalised) * per_row
-    g -= _row_sum(g, dims) * per_row
+    mean_gx = row_sum(g, len(dims), normalised) * per_row
+    g -= row_sum(g, len(dims)) * per_row
     g -= normalised * mean_gx
     g *= rstd
 
