@@ -60,6 +60,10 @@ _FREED = ("Trying to backward through the graph a second time (or directly acces
           "through the graph a second time or if you need to access saved tensors after calling backward.")
 
 
+# bfloat16's scalar type (ml_dtypes), when installed: compared by identity in every apply
+_BFLOAT16_TYPE = None if dtypes.BFLOAT16_NP is None else dtypes.BFLOAT16_NP.type
+
+
 class Function:
     """Base class of every differentiable op (and of user-defined ones).
 
@@ -137,21 +141,24 @@ class Function:
         ctx = cls()
         arrays = []
         needs = []
-        record = False
+        record = bf16 = False
+        bf16_type = _BFLOAT16_TYPE if cls.widens_bfloat16 else None
         for a in args:
             if isinstance(a, Tensor):
-                arrays.append(a._data)
+                data = a._data
+                arrays.append(data)
                 # A view's property may rebuild its node (its base changed in place): _record reads it.
                 req = a._requires_grad if a._base is None else a.requires_grad
                 needs.append(req)
-                record = record or req
+                if req:
+                    record = True
+                if bf16_type is not None and data.dtype.type is bf16_type:
+                    bf16 = True
             else:
                 arrays.append(a)
                 needs.append(False)
         record = record and state.enabled
         ctx.needs_input_grad = tuple(needs) if record else (False,) * len(args)
-        bf16 = cls.widens_bfloat16 and dtypes.BFLOAT16_NP is not None and any(
-            type(a) is np.ndarray and a.dtype == dtypes.BFLOAT16_NP for a in arrays)
         wide = _widen_bfloat16(arrays) if bf16 else arrays
         try:
             out = cls.forward(ctx, *wide)

@@ -12,6 +12,7 @@ import numpy as np
 
 from nnmath import dtypes
 from nnmath.autograd.function import Function
+from nnmath.autograd.grad_mode import state
 from nnmath.ops._util import require_floating, to_float
 from nnmath.ops.elementwise import clamp_min, exp, log, log1p, where
 from nnmath.parallel import split_rows
@@ -141,6 +142,12 @@ def _gelu_tanh_slope_rows(x, gate, slope):
     slope += gate
 
 
+def _gelu_tanh_grad_rows(x, gate, gy, gx):
+    """x̄ = ȳ ⊙ y′(x) into ``gx``, in one kernel (no second op for the product)."""
+    _gelu_tanh_slope_rows(x, gate, gx)
+    gx *= gy
+
+
 class GeluTanh(Function):
     """Forward:  y = x·σ(2z) = x/2 · (1 + tanh z),  z = √(2/π)(x + 0.044715 x³)
     VJP:      x̄ = ȳ ⊙ y′(x),  y′ = σ + 2x σ(1 − σ) z′   (:class:`GeluTanhDerivative`, itself differentiable)
@@ -160,7 +167,11 @@ class GeluTanh(Function):
     @staticmethod
     def backward(ctx, gy):
         x, = ctx.saved_tensors
-        return gy * GeluTanhDerivative.apply(x, ctx.gate)
+        if state.enabled or x._data.dtype != ctx.gate.dtype:  # create_graph=True (or bfloat16, widened
+            return gy * GeluTanhDerivative.apply(x, ctx.gate)    # by apply): the derivative as an op
+        gx = np.empty_like(x._data)
+        split_rows(_gelu_tanh_grad_rows, (x._data, ctx.gate, np.broadcast_to(gy._data, gx.shape)), (gx,))
+        return Tensor._make(gx)
 
 
 class GeluTanhDerivative(Function):
