@@ -133,3 +133,19 @@ def test_packed_sequence_matches_torch(kind, bidirectional, enforce_sorted, leng
     padded_theirs = torch.nn.utils.rnn.pad_packed_sequence(out_theirs, batch_first=True)[0]
     leaves = [x, h0] + ([c0] if kind == "LSTM" else [])
     _compare((padded_ours, h_ours), (padded_theirs, h_theirs), ours, theirs, leaves)
+
+
+def test_a_nearly_closed_lstm_gate_keeps_its_small_value_as_pytorch():
+    """σ(−30) ≈ 9.4·10⁻¹⁴ through the output gate, float32: the gate's own value (no rounding to 0, as
+    (1 + tanh(a/2))/2 would give), so h matches PyTorch's in relative terms."""
+    ours, theirs = LSTM(1, 1), torch.nn.LSTM(1, 1)
+    biases = np.array([0.0, 10.0, 0.0, -30.0], dtype=np.float32)  # gates i, f, g, o
+    with torch.no_grad():
+        for name, p in theirs.named_parameters():
+            p.copy_(torch.tensor(biases if name == "bias_ih_l0" else np.zeros(tuple(p.shape), np.float32)))
+    ours.load_state_dict({k: nnmath.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    x, h0, c0 = np.zeros((1, 1, 1), np.float32), np.zeros((1, 1, 1), np.float32), np.ones((1, 1, 1), np.float32)
+    h_ours = ours(nnmath.tensor(x), (nnmath.tensor(h0), nnmath.tensor(c0)))[0].detach().numpy()
+    h_theirs = theirs(torch.tensor(x), (torch.tensor(h0), torch.tensor(c0)))[0].detach().numpy()
+    assert 0 < h_theirs.item() < 1e-12
+    np.testing.assert_allclose(h_ours, h_theirs, rtol=1e-5)
