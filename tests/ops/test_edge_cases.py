@@ -275,17 +275,21 @@ def test_relu_gradient_passes_at_nan_and_stops_nan_cotangents_as_pytorchs():
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(), (7,), (300, 500)])  # the last is split over threads when there are two
-def test_where_with_a_positive_zero_keeps_np_wheres_bits(dtype, shape):
+def test_where_with_a_positive_zero_keeps_np_wheres_bits(dtype, shape, monkeypatch):
     rng = np.random.default_rng(0)
     a = rng.standard_normal(shape).astype(dtype)
     special = np.array([np.nan, np.inf, -np.inf, -0.0, np.finfo(dtype).tiny / 2], dtype=dtype)
     a.reshape(-1)[:min(a.size, 5)] = special[:min(a.size, 5)]
     c = rng.random(shape) < 0.5
-    for b in (0.0, -0.0):  # −0 keeps NumPy's path: its sign must survive
-        got = nnmath.where(nnmath.tensor(c), nnmath.tensor(a), nnmath.tensor(b, dtype=nnmath.tensor(a).dtype))
-        expected = np.where(c, a, dtype(b))
+    from nnmath.ops import elementwise
+    masked, real = [], elementwise._kept_or_zero
+    monkeypatch.setattr(elementwise, "_kept_or_zero", lambda c, a: masked.append(1) or real(c, a))  # which path
+    for b in (0.0, -0.0, nnmath.tensor(0.0, dtype=nnmath.tensor(a).dtype)):  # −0 and a tensor: NumPy's where
+        got = nnmath.where(nnmath.tensor(c), nnmath.tensor(a), b)
+        expected = np.where(c, a, dtype(b.item() if isinstance(b, nnmath.Tensor) else b))
         words = f"u{np.dtype(dtype).itemsize}"
         np.testing.assert_array_equal(got.numpy().view(words), expected.view(words))
+    assert len(masked) == 1  # only the Python +0 takes the bit mask
 
 
 @pytest.mark.parametrize("normalized_shape", [(8,), (3, 40, 40)], ids=["short-rows", "rows-longer-than-SHORT_ROW"])

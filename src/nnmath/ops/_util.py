@@ -10,7 +10,7 @@ import numpy as np
 from nnmath import dtypes
 from nnmath.autograd.fit import cast
 from nnmath.autograd.grad_mode import state
-from nnmath.backend import get_array_module
+from nnmath.backend import get_array_module, on_device_of
 from nnmath.tensor import Tensor, wrap_dim
 
 
@@ -40,10 +40,10 @@ def values_indices(op: str, values, indices):
 
 
 def scalar_like(value, like):
-    """A 0-d array of ``value`` in ``like``'s dtype, on ``like``'s device (``like`` is an array)."""
-    if type(like) is np.ndarray:
-        return np.asarray(value, like.dtype)
-    return get_array_module(like).asarray(value, like.dtype)
+    """A 0-d array of ``value`` in ``like``'s dtype, on ``like``'s device (``like`` is an array). On the CPU
+    it is a NumPy array even while the compiler traces (a constant of the trace, not a traced creation):
+    ops may then inspect it, as ``where(c, a, 0.0)`` does to take its branch-free path."""
+    return on_device_of(np.asarray(value, like.dtype), like)
 
 
 def as_tensor_like(value, np_dtype, xp=np) -> Tensor:

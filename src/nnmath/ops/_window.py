@@ -14,7 +14,7 @@ import collections
 
 import numpy as np
 
-from nnmath.backend import as_strided, device_of, get_array_module
+from nnmath.backend import as_strided, device_of, get_array_module, run_kernel
 from nnmath.device import CPU
 from nnmath.parallel import parallel_for, shares_threads
 
@@ -94,18 +94,25 @@ def image_chunks(start, stop, bytes_per_image):
 PIECE_BYTES = 1 << 20
 
 
-def over_images(n, bytes_per_image, body, sample) -> None:
-    """``body(images)`` for slices of whole images that cover the batch 0..n, each within
-    ``CHUNK_BYTES``, the batch split into pieces run at once on this process's threads
-    (:func:`nnmath.parallel.parallel_for`) when ``sample`` :func:`~nnmath.parallel.shares_threads`.
-    Each image's numbers are computed the same way whichever piece and chunk it falls in."""
+def over_images(body, n, bytes_per_image, inputs, outputs, **shared) -> None:
+    """``body(images, *inputs, *outputs, **shared)`` for slices ``images`` of whole images that cover the
+    batch 0..n, each within ``CHUNK_BYTES``, the batch split into pieces run at once on this process's
+    threads (:func:`nnmath.parallel.parallel_for`) when the first input
+    :func:`~nnmath.parallel.shares_threads`. ``body`` writes its images' results into ``outputs``. Each
+    image's numbers are computed the same way whichever piece and chunk it falls in. A trace records the
+    whole loop as one call (a kernel: :func:`nnmath.backend.run_kernel`), so that its replay splits it too."""
+    run_kernel(_over_images, body, n, bytes_per_image, tuple(inputs), out=tuple(outputs), **shared)
+
+
+def _over_images(body, n, bytes_per_image, inputs, *, out, **shared):
     def piece(lo, hi):
         for images in image_chunks(lo, hi, bytes_per_image):
-            body(images)
-    if shares_threads(sample):
+            body(images, *inputs, *out, **shared)
+    if shares_threads(inputs[0]):
         parallel_for(n, piece, min_piece=max(1, PIECE_BYTES // max(1, bytes_per_image)))
     else:
         piece(0, n)
+    return out
 
 
 def im2col(x_nhwc, geom, oh, ow, out=None):

@@ -64,18 +64,22 @@ def _conv_forward(x, W, b, geom, keep_cols=False):
     if keep_cols and geom.groups == 1 and len(image_chunks(0, n, per_image)) == 1:
         kept = take_scratch((1, n * oh * ow, kh * kw * c), x.dtype, xp)
 
-    def images(chunk):
-        rows = slice(chunk.start * oh * ow, chunk.stop * oh * ow)
-        cols = im2col(x_nhwc[chunk], geom, oh, ow, out=None if kept is None else kept[:, rows])
-        part = xp.empty((chunk.stop - chunk.start, oh, ow, o), dtype)   # channels-last, one chunk
-        _times_weights(cols, Wm, part)
-        if b is not None:
-            part += b
-        y[chunk] = part.transpose(0, 3, 1, 2)
-        if kept is None:
-            give_scratch(cols)
-    over_images(n, per_image, images, x)
+    over_images(_conv_images, n, per_image, (x_nhwc, Wm, b), (y, kept), geom=geom)
     return y, kept
+
+
+def _conv_images(images, x_nhwc, Wm, b, y, kept, *, geom):
+    """y (and the kept columns) of a slice of images."""
+    oh, ow = y.shape[2:]
+    cols = im2col(x_nhwc[images], geom, oh, ow,
+                  out=None if kept is None else kept[:, images.start * oh * ow:images.stop * oh * ow])
+    part = get_array_module(y).empty((images.stop - images.start, oh, ow, y.shape[1]), y.dtype)  # channels-last
+    _times_weights(cols, Wm, part)
+    if b is not None:
+        part += b
+    y[images] = part.transpose(0, 3, 1, 2)
+    if kept is None:
+        give_scratch(cols)
 
 
 def _times_weights(cols, Wm, out):
@@ -101,14 +105,16 @@ def _conv_adjoint(gy, W, geom, in_hw):
     dtype = np.result_type(gy.dtype, W.dtype)
     module = get_array_module(gy)
     padded = module.zeros((n, h + top + bottom, w + left + right, g, cg), dtype=dtype)
-    image = padded.reshape(padded.shape[:3] + (g * cg,))
     gx = module.empty((n, g * cg, h, w), dtype=dtype)   # contiguous NCHW, as PyTorch's
-
-    def images(chunk):
-        _add_adjoint(gy[chunk], Wk, geom, padded[chunk])
-        gx[chunk] = crop(image[chunk], geom.padding, h, w).transpose(0, 3, 1, 2)
-    over_images(n, g * kh * kw * oh * ow * cg * dtype.itemsize, images, gy)
+    over_images(_adjoint_images, n, g * kh * kw * oh * ow * cg * dtype.itemsize, (gy, Wk), (padded, gx), geom=geom)
     return gx
+
+
+def _adjoint_images(images, gy, Wk, padded, gx, *, geom):
+    """convᵀ(ȳ) of a slice of images, added into ``padded`` (zeros) and cropped into ``gx``."""
+    _add_adjoint(gy[images], Wk, geom, padded[images])
+    image = padded[images].reshape(padded[images].shape[:3] + (-1,))
+    gx[images] = crop(image, geom.padding, *gx.shape[2:]).transpose(0, 3, 1, 2)
 
 
 def _add_adjoint(gy, Wk, geom, out):

@@ -4,6 +4,7 @@ Each derivative is the scalar derivative f′(x) applied elementwise: x̄ = ȳ �
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -12,7 +13,7 @@ from nnmath.autograd.fit import cast
 from nnmath.autograd.function import Function
 from nnmath.backend import get_array_module
 from nnmath.ops._util import (apply_broadcasting, broadcast_error, promote, reject_dtype_kinds, require_floating,
-                              to_float, write_out)
+                              scalar_like, to_float, write_out)
 from nnmath.ops.comparison import nonzero
 from nnmath.parallel import split_rows
 from nnmath.tensor import Tensor
@@ -295,28 +296,26 @@ def _split(gy, first, second):
 
 class Where(Function):
     """Forward:  y = a where c else b
-    VJP:      ā = ȳ where c else 0,  b̄ = 0 where c else ȳ"""
+    VJP:      ā = ȳ where c else 0,  b̄ = 0 where c else ȳ
+
+    ``b_is_plus_zero`` says that b is the number +0 (:func:`where` knows it from its argument; the array
+    itself may be the compiler's stand-in, which cannot be inspected): for a float a of c's shape the
+    forward is then a branch-free bit mask (:func:`_kept_or_zero`)."""
 
     @staticmethod
-    def forward(ctx, c, a, b):
+    def forward(ctx, c, a, b, b_is_plus_zero=False):
         ctx.c = c
-        if c.dtype == np.bool_ and c.shape == a.shape and _is_positive_zero(b, a):
+        if (b_is_plus_zero and c.dtype == np.bool_ and c.shape == a.shape and a.dtype.kind == "f"
+                and a.itemsize in (2, 4, 8) and b.dtype == a.dtype):
             return _kept_or_zero(c, a)
         return np.where(c, a, b)
 
     @staticmethod
     def backward(ctx, gy):
         c = Tensor._make(ctx.c)
-        zero = Tensor._make(get_array_module(gy._data).zeros((), gy._data.dtype))
-        ga = where(c, gy, zero) if ctx.needs_input_grad[1] else None
-        gb = where(c, zero, gy) if ctx.needs_input_grad[2] else None
-        return None, ga, gb
-
-
-def _is_positive_zero(b, a) -> bool:
-    """Whether ``b`` is one +0 of ``a``'s float dtype (as ReLU's derivative and masks fill): no bit set."""
-    return (type(b) is np.ndarray and b.ndim == 0 and b.dtype == a.dtype and a.dtype.kind == "f"
-            and a.itemsize in (2, 4, 8) and not b.view(f"u{b.itemsize}"))
+        ga = where(c, gy, 0.0) if ctx.needs_input_grad[1] else None
+        gb = where(c, Tensor._make(scalar_like(0, gy._data)), gy) if ctx.needs_input_grad[2] else None
+        return None, ga, gb, None
 
 
 def _kept_or_zero(c, a):
@@ -609,7 +608,8 @@ def where(condition, input=None, other=None):
         raise RuntimeError(f"where: expected condition to be a bool tensor, but got a tensor with dtype "
                            f"{cond.dtype}; compare it (x > 0) or convert it with .bool()")
     a, b = promote(input, other)
-    return apply_broadcasting("where", Where, cond, a, b)
+    plus_zero = type(other) in (int, float) and other == 0 and math.copysign(1.0, other) > 0
+    return apply_broadcasting("where", Where, cond, a, b, plus_zero)
 
 
 def lerp(input, end, weight):

@@ -61,20 +61,24 @@ def _scatter_to_image(gy, arg, geom, x_shape):
     # NCHW memory seen channels-last, as ȳ and the argmax are laid out: the passes below walk all
     # their operands in one order, and the NCHW result needs no transposing copy.
     xp = nhwc(module.zeros((n, c, h + top + bottom, w + left + right), dtype=g.dtype))
+    oh, ow = g.shape[1:3]
+    over_images(_scatter_images, n, oh * ow * c * kh * kw * g.dtype.itemsize, (g, arg), (xp,), geom=geom)
+    return nchw(crop(xp, geom.padding, h, w))
+
+
+def _scatter_images(images, g, arg, xp, *, geom):
+    """ȳ of a slice of images added at the argmax of each window, into ``xp`` (the zero padded image)."""
+    g_part, arg_part, image = g[images], arg[images], xp[images]
+    kh, kw = geom.kernel
     sh, sw = geom.stride
     oh, ow = g.shape[1:3]
-    zero = module.zeros((), dtype=g.dtype)
-
-    def images(chunk):
-        g_part, arg_part, image = g[chunk], arg[chunk], xp[chunk]
-        if _tiles(geom):  # each input cell is in one window: write ȳ·[arg = k] straight into its slice
-            for k in range(kh * kw):
-                a, b = divmod(k, kw)
-                np.multiply(g_part, arg_part == k, out=image[:, a:a + sh * oh:sh, b:b + sw * ow:sw])
-        else:
-            col2im(lambda a, b: np.where(arg_part == a * kw + b, g_part, zero), geom, oh, ow, image)
-    over_images(n, oh * ow * c * kh * kw * g.dtype.itemsize, images, g)
-    return nchw(crop(xp, geom.padding, h, w))
+    if _tiles(geom):  # each input cell is in one window: write ȳ·[arg = k] straight into its slice
+        for k in range(kh * kw):
+            a, b = divmod(k, kw)
+            np.multiply(g_part, arg_part == k, out=image[:, a:a + sh * oh:sh, b:b + sw * ow:sw])
+    else:
+        zero = g.dtype.type(0)
+        col2im(lambda a, b: np.where(arg_part == a * kw + b, g_part, zero), geom, oh, ow, image)
 
 
 def _gather_from_image(x, arg, geom, out_hw):
@@ -108,6 +112,16 @@ def _first_argmax(offsets, best):
     return dtype(last) - count
 
 
+def _max_images(images, win, best, arg):
+    """The maximum of each window (NaN propagates, as PyTorch) and its first argmax, for a slice of images."""
+    kh, kw = win.shape[3:5]
+    part = [win[images, :, :, k // kw, k % kw] for k in range(kh * kw)]    # (n, OH, OW, C) views
+    np.copyto(best[images], part[0])
+    for v in part[1:]:
+        np.maximum(best[images], v, out=best[images])
+    arg[images] = _first_argmax(part, best[images])
+
+
 class MaxPool2d(Function):
     """Forward:  y[n,c,i,j] = max over the window (i, j) of x_pad (padding = −∞); a = its first argmax
     VJP:      x̄ = scatter(ȳ, a): each ȳ[n,c,i,j] added at the position a[n,c,i,j] of its window"""
@@ -117,19 +131,11 @@ class MaxPool2d(Function):
         fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
         win = windows(pad_nhwc(nhwc(x), geom.padding, fill), geom, *out_hw)
         n, oh, ow, kh, kw, c = win.shape
-        offsets = [win[:, :, :, k // kw, k % kw] for k in range(kh * kw)]    # (N, OH, OW, C) views
         # In x's memory order (NCHW for an NCHW x): each pass then walks all its operands in the same
         # order, and the NCHW result below needs no transposing copy.
-        best = np.empty_like(offsets[0])
-        arg = np.empty_like(offsets[0], dtype=_offset_dtype(kh * kw))
-
-        def images(chunk):
-            part = [v[chunk] for v in offsets]
-            np.copyto(best[chunk], part[0])
-            for v in part[1:]:
-                np.maximum(best[chunk], v, out=best[chunk])              # NaN propagates, as PyTorch
-            arg[chunk] = _first_argmax(part, best[chunk])
-        over_images(n, oh * ow * c * kh * kw * x.dtype.itemsize, images, x)
+        best = np.empty_like(win[:, :, :, 0, 0])
+        arg = np.empty_like(best, dtype=_offset_dtype(kh * kw))
+        over_images(_max_images, n, oh * ow * c * kh * kw * x.dtype.itemsize, (win,), (best, arg))
         y = nchw(best)
         ctx.geom, ctx.arg, ctx.x_shape, ctx.out_hw = geom, arg, x.shape, out_hw
         if not return_indices:
