@@ -432,3 +432,26 @@ def test_run_kernel_hands_the_call_to_an_array_type_that_takes_it_and_runs_numpy
     taker = Taker()
     run_kernel(twice, x, out=(taker,), scale=3.0)
     assert calls == [(twice, (x,), (taker,), {"scale": 3.0})]
+
+
+def _conv_pool_step(x, w):
+    F = nnmath.nn.functional
+    loss = F.max_pool2d(F.relu(F.conv2d(x, w)), 2).sum()
+    loss.backward()
+    grads = x.grad, w.grad
+    x.grad = w.grad = None
+    return loss.detach(), grads
+
+
+def test_convolution_and_pooling_are_kernels_of_the_replay():
+    """Their image loops are recorded whole (and split over threads in the replay); ReLU's derivative
+    keeps its branch-free mask there (no np.where); the results are eager mode's."""
+    rng = np.random.default_rng(0)
+    x = nnmath.tensor(rng.standard_normal((8, 3, 12, 12), dtype=np.float32), requires_grad=True)
+    w = nnmath.tensor(rng.standard_normal((4, 3, 3, 3), dtype=np.float32), requires_grad=True)
+    step = nnmath.compile(_conv_pool_step)
+    results = [step(x, w) for _ in range(4)]
+    assert step.stats["replays"] == 2 and all(_equal(r, _conv_pool_step(x, w)) for r in results)
+    labels = [node.label for node in step.schedules()[0].capture.trace.nodes]
+    assert labels.count("_over_images") == 4  # conv, max-pool, the scatter of max-pool's VJP, convᵀ
+    assert "where" not in labels
