@@ -181,11 +181,12 @@ def _exp_shifted(weights, scaled_q, k, mask, causal: bool, r0: int, r1: int, e: 
         return _exp_row_shifts(weights)
     xp = get_array_module(weights)
     top = weights.max(axis=(-2, -1), keepdims=True)
-    top[~xp.isfinite(top)] = 0  # a head with no finite score: every row of it is taken again below
+    odd = ~xp.isfinite(top)  # a head whose largest score is ±∞ or NaN: every row of it is taken again below
+    top[odd] = 0
     weights -= top
     np.exp(weights, out=weights)
     total = row_sum(weights)
-    failing = ~(total >= SHARED_SHIFT_FLOOR)
+    failing = ~(total >= SHARED_SHIFT_FLOOR) | odd
     if not failing.any():
         return total, top
     again = _block_scores(scaled_q, k, mask, causal, r0, r1, e)
