@@ -91,3 +91,7 @@ def test_erf_series_is_exact_to_float64_where_it_is_used():
         z = np.linspace(-top, top, 40001)
         expected = np.array([math.erf(v) for v in z])
         np.testing.assert_allclose(_erf_np(z), expected, rtol=2e-15, atol=1e-300)
+        # float32 results: fewer terms (relative tolerance 2⁻³⁰), still the correctly rounded float32 value
+        # or its neighbour
+        np.testing.assert_allclose(_erf_np(z.astype(np.float32)), np.float32(
+            [math.erf(v) for v in z.astype(np.float32).astype(np.float64)]), rtol=1.2e-7, atol=1e-45)
