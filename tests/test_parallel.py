@@ -204,8 +204,9 @@ def _attention_case(rng):
 
 
 def _run_ops(rng):
-    """Every threaded kernel, forward and backward, on inputs large enough to be split: attention, GELU,
-    layer norm, convolution (forward, input and weight gradients), max-pooling, ReLU (and where)."""
+    """Every threaded kernel, forward and backward, on inputs large enough to be split: attention, GELU
+    (tanh, and exact through erf), layer norm, convolution (forward, input and weight gradients),
+    max-pooling, ReLU (and where)."""
     F = nnmath.nn.functional
     results = []
     for dropout, causal in ((0.0, True), (0.3, False)):
@@ -217,7 +218,7 @@ def _run_ops(rng):
         results += [out, q.grad, k.grad, v.grad] + ([] if causal else [mask.grad])
     x = nnmath.tensor(rng.standard_normal((64, 3, 700)), requires_grad=True)
     w, b = (nnmath.tensor(rng.standard_normal(700), requires_grad=True) for _ in range(2))
-    for y in (F.gelu(x, approximate="tanh"), F.layer_norm(x, (700,), w, b), F.layer_norm(x, (3, 700))):
+    for y in (F.gelu(x, approximate="tanh"), F.gelu(x), F.layer_norm(x, (700,), w, b), F.layer_norm(x, (3, 700))):
         g, = nnmath.autograd.grad(y, x, nnmath.tensor(rng.standard_normal(y.shape)))
         results += [y, g]
     results.append(nnmath.autograd.grad(F.layer_norm(x, (700,), w, b).sum(), (w, b)))

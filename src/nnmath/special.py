@@ -30,6 +30,7 @@ from nnmath.autograd.grad_mode import state
 from nnmath.backend import get_array_module, on_device_of, to_device
 from nnmath.device import CPU
 from nnmath.ops._util import promote_float, to_float
+from nnmath.parallel import split_rows
 from nnmath.random import rng
 from nnmath.tensor import Tensor
 
@@ -433,41 +434,40 @@ class Erf(Function):
 
 
 def _erf_np(x: np.ndarray) -> np.ndarray:
-    """erf to double precision with NumPy alone: Taylor series for |x| < 2, the continued fraction
-    of erfc beyond (Abramowitz & Stegun 7.1.5 and 7.1.14); both converge to machine precision."""
+    """erf to the precision of x's dtype with NumPy alone: the Taylor series for |x| < 2, the continued
+    fraction of erfc beyond (Abramowitz & Stegun 7.1.5 and 7.1.14), computed in float64 over pieces of
+    the array on this process's threads (a kernel, one call for a trace)."""
     xd = _float64(x)
-    ax = np.abs(xd)
-    out = np.empty_like(xd)
-    small = ax < 2.0
-    if small.any():
-        out[small] = _erf_series(xd[small], 1e-17 if x.dtype.itemsize >= 8 else 2.0 ** -30)
-    big = ~small
-    if big.any():
-        z = ax[big]
-        out[big] = np.sign(xd[big]) * -np.expm1(_log_erfc_tail(z))
+    out = get_array_module(xd).empty_like(xd)
+    rows = (lambda a: a.reshape(-1)) if xd.ndim else (lambda a: a)
+    split_rows(_erf_rows, (rows(xd),), (rows(out),), terms=_ERF_TERMS[8 if x.dtype.itemsize >= 8 else 4])
     return out.astype(x.dtype, copy=False)
 
 
 #: The Taylor coefficients of erf(z)·√π/2 = Σₙ cₙ z^(2n+1), cₙ = (−1)ⁿ / (n! (2n + 1)).
 _ERF_TAYLOR = tuple((-1) ** n / (math.factorial(n) * (2 * n + 1)) for n in range(60))
+#: Terms of the series for |z| < 2, by the itemsize of the result: the first term whose size at |z| = 2,
+#: relative to the first, is below 10⁻¹⁷ (float64) or 2⁻³⁰ (float32 and narrower) is the last; the series
+#: alternates, so the relative error is below it.
+_ERF_TERMS = {size: next(n + 1 for n, c in enumerate(_ERF_TAYLOR) if abs(c) * 4.0 ** n < tolerance)
+              for size, tolerance in ((8, 1e-17), (4, 2.0 ** -30))}
 
 
-def _erf_series(z: np.ndarray, tolerance: float = 1e-17) -> np.ndarray:
-    """erf z for |z| < 2 (float64): the Taylor series in Horner form, cut after the first term whose
-    size at the largest |z|, relative to the first, is below ``tolerance`` (the series alternates, so
-    the relative error is below that). Against summing a fixed 60 terms one by one (five passes over
-    the array per term), two passes per term: 38 terms at |z| near 2 for float64 results, 22 for
-    float32 ones (tolerance 2⁻³⁰), fewer for smaller |z|."""
+def _erf_rows(x, out, *, terms):
+    """erf of the float64 numbers x into ``out``: the series (Horner form, two passes a term against five
+    for summing term by term) on all of them, clipped to [−2, 2], then the continued fraction where
+    |x| ≥ 2 (or x is NaN)."""
+    z = np.clip(x, -2.0, 2.0)
     z2 = z * z
-    top = float(z2.max())
-    count = next((n for n, c in enumerate(_ERF_TAYLOR) if abs(c) * top ** n < tolerance), len(_ERF_TAYLOR))
-    total = np.full_like(z, _ERF_TAYLOR[count - 1])
-    for c in reversed(_ERF_TAYLOR[:count - 1]):
-        total *= z2
-        total += c
-    total *= z
-    total *= 2.0 / math.sqrt(math.pi)
-    return total
+    out.fill(_ERF_TAYLOR[terms - 1])
+    for c in reversed(_ERF_TAYLOR[:terms - 1]):
+        out *= z2
+        out += c
+    out *= z
+    out *= 2.0 / math.sqrt(math.pi)
+    big = ~(np.abs(x) < 2.0)
+    if big.any():
+        out[big] = np.sign(x[big]) * -np.expm1(_log_erfc_tail(np.abs(x[big])))
 
 
 def erf(input):
