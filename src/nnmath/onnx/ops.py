@@ -80,7 +80,7 @@ def _clamp(g, args, results):
 
 
 def _where(g, args, results):
-    condition, a, b = args
+    condition, a, b = args[:3]  # (the fourth says whether b is the number +0: the forward's fast path)
     if not g.is_live(condition):
         # Comparisons (x > 0) are not Functions, so a mask computed from the input is not traced:
         # exporting it as a constant would bake in the example input's mask.
