@@ -438,7 +438,7 @@ def _erf_np(x: np.ndarray) -> np.ndarray:
     fraction of erfc beyond (Abramowitz & Stegun 7.1.5 and 7.1.14), computed in float64 over pieces of
     the array on this process's threads (a kernel, one call for a trace)."""
     xp = get_array_module(x)
-    xd = xp.ascontiguousarray(_float64(x))  # C order: the flat views below are views, not copies
+    xd = xp.asarray(x, dtype=np.float64, order="C")  # C order: the flat views below are views, not copies
     out = xp.empty_like(xd)
     rows = (lambda a: a.reshape(-1)) if xd.ndim else (lambda a: a)
     split_rows(_erf_rows, (rows(xd),), (rows(out),), terms=_ERF_TERMS[8 if x.dtype.itemsize >= 8 else 4])
