@@ -440,8 +440,7 @@ def _erf_np(x: np.ndarray) -> np.ndarray:
     xp = get_array_module(x)
     xd = xp.asarray(x, dtype=np.float64, order="C")  # C order: the flat views below are views, not copies
     out = xp.empty_like(xd)
-    rows = (lambda a: a.reshape(-1)) if xd.ndim else (lambda a: a)
-    split_rows(_erf_rows, (rows(xd),), (rows(out),), terms=_ERF_TERMS[8 if x.dtype.itemsize >= 8 else 4])
+    split_rows(_erf_rows, (xd.reshape(-1),), (out.reshape(-1),), terms=_ERF_TERMS[8 if x.dtype.itemsize >= 8 else 4])
     return out.astype(x.dtype, copy=False)
 
 
