@@ -19,7 +19,7 @@ average would be simpler but lags by a minute: just after other work ends, it wo
 process a core. Off Linux the policy does nothing.
 
 The same share of threads runs nnmath's own kernels that NumPy leaves on one thread (attention,
-GELU, layer normalisation, convolution and pooling over images, ReLU, ``where``): :func:`parallel_for`
+GELU, erf, layer normalisation, convolution and pooling over images, ReLU, ``where``): :func:`parallel_for`
 splits such a kernel into independent pieces, one per thread. NumPy releases the GIL inside its
 loops, so the pieces run at once.
 
