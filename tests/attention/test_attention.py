@@ -198,3 +198,29 @@ def test_mask_and_dtype_errors():
         F.scaled_dot_product_attention(ids, ids, ids)
     with pytest.raises(ValueError, match="between 0 and 1"):
         F.scaled_dot_product_attention(q, q, q, dropout_p=1.5)
+
+
+@pytest.mark.parametrize("split_heads", [True, False])
+def test_output_is_laid_out_as_the_queries_as_pytorch(split_heads):
+    """Heads split off one (B, T, 3C) projection: O is stored as (B, T, H, d) as in PyTorch (its strides are
+    PyTorch's), so O.transpose(1, 2).reshape(B, T, C) is a view; the gradients reaching the projection
+    equal PyTorch's. Contiguous queries give a contiguous O."""
+    B, T, H, d = 2, 9, 3, 4
+    values = arrays((B, T, 3 * H * d) if split_heads else (3, B, H, T, d))[0]
+
+    def heads(lib, x):
+        if split_heads:
+            return [t.reshape(B, T, H, d).transpose(1, 2) for t in x.split(H * d, dim=2)]
+        return list(x.unbind(0))
+    x_o, x_t = nnmath.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    out_o = F.scaled_dot_product_attention(*heads(nnmath, x_o), is_causal=True)
+    out_t = torch.nn.functional.scaled_dot_product_attention(*heads(torch, x_t), is_causal=True)
+    assert out_o.stride() == out_t.stride()
+    assert out_o.is_contiguous() == out_t.is_contiguous() == (not split_heads)
+    merged = out_o.transpose(1, 2).reshape(B, T, H * d)
+    assert np.shares_memory(merged.detach().numpy(), out_o.detach().numpy()) == split_heads
+    cotangent = np.random.default_rng(3).standard_normal((B, T, H * d))
+    (merged * nnmath.tensor(cotangent)).sum().backward()
+    (out_t.transpose(1, 2).reshape(B, T, H * d) * torch.tensor(cotangent)).sum().backward()
+    np.testing.assert_allclose(out_o.detach().numpy(), out_t.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(x_o.grad.numpy(), x_t.grad.numpy(), rtol=1e-10, atol=1e-12)

@@ -102,7 +102,7 @@ class ScaledDotProductAttention(Function):
         ctx.scale, ctx.causal, ctx.dropout_p, ctx.seed = scale, causal, dropout_p, seed
         batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2], () if mask is None else mask.shape[:-2])
         xp = get_array_module(q)
-        out = xp.zeros(batch + (q.shape[-2], v.shape[-1]), dtype=q.dtype)
+        out = _zeros_in_order_of(q, batch + (q.shape[-2], v.shape[-1]), q.dtype)
         lse = xp.zeros(batch + (q.shape[-2],), dtype=q.dtype)
         run_kernel(_forward_kernel, q * q.dtype.type(scale), k, v, mask, causal, dropout_p, seed, out=(out, lse))
         ctx.save_for_backward(q, k, v, out, lse, *(() if mask is None else (mask,)))
@@ -116,6 +116,17 @@ class ScaledDotProductAttention(Function):
             return _differentiable_vjp(ctx, q, k, v, mask, out, lse, g_out, g_lse) + (None,) * 4
         arrays = [None if t is None else t._data for t in (q, k, v, mask, out, lse, g_out, g_lse)]
         return tuple(None if g is None else Tensor._make(g) for g in _blocked_vjp(ctx, *arrays)) + (None,) * 4
+
+
+def _zeros_in_order_of(x, shape: tuple, dtype):
+    """Zeros of ``shape`` (x's shape, or its batch broadcast) laid out in memory in the order of x's axes
+    (PyTorch's ``preserve_format``). Heads split off a (B, T, C) projection, q of shape (B, H, T, d) stored
+    as (B, T, H, d), give O and Q̄ stored that way too: ``O.transpose(1, 2).reshape(B, T, C)`` and the
+    gradient's way back to the projection are then views, not copies."""
+    xp = get_array_module(x)
+    if x.ndim == len(shape):
+        return xp.zeros_like(x, dtype=dtype, shape=shape)
+    return xp.zeros(shape, dtype=dtype)
 
 
 def _broadcast_batch(batch: tuple, *arrays):
@@ -215,9 +226,9 @@ def _blocked_vjp(ctx, q, k, v, mask, out, lse, g_out, g_lse):
     engine sums each back to its input's shape)."""
     need_q, need_k, need_v, need_mask = ctx.needs_input_grad[:4]
     batch, L, S = lse.shape[:-1], q.shape[-2], k.shape[-2]
-    xp = get_array_module(q)
-    grads = [xp.zeros(batch + shape, dtype=q.dtype) if need else None for need, shape in
-             ((need_q, (L, q.shape[-1])), (need_k, (S, k.shape[-1])), (need_v, (S, v.shape[-1])), (need_mask, (L, S)))]
+    grads = [_zeros_in_order_of(x, batch + x.shape[-2:], q.dtype) if need else None
+             for need, x in ((need_q, q), (need_k, k), (need_v, v))]
+    grads.append(get_array_module(q).zeros(batch + (L, S), dtype=q.dtype) if need_mask else None)
     run_kernel(_backward_kernel, q * q.dtype.type(ctx.scale), k, v, mask, out, lse, g_out, g_lse, ctx.scale, ctx.causal,
                ctx.dropout_p, ctx.seed, out=tuple(grads))
     return grads
