@@ -10,6 +10,7 @@ import string
 import numpy as np
 
 from nnmath.autograd.function import Function
+from nnmath.autograd.grad_mode import state
 from nnmath.ops._util import accepts_out, broadcast_error, check_same_dtype
 from nnmath.ops.reduction import norm, sum
 from nnmath.ops.shape import broadcast_to, permute, reshape, squeeze, unsqueeze
@@ -205,11 +206,25 @@ class Linear(Function):
     def backward(ctx, gy):
         x, W = ctx.saved_tensors
         need_x, need_W, need_b = ctx.needs_input_grad
+        if not state.enabled and all(t is None or t._data.dtype == gy._data.dtype for t in (x, W)):
+            # No graph of the derivative is recorded: the same products on the arrays, without an op
+            # (a Tensor, a node) per reshape, transpose and product.
+            return tuple(None if g is None else Tensor._make(g) for g in _linear_vjp_arrays(ctx, x, W, gy._data))
         gy_rows = gy.reshape(-1, ctx.W_shape[0])
         gx = (gy_rows.matmul(W).reshape(ctx.x_shape) if len(ctx.x_shape) > 2 else gy.matmul(W)) if need_x else None
         gW = gy_rows.t().matmul(x.reshape(-1, ctx.W_shape[1])) if need_W else None
         gb = gy_rows.sum(0) if need_b else None
         return gx, gW, gb
+
+
+def _linear_vjp_arrays(ctx, x, W, gy):
+    """x̄ = ȳ W, W̄ = ȳᵀ x, b̄ = Σ ȳ on arrays (the NumPy calls the ops of :meth:`Linear.backward` make)."""
+    need_x, need_W, need_b = ctx.needs_input_grad
+    gy_rows = gy.reshape(-1, ctx.W_shape[0])
+    gx = ((gy_rows @ W._data).reshape(ctx.x_shape) if len(ctx.x_shape) > 2 else gy @ W._data) if need_x else None
+    gW = gy_rows.T @ x._data.reshape(-1, ctx.W_shape[1]) if need_W else None
+    gb = gy_rows.sum(axis=0) if need_b else None
+    return gx, gW, gb
 
 
 def linear(input, weight, bias=None):
