@@ -306,3 +306,16 @@ def test_layer_norm_on_short_and_long_rows_matches_pytorch(normalized_shape):
     ours = nnmath.nn.functional.layer_norm(nnmath.tensor(x32), normalized_shape).numpy()
     theirs = torch.nn.functional.layer_norm(torch.tensor(x32), normalized_shape).numpy()
     np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=2e-6)  # a few float32 ulps of values near 1
+
+
+@pytest.mark.parametrize("size", [16383, 16384, 3 * 16384 + 5, 2 * 16384])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_on_long_arrays_gives_maximums_bits(size, dtype):
+    """ReLU's forward goes by rows of 16,384 numbers against a row of zeros (NumPy's vectorised loop)
+    and the rest against 0: every element, the tail's included, NaN and ±0 as np.maximum(x, 0) gives."""
+    x = np.random.default_rng(size).standard_normal(size).astype(dtype)
+    x[[0, 1, 2, -1, -2, -3]] = [np.nan, -0.0, -np.inf, np.nan, -0.0, -2.0]
+    expected = np.maximum(x, dtype(0))
+    for array in (x, x.reshape(1, -1), np.stack([x, x], 1)[:, 0]):  # the last one is not contiguous
+        got = nnmath.relu(nnmath.tensor(array)).numpy().reshape(-1)
+        assert np.array_equal(got.view(f"i{x.itemsize}"), expected.view(f"i{x.itemsize}"))

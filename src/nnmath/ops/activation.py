@@ -52,8 +52,24 @@ class Tanh(Function):
         return gy * (1 - y * y)
 
 
+#: ReLU's zeros: a row of this many, against which NumPy's maximum runs its vectorised loop on rows of
+#: contiguous numbers. Against the number 0 it runs a slower loop: 1,083 µs against 318 on 1.4 M float32
+#: (the seed CNN's first activation), the same function and the same bits.
+_ZERO_ROW = 16384
+_zero_rows: dict = {}
+
+
 def _relu_rows(x, y):
-    np.maximum(x, x.dtype.type(0), out=y)
+    if type(x) is not np.ndarray or not (x.flags.c_contiguous and y.flags.c_contiguous) or x.size < _ZERO_ROW:
+        np.maximum(x, x.dtype.type(0), out=y)
+        return
+    zeros = _zero_rows.get(x.dtype)
+    if zeros is None:
+        zeros = _zero_rows[x.dtype] = np.zeros(_ZERO_ROW, x.dtype)
+    flat_x, flat_y = x.reshape(-1), y.reshape(-1)
+    whole = flat_x.size - flat_x.size % _ZERO_ROW
+    np.maximum(flat_x[:whole].reshape(-1, _ZERO_ROW), zeros, out=flat_y[:whole].reshape(-1, _ZERO_ROW))
+    np.maximum(flat_x[whole:], x.dtype.type(0), out=flat_y[whole:])
 
 
 class Relu(Function):
