@@ -29,6 +29,7 @@ from nnmath.autograd.function import Function, once_differentiable
 from nnmath.autograd.grad_mode import state
 from nnmath.backend import get_array_module, on_device_of, to_device
 from nnmath.device import CPU
+from nnmath.ops._erf import ERF_SERIES, erf_rows, log_erfc_tail
 from nnmath.ops._util import promote_float, to_float
 from nnmath.parallel import split_rows
 from nnmath.random import rng
@@ -434,65 +435,14 @@ class Erf(Function):
 
 
 def _erf_np(x: np.ndarray) -> np.ndarray:
-    """erf to the precision of x's dtype with NumPy alone: a polynomial for |x| < 2 (:data:`_ERF_SERIES`),
-    the continued fraction of erfc beyond (Abramowitz & Stegun 7.1.14), computed in float64 over pieces
-    of the array on this process's threads (a kernel, one call for a trace)."""
+    """erf to the precision of x's dtype with NumPy alone (:mod:`nnmath.ops._erf`: a polynomial for
+    |x| < 2, the continued fraction of erfc beyond, Abramowitz & Stegun 7.1.14), computed in float64 over
+    pieces of the array on this process's threads (a kernel, one call for a trace)."""
     xp = get_array_module(x)
     xd = xp.asarray(x, dtype=np.float64, order="C")  # C order: the flat views below are views, not copies
     out = xp.empty_like(xd)
-    split_rows(_erf_rows, (xd.reshape(-1),), (out.reshape(-1),), series=_ERF_SERIES[8 if x.dtype.itemsize >= 8 else 4])
+    split_rows(erf_rows, (xd.reshape(-1),), (out.reshape(-1),), series=ERF_SERIES[8 if x.dtype.itemsize >= 8 else 4])
     return out.astype(x.dtype, copy=False)
-
-
-#: The Taylor coefficients of erf(z)·√π/2 = Σₙ cₙ z^(2n+1), cₙ = (−1)ⁿ / (n! (2n + 1)).
-_ERF_TAYLOR = tuple((-1) ** n / (math.factorial(n) * (2 * n + 1)) for n in range(60))
-#: Terms of the series for a float64 result: the first term whose size at |z| = 2, relative to the
-#: first, is below 10⁻¹⁷ is the last; the series alternates, so the relative error is below it.
-_ERF_TAYLOR_TERMS = next(n + 1 for n, c in enumerate(_ERF_TAYLOR) if abs(c) * 4.0 ** n < 1e-17)
-
-
-def _erf_rows(x, out, *, series):
-    """erf of the float64 numbers x (1-D) into ``out``: erf z = z·P(w), w = a z² + b, for z = x clipped to
-    [−2, 2] (``series`` = (a, b, P's coefficients from the constant term up, a factor of the result, the
-    terms of the continued fraction)), in Horner form, then the continued fraction where |x| ≥ 2 (or x
-    is NaN)."""
-    scale, shift, coefficients, factor, tail_terms = series
-    z = np.clip(x, -2.0, 2.0)
-    w = z * z
-    if scale != 1.0:
-        w *= scale
-    if shift:
-        w += shift
-    out.fill(coefficients[-1])
-    for c in reversed(coefficients[:-1]):
-        out *= w
-        out += c
-    out *= z
-    if factor != 1.0:
-        out *= factor
-    big = np.flatnonzero(~(np.abs(x) < 2.0))  # indices: a few percent of x, gathered once
-    if big.size:
-        tail = x[big]
-        out[big] = np.sign(tail) * -np.expm1(_log_erfc_tail(np.abs(tail), tail_terms))
-
-
-def _erf_over_z(s):
-    """erf(z)/z at z = √t, t = 2(s + 1) ∈ [0, 4] (2/√π at z = 0), from the float64 Taylor series."""
-    z = np.sqrt(2.0 * (s + 1.0))
-    out = np.empty_like(z)
-    _erf_rows(z, out, series=_ERF_SERIES[8])
-    return np.divide(out, z, out=np.full_like(z, 2 / math.sqrt(math.pi)), where=z > 0)
-
-
-#: erf z = z·P(w) for |z| < 2 by the itemsize of the result. float64: the Taylor series in w = z² (32
-#: terms, relative error below 10⁻¹⁵). float32 and narrower: the polynomial of degree 11 in w = z²/2 − 1
-#: that interpolates erf(z)/z at the Chebyshev points of [0, 4] in z², relative error 5.6·10⁻¹¹ (below the
-#: 2⁻³⁰ the series was cut at): 12 steps of Horner's rule instead of the series' 23, each result the
-#: correctly rounded float32 or within 0.501 of its ulp. Beyond |z| = 2 the continued fraction takes 80
-#: terms for float64 and 20 for float32 (relative error of erf below 10⁻¹⁷ and 6·10⁻¹² from z = 2 on).
-_ERF_SERIES = {8: (1.0, 0.0, _ERF_TAYLOR[:_ERF_TAYLOR_TERMS], 2.0 / math.sqrt(math.pi), 80)}
-_ERF_SERIES[4] = (0.5, -1.0, tuple(np.polynomial.chebyshev.cheb2poly(
-    np.polynomial.chebyshev.chebinterpolate(_erf_over_z, 11)).tolist()), 1.0, 20)
 
 
 def erf(input):
@@ -505,22 +455,13 @@ def erfc(input):
     return 1.0 - erf(input)
 
 
-def _log_erfc_tail(z, terms=80):
-    """ln erfc(z) for z ≥ 2 from the continued fraction (A&S 7.1.14), evaluated from its last term (the 80th):
-    erfc(z) = e^(−z²)/√π · 1/(z + ½/(z + 1/(z + 3/2/(z + …))))."""
-    frac = np.zeros_like(z)
-    for k in range(terms, 0, -1):
-        frac = (k / 2.0) / (z + frac)
-    return -z * z - 0.5 * math.log(math.pi) - np.log(z + frac)
-
-
 def _log_erfc_np(z):
     """ln erfc(z) for z ≥ 0 without underflow: ln(1 − erf(z)) below 2, the continued fraction from 2 on."""
     z = _float64(z)
     out = np.empty_like(z)
     small = z < 2.0
     out[small] = np.log1p(-_erf_np(z[small]))
-    out[~small] = _log_erfc_tail(z[~small])
+    out[~small] = log_erfc_tail(z[~small])
     return out
 
 

@@ -22,6 +22,7 @@ from nnmath.ops import normalization
 from nnmath.ops._util import check_same_dtype, write_out
 # The layers' primitives, offered here under PyTorch's names (F.linear, F.conv2d, ...).
 from nnmath.ops.activation import bernoulli_nll, gelu_tanh, softplus
+from nnmath.ops.activation import gelu as gelu_erf
 from nnmath.ops.attention import attention
 from nnmath.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
 from nnmath.ops.embedding import embedding  # noqa: F401
@@ -105,7 +106,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """GELU(x) = x Φ(x) = x/2 · (1 + erf(x/√2));  approximate='tanh':
     x/2 · (1 + tanh(√(2/π) (x + 0.044715 x³)))."""
     if approximate == "none":
-        return input * 0.5 * (1.0 + special.erf(input * (1.0 / math.sqrt(2.0))))
+        return gelu_erf(input)
     if approximate == "tanh":
         return gelu_tanh(input)
     raise RuntimeError(f"gelu: approximate argument must be either 'none' or 'tanh', got {approximate!r}")

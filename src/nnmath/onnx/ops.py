@@ -109,6 +109,14 @@ def _gelu_tanh(g, args, results):
     return g.node1("Mul", [g.node1("Mul", [name, g.constant(0.5, dtype)]), g.node1("Add", [tanh, g.constant(1, dtype)])])
 
 
+def _gelu(g, args, results):
+    """x/2 · (1 + erf(x/√2)): Mul, Erf, Add, Mul (ONNX's own Gelu needs opset 20)."""
+    x = args[0]
+    dtype, name = _dtype(x), g.name(args[0])
+    erf = g.node1("Erf", [g.node1("Mul", [name, g.constant(np.sqrt(0.5), dtype)])])
+    return g.node1("Mul", [g.node1("Mul", [name, g.constant(0.5, dtype)]), g.node1("Add", [g.constant(1, dtype), erf])])
+
+
 def _layer_norm(g, args, results):
     """LayerNormalization (opset ≥ 17), or its composite (ReduceMean, Sub, Mul, Sqrt, Reciprocal) before."""
     x, weight, bias, dims, eps = args
@@ -349,7 +357,7 @@ MAPPINGS = {
     "Neg": _unary("Neg"), "Exp": _unary("Exp"), "Log": _unary("Log"), "Sqrt": _unary("Sqrt"),
     "Sin": _unary("Sin"), "Cos": _unary("Cos"), "Tan": _unary("Tan"), "Atan": _unary("Atan"),
     "Erf": _unary("Erf"), "Abs": _unary("Abs"), "Relu": _unary("Relu"), "Sigmoid": _unary("Sigmoid"),
-    "Tanh": _unary("Tanh"), "GeluTanh": _gelu_tanh, "Rsqrt": _rsqrt, "Log1p": _log1p, "Expm1": _expm1, "PowScalar": _pow_scalar,
+    "Tanh": _unary("Tanh"), "GeluTanh": _gelu_tanh, "Gelu": _gelu, "Rsqrt": _rsqrt, "Log1p": _log1p, "Expm1": _expm1, "PowScalar": _pow_scalar,
     "Clamp": _clamp, "Where": _where, "Cast": _cast, "Clone": _clone,
     "Softmax": _softmax("Softmax"), "LogSoftmax": _softmax("LogSoftmax"),
     # linear algebra

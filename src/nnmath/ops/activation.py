@@ -6,6 +6,7 @@ back-propagation multiplies through at every layer.
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -13,6 +14,7 @@ import numpy as np
 from nnmath import dtypes
 from nnmath.autograd.function import Function
 from nnmath.autograd.grad_mode import state
+from nnmath.ops._erf import ERF_SERIES, erf_rows
 from nnmath.ops._util import require_floating, to_float
 from nnmath.ops.elementwise import clamp_min, exp, log, log1p, where
 from nnmath.parallel import split_rows
@@ -211,6 +213,101 @@ class GeluTanhDerivative(Function):
         ds = s * (1.0 - s)
         second = ds * dz * 4.0 + x * ds * (1.0 - 2.0 * s) * dz * dz * 4.0 + x * x * ds * (12 * _GELU_A * _GELU_C)
         return gy * second, None
+
+
+_SQRT1_2 = math.sqrt(0.5)
+#: φ(x) = e^(−x²/2) · 2/√π · √½ · ½ = e^(−x²/2)/√(2π), PyTorch's kBeta
+_GELU_BETA = 2.0 / math.sqrt(math.pi) * _SQRT1_2 * 0.5
+
+
+def _gelu_rows(x, cdf, y):
+    """y = x/2 · (1 + erf(x/√2)) in PyTorch's order of operations, and Φ(x) = (1 + erf(x/√2))/2 into ``cdf``
+    (erf in float64, rounded to x's dtype: :mod:`nnmath.ops._erf`)."""
+    with np.errstate(invalid="ignore"):  # −∞ gives −∞ · 0 = NaN, as PyTorch's
+        _gelu_of_rows(x, cdf, y)
+
+
+def _gelu_of_rows(x, cdf, y):
+    one = x.dtype.type(1)
+    np.multiply(x, x.dtype.type(_SQRT1_2), out=y)
+    scaled = y.astype(np.float64).reshape(-1)  # C-ordered pieces: a flat view of the copy
+    erf = np.empty_like(scaled)
+    erf_rows(scaled, erf, series=ERF_SERIES[8 if x.dtype.itemsize >= 8 else 4])
+    cdf[...] = erf.reshape(cdf.shape)
+    cdf += one  # 1 + erf
+    np.multiply(x, x.dtype.type(0.5), out=y)
+    y *= cdf
+    cdf *= x.dtype.type(0.5)  # exact: Φ
+
+
+def _gelu_slope_rows(x, cdf, slope):
+    """y′(x) = Φ + x φ(x) into ``slope``, φ = kβ e^(−x²/2) (PyTorch's order)."""
+    np.multiply(x, x, out=slope)
+    slope *= x.dtype.type(-0.5)
+    np.exp(slope, out=slope)
+    slope *= x.dtype.type(_GELU_BETA)
+    with np.errstate(invalid="ignore"):  # ±∞ · 0 = NaN, as PyTorch's
+        slope *= x
+    slope += cdf
+
+
+def _gelu_grad_rows(x, cdf, gy, gx):
+    """x̄ = ȳ ⊙ y′(x) into ``gx``, in one kernel."""
+    _gelu_slope_rows(x, cdf, gx)
+    with np.errstate(invalid="ignore"):
+        gx *= gy
+
+
+class Gelu(Function):
+    """Forward:  y = x Φ(x) = x/2 · (1 + erf(x/√2))
+    VJP:      x̄ = ȳ ⊙ y′(x),  y′ = Φ(x) + x φ(x),  φ(x) = e^(−x²/2)/√(2π)   (:class:`GeluDerivative`,
+              itself differentiable)
+
+    The exact GELU (``nn.GELU()``, PyTorch's default) as one op, over pieces of rows on this process's
+    threads (:func:`nnmath.parallel.split_rows`), the operations in PyTorch's order. Φ is kept for the
+    backward."""
+
+    @staticmethod
+    def forward(ctx, x):
+        cdf, y = np.empty_like(x, order="C"), np.empty_like(x, order="C")  # each piece flattens as a view
+        split_rows(_gelu_rows, (x,), (cdf, y))
+        ctx.save_for_backward(x)
+        ctx.cdf = cdf
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        if state.enabled or x._data.dtype != ctx.cdf.dtype:  # create_graph=True (or bfloat16, widened
+            return gy * GeluDerivative.apply(x, ctx.cdf)      # by apply): the derivative as an op
+        gx = np.empty_like(x._data)
+        split_rows(_gelu_grad_rows, (x._data, ctx.cdf, np.broadcast_to(gy._data, gx.shape)), (gx,))
+        return Tensor._make(gx)
+
+
+class GeluDerivative(Function):
+    """Forward:  y′(x) = Φ(x) + x φ(x)   (the derivative of :class:`Gelu`; Φ is passed in, already computed
+              by its forward)
+    VJP:      x̄ = ȳ ⊙ y″(x),  y″ = 2φ + x φ′ = φ(x) (2 − x²)   (φ recomputed from x with differentiable ops:
+              derivatives of any order)"""
+
+    @staticmethod
+    def forward(ctx, x, cdf):
+        ctx.save_for_backward(x)
+        slope = np.empty_like(x)
+        split_rows(_gelu_slope_rows, (x, cdf), (slope,))
+        return slope
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        density = exp(x * x * -0.5) * _GELU_BETA
+        return gy * (density * (2.0 - x * x)), None
+
+
+def gelu(input):
+    """The exact GELU, x Φ(x) = x/2 · (1 + erf(x/√2)), as one op."""
+    return Gelu.apply(to_float(input))
 
 
 def gelu_tanh(input):
