@@ -166,6 +166,27 @@ def _gelu_tanh_grad_rows(x, gate, gy, gx):
     gx *= gy
 
 
+def _gated_forward(ctx, x, rows):
+    """y = x ⊙ gate(x) by the kernel ``rows(x, gate, y)`` over pieces of rows on this process's threads
+    (:func:`nnmath.parallel.split_rows`); the gate is kept for the backward."""
+    gate, y = np.empty_like(x), np.empty_like(x)
+    split_rows(rows, (x,), (gate, y))
+    ctx.save_for_backward(x)
+    ctx.gate = gate
+    return y
+
+
+def _gated_backward(ctx, gy, derivative, grad_rows):
+    """x̄ = ȳ ⊙ y′(x): one kernel ``grad_rows(x, gate, ȳ, x̄)``, or, when a graph of the derivative is
+    recorded (create_graph=True, or bfloat16 widened by apply), ȳ times the op ``derivative(x, gate)``."""
+    x, = ctx.saved_tensors
+    if state.enabled or x._data.dtype != ctx.gate.dtype:
+        return gy * derivative.apply(x, ctx.gate)
+    gx = np.empty_like(x._data)
+    split_rows(grad_rows, (x._data, ctx.gate, np.broadcast_to(gy._data, gx.shape)), (gx,))
+    return Tensor._make(gx)
+
+
 class GeluTanh(Function):
     """Forward:  y = x·σ(2z) = x/2 · (1 + tanh z),  z = √(2/π)(x + 0.044715 x³)
     VJP:      x̄ = ȳ ⊙ y′(x),  y′ = σ + 2x σ(1 − σ) z′   (:class:`GeluTanhDerivative`, itself differentiable)
@@ -176,20 +197,11 @@ class GeluTanh(Function):
 
     @staticmethod
     def forward(ctx, x):
-        gate, y = np.empty_like(x), np.empty_like(x)
-        split_rows(_gelu_tanh_rows, (x,), (gate, y))
-        ctx.save_for_backward(x)
-        ctx.gate = gate
-        return y
+        return _gated_forward(ctx, x, _gelu_tanh_rows)
 
     @staticmethod
     def backward(ctx, gy):
-        x, = ctx.saved_tensors
-        if state.enabled or x._data.dtype != ctx.gate.dtype:  # create_graph=True (or bfloat16, widened
-            return gy * GeluTanhDerivative.apply(x, ctx.gate)    # by apply): the derivative as an op
-        gx = np.empty_like(x._data)
-        split_rows(_gelu_tanh_grad_rows, (x._data, ctx.gate, np.broadcast_to(gy._data, gx.shape)), (gx,))
-        return Tensor._make(gx)
+        return _gated_backward(ctx, gy, GeluTanhDerivative, _gelu_tanh_grad_rows)
 
 
 class GeluTanhDerivative(Function):
@@ -230,7 +242,7 @@ def _gelu_rows(x, cdf, y):
 def _gelu_of_rows(x, cdf, y):
     one = x.dtype.type(1)
     np.multiply(x, x.dtype.type(_SQRT1_2), out=y)
-    scaled = y.astype(np.float64).reshape(-1)  # C-ordered pieces: a flat view of the copy
+    scaled = y.astype(np.float64, order="C").reshape(-1)  # a flat view of the copy
     erf = np.empty_like(scaled)
     erf_rows(scaled, erf, series=ERF_SERIES[8 if x.dtype.itemsize >= 8 else 4])
     cdf[...] = erf.reshape(cdf.shape)
@@ -269,20 +281,11 @@ class Gelu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        cdf, y = np.empty_like(x, order="C"), np.empty_like(x, order="C")  # each piece flattens as a view
-        split_rows(_gelu_rows, (x,), (cdf, y))
-        ctx.save_for_backward(x)
-        ctx.cdf = cdf
-        return y
+        return _gated_forward(ctx, x, _gelu_rows)
 
     @staticmethod
     def backward(ctx, gy):
-        x, = ctx.saved_tensors
-        if state.enabled or x._data.dtype != ctx.cdf.dtype:  # create_graph=True (or bfloat16, widened
-            return gy * GeluDerivative.apply(x, ctx.cdf)      # by apply): the derivative as an op
-        gx = np.empty_like(x._data)
-        split_rows(_gelu_grad_rows, (x._data, ctx.cdf, np.broadcast_to(gy._data, gx.shape)), (gx,))
-        return Tensor._make(gx)
+        return _gated_backward(ctx, gy, GeluDerivative, _gelu_grad_rows)
 
 
 class GeluDerivative(Function):
