@@ -24,7 +24,7 @@ def main(steps: int, seed: int = 1337, text_path=DEFAULT_TEXT):
     train_ids, val_ids = train_val_split(vocab.encode(text), 0.1)
     c = REFERENCE
     config = dict(vocab_size=vocab.size, block_size=c["block_size"], n_layer=c["n_layer"], n_head=c["n_head"],
-                  n_embd=c["n_embd"], dropout=c["dropout"])
+                  n_embd=c["n_embd"], dropout=c["dropout"], gelu=c["gelu"])
     nnmath.manual_seed(seed)  # as nnmath train char-gpt: the initial weights, then the batches, from one stream
     ours = CharGPT(**config)
     model = char_gpt_class(torch)(**config)

@@ -40,6 +40,13 @@ def test_a_short_run_learns_saves_generates_and_draws_its_curve(tmp_path, text):
     assert sample.startswith("the ") and len(sample) == 44 and set(sample) <= set(SENTENCE)
 
 
+def test_the_reference_configuration_has_the_exact_gelu_and_the_saved_model_keeps_it(tmp_path, text):
+    assert char_gpt.REFERENCE["gelu"] == "none" and char_gpt.DEFAULT.get("gelu", "tanh") == "tanh"
+    char_gpt.train(text, tmp_path / "run", max_iters=2, eval_interval=2, gelu="none", **TINY)
+    model, _ = char_gpt.load(tmp_path / "run" / "model.safetensors")
+    assert {block.mlp.gelu.approximate for block in model.blocks} == {"none"}
+
+
 def test_resume_continues_exactly(tmp_path, text):
     settings = dict(TINY, max_iters=20, lr_decay_iters=20, eval_interval=10, dropout=0.1)
     straight = char_gpt.train(text, tmp_path / "a", **settings)
@@ -87,13 +94,15 @@ def test_onnx_export_matches_onnxruntime(tmp_path, text):
 
 
 @needs_text
-def test_same_loss_curve_as_pytorch_over_50_steps():
+@pytest.mark.parametrize("gelu", ["tanh", "none"])
+def test_same_loss_curve_as_pytorch_over_50_steps(gelu):
     """From the same weights, on the same 50 batches of Tiny Shakespeare, with warm-up and cosine decay,
-    AdamW and clipping, nnmath's and PyTorch's losses agree to float32 noise at every step."""
+    AdamW and clipping, nnmath's and PyTorch's losses agree to float32 noise at every step, with either
+    GELU (the exact one is the reference configuration's)."""
     torch = pytest.importorskip("torch")
     ids = CharVocab.from_text(TEXT.read_text()[:200_000])
     train_ids, _ = train_val_split(ids.encode(TEXT.read_text()[:200_000]), 0.1)
-    config = dict(block_size=32, n_layer=2, n_head=4, n_embd=64)
+    config = dict(block_size=32, n_layer=2, n_head=4, n_embd=64, gelu=gelu)
     nnmath.manual_seed(0)
     ours = char_gpt.char_gpt_class(nnmath)(ids.size, **config)
     theirs = char_gpt.char_gpt_class(torch)(ids.size, **config)

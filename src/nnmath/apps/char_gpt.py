@@ -4,7 +4,8 @@ The model reads a window of up to ``block_size`` characters and predicts each ne
 the sum of its token embedding and its position's (learned) embedding; ``n_layer`` pre-norm blocks
 follow, each x ← x + Attention(LN(x)) and x ← x + MLP(LN(x)), where the attention is causal (position
 t sees positions ≤ t: :func:`nnmath.nn.functional.scaled_dot_product_attention` with ``is_causal``) and
-the MLP is Linear(C → 4C), GELU, Linear(4C → C); a last LayerNorm and a linear map to the vocabulary,
+the MLP is Linear(C → 4C), GELU (its tanh form; the exact one with ``gelu='none'``, as the reference
+configuration's trainer has it), Linear(4C → C); a last LayerNorm and a linear map to the vocabulary,
 whose weight is the token embedding's (weight tying), give the logits. Initialisation: N(0, 0.02)
 weights, zero biases, and the projections that write into the residual stream scaled by 1/√(2·n_layer).
 
@@ -39,7 +40,7 @@ from nnmath.utils.metrics_log import MetricsLogger
 
 #: The configuration of the well-known minimal GPT trainer's CPU run on Tiny Shakespeare (the reference).
 REFERENCE = dict(n_layer=4, n_head=4, n_embd=128, block_size=64, batch_size=12, max_iters=2000, lr=1e-3,
-                 min_lr=1e-4, warmup_iters=100, dropout=0.0)
+                 min_lr=1e-4, warmup_iters=100, dropout=0.0, gelu="none")
 #: The default, larger configuration: about 25 minutes on two quiet cores (validation loss 1.53).
 DEFAULT = dict(n_layer=4, n_head=6, n_embd=192, block_size=128, batch_size=16, max_iters=3200, lr=2e-3,
                min_lr=2e-4, warmup_iters=200, dropout=0.0)
@@ -67,10 +68,10 @@ def char_gpt_class(lib=nnmath):
             return self.resid_dropout(self.c_proj(y.transpose(1, 2).reshape(B, T, C)))
 
     class MLP(nn.Module):
-        def __init__(self, n_embd, dropout, bias):
+        def __init__(self, n_embd, dropout, bias, gelu):
             super().__init__()
             self.c_fc = nn.Linear(n_embd, 4 * n_embd, bias=bias)
-            self.gelu = nn.GELU(approximate="tanh")
+            self.gelu = nn.GELU(approximate=gelu)
             self.c_proj = nn.Linear(4 * n_embd, n_embd, bias=bias)
             self.dropout = nn.Dropout(dropout)
 
@@ -78,25 +79,26 @@ def char_gpt_class(lib=nnmath):
             return self.dropout(self.c_proj(self.gelu(self.c_fc(x))))
 
     class Block(nn.Module):
-        def __init__(self, n_embd, n_head, dropout, bias):
+        def __init__(self, n_embd, n_head, dropout, bias, gelu):
             super().__init__()
             self.ln_1 = nn.LayerNorm(n_embd, bias=bias)
             self.attn = CausalSelfAttention(n_embd, n_head, dropout, bias)
             self.ln_2 = nn.LayerNorm(n_embd, bias=bias)
-            self.mlp = MLP(n_embd, dropout, bias)
+            self.mlp = MLP(n_embd, dropout, bias, gelu)
 
         def forward(self, x):
             x = x + self.attn(self.ln_1(x))
             return x + self.mlp(self.ln_2(x))
 
     class CharGPT(nn.Module):
-        def __init__(self, vocab_size, block_size=64, n_layer=4, n_head=4, n_embd=128, dropout=0.0, bias=False):
+        def __init__(self, vocab_size, block_size=64, n_layer=4, n_head=4, n_embd=128, dropout=0.0, bias=False,
+                     gelu="tanh"):
             super().__init__()
             self.block_size = block_size
             self.tok_emb = nn.Embedding(vocab_size, n_embd)
             self.pos_emb = nn.Embedding(block_size, n_embd)
             self.drop = nn.Dropout(dropout)
-            self.blocks = nn.ModuleList([Block(n_embd, n_head, dropout, bias) for _ in range(n_layer)])
+            self.blocks = nn.ModuleList([Block(n_embd, n_head, dropout, bias, gelu) for _ in range(n_layer)])
             self.ln_f = nn.LayerNorm(n_embd, bias=bias)
             self.lm_head = nn.Linear(n_embd, vocab_size, bias=False)
             self.lm_head.weight = self.tok_emb.weight  # one matrix reads and writes characters
@@ -203,8 +205,8 @@ def full_loss(model, ids: np.ndarray, block_size: int, batch_size: int = 64, lib
 
 def train(text_path=DEFAULT_TEXT, out="runs/char_gpt", n_layer=4, n_head=4, n_embd=128, block_size=64, batch_size=12,
           max_iters=2000, lr=1e-3, min_lr=1e-4, warmup_iters=100, lr_decay_iters=None, weight_decay=0.1, beta2=0.99,
-          dropout=0.0, grad_clip=1.0, eval_interval=250, eval_iters=20, val_fraction=0.1, seed=1337, resume=None,
-          progress=True, log=print, distributed=False, compile=False) -> dict:
+          dropout=0.0, gelu="tanh", grad_clip=1.0, eval_interval=250, eval_iters=20, val_fraction=0.1, seed=1337,
+          resume=None, progress=True, log=print, distributed=False, compile=False) -> dict:
     """Train the GPT for steps up to ``max_iters``; returns the history (step losses, evaluations, the
     validation loss over the whole validation text). The learning rate decays until ``lr_decay_iters``
     (default ``max_iters``).
@@ -220,7 +222,7 @@ def train(text_path=DEFAULT_TEXT, out="runs/char_gpt", n_layer=4, n_head=4, n_em
     vocab = CharVocab.from_text(text)
     train_ids, val_ids = train_val_split(vocab.encode(text), val_fraction)
     config = dict(vocab_size=vocab.size, block_size=block_size, n_layer=n_layer, n_head=n_head, n_embd=n_embd,
-                  dropout=dropout)
+                  dropout=dropout, gelu=gelu)
     model = CharGPT(**config)
     optimizer = configure_optimizer(model, lr, weight_decay, (0.9, beta2))
     checkpoint = out / "checkpoint.safetensors"
@@ -309,7 +311,7 @@ def generate(model, vocab, prompt="\n", length=500, temperature=0.8, top_k=None,
 
 def run(args) -> int:
     config = dict(REFERENCE if args.reference else DEFAULT)
-    config.update({name: getattr(args, name) for name in config if getattr(args, name) is not None})
+    config.update({name: getattr(args, name) for name in config if getattr(args, name, None) is not None})
     try:
         train(args.text or DEFAULT_TEXT, args.out, eval_interval=args.eval_interval, eval_iters=args.eval_iters,
               seed=args.seed, resume=args.resume, progress=not args.no_progress, distributed=args.distributed,
