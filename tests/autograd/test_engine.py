@@ -415,3 +415,40 @@ def test_gradcheck_detects_a_wrong_backward():
     with pytest.raises(GradcheckError):
         gradcheck(WrongCube.apply, (x,))
     assert gradcheck(WrongCube.apply, (x,), raise_exception=False) is False
+
+
+# --- operators-only backwards run on arrays ----------------------------------------------------------
+_OPERATOR_OPS = {
+    "sub": lambda a, b: a - b, "mul": lambda a, b: a * b, "div": lambda a, b: a / (b * b + 1),
+    "neg": lambda a, b: -a + b, "exp": lambda a, b: a.exp() * b, "log": lambda a, b: (a * a + 1).log() - b,
+    "sqrt": lambda a, b: (a * a + 1).sqrt() / b, "sigmoid": lambda a, b: a.sigmoid() * b,
+    "tanh": lambda a, b: a.tanh() - b, "scalar": lambda a, b: (a * 1.5 - 0.25) / 3.0 + b,
+}
+
+
+@pytest.mark.parametrize("name", sorted(_OPERATOR_OPS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.float16])
+def test_operators_only_backwards_on_arrays_give_the_ops_bits(name, dtype):
+    """Without create_graph the engine runs an operators-only backward (Function.operators_only_backward) on
+    the arrays; with it, as ops. Both give the same bits, broadcasting included; float16, whose ops
+    compute differently from NumPy's arithmetic, stays on the ops."""
+    rng = np.random.default_rng(0)
+    a = nnmath.tensor((rng.standard_normal((3, 4)) + 2).astype(dtype), requires_grad=True)
+    b = nnmath.tensor((rng.standard_normal(4) + 2).astype(dtype), requires_grad=True)
+    cotangent = nnmath.tensor(rng.standard_normal((3, 4)).astype(dtype))
+    _OPERATOR_OPS[name](a, b).backward(cotangent)  # into .grad: the engine's fast path
+    on_arrays = a.grad, b.grad
+    as_ops = nnmath.autograd.grad(_OPERATOR_OPS[name](a, b), (a, b), cotangent, create_graph=True)
+    for x, y in zip(on_arrays, as_ops):
+        assert x.dtype == y.dtype and x.shape == y.shape
+        assert np.array_equal(x.numpy(), y.detach().numpy())
+
+
+def test_a_saved_value_changed_in_place_still_raises_on_arrays():
+    x = nnmath.tensor([0.5, 1.0], requires_grad=True)
+    y = x.exp()
+    z = y * 2.0
+    with nnmath.no_grad():
+        y.add_(1.0)  # Exp saved its output
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()

@@ -257,6 +257,10 @@ def _send_to_leaf(entry, g, create_graph, capture, only, owned_elsewhere):
 
 def _call_backward(node, grads, capture):
     if not (node._pre_hooks or capture or state.anomaly) and None not in grads:
+        if type(node).operators_only_backward and not state.enabled:
+            in_grads = _backward_on_arrays(node, grads)
+            if in_grads is not None:
+                return in_grads
         in_grads = type(node).backward(node, *grads)
         if type(in_grads) is tuple and len(in_grads) == len(node._edges):
             return in_grads
@@ -281,6 +285,30 @@ def _call_backward(node, grads, capture):
     if state.anomaly:
         _check_finite(node, in_grads)
     return in_grads
+
+
+#: dtypes whose arithmetic NumPy computes as the ops do (bfloat16 and float16 ops compute in float32)
+_ARRAY_BACKWARD_DTYPES = frozenset(map(np.dtype, ("float32", "float64", "complex64", "complex128")))
+
+
+def _backward_on_arrays(node, grads):
+    """An operators-only backward (``Function.operators_only_backward``) run on the arrays of ȳ and of the
+    saved values: the same NumPy operations the ops would make, without a Tensor and an apply for each.
+    None when a gradient's dtype is not one whose arithmetic NumPy computes as the ops do."""
+    arrays = []
+    for g in grads:
+        a = g._data
+        if a.dtype not in _ARRAY_BACKWARD_DTYPES:
+            return None
+        arrays.append(a)
+    node._on_arrays = True
+    try:
+        in_grads = type(node).backward(node, *arrays)
+    finally:
+        node._on_arrays = False
+    if type(in_grads) is not tuple or len(in_grads) != len(node._edges):
+        in_grads = _check_count(node, in_grads)
+    return tuple([None if g is None else Tensor._make(g) for g in in_grads])
 
 
 def _check_count(node, in_grads):

@@ -77,6 +77,10 @@ class Function:
 
     is_view = False
     widens_bfloat16 = True
+    #: ``backward`` is arithmetic operators alone (+, −, ⊙, /) on ȳ and the saved values, which compute the
+    #: same on arrays as on Tensors: without create_graph the engine runs it on the arrays (see
+    #: :func:`nnmath.autograd.engine._call_backward`), sparing an op per operator.
+    operators_only_backward = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -98,6 +102,7 @@ class Function:
         self.materialize_grads = value
 
     materialize_grads = True
+    _on_arrays = False  # set by the engine while an operators-only backward runs on arrays
     _to_save = ()
     _non_diff = ()
     _saved = None
@@ -113,7 +118,8 @@ class Function:
         if self._freed:
             raise RuntimeError(_FREED)
         if self._saved is None:
-            return tuple(_as_saved(v) for v in self._to_save)
+            saved = tuple(_as_saved(v) for v in self._to_save)
+            return tuple(v._data if isinstance(v, Tensor) else v for v in saved) if self._on_arrays else saved
         return tuple(self._unpack(entry) for entry in self._saved)
 
     def _unpack(self, entry):
@@ -127,6 +133,8 @@ class Function:
                 f"operation: {self.name()} saved a tensor of shape {shape} at version {version}; it is "
                 f"now at version {vc.value}. Use an out-of-place op (x = x + y instead of x += y), "
                 f"or .clone() the tensor before changing it.")
+        if self._on_arrays:  # an operators-only backward running on arrays (the engine's)
+            return value._data if kind == "in" else value
         if kind == "in":
             return value
         if kind == "out":

@@ -24,6 +24,7 @@ from nnmath.tensor import Tensor, wrap_dim
 class Sigmoid(Function):
     """Forward:  y = σ(x) = 1 / (1 + e⁻ˣ)   (computed from e^(−|x|): never overflows)
     VJP:      x̄ = ȳ ⊙ y ⊙ (1 − y)"""
+    operators_only_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -41,6 +42,7 @@ class Sigmoid(Function):
 class Tanh(Function):
     """Forward:  y = tanh x = (eˣ − e⁻ˣ) / (eˣ + e⁻ˣ)
     VJP:      x̄ = ȳ ⊙ (1 − y²)"""
+    operators_only_backward = True
 
     @staticmethod
     def forward(ctx, x):

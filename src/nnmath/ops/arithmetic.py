@@ -33,6 +33,7 @@ class Add(Function):
 class Sub(Function):
     """Forward:  y = a − b
     VJP:      ā = ȳ,  b̄ = −ȳ"""
+    operators_only_backward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -46,6 +47,7 @@ class Sub(Function):
 class Mul(Function):
     """Forward:  y = a ⊙ b
     VJP:      ā = ȳ ⊙ b,  b̄ = ȳ ⊙ a"""
+    operators_only_backward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -65,6 +67,7 @@ class Mul(Function):
 class Div(Function):
     """Forward:  y = a / b
     VJP:      ā = ȳ / b,  b̄ = −ȳ ⊙ a / b²"""
+    operators_only_backward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -82,6 +85,7 @@ class Div(Function):
 class Neg(Function):
     """Forward:  y = −x
     VJP:      x̄ = −ȳ"""
+    operators_only_backward = True
 
     @staticmethod
     def forward(ctx, x):

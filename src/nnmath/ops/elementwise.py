@@ -22,6 +22,7 @@ from nnmath.tensor import Tensor
 class Exp(Function):
     """Forward:  y = eˣ
     VJP:      x̄ = ȳ ⊙ y"""
+    operators_only_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -38,6 +39,7 @@ class Exp(Function):
 class Log(Function):
     """Forward:  y = ln x
     VJP:      x̄ = ȳ / x"""
+    operators_only_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -84,6 +86,7 @@ class Expm1(Function):
 class Sqrt(Function):
     """Forward:  y = √x
     VJP:      x̄ = ȳ / (2y)"""
+    operators_only_backward = True
 
     @staticmethod
     def forward(ctx, x):
