@@ -310,14 +310,15 @@ def test_lazy_layers_initialise_as_pytorchs_on_the_first_call():
 
 @pytest.mark.parametrize("x_shape", [(5,), (4, 5), (2, 3, 5)])
 @pytest.mark.parametrize("bias", [True, False])
-def test_linear_gradients_on_arrays_equal_those_recorded_as_ops(x_shape, bias):
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_linear_gradients_on_arrays_equal_those_recorded_as_ops(x_shape, bias, dtype):
     """Without create_graph Linear's backward runs its products on the arrays; with it, as ops (so that
-    they can be differentiated again). The two give the same bits."""
+    they can be differentiated again). The two give the same bits (float16 stays on the ops)."""
     rng = np.random.default_rng(0)
-    x = nnmath.tensor(rng.standard_normal(x_shape, dtype=np.float32), requires_grad=True)
-    weight = nnmath.tensor(rng.standard_normal((3, 5), dtype=np.float32), requires_grad=True)
-    b = nnmath.tensor(rng.standard_normal(3, dtype=np.float32), requires_grad=True) if bias else None
-    cotangent = nnmath.tensor(rng.standard_normal(x_shape[:-1] + (3,), dtype=np.float32))
+    x = nnmath.tensor(rng.standard_normal(x_shape).astype(dtype), requires_grad=True)
+    weight = nnmath.tensor(rng.standard_normal((3, 5)).astype(dtype), requires_grad=True)
+    b = nnmath.tensor(rng.standard_normal(3).astype(dtype), requires_grad=True) if bias else None
+    cotangent = nnmath.tensor(rng.standard_normal(x_shape[:-1] + (3,)).astype(dtype))
     inputs = [t for t in (x, weight, b) if t is not None]
     on_arrays = nnmath.autograd.grad(F.linear(x, weight, b), inputs, cotangent)
     as_ops = nnmath.autograd.grad(F.linear(x, weight, b), inputs, cotangent, create_graph=True)

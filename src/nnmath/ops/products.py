@@ -206,9 +206,12 @@ class Linear(Function):
     def backward(ctx, gy):
         x, W = ctx.saved_tensors
         need_x, need_W, need_b = ctx.needs_input_grad
-        if not state.enabled and all(t is None or t._data.dtype == gy._data.dtype for t in (x, W)):
+        dtype = gy._data.dtype
+        if (not state.enabled and dtype.kind in "fc" and dtype.itemsize >= 4
+                and all(t is None or t._data.dtype == dtype for t in (x, W))):
             # No graph of the derivative is recorded: the same products on the arrays, without an op
-            # (a Tensor, a node) per reshape, transpose and product.
+            # (a Tensor, a node) per reshape, transpose and product. (16-bit floats stay on the ops,
+            # which compute in float32.)
             return tuple(None if g is None else Tensor._make(g) for g in _linear_vjp_arrays(ctx, x, W, gy._data))
         gy_rows = gy.reshape(-1, ctx.W_shape[0])
         gx = (gy_rows.matmul(W).reshape(ctx.x_shape) if len(ctx.x_shape) > 2 else gy.matmul(W)) if need_x else None
