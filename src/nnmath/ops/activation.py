@@ -168,56 +168,50 @@ def _gelu_tanh_grad_rows(x, gate, gy, gx):
     gx *= gy
 
 
-def _gated_forward(ctx, x, rows):
-    """y = x ⊙ gate(x) by the kernel ``rows(x, gate, y)`` over pieces of rows on this process's threads
-    (:func:`nnmath.parallel.split_rows`); the gate is kept for the backward."""
-    gate, y = np.empty_like(x), np.empty_like(x)
-    split_rows(rows, (x,), (gate, y))
-    ctx.save_for_backward(x)
-    ctx.gate = gate
-    return y
-
-
-def _gated_backward(ctx, gy, derivative, grad_rows):
-    """x̄ = ȳ ⊙ y′(x): one kernel ``grad_rows(x, gate, ȳ, x̄)``, or, when a graph of the derivative is
-    recorded (create_graph=True, or bfloat16 widened by apply), ȳ times the op ``derivative(x, gate)``."""
-    x, = ctx.saved_tensors
-    if state.enabled or x._data.dtype != ctx.gate.dtype:
-        return gy * derivative.apply(x, ctx.gate)
-    gx = np.empty_like(x._data)
-    split_rows(grad_rows, (x._data, ctx.gate, np.broadcast_to(gy._data, gx.shape)), (gx,))
-    return Tensor._make(gx)
-
-
-class GeluTanh(Function):
-    """Forward:  y = x·σ(2z) = x/2 · (1 + tanh z),  z = √(2/π)(x + 0.044715 x³)
-    VJP:      x̄ = ȳ ⊙ y′(x),  y′ = σ + 2x σ(1 − σ) z′   (:class:`GeluTanhDerivative`, itself differentiable)
-
-    One in-place pass per arithmetic step instead of a dozen ops each allocating its result, over
-    pieces of rows on this process's threads (:func:`nnmath.parallel.split_rows`): a Transformer's
-    MLP applies it to its widest activations. σ is kept for the backward."""
+class _Gated:
+    """The forward and backward of y = x ⊙ gate(x) for a Function that names its kernels: ``rows(x, gate, y)``
+    computes y and the gate over pieces of rows on this process's threads (:func:`nnmath.parallel.split_rows`),
+    the gate kept for the backward; ``grad_rows(x, gate, ȳ, x̄)`` is x̄ = ȳ ⊙ y′(x) in one kernel, and
+    ``derivative`` the op y′(x, gate), used when a graph of the derivative is recorded (create_graph=True,
+    or bfloat16 widened by apply)."""
 
     @staticmethod
     def forward(ctx, x):
-        return _gated_forward(ctx, x, _gelu_tanh_rows)
+        gate, y = np.empty_like(x), np.empty_like(x)
+        split_rows(type(ctx).rows, (x,), (gate, y))
+        ctx.save_for_backward(x)
+        ctx.gate = gate
+        return y
 
     @staticmethod
     def backward(ctx, gy):
-        return _gated_backward(ctx, gy, GeluTanhDerivative, _gelu_tanh_grad_rows)
+        x, = ctx.saved_tensors
+        if state.enabled or x._data.dtype != ctx.gate.dtype:
+            return gy * type(ctx).derivative.apply(x, ctx.gate)
+        gx = np.empty_like(x._data)
+        split_rows(type(ctx).grad_rows, (x._data, ctx.gate, np.broadcast_to(gy._data, gx.shape)), (gx,))
+        return Tensor._make(gx)
 
 
-class GeluTanhDerivative(Function):
-    """Forward:  y′(x) = σ + 2x σ(1 − σ) z′,  z′ = √(2/π)(1 + 3·0.044715 x²)   (the derivative of
-              :class:`GeluTanh`; σ = σ(2z) is passed in, already computed by its forward)
-    VJP:      x̄ = ȳ ⊙ y″(x),  y″ = 4σ(1 − σ) z′ + 4x σ(1 − σ)(1 − 2σ) z′² + 2x σ(1 − σ) z″,  z″ = 6·0.044715·√(2/π) x
-              (σ recomputed from x with differentiable ops: derivatives of any order)"""
+class _GateDerivative:
+    """The forward of y′(x) for a Function whose kernel ``slope_rows(x, gate, slope)`` computes it from x and
+    the gate its activation kept."""
 
     @staticmethod
     def forward(ctx, x, gate):
         ctx.save_for_backward(x)
         slope = np.empty_like(x)
-        split_rows(_gelu_tanh_slope_rows, (x, gate), (slope,))
+        split_rows(type(ctx).slope_rows, (x, gate), (slope,))
         return slope
+
+
+class GeluTanhDerivative(_GateDerivative, Function):
+    """Forward:  y′(x) = σ + 2x σ(1 − σ) z′,  z′ = √(2/π)(1 + 3·0.044715 x²)   (the derivative of
+              :class:`GeluTanh`; σ = σ(2z) is passed in, already computed by its forward)
+    VJP:      x̄ = ȳ ⊙ y″(x),  y″ = 4σ(1 − σ) z′ + 4x σ(1 − σ)(1 − 2σ) z′² + 2x σ(1 − σ) z″,  z″ = 6·0.044715·√(2/π) x
+              (σ recomputed from x with differentiable ops: derivatives of any order)"""
+
+    slope_rows = staticmethod(_gelu_tanh_slope_rows)
 
     @staticmethod
     def backward(ctx, gy):
@@ -227,6 +221,18 @@ class GeluTanhDerivative(Function):
         ds = s * (1.0 - s)
         second = ds * dz * 4.0 + x * ds * (1.0 - 2.0 * s) * dz * dz * 4.0 + x * x * ds * (12 * _GELU_A * _GELU_C)
         return gy * second, None
+
+
+class GeluTanh(_Gated, Function):
+    """Forward:  y = x·σ(2z) = x/2 · (1 + tanh z),  z = √(2/π)(x + 0.044715 x³)
+    VJP:      x̄ = ȳ ⊙ y′(x),  y′ = σ + 2x σ(1 − σ) z′   (:class:`GeluTanhDerivative`, itself differentiable)
+
+    One in-place pass per arithmetic step instead of a dozen ops each allocating its result, over
+    pieces of rows on this process's threads (:func:`nnmath.parallel.split_rows`): a Transformer's
+    MLP applies it to its widest activations. σ is kept for the backward."""
+
+    rows, grad_rows = staticmethod(_gelu_tanh_rows), staticmethod(_gelu_tanh_grad_rows)
+    derivative = GeluTanhDerivative
 
 
 _SQRT1_2 = math.sqrt(0.5)
@@ -272,7 +278,22 @@ def _gelu_grad_rows(x, cdf, gy, gx):
         gx *= gy
 
 
-class Gelu(Function):
+class GeluDerivative(_GateDerivative, Function):
+    """Forward:  y′(x) = Φ(x) + x φ(x)   (the derivative of :class:`Gelu`; Φ is passed in, already computed
+              by its forward)
+    VJP:      x̄ = ȳ ⊙ y″(x),  y″ = 2φ + x φ′ = φ(x) (2 − x²)   (φ recomputed from x with differentiable ops:
+              derivatives of any order)"""
+
+    slope_rows = staticmethod(_gelu_slope_rows)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, = ctx.saved_tensors
+        density = exp(x * x * -0.5) * _GELU_BETA
+        return gy * (density * (2.0 - x * x)), None
+
+
+class Gelu(_Gated, Function):
     """Forward:  y = x Φ(x) = x/2 · (1 + erf(x/√2))
     VJP:      x̄ = ȳ ⊙ y′(x),  y′ = Φ(x) + x φ(x),  φ(x) = e^(−x²/2)/√(2π)   (:class:`GeluDerivative`,
               itself differentiable)
@@ -281,33 +302,8 @@ class Gelu(Function):
     threads (:func:`nnmath.parallel.split_rows`), the operations in PyTorch's order. Φ is kept for the
     backward."""
 
-    @staticmethod
-    def forward(ctx, x):
-        return _gated_forward(ctx, x, _gelu_rows)
-
-    @staticmethod
-    def backward(ctx, gy):
-        return _gated_backward(ctx, gy, GeluDerivative, _gelu_grad_rows)
-
-
-class GeluDerivative(Function):
-    """Forward:  y′(x) = Φ(x) + x φ(x)   (the derivative of :class:`Gelu`; Φ is passed in, already computed
-              by its forward)
-    VJP:      x̄ = ȳ ⊙ y″(x),  y″ = 2φ + x φ′ = φ(x) (2 − x²)   (φ recomputed from x with differentiable ops:
-              derivatives of any order)"""
-
-    @staticmethod
-    def forward(ctx, x, cdf):
-        ctx.save_for_backward(x)
-        slope = np.empty_like(x)
-        split_rows(_gelu_slope_rows, (x, cdf), (slope,))
-        return slope
-
-    @staticmethod
-    def backward(ctx, gy):
-        x, = ctx.saved_tensors
-        density = exp(x * x * -0.5) * _GELU_BETA
-        return gy * (density * (2.0 - x * x)), None
+    rows, grad_rows = staticmethod(_gelu_rows), staticmethod(_gelu_grad_rows)
+    derivative = GeluDerivative
 
 
 def gelu(input):
